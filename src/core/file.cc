@@ -1,0 +1,83 @@
+#include "core/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace inr {
+
+Result<std::string> read_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return error("{}: {}", path, std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return error("{}: is a directory, expected a file", path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return error("{}: cannot open: {}", path, std::strerror(errno));
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!in && !in.eof()) return error("{}: read failed", path);
+  data.resize(static_cast<size_t>(in.gcount()));
+  return data;
+}
+
+AtomicFile::AtomicFile(std::string path, std::string temp_path, int fd)
+    : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : path_(std::move(o.path_)), temp_path_(std::move(o.temp_path_)), fd_(o.fd_), committed_(o.committed_) {
+  o.fd_ = -1;
+  o.committed_ = true;
+}
+
+Result<AtomicFile> AtomicFile::open(const std::string& path) {
+  std::string temp = path + ".tmp.XXXXXX";
+  std::vector<char> buf(temp.begin(), temp.end());
+  buf.push_back('\0');
+  int fd = ::mkstemp(buf.data());
+  if (fd < 0) return error("{}: cannot create output: {}", path, std::strerror(errno));
+  ::fchmod(fd, 0644);
+  return AtomicFile(path, std::string(buf.data()), fd);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status AtomicFile::write(std::string_view bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return error("{}: write failed: {}", path_, std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+Status AtomicFile::commit() {
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return error("{}: close failed: {}", path_, std::strerror(errno));
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+    return error("{}: rename failed: {}", path_, std::strerror(errno));
+  committed_ = true;
+  return Status::ok();
+}
+
+Status write_file_atomic(const std::string& path, std::string_view contents) {
+  INR_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::open(path));
+  INR_TRY(f.write(contents));
+  return f.commit();
+}
+
+}  // namespace inr

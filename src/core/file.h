@@ -1,0 +1,34 @@
+// File helpers. Every output of inr is written through `write_file_atomic`: a temp file in the same
+// directory, then rename(2), so a crash or an error never leaves a partial file behind.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inr/status.h"
+
+namespace inr {
+
+Result<std::string> read_file(const std::string& path);
+Status write_file_atomic(const std::string& path, std::string_view contents);
+
+// Writes with a callback that fills a temp file; renames only when it returns OK.
+class AtomicFile {
+ public:
+  static Result<AtomicFile> open(const std::string& path);
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  ~AtomicFile();  // removes the temp file unless committed
+  Status write(std::string_view bytes);
+  Status commit();  // flush, fsync-free close, rename
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  AtomicFile(std::string path, std::string temp_path, int fd);
+  std::string path_, temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace inr

@@ -1,0 +1,68 @@
+// inr: Imagenet Runner command line. Subcommands are listed in commands.def.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+#include "command.h"
+#include "core/log.h"
+
+namespace inr::cli {
+
+#define INR_COMMAND(name) Command make_##name##_command(CLI::App& parent);
+#include "commands.def"
+#undef INR_COMMAND
+
+int fail(const Status& status) {
+  std::fprintf(stderr, "inr: error: %s\n", status.message().c_str());
+  return 1;
+}
+
+bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+
+std::string default_data_dir() {
+  if (const char* d = std::getenv("INR_DATA_DIR")) return d;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  // Walk up from the binary looking for ../shared/data beside a checkout (build/ is inside the checkout).
+  for (fs::path p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    fs::path candidate = p.parent_path() / "shared" / "data";
+    if (fs::exists(candidate / "MANIFEST.md", ec)) return candidate.string();
+  }
+  return "";
+}
+
+}  // namespace inr::cli
+
+int main(int argc, char** argv) {
+  using namespace inr::cli;
+  CLI::App app{"inr: run, quantize, evaluate, benchmark and trace ImageNet classifiers stored as ONNX"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("inr ") + INR_VERSION);
+  std::vector<Command> commands;
+#define INR_COMMAND(name) commands.push_back(make_##name##_command(app));
+#include "commands.def"
+#undef INR_COMMAND
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  for (Command& c : commands)
+    if (c.app->parsed()) {
+      try {
+        return c.run();
+      } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "inr: error: out of memory\n");
+        return 1;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "inr: error: %s\n", e.what());
+        return 1;
+      }
+    }
+  return 2;
+}
