@@ -1,0 +1,72 @@
+// inr::Session: load an ONNX model, specialise it to input shapes, and run it.
+//
+// Lifecycle: load/create -> (first run with a given set of input shapes: passes, partition into
+// backends, compile, plan memory; cached per shape) -> run. A steady-state `run_into` with shapes
+// seen before allocates nothing.
+// Thread safety: a Session runs one inference at a time (calls are serialised internally); use one
+// Session per thread for concurrent inference.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "inr/status.h"
+#include "inr/tensor.h"
+
+namespace inr {
+
+class Graph;
+class Profiler;
+
+struct SessionOptions {
+  // 0: no passes; 1: canonical (constant folding, BatchNorm folding, Identity/Dropout removal);
+  // 2 and above: canonical + fusion (Conv+activation, Conv+Add(+Relu)).
+  int opt_level = 99;
+  // Intra-op threads (OpenMP); 0 keeps the runtime's default (OMP_NUM_THREADS or all cores).
+  int threads = 0;
+  // "auto": each node goes to the first backend that supports it (onednn, then reference);
+  // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference).
+  std::string backend = "auto";
+  // Optional profiler receiving session and per-node events (Chrome trace); not owned.
+  Profiler* profiler = nullptr;
+};
+
+struct IoInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;  // -1 for a dynamic dim
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> load(const std::string& onnx_path, const SessionOptions& options = {});
+  // Takes ownership of an already-built graph (tests, synth).
+  static Result<std::unique_ptr<Session>> create(std::unique_ptr<Graph> graph, const SessionOptions& options = {});
+  ~Session();
+
+  const std::vector<IoInfo>& inputs() const;
+  const std::vector<IoInfo>& outputs() const;
+
+  // Runs with the given inputs (in graph-input order) and returns freshly allocated outputs.
+  Result<std::vector<Tensor>> run(std::span<const Tensor> inputs);
+  // Runs into caller-provided outputs (shapes must match `output_shapes(inputs)`): no allocation in
+  // the steady state.
+  Status run_into(std::span<const Tensor> inputs, std::span<Tensor> outputs);
+  // Output shapes for the given input shapes (specialises the graph if needed).
+  Result<std::vector<Shape>> output_shapes(std::span<const Shape> input_shapes);
+
+  // A summary of how the graph specialised for these shapes was placed: "onednn: 52 nodes, reference: 3".
+  Result<std::string> placement_summary(std::span<const Shape> input_shapes);
+  // Bytes of the activation arena planned for these shapes.
+  Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
+
+  struct Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inr

@@ -1,0 +1,54 @@
+// Helpers shared by op files (and by backends, which may include ops/ but not the reverse).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace inr {
+
+// Sets output i's dtype and shape.
+void set_output(Node& node, size_t i, DType dtype, Shape shape);
+
+// Error unless v's dtype is one of `allowed`. `what` names the input ("input X", "weight").
+Status expect_dtype(const Value* v, std::initializer_list<DType> allowed, std::string_view what);
+Status expect_rank(const Value* v, int64_t rank, std::string_view what);
+
+// Axis in [-rank, rank) -> [0, rank); error otherwise.
+Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
+
+// Constant int64/int32 input as a vector, error if not constant.
+Result<std::vector<int64_t>> constant_ints(const Value* v, std::string_view what);
+// Constant float input (f32/f16/f64) read as float scalars.
+Result<std::vector<float>> constant_floats(const Value* v, std::string_view what);
+
+// Numpy-style multidirectional broadcast of two shapes.
+Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
+
+// Row-major strides of `shape` as seen from an output of rank `out_rank` under broadcasting:
+// size-1 (or missing leading) dims get stride 0.
+std::vector<int64_t> broadcast_strides(const Shape& shape, size_t out_rank);
+
+// Calls f(out_index, a_index, b_index) for every element of `out` under broadcasting.
+void for_each_broadcast(const Shape& out, const Shape& a, const Shape& b,
+                        const std::function<void(int64_t, int64_t, int64_t)>& f);
+
+// Geometry of a sliding window op (Conv, pools) over the spatial dims of an NC... input.
+struct WindowGeometry {
+  std::vector<int64_t> in, kernel, stride, dilation, pad_begin, pad_end, out;
+  size_t rank() const { return in.size(); }
+};
+// Resolves auto_pad / pads / strides / dilations with ONNX defaults. `ceil_mode` as in pooling ops.
+Result<WindowGeometry> window_geometry(const Node& node, const Shape& x, const std::vector<int64_t>& kernel,
+                                       bool ceil_mode);
+
+}  // namespace inr
+
+namespace inr {
+// infer for ops whose single output has input 0's dtype and shape, restricted to `allowed` dtypes.
+Status infer_unary_float(Node& node);
+}  // namespace inr
