@@ -1,0 +1,65 @@
+// The backend contract. The runtime partitions a specialised graph (all shapes concrete) into runs of
+// consecutive nodes, each taken by the first backend whose supports() accepts it, then asks that backend
+// to compile the run into an Executable.
+//
+// Memory contract:
+//  - Every value that crosses a partition boundary (read from outside, used outside, or a graph output)
+//    lives in its runtime slot as a dense row-major ("plain") tensor; the runtime allocates those slots
+//    from its liveness-planned arena before compile and never moves them afterwards.
+//  - Values produced and consumed only inside a partition are the backend's business: it may keep them
+//    in blocked layouts in its own buffers, allocated at compile time (steady-state runs allocate nothing).
+//  - Constant values (weights) are in their slots from the start; a backend may reorder/copy them once
+//    at compile time.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/profiler.h"
+#include "ir/graph.h"
+
+namespace inr {
+
+struct CompileRequest {
+  const Graph* graph = nullptr;
+  std::vector<Node*> nodes;  // topological order
+  std::unordered_map<const Value*, int> slot_of;  // every value the partition touches
+  std::unordered_set<const Value*> external;      // values that must be read from / written to slots
+  std::vector<Tensor>* slots = nullptr;            // slot tensors (valid for the executable's lifetime)
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // Reads external inputs from their slots, writes external outputs to theirs.
+  // When `profiler` is non-null, emits one "node" event per executed node (args: op_type, backend,
+  // shapes) and optional nested "phase" events.
+  virtual Status run(Profiler* profiler) = 0;
+  // Bytes the executable allocated for internal activations and reordered weights.
+  virtual size_t internal_bytes() const { return 0; }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // May this backend run `node` (with its concrete input/output dtypes and shapes)?
+  virtual bool supports(const Node& node) const = 0;
+  // True when every node should be its own partition (the reference backend).
+  virtual bool one_node_per_partition() const { return false; }
+  virtual Result<std::unique_ptr<Executable>> compile(const CompileRequest& request) = 0;
+};
+
+std::unique_ptr<Backend> make_reference_backend();
+std::unique_ptr<Backend> make_onednn_backend();
+
+// "op_type": .., "backend": .., "inputs": ["f32[1,3,224,224]", ..], "outputs": [..], "macs": N, "bytes": N
+std::string node_event_args(const Node& node, std::string_view backend);
+// Multiply-accumulates of a Conv/FusedConv/Gemm/MatMul node (0 for others).
+int64_t node_macs(const Node& node);
+
+}  // namespace inr

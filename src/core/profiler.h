@@ -1,0 +1,65 @@
+// Profiler: collects Chrome Trace Event "complete" events (ph "X") for `-t trace.json`.
+// Events nest by time on one thread (pid 1, tid 1), which Perfetto and chrome://tracing show as a
+// flame chart: session phases > each run > each node > kernel phases (im2col, gemm, requantise...).
+// Cost when disabled: callers hold a Profiler* that is null, so nothing is recorded or timed.
+// Not thread-safe: record from the thread that runs the session.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "inr/status.h"
+
+namespace inr {
+
+class Profiler {
+ public:
+  struct Event {
+    std::string name;
+    std::string cat;   // "session", "run", "node", "phase"
+    int64_t ts_us = 0;   // start, microseconds since the profiler was created
+    int64_t dur_us = 0;  // duration
+    std::string args_json;  // a JSON object ("{...}") or empty
+  };
+
+  Profiler();
+  int64_t now_us() const;
+  void add(Event e) { events_.push_back(std::move(e)); }
+  const std::vector<Event>& events() const { return events_; }
+  // Writes {"traceEvents": [...], "displayTimeUnit": "ms"} atomically.
+  Status write_chrome_trace(const std::string& path) const;
+
+ private:
+  std::chrono::steady_clock::time_point origin_;
+  std::vector<Event> events_;
+};
+
+// Records one event from construction to destruction when `profiler` is non-null.
+class ScopedEvent {
+ public:
+  ScopedEvent(Profiler* profiler, std::string name, std::string cat, std::string args_json = {})
+      : profiler_(profiler) {
+    if (profiler_) {
+      event_.name = std::move(name);
+      event_.cat = std::move(cat);
+      event_.args_json = std::move(args_json);
+      event_.ts_us = profiler_->now_us();
+    }
+  }
+  ~ScopedEvent() {
+    if (profiler_) {
+      event_.dur_us = profiler_->now_us() - event_.ts_us;
+      profiler_->add(std::move(event_));
+    }
+  }
+  ScopedEvent(const ScopedEvent&) = delete;
+  ScopedEvent& operator=(const ScopedEvent&) = delete;
+
+ private:
+  Profiler* profiler_;
+  Profiler::Event event_;
+};
+
+}  // namespace inr
