@@ -1,0 +1,280 @@
+// ModelProto -> inr::Graph. Spec: onnx/onnx.proto (IR versions 3..10) and docs/IR.md.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <onnx/onnx_pb.h>
+
+#include "core/file.h"
+#include "core/half.h"
+#include "onnx/onnx_io.h"
+
+namespace inr {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads `count` elements of external data for `proto` from a file inside `base_dir`.
+Result<std::string> read_external(const onnx::TensorProto& proto, const std::string& base_dir, size_t expect) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    if (kv.key() == "offset") offset = std::stoll(kv.value());
+    if (kv.key() == "length") length = std::stoll(kv.value());
+  }
+  if (base_dir.empty()) return error("tensor '{}': external data is not allowed here", proto.name());
+  if (location.empty()) return error("tensor '{}': external data without a location", proto.name());
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(base_dir, ec);
+  fs::path file = fs::weakly_canonical(fs::path(base_dir) / location, ec);
+  auto rel = file.lexically_relative(base);
+  if (fs::path(location).is_absolute() || rel.empty() || *rel.begin() == "..")
+    return error("tensor '{}': external data path '{}' leaves the model's directory", proto.name(), location);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return error("tensor '{}': cannot open external data file '{}'", proto.name(), file.string());
+  in.seekg(0, std::ios::end);
+  int64_t size = in.tellg();
+  if (length < 0) length = static_cast<int64_t>(expect);
+  if (offset < 0 || offset + length > size || static_cast<size_t>(length) != expect)
+    return error("tensor '{}': external data range [{}, +{}) does not fit '{}' ({} bytes) or the tensor ({} bytes)",
+                 proto.name(), offset, length, location, size, expect);
+  std::string data(static_cast<size_t>(length), '\0');
+  in.seekg(offset);
+  in.read(data.data(), length);
+  if (!in) return error("tensor '{}': short read from '{}'", proto.name(), location);
+  return data;
+}
+
+Status import_attr(const onnx::AttributeProto& a, const std::string& base_dir, Attr* out) {
+  using AP = onnx::AttributeProto;
+  switch (a.type()) {
+    case AP::FLOAT: *out = Attr::of_float(a.f()); break;
+    case AP::INT: *out = Attr::of_int(a.i()); break;
+    case AP::STRING: *out = Attr::of_string(a.s()); break;
+    case AP::TENSOR: {
+      INR_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(a.t(), base_dir));
+      *out = Attr::of_tensor(std::move(t));
+      break;
+    }
+    case AP::FLOATS: *out = Attr::of_floats({a.floats().begin(), a.floats().end()}); break;
+    case AP::INTS: *out = Attr::of_ints({a.ints().begin(), a.ints().end()}); break;
+    case AP::STRINGS:
+      out->kind = Attr::Kind::kStrings;
+      out->strings.assign(a.strings().begin(), a.strings().end());
+      break;
+    default:
+      return error("attribute '{}' has unsupported type {}", a.name(), static_cast<int>(a.type()));
+  }
+  return Status::ok();
+}
+
+void read_type(const onnx::TypeProto& type, Value* v) {
+  if (!type.has_tensor_type()) return;
+  const auto& tt = type.tensor_type();
+  v->dtype = dtype_from_onnx(tt.elem_type());
+  if (tt.has_shape()) {
+    v->has_shape = true;
+    v->shape.clear();
+    for (const auto& d : tt.shape().dim()) v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  }
+}
+
+}  // namespace
+
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir) {
+  DType dtype = dtype_from_onnx(proto.data_type());
+  if (dtype == DType::kUndefined)
+    return error("tensor '{}': unsupported data type {}", proto.name(), proto.data_type());
+  Shape shape(proto.dims().begin(), proto.dims().end());
+  for (int64_t d : shape)
+    if (d < 0) return error("tensor '{}': negative dim in {}", proto.name(), shape_str(shape));
+  Tensor t = Tensor::zeros(dtype, shape);
+  const size_t bytes = t.bytes();
+  const int64_t n = t.numel();
+  auto check_count = [&](int64_t have) -> Status {
+    if (have != n) return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
+    return Status::ok();
+  };
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    INR_ASSIGN_OR_RETURN(std::string data, read_external(proto, base_dir, bytes));
+    std::memcpy(t.raw(), data.data(), bytes);
+    return t;
+  }
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != bytes)
+      return error("tensor '{}': raw_data has {} bytes, shape {} of {} needs {}", proto.name(),
+                   proto.raw_data().size(), shape_str(shape), dtype_name(dtype), bytes);
+    if (bytes) std::memcpy(t.raw(), proto.raw_data().data(), bytes);
+    return t;
+  }
+  switch (dtype) {
+    case DType::kF32:
+      INR_TRY(check_count(proto.float_data_size()));
+      std::copy(proto.float_data().begin(), proto.float_data().end(), t.data<float>());
+      break;
+    case DType::kF64:
+      INR_TRY(check_count(proto.double_data_size()));
+      std::copy(proto.double_data().begin(), proto.double_data().end(), t.data<double>());
+      break;
+    case DType::kI64:
+      INR_TRY(check_count(proto.int64_data_size()));
+      std::copy(proto.int64_data().begin(), proto.int64_data().end(), t.data<int64_t>());
+      break;
+    case DType::kI32:
+      INR_TRY(check_count(proto.int32_data_size()));
+      std::copy(proto.int32_data().begin(), proto.int32_data().end(), t.data<int32_t>());
+      break;
+    case DType::kI8:
+    case DType::kU8:
+    case DType::kBool:
+      INR_TRY(check_count(proto.int32_data_size()));
+      for (int64_t i = 0; i < n; ++i) t.data<uint8_t>()[i] = static_cast<uint8_t>(proto.int32_data(i));
+      break;
+    case DType::kI16:
+    case DType::kU16:
+    case DType::kF16:  // int32_data holds the 16-bit patterns
+    case DType::kBF16:
+      INR_TRY(check_count(proto.int32_data_size()));
+      for (int64_t i = 0; i < n; ++i) t.data<uint16_t>()[i] = static_cast<uint16_t>(proto.int32_data(i));
+      break;
+    case DType::kI4:
+    case DType::kU4: {  // int32_data holds one 4-bit value per entry
+      INR_TRY(check_count(proto.int32_data_size()));
+      auto* p = t.data<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        uint8_t nib = static_cast<uint8_t>(proto.int32_data(i)) & 0xf;
+        p[i / 2] = static_cast<uint8_t>(i % 2 ? (p[i / 2] | (nib << 4)) : nib);
+      }
+      break;
+    }
+    case DType::kUndefined:
+      break;
+  }
+  return t;
+}
+
+Result<Tensor> read_tensor_pb(const std::string& path) {
+  INR_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  onnx::TensorProto proto;
+  if (!proto.ParseFromString(bytes)) return error("{}: not a valid ONNX TensorProto", path);
+  auto t = tensor_from_proto(proto, fs::path(path).parent_path().string());
+  if (!t) return t.status().with_context(path);
+  return t;
+}
+
+Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& base_dir) {
+  onnx::ModelProto model;
+  if (bytes.empty()) return error("empty file, not an ONNX model");
+  if (!model.ParseFromString(bytes)) return error("not a valid ONNX model (protobuf parse failed: truncated or not ONNX)");
+  if (!model.has_graph() || model.graph().node_size() == 0)
+    return error("not a valid ONNX model (no graph or no nodes)");
+  if (model.ir_version() < kMinIrVersion || model.ir_version() > kMaxIrVersion)
+    return error("ONNX ir_version {} is not supported (supported: {}..{})", model.ir_version(), kMinIrVersion,
+                 kMaxIrVersion);
+  auto g = std::make_unique<Graph>();
+  g->ir_version = model.ir_version();
+  g->producer_name = model.producer_name();
+  g->opset = 0;
+  for (const auto& imp : model.opset_import()) {
+    if (imp.domain().empty() || imp.domain() == "ai.onnx") g->opset = imp.version();
+    else if (imp.domain() == "com.microsoft") g->opset_ms = imp.version();
+  }
+  if (g->opset == 0) g->opset = kMinOpset;  // ir_version 3 models may omit it; ONNX then means opset 1..
+  if (g->opset < kMinOpset || g->opset > kMaxOpset)
+    return error("ai.onnx opset {} is not supported (supported: {}..{})", g->opset, kMinOpset, kMaxOpset);
+
+  const onnx::GraphProto& gp = model.graph();
+  g->name = gp.name();
+  for (const auto& init : gp.initializer()) {
+    Value* v = g->add_value(init.name());
+    auto t = tensor_from_proto(init, base_dir);
+    if (!t) return t.status().with_context("initializer '" + init.name() + "'");
+    v->constant = std::move(t.value());
+    v->dtype = v->constant.dtype();
+    v->shape = v->constant.shape();
+    v->has_shape = true;
+  }
+  for (const auto& in : gp.input()) {
+    Value* v = g->find_value(in.name());
+    if (v != nullptr) continue;  // an initializer listed as input: a constant (ir_version >= 4 default)
+    v = g->add_value(in.name());
+    read_type(in.type(), v);
+    g->inputs.push_back(v);
+  }
+  for (const auto& vi : gp.value_info()) {
+    // value_info gives types of intermediates; inr re-infers them, so only record names here.
+    if (!g->find_value(vi.name())) read_type(vi.type(), g->add_value(vi.name()));
+  }
+  std::map<std::string, std::vector<std::string>> unsupported;
+  std::set<std::string> produced;
+  int index = 0;
+  for (const auto& np : gp.node()) {
+    std::vector<Value*> ins, outs;
+    for (const auto& name : np.input()) {
+      if (name.empty()) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      Value* v = g->find_value(name);
+      if (v == nullptr) v = g->add_value(name);  // produced later or missing: topo_sort reports it
+      ins.push_back(v);
+    }
+    for (const auto& name : np.output()) {
+      if (name.empty()) {
+        outs.push_back(nullptr);
+        continue;
+      }
+      if (!produced.insert(name).second)
+        return error("value '{}' is produced by more than one node (node {})", name, np.name());
+      Value* v = g->find_value(name);
+      if (v == nullptr) v = g->add_value(name);
+      if (v->is_constant()) return error("node {} writes to initializer '{}'", np.name(), name);
+      outs.push_back(v);
+    }
+    std::string node_name = np.name().empty() ? fmt::format("{}_{}", np.op_type(), index) : np.name();
+    Node* n = g->add_node(node_name, np.op_type(), np.domain(), ins, outs);
+    ++index;
+    if (n->op == Op::kUnknown || op_domain(n->op) == "inr") {
+      std::string key = (np.domain().empty() || np.domain() == "ai.onnx") ? np.op_type() : np.domain() + "." + np.op_type();
+      unsupported[key].push_back(node_name);
+      continue;
+    }
+    for (const auto& a : np.attribute()) {
+      Attr attr;
+      INR_TRY(import_attr(a, base_dir, &attr).with_context(n->label()));
+      n->attrs[a.name()] = std::move(attr);
+    }
+    n->attrs["_opset"] = Attr::of_int(n->domain == "com.microsoft" ? g->opset_ms : g->opset);
+  }
+  if (!unsupported.empty()) {
+    std::string msg;
+    for (const auto& [op, nodes] : unsupported) {
+      msg += (msg.empty() ? "" : ", ") + op + " (";
+      for (size_t i = 0; i < nodes.size() && i < 3; ++i) msg += (i ? ", " : "") + nodes[i];
+      if (nodes.size() > 3) msg += fmt::format(", and {} more", nodes.size() - 3);
+      msg += ")";
+    }
+    return error("unsupported ops: {}", msg);
+  }
+  for (const auto& out : gp.output()) {
+    Value* v = g->find_value(out.name());
+    if (v == nullptr) return error("graph output '{}' is not produced by any node", out.name());
+    if (v->dtype == DType::kUndefined) read_type(out.type(), v);
+    g->outputs.push_back(v);
+  }
+  if (g->outputs.empty()) return error("graph has no outputs");
+  INR_TRY(g->topo_sort());
+  return g;
+}
+
+Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path) {
+  INR_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  auto g = import_onnx_bytes(bytes, fs::path(path).parent_path().string());
+  if (!g) return g.status().with_context(path);
+  return g;
+}
+
+}  // namespace inr

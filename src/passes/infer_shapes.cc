@@ -1,0 +1,83 @@
+// Shape inference with constant propagation (and optional full constant folding).
+#include <algorithm>
+
+#include "ops/op_schema.h"
+#include "passes/passes.h"
+
+namespace inr {
+
+namespace {
+// Integer results this small are shape arithmetic; propagating them is needed to infer Reshape & co.
+constexpr int64_t kShapeConstantMaxElements = 64;
+
+bool all_inputs_constant(const Node& n) {
+  return std::all_of(n.inputs.begin(), n.inputs.end(), [](const Value* v) { return !v || v->is_constant(); });
+}
+
+bool is_shape_arithmetic(const Node& n) {
+  for (const Value* out : n.outputs)
+    if (out && (out->dtype != DType::kI64 || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
+  return true;
+}
+}  // namespace
+
+Status infer_shapes(Graph& graph, bool fold_all) {
+  INR_TRY(graph.topo_sort());
+  std::vector<Node*> folded;
+  for (const auto& up : graph.nodes()) {
+    Node& n = *up;
+    INR_TRY(infer_node(n));
+    bool all_out_constant = std::all_of(n.outputs.begin(), n.outputs.end(),
+                                        [](const Value* v) { return !v || v->is_constant(); });
+    if (!all_out_constant && all_inputs_constant(n) && (fold_all || is_shape_arithmetic(n))) {
+      std::vector<Tensor> ins;
+      for (const Value* v : n.inputs) ins.push_back(v ? v->constant : Tensor());
+      INR_ASSIGN_OR_RETURN(std::vector<Tensor> outs, run_reference_node(n, ins));
+      for (size_t i = 0; i < outs.size(); ++i)
+        if (n.outputs[i]) n.outputs[i]->constant = std::move(outs[i]);
+      all_out_constant = true;
+    }
+    if (all_out_constant && fold_all) folded.push_back(&n);
+  }
+  // Nodes whose outputs are all known need not run; graph outputs that became constant stay as values.
+  for (Node* n : folded) graph.remove_node(n);
+  graph.remove_dead();
+  return graph.topo_sort();
+}
+
+Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {
+  if (shapes.size() != graph.inputs.size())
+    return error("model has {} inputs, got {}", graph.inputs.size(), shapes.size());
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    Value* v = graph.inputs[i];
+    const Shape& s = shapes[i];
+    bool ok = !v->has_shape || v->shape.size() == s.size();
+    for (size_t d = 0; ok && v->has_shape && d < s.size(); ++d) ok = v->shape[d] < 0 || v->shape[d] == s[d];
+    for (int64_t d : s) ok = ok && d >= 0;
+    if (!ok) {
+      std::string declared = "[";
+      for (size_t d = 0; d < v->shape.size(); ++d)
+        declared += (d ? "," : "") + (v->shape[d] < 0 ? std::string("N") : std::to_string(v->shape[d]));
+      return error("input '{}': shape {} does not match the model's {}", v->name, shape_str(s),
+                   v->has_shape ? declared + "]" : "(unknown)");
+    }
+    v->shape = s;
+    v->has_shape = true;
+  }
+  return Status::ok();
+}
+
+Status optimize(Graph& graph, int level) {
+  INR_TRY(infer_shapes(graph, level >= 1));
+  if (level >= 1) {
+    INR_TRY(canonicalize(graph));
+    INR_TRY(infer_shapes(graph, true));
+  }
+  if (level >= 2) {
+    INR_TRY(fuse(graph));
+    INR_TRY(infer_shapes(graph, true));
+  }
+  return Status::ok();
+}
+
+}  // namespace inr

@@ -1,0 +1,31 @@
+// Graph passes. Backend-neutral rules only; every pass leaves the graph topologically sorted and
+// with dtypes/shapes filled in.
+#pragma once
+
+#include <span>
+
+#include "ir/graph.h"
+
+namespace inr {
+
+// Infers every value's dtype and shape in topological order (graph input shapes must be concrete).
+// Always propagates small integer constants (shape arithmetic: Shape -> Gather -> Concat -> Reshape), which
+// is part of shape inference rather than an optimisation. With `fold_all`, every node whose inputs are all
+// constant is evaluated with its reference kernel and removed (constant folding).
+Status infer_shapes(Graph& graph, bool fold_all);
+
+// Identity / Dropout (inference) removal; BatchNormalization folded into the preceding Conv.
+Status canonicalize(Graph& graph);
+
+// Conv [+ Add(residual)] [+ activation] -> FusedConv (internal op). Needs inferred shapes.
+Status fuse(Graph& graph);
+
+// The pipeline for an optimisation level: 0 = shape inference only; 1 = + constant folding and
+// canonicalisation; >= 2 = + fusion.
+Status optimize(Graph& graph, int level);
+
+// Sets graph input shapes (in graph-input order) after checking them against the declared ones
+// (rank and every fixed dim must match): "input 'data': shape [1,3,224] does not match [N,3,224,224]".
+Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes);
+
+}  // namespace inr

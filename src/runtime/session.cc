@@ -1,0 +1,279 @@
+// Session: load -> (per input-shape set: specialise + passes -> partition -> plan memory -> compile) -> run.
+#include "inr/session.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "backends/backend.h"
+#include "core/arena.h"
+#include "core/profiler.h"
+#include "onnx/onnx_io.h"
+#include "passes/passes.h"
+
+namespace inr {
+
+namespace {
+
+// One specialisation of the graph for a set of concrete input shapes.
+struct Plan {
+  std::unique_ptr<Graph> graph;
+  std::vector<Tensor> slots;
+  Arena arena;
+  std::vector<std::unique_ptr<Executable>> executables;
+  std::vector<std::string> executable_backend;
+  std::vector<int> input_slots, output_slots;
+  std::map<std::string, int> nodes_per_backend;
+  size_t internal_bytes = 0;
+};
+
+}  // namespace
+
+struct Session::Impl {
+  std::unique_ptr<Graph> graph;
+  SessionOptions options;
+  std::vector<std::unique_ptr<Backend>> backends;  // in preference order
+  std::vector<IoInfo> inputs, outputs;
+  std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans;
+  std::mutex mutex;
+
+  Result<Plan*> plan_for(std::span<const Shape> shapes);
+  Result<std::unique_ptr<Plan>> build_plan(std::span<const Shape> shapes);
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, const SessionOptions& options) {
+  ScopedEvent event(options.profiler, "load " + onnx_path, "session");
+  INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(onnx_path));
+  return create(std::move(graph), options);
+}
+
+Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, const SessionOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  if (options.backend == "auto" || options.backend == "onednn") {
+    impl->backends.push_back(make_onednn_backend());
+  } else if (options.backend != "reference") {
+    return error("unknown backend '{}' (expected auto, reference or onednn)", options.backend);
+  }
+  impl->backends.push_back(make_reference_backend());
+  if (options.threads > 0) omp_set_num_threads(options.threads);
+  INR_TRY(graph->topo_sort());
+  for (const Value* v : graph->inputs) {
+    if (v->dtype == DType::kUndefined) return error("graph input '{}' has no tensor type", v->name);
+    impl->inputs.push_back({v->name, v->dtype, v->has_shape ? v->shape : Shape{}});
+  }
+  for (const Value* v : graph->outputs) impl->outputs.push_back({v->name, v->dtype, v->has_shape ? v->shape : Shape{}});
+  impl->graph = std::move(graph);
+  impl->options = options;
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
+
+Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> shapes) {
+  Profiler* prof = options.profiler;
+  auto plan = std::make_unique<Plan>();
+  {
+    ScopedEvent event(prof, "passes", "session", fmt::format(R"({{"opt_level": {}}})", options.opt_level));
+    INR_ASSIGN_OR_RETURN(Graph g, graph->clone());
+    plan->graph = std::make_unique<Graph>(std::move(g));
+    INR_TRY(bind_input_shapes(*plan->graph, shapes));
+    INR_TRY(optimize(*plan->graph, options.opt_level));
+  }
+  Graph& g = *plan->graph;
+  ScopedEvent event(prof, "compile", "session");
+
+  // Slots: one per value.
+  std::unordered_map<const Value*, int> slot_of;
+  for (const auto& v : g.values()) {
+    slot_of[v.get()] = static_cast<int>(plan->slots.size());
+    plan->slots.push_back(v->is_constant() ? v->constant : Tensor());
+  }
+
+  // Partition: nodes in order, each to the first backend that supports it; consecutive nodes of one
+  // backend share a partition unless the backend wants one node each. Nodes whose outputs are all
+  // known constants need not run.
+  struct Part {
+    Backend* backend;
+    std::vector<Node*> nodes;
+  };
+  std::vector<Part> parts;
+  for (const auto& up : g.nodes()) {
+    Node* n = up.get();
+    bool all_const = std::all_of(n->outputs.begin(), n->outputs.end(), [](const Value* v) { return !v || v->is_constant(); });
+    if (all_const) continue;
+    Backend* chosen = nullptr;
+    for (auto& b : backends)
+      if (b->supports(*n)) {
+        chosen = b.get();
+        break;
+      }
+    if (chosen == nullptr) return error("{}: no backend can run this node", n->label());
+    plan->nodes_per_backend[std::string(chosen->name())]++;
+    if (parts.empty() || parts.back().backend != chosen || chosen->one_node_per_partition())
+      parts.push_back({chosen, {}});
+    parts.back().nodes.push_back(n);
+  }
+
+  // Which partition produces / last reads each value.
+  std::unordered_map<const Value*, int> producer_part, last_part;
+  for (int p = 0; p < static_cast<int>(parts.size()); ++p)
+    for (Node* n : parts[p].nodes) {
+      for (Value* v : n->outputs)
+        if (v) producer_part[v] = p;
+      for (Value* v : n->inputs)
+        if (v) last_part[v] = std::max(last_part.count(v) ? last_part[v] : p, p);
+    }
+  const int end_step = static_cast<int>(parts.size());
+  for (Value* v : g.outputs) last_part[v] = end_step;
+  for (Value* v : g.inputs) producer_part[v] = -1;
+
+  // External values of each partition, and the arena for the non-constant ones.
+  std::vector<std::unordered_set<const Value*>> external(parts.size());
+  std::unordered_set<const Value*> needs_slot;
+  for (int p = 0; p < static_cast<int>(parts.size()); ++p) {
+    for (Node* n : parts[p].nodes) {
+      for (Value* v : n->inputs) {
+        if (!v) continue;
+        if (v->is_constant() || producer_part[v] != p) external[p].insert(v);
+      }
+      for (Value* v : n->outputs) {
+        if (!v) continue;
+        bool used_outside = last_part[v] != p || std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
+        for (Node* c : v->consumers)
+          if (std::find(parts[p].nodes.begin(), parts[p].nodes.end(), c) == parts[p].nodes.end()) used_outside = true;
+        if (used_outside) external[p].insert(v);
+      }
+    }
+    for (const Value* v : external[p])
+      if (!v->is_constant()) needs_slot.insert(v);
+  }
+  for (Value* v : g.inputs) needs_slot.insert(v);
+  for (Value* v : g.outputs)
+    if (!v->is_constant()) needs_slot.insert(v);
+  std::vector<const Value*> planned(needs_slot.begin(), needs_slot.end());
+  std::sort(planned.begin(), planned.end(), [&](const Value* a, const Value* b) { return slot_of[a] < slot_of[b]; });
+  std::vector<BufferLifetime> lifetimes;
+  for (const Value* v : planned) {
+    if (!v->shape_known() || v->dtype == DType::kUndefined)
+      return error("value '{}' has no inferred shape", v->name);
+    int first = producer_part.count(v) ? producer_part[v] : -1;
+    int last = last_part.count(v) ? last_part[v] : first;
+    lifetimes.push_back({dtype_bytes(v->dtype, shape_numel(v->shape)), first + 1, std::max(first, last) + 1});
+  }
+  ArenaPlan ap = plan_arena(lifetimes);
+  plan->arena = Arena(ap.total_bytes);
+  for (size_t i = 0; i < planned.size(); ++i)
+    plan->slots[slot_of[planned[i]]] = Tensor::wrap(planned[i]->dtype, planned[i]->shape, plan->arena.data() + ap.offsets[i]);
+
+  for (int p = 0; p < static_cast<int>(parts.size()); ++p) {
+    CompileRequest req;
+    req.graph = &g;
+    req.nodes = parts[p].nodes;
+    for (Node* n : parts[p].nodes) {
+      for (Value* v : n->inputs)
+        if (v) req.slot_of[v] = slot_of[v];
+      for (Value* v : n->outputs)
+        if (v) req.slot_of[v] = slot_of[v];
+    }
+    req.external = external[p];
+    req.slots = &plan->slots;
+    auto exe = parts[p].backend->compile(req);
+    if (!exe) return exe.status().with_context(std::string(parts[p].backend->name()) + " backend");
+    plan->internal_bytes += (*exe)->internal_bytes();
+    plan->executables.push_back(std::move(exe.value()));
+    plan->executable_backend.emplace_back(parts[p].backend->name());
+  }
+  for (Value* v : g.inputs) plan->input_slots.push_back(slot_of[v]);
+  for (Value* v : g.outputs) plan->output_slots.push_back(slot_of[v]);
+  return plan;
+}
+
+Result<Plan*> Session::Impl::plan_for(std::span<const Shape> shapes) {
+  std::vector<Shape> key(shapes.begin(), shapes.end());
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second.get();
+  INR_ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, build_plan(shapes));
+  Plan* raw = plan.get();
+  plans[key] = std::move(plan);
+  return raw;
+}
+
+Result<std::vector<Shape>> Session::output_shapes(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  std::vector<Shape> out;
+  for (int s : plan->output_slots) out.push_back(plan->slots[s].shape());
+  return out;
+}
+
+Result<std::string> Session::placement_summary(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  std::string s;
+  for (const auto& [backend, count] : plan->nodes_per_backend)
+    s += fmt::format("{}{}: {} node{}", s.empty() ? "" : ", ", backend, count, count == 1 ? "" : "s");
+  return s.empty() ? std::string("no nodes (all constant)") : s;
+}
+
+Result<size_t> Session::arena_bytes(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  return plan->arena.bytes() + plan->internal_bytes;
+}
+
+Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (inputs.size() != impl_->inputs.size())
+    return error("model has {} inputs, got {}", impl_->inputs.size(), inputs.size());
+  // Small fixed-size key buffer: shapes are compared, not allocated, in the common case.
+  std::vector<Shape> shapes;
+  shapes.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].dtype() != impl_->inputs[i].dtype)
+      return error("input '{}': dtype {}, the model expects {}", impl_->inputs[i].name, dtype_name(inputs[i].dtype()),
+                   dtype_name(impl_->inputs[i].dtype));
+    shapes.push_back(inputs[i].shape());
+  }
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(shapes));
+  Profiler* prof = impl_->options.profiler;
+  ScopedEvent event(prof, "run", "run");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Tensor& slot = plan->slots[plan->input_slots[i]];
+    std::memcpy(slot.raw(), inputs[i].raw(), slot.bytes());
+  }
+  for (auto& exe : plan->executables) INR_TRY(exe->run(prof));
+  if (outputs.size() != plan->output_slots.size())
+    return error("model has {} outputs, got {} buffers", plan->output_slots.size(), outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& slot = plan->slots[plan->output_slots[i]];
+    if (outputs[i].shape() != slot.shape() || outputs[i].dtype() != slot.dtype())
+      return error("output {}: buffer {}{} does not match {}{}", i, dtype_name(outputs[i].dtype()),
+                   shape_str(outputs[i].shape()), dtype_name(slot.dtype()), shape_str(slot.shape()));
+    std::memcpy(outputs[i].raw(), slot.raw(), slot.bytes());
+  }
+  return Status::ok();
+}
+
+Result<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+  std::vector<Tensor> outputs;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(shapes));
+    for (int s : plan->output_slots) outputs.push_back(Tensor::empty(plan->slots[s].dtype(), plan->slots[s].shape()));
+  }
+  INR_TRY(run_into(inputs, outputs));
+  return outputs;
+}
+
+}  // namespace inr
