@@ -174,3 +174,47 @@ Status infer_unary_float(Node& node) {
   return Status::ok();
 }
 }  // namespace inr
+
+namespace inr {
+
+int64_t node_opset(const Node& node) { return node.attr_int("_opset", kDefaultOpset); }
+
+Status fold_int_constants(Node& node, RunFn run) {
+  std::vector<Tensor> inputs;
+  for (const Value* in : node.inputs) {
+    if (in == nullptr) {
+      inputs.emplace_back();
+      continue;
+    }
+    if (!in->is_constant()) return Status::ok();
+    inputs.push_back(in->constant);
+  }
+  std::vector<Tensor> outputs;
+  for (const Value* out : node.outputs) {
+    if (out == nullptr) {
+      outputs.emplace_back();
+      continue;
+    }
+    bool is_int = out->dtype == DType::kI64 || out->dtype == DType::kI32;
+    if (!is_int || shape_numel(out->shape) > kMaxInferFoldElements) return Status::ok();
+    outputs.push_back(Tensor::empty(out->dtype, out->shape));
+  }
+  INR_TRY(run(node, inputs, outputs));
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    if (node.outputs[i]) node.outputs[i]->constant = outputs[i];
+  return Status::ok();
+}
+
+Status expect_scalar(const Value* v, std::string_view what) {
+  if (v->shape.size() > 1 || shape_numel(v->shape) != 1)
+    return error("{} '{}' has shape {}, expected a scalar", what, v->name, shape_str(v->shape));
+  return Status::ok();
+}
+
+int64_t dims_product(const Shape& s, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end && i < s.size(); ++i) p *= s[i];
+  return p;
+}
+
+}  // namespace inr

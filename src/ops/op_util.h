@@ -52,3 +52,45 @@ namespace inr {
 // infer for ops whose single output has input 0's dtype and shape, restricted to `allowed` dtypes.
 Status infer_unary_float(Node& node);
 }  // namespace inr
+
+namespace inr {
+
+// Default ai.onnx opset for nodes that were not stamped with "_opset" by the importer (graphs built by
+// hand in tests and passes): the opset where most of the ops' current semantics begin.
+constexpr int64_t kDefaultOpset = 13;
+// The ai.onnx opset a node follows: the importer stamps a private int attribute "_opset" on every node.
+int64_t node_opset(const Node& node);
+
+// Element count up to which integer outputs of all-constant nodes are computed during infer
+// (shape arithmetic: Shape -> Gather -> Concat -> Reshape). Larger or float tensors are left to the
+// constant-folding pass.
+constexpr int64_t kMaxInferFoldElements = 4096;
+
+using RunFn = Status (*)(const Node&, std::span<const Tensor>, std::span<Tensor>);
+// When every present input is a constant and every output is a small integer tensor, runs `run` now and
+// stores the results as the outputs' constants, so shape computations are known before run time.
+Status fold_int_constants(Node& node, RunFn run);
+
+// Calls f(T{}) with the C++ type of `t` (numeric types with one element per byte group; not i4/u4/bool).
+template <typename F>
+Status visit_numeric(DType t, F&& f) {
+  switch (t) {
+    case DType::kF32: f(float{}); return Status::ok();
+    case DType::kF64: f(double{}); return Status::ok();
+    case DType::kI8: f(int8_t{}); return Status::ok();
+    case DType::kU8: f(uint8_t{}); return Status::ok();
+    case DType::kI16: f(int16_t{}); return Status::ok();
+    case DType::kU16: f(uint16_t{}); return Status::ok();
+    case DType::kI32: f(int32_t{}); return Status::ok();
+    case DType::kI64: f(int64_t{}); return Status::ok();
+    default: return error("unsupported dtype {}", dtype_name(t));
+  }
+}
+
+// Error unless input i (present) has rank 0 or exactly one element.
+Status expect_scalar(const Value* v, std::string_view what);
+
+// Product of dims [begin, end).
+int64_t dims_product(const Shape& s, size_t begin, size_t end);
+
+}  // namespace inr
