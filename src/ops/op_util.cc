@@ -1,6 +1,7 @@
 #include "ops/op_util.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/half.h"
 
@@ -217,4 +218,31 @@ int64_t dims_product(const Shape& s, size_t begin, size_t end) {
   return p;
 }
 
+}  // namespace inr
+
+namespace inr {
+Status expect_byte_dtype(const Value* v, std::string_view what) {
+  if (v->dtype == DType::kUndefined || dtype_size(v->dtype) == 0)
+    return error("{} '{}' has dtype {}, which is not supported here", what, v->name, dtype_name(v->dtype));
+  return Status::ok();
+}
+
+Result<std::vector<int64_t>> axes_from_input_or_attr(const Node& node, size_t input_index, int64_t opset_input) {
+  if (node_opset(node) < opset_input) {
+    if (node.input(input_index) != nullptr)
+      return error("opset {} takes axes as an attribute, not input {}", node_opset(node), input_index);
+    return node.attr_ints("axes");
+  }
+  if (node.has_attr("axes")) return error("opset {} takes axes as input {}, not an attribute", node_opset(node), input_index);
+  const Value* v = node.input(input_index);
+  if (v == nullptr) return std::vector<int64_t>{};
+  return constant_ints(v, "axes");
+}
+}  // namespace inr
+
+namespace inr {
+Status copy_input0(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  if (in[0].bytes() > 0) std::memcpy(out[0].raw(), in[0].raw(), in[0].bytes());
+  return Status::ok();
+}
 }  // namespace inr

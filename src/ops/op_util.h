@@ -94,3 +94,15 @@ Status expect_scalar(const Value* v, std::string_view what);
 int64_t dims_product(const Shape& s, size_t begin, size_t end);
 
 }  // namespace inr
+
+namespace inr {
+// Error unless v's dtype has whole-byte elements (data movement ops copy bytes: every dtype but i4/u4).
+Status expect_byte_dtype(const Value* v, std::string_view what);
+// Reads a constant optional axes input (int64) or, for older opsets, the "axes" attribute.
+Result<std::vector<int64_t>> axes_from_input_or_attr(const Node& node, size_t input_index, int64_t opset_input);
+}  // namespace inr
+
+namespace inr {
+// out = in, byte for byte (the kernel of Identity, Reshape, Flatten, Squeeze, Unsqueeze, Dropout).
+Status copy_input0(const Node& node, std::span<const Tensor> in, std::span<Tensor> out);
+}  // namespace inr
