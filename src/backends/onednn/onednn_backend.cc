@@ -1,0 +1,147 @@
+// The oneDNN fp32 CPU backend: one engine and stream, a partition compiled into a flat list of primitives
+// (see onednn_compiler.h), internal activations in one liveness-planned pre-faulted Arena, and one shared
+// user-managed scratchpad. A steady-state run only rebinds slot pointers that changed and executes.
+//
+// Primitives are executed through the C API with argument arrays built at compile time: the C++
+// `primitive::execute` builds a std::vector from an unordered_map on every call.
+#include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "backends/onednn/onednn_compiler.h"
+
+namespace inr {
+
+namespace {
+
+using onednn::Place;
+
+class OnednnExecutable final : public Executable {
+ public:
+  OnednnExecutable(const CompileRequest& req, dnnl::engine engine, onednn::Program program)
+      : engine_(std::move(engine)), stream_(engine_), program_(std::move(program)), slots_(req.slots),
+        nodes_(req.nodes) {
+    ArenaPlan plan = plan_arena(program_.buffers);
+    arena_ = Arena(plan.total_bytes);
+    scratchpad_ = Arena(program_.scratchpad_bytes);
+    program_.stats.arena_bytes = plan.total_bytes;
+    program_.stats.scratchpad_bytes = program_.scratchpad_bytes;
+    for (const onednn::MemSpec& m : program_.mems) {
+      void* p = nullptr;
+      switch (m.ref.place) {
+        case Place::kArena:
+          p = arena_.data() + plan.offsets[static_cast<size_t>(m.ref.index)];
+          break;
+        case Place::kSlot:
+          p = (*slots_)[static_cast<size_t>(m.ref.index)].raw();
+          slot_bindings_.push_back(SlotBinding{mems_.size(), m.ref.index, p});
+          break;
+        case Place::kOwned:
+          p = program_.owned[static_cast<size_t>(m.ref.index)].data();
+          break;
+        case Place::kScratchpad:
+          p = scratchpad_.data();
+          break;
+      }
+      mems_.emplace_back(m.md, engine_, p);
+    }
+    for (const onednn::Step& s : program_.steps) {
+      std::vector<dnnl_exec_arg_t> args;
+      for (const auto& [arg, id] : s.args) args.push_back(dnnl_exec_arg_t{arg, mems_[static_cast<size_t>(id)].get()});
+      c_args_.push_back(std::move(args));
+    }
+  }
+
+  Status run(Profiler* profiler) override {
+    // Slots never move after compile, but the runtime may rebind graph inputs to caller memory.
+    for (SlotBinding& b : slot_bindings_) {
+      void* p = (*slots_)[static_cast<size_t>(b.slot)].raw();
+      if (p != b.bound) {
+        if (dnnl_memory_set_data_handle_v2(mems_[b.mem].get(), p, stream_.get()) != dnnl_success)
+          return error("onednn: cannot rebind slot {}", b.slot);
+        b.bound = p;
+      }
+    }
+    size_t s = 0;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      std::optional<ScopedEvent> node_event;
+      if (profiler)
+        node_event.emplace(profiler, nodes_[k]->name.empty() ? nodes_[k]->op_type : nodes_[k]->name, "node",
+                           node_event_args(*nodes_[k], "onednn"));
+      for (; s < program_.steps.size() && program_.steps[s].node == static_cast<int>(k); ++s) {
+        const onednn::Step& step = program_.steps[s];
+        std::optional<ScopedEvent> phase;
+        if (profiler && step.reorder)
+          phase.emplace(profiler, "reorder", "phase", fmt::format(R"({{"what": "{}"}})", step.label));
+        const std::vector<dnnl_exec_arg_t>& args = c_args_[s];
+        dnnl_status_t st = dnnl_primitive_execute(step.prim.get(), stream_.get(), static_cast<int>(args.size()),
+                                                  args.data());
+        if (st != dnnl_success)
+          return error("{}: oneDNN primitive failed (status {})", nodes_[k]->label(), static_cast<int>(st));
+      }
+    }
+    if (dnnl_stream_wait(stream_.get()) != dnnl_success) return error("onednn: stream wait failed");
+    return Status::ok();
+  }
+
+  size_t internal_bytes() const override {
+    return program_.stats.arena_bytes + program_.stats.scratchpad_bytes + program_.stats.weight_bytes;
+  }
+  const OnednnExecutableStats& stats() const { return program_.stats; }
+
+ private:
+  struct SlotBinding {
+    size_t mem;
+    int slot;
+    void* bound;
+  };
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  onednn::Program program_;
+  std::vector<Tensor>* slots_;
+  std::vector<Node*> nodes_;
+  Arena arena_, scratchpad_;
+  std::vector<dnnl::memory> mems_;
+  std::vector<std::vector<dnnl_exec_arg_t>> c_args_;
+  std::vector<SlotBinding> slot_bindings_;
+};
+
+class OnednnBackend final : public Backend {
+ public:
+  OnednnBackend() : engine_(dnnl::engine::kind::cpu, 0) {}
+  std::string_view name() const override { return "onednn"; }
+  bool supports(const Node& node) const override {
+    try {
+      return onednn::onednn_supports(node);
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  Result<std::unique_ptr<Executable>> compile(const CompileRequest& req) override {
+    try {
+      onednn::Compiler compiler(req, engine_);
+      INR_TRY(compiler.lower());
+      return std::unique_ptr<Executable>(std::make_unique<OnednnExecutable>(req, engine_, compiler.take()));
+    } catch (const dnnl::error& e) {
+      return error("onednn: {} (status {})", e.what(), static_cast<int>(e.status));
+    } catch (const std::exception& e) {
+      return error("onednn: {}", e.what());
+    }
+  }
+
+ private:
+  dnnl::engine engine_;
+};
+
+}  // namespace
+
+OnednnExecutableStats onednn_executable_stats(const Executable& exe) {
+  if (const auto* o = dynamic_cast<const OnednnExecutable*>(&exe)) return o->stats();
+  return {};
+}
+
+std::unique_ptr<Backend> make_onednn_backend() { return std::make_unique<OnednnBackend>(); }
+
+}  // namespace inr

@@ -1,0 +1,252 @@
+#include "backends/onednn/onednn_compiler.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace inr::onednn {
+
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+Dims to_dims(const Shape& shape) {
+  Dims d(shape.begin(), shape.end());
+  if (d.empty()) d.push_back(1);
+  return d;
+}
+
+memory::desc plain_md(const Shape& shape) {
+  Dims d = to_dims(shape);
+  Dims strides(d.size());
+  int64_t s = 1;
+  for (size_t i = d.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= std::max<int64_t>(d[i], 1);
+  }
+  return memory::desc(d, dt::f32, strides);
+}
+
+std::string md_name(const memory::desc& md) {
+  Dims d = md.dims();
+  Shape s(d.begin(), d.end());
+  if (md == plain_md(s)) return "plain";
+  struct Named {
+    tag t;
+    const char* name;
+  };
+  static const Named k4[] = {{tag::nChw16c, "nChw16c"}, {tag::nChw8c, "nChw8c"}, {tag::nhwc, "nhwc"},
+                             {tag::nChw4c, "nChw4c"}};
+  if (d.size() == 4)
+    for (const Named& n : k4)
+      if (md == memory::desc(d, dt::f32, n.t)) return n.name;
+  return "blocked";
+}
+
+dnnl::primitive_attr Compiler::base_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+Compiler::Compiler(const CompileRequest& request, const dnnl::engine& engine)
+    : req_(request), engine_(engine), compile_stream_(engine) {
+  for (size_t i = 0; i < req_.nodes.size(); ++i) {
+    const Node* n = req_.nodes[i];
+    for (Value* v : n->inputs)
+      if (v) values_[v].last_use = static_cast<int>(i);
+    for (Value* v : n->outputs)
+      if (v) values_[v].last_use = std::max(values_[v].last_use, static_cast<int>(i));
+  }
+}
+
+Compiler::ValueState& Compiler::state(Value* v) { return values_[v]; }
+
+bool Compiler::is_external(const Value* v) const { return req_.external.count(v) != 0; }
+
+Version Compiler::current(Value* v) {
+  ValueState& s = state(v);
+  if (!s.versions.empty()) return s.versions[0];
+  memory::desc md = plain_md(v->shape);
+  if (v->is_constant() && v->constant.dtype() == DType::kF32) {
+    s.versions.push_back(owned_constant(v->constant.data<float>(), md, md));
+  } else if (is_external(v)) {
+    s.versions.push_back(Version{md, MemRef{Place::kSlot, req_.slot_of.at(v)}});
+  } else {
+    throw std::runtime_error(fmt::format("value '{}' is read before the partition produces it", v->name));
+  }
+  return s.versions[0];
+}
+
+int Compiler::new_buffer(size_t bytes, int first, int last) {
+  program_.buffers.push_back(BufferLifetime{bytes, first, last});
+  return static_cast<int>(program_.buffers.size()) - 1;
+}
+
+Version Compiler::as(Value* v, const memory::desc& md, int step) {
+  Version main = current(v);
+  ValueState& s = state(v);
+  for (const Version& ver : s.versions)
+    if (ver.md == md) return ver;
+  Version alt{md, MemRef{Place::kArena, new_buffer(md.get_size(), step, std::max(step, s.last_use))}};
+  add_reorder(main, alt, step,
+              fmt::format("input {} ({} <- {})", v->name, md_name(md), md_name(main.md)));
+  s.versions.push_back(alt);
+  return alt;
+}
+
+Version Compiler::output(Value* v, const memory::desc& md, int step) {
+  ValueState& s = state(v);
+  Version ver;
+  ver.md = md;
+  if (is_external(v) && md == plain_md(v->shape)) {
+    ver.ref = MemRef{Place::kSlot, req_.slot_of.at(v)};
+  } else {
+    ver.ref = MemRef{Place::kArena, new_buffer(md.get_size(), step, std::max(step, s.last_use))};
+  }
+  s.versions.assign(1, ver);
+  return ver;
+}
+
+Version Compiler::alias_output(Value* v, const Version& ver, int step) {
+  ValueState& s = state(v);
+  if (ver.ref.place == Place::kArena) {
+    BufferLifetime& b = program_.buffers[static_cast<size_t>(ver.ref.index)];
+    b.last_use = std::max({b.last_use, step, s.last_use});
+  }
+  s.versions.assign(1, ver);
+  return ver;
+}
+
+bool Compiler::can_overwrite(const Version& ver, int step, const std::vector<Version>& other_inputs) const {
+  if (ver.ref.place != Place::kArena) return false;
+  if (program_.buffers[static_cast<size_t>(ver.ref.index)].last_use > step) return false;
+  for (const Version& o : other_inputs)
+    if (o.ref == ver.ref) return false;
+  return true;
+}
+
+void Compiler::finish_output(Value* v, int step) {
+  if (!is_external(v)) return;
+  ValueState& s = state(v);
+  if (s.versions.empty() || s.versions[0].ref.place == Place::kSlot) return;
+  Version slot{plain_md(v->shape), MemRef{Place::kSlot, req_.slot_of.at(v)}};
+  add_reorder(s.versions[0], slot, step, fmt::format("output {} (plain <- {})", v->name, md_name(s.versions[0].md)));
+  s.versions.push_back(slot);
+}
+
+int Compiler::mem_id(const Version& ver) {
+  for (size_t i = 0; i < program_.mems.size(); ++i)
+    if (program_.mems[i].ref == ver.ref && program_.mems[i].md == ver.md) return static_cast<int>(i);
+  program_.mems.push_back(MemSpec{ver.md, ver.ref});
+  return static_cast<int>(program_.mems.size()) - 1;
+}
+
+void Compiler::add_reorder(const Version& src, const Version& dst, int step, std::string label) {
+  dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, dst.md, base_attr());
+  Step s;
+  s.prim = dnnl::reorder(pd);
+  s.args = {{DNNL_ARG_FROM, mem_id(src)}, {DNNL_ARG_TO, mem_id(dst)}};
+  memory::desc scratch = pd.scratchpad_desc();
+  if (scratch.get_size() > 0) {
+    s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
+    program_.scratchpad_bytes = std::max(program_.scratchpad_bytes, scratch.get_size());
+  }
+  s.node = step;
+  s.reorder = true;
+  s.label = fmt::format("node {}: {}", req_.nodes[static_cast<size_t>(step)]->name, label);
+  program_.stats.reorders++;
+  program_.stats.reorder_labels.push_back(s.label);
+  program_.steps.push_back(std::move(s));
+}
+
+void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
+                             const std::vector<std::pair<int, Version>>& args, int step, const std::string& what) {
+  Step s;
+  s.prim = prim;
+  for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
+  memory::desc scratch = pd.scratchpad_desc();
+  if (scratch.get_size() > 0) {
+    s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
+    program_.scratchpad_bytes = std::max(program_.scratchpad_bytes, scratch.get_size());
+  }
+  s.node = step;
+  s.label = what;
+  program_.stats.primitives++;
+  program_.stats.impls.push_back(fmt::format("{}: {}", what, pd.impl_info_str()));
+  program_.steps.push_back(std::move(s));
+}
+
+Version Compiler::owned_constant(const float* data, const memory::desc& src_md, const memory::desc& dst_md) {
+  program_.owned.emplace_back(dst_md.get_size());
+  Arena& block = program_.owned.back();
+  program_.stats.weight_bytes += dst_md.get_size();
+  if (src_md == dst_md) {
+    std::memcpy(block.data(), data, dst_md.get_size());
+  } else {
+    memory src(src_md, engine_, const_cast<float*>(data));
+    memory dst(dst_md, engine_, block.data());
+    dnnl::reorder(src, dst).execute(compile_stream_, src, dst);
+    compile_stream_.wait();
+  }
+  return Version{dst_md, MemRef{Place::kOwned, static_cast<int>(program_.owned.size()) - 1}};
+}
+
+Status Compiler::lower() {
+  for (size_t i = 0; i < req_.nodes.size(); ++i) {
+    Node& n = *req_.nodes[i];
+    int step = static_cast<int>(i);
+    Status st;
+    switch (n.op) {
+      case Op::kConv:
+      case Op::kFusedConv:
+        st = lower_conv(*this, n, step);
+        break;
+      case Op::kMaxPool:
+      case Op::kAveragePool:
+      case Op::kGlobalAveragePool:
+      case Op::kGlobalMaxPool:
+        st = lower_pool(*this, n, step);
+        break;
+      case Op::kRelu:
+      case Op::kClip:
+      case Op::kLeakyRelu:
+      case Op::kSigmoid:
+      case Op::kHardSigmoid:
+      case Op::kHardSwish:
+        st = lower_eltwise(*this, n, step);
+        break;
+      case Op::kAdd:
+      case Op::kSub:
+      case Op::kMul:
+      case Op::kDiv:
+        st = lower_binary(*this, n, step);
+        break;
+      case Op::kConcat:
+        st = lower_concat(*this, n, step);
+        break;
+      case Op::kSoftmax:
+        st = lower_softmax(*this, n, step);
+        break;
+      case Op::kFlatten:
+      case Op::kReshape:
+        st = lower_reshape(*this, n, step);
+        break;
+      case Op::kBatchNormalization:
+        st = lower_batch_norm(*this, n, step);
+        break;
+      case Op::kGemm:
+      case Op::kMatMul:
+        st = lower_matmul(*this, n, step);
+        break;
+      default:
+        st = error("op {} is not supported by the onednn backend", n.op_type);
+    }
+    INR_TRY(st.with_context(n.label()));
+    for (Value* out : n.outputs)
+      if (out) finish_output(out, step);
+  }
+  return Status::ok();
+}
+
+}  // namespace inr::onednn

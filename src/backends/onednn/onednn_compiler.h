@@ -1,0 +1,161 @@
+// Internal to the oneDNN backend: lowering of a partition (a run of nodes) into a flat list of oneDNN
+// primitives over memories whose places are planned once.
+//
+// Every value of the partition has one or more "versions": the same numbers in a given memory::desc
+// (plain row-major, or a blocked layout such as nChw16c) at a given place (an arena buffer, a runtime
+// slot, or backend-owned memory). A node reads the version whose layout its primitive wants; a missing
+// one is made by a reorder right before the node and cached for later readers. Values that cross the
+// partition boundary are plain in their slots; everything else stays in whatever layout its producer
+// chose, so consecutive convolutions never reorder between each other.
+//
+// Arena buffers get [first, last] step intervals (step = node index within the partition) and are
+// placed by plan_arena() into one pre-faulted Arena after all nodes are lowered.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "backends/backend.h"
+#include "backends/onednn/onednn_backend.h"
+#include "core/arena.h"
+#include "ops/op_util.h"
+
+namespace inr::onednn {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+enum class Place { kArena, kSlot, kOwned, kScratchpad };
+
+struct MemRef {
+  Place place = Place::kArena;
+  int index = -1;  // arena buffer, slot, or owned block
+  bool operator==(const MemRef&) const = default;
+};
+
+struct Version {
+  memory::desc md;
+  MemRef ref;
+};
+
+// One primitive execution with its arguments (DNNL_ARG_*, memory id in Program::mems).
+struct Step {
+  dnnl::primitive prim;
+  std::vector<std::pair<int, int>> args;
+  int node = 0;          // partition-local node index the step belongs to (for the profiler)
+  bool reorder = false;  // emitted as a "reorder" phase event
+  std::string label;
+};
+
+struct MemSpec {
+  memory::desc md;
+  MemRef ref;
+};
+
+// The result of lowering: what the executable needs to run.
+struct Program {
+  std::vector<Step> steps;
+  std::vector<MemSpec> mems;
+  std::vector<BufferLifetime> buffers;  // arena buffers, indexed by MemRef::index for Place::kArena
+  std::vector<Arena> owned;             // reordered weights, biases, constant operands
+  size_t scratchpad_bytes = 0;
+  OnednnExecutableStats stats;
+};
+
+// Plain (dense row-major) f32 descriptor of `shape`; a rank-0 shape is treated as [1].
+memory::desc plain_md(const Shape& shape);
+Dims to_dims(const Shape& shape);
+// A short human name for a descriptor: "plain", "nChw16c", "blocked".
+std::string md_name(const memory::desc& md);
+
+class Compiler {
+ public:
+  Compiler(const CompileRequest& request, const dnnl::engine& engine);
+  // Lowers every node; throws dnnl::error on oneDNN failures (the caller converts to Status).
+  Status lower();
+  Program take() { return std::move(program_); }
+
+  // ---- helpers for the per-op lowerings (onednn_lower_*.cc) ----
+  const dnnl::engine& engine() const { return engine_; }
+  // The value's current main version (materialising a constant as an owned plain copy if needed).
+  Version current(Value* v);
+  // A version of `v` in layout `md`, reordering the main version at `step` if none exists yet.
+  Version as(Value* v, const memory::desc& md, int step);
+  // A fresh place for output `v` in layout `md`: its slot when `v` is external and `md` is plain,
+  // otherwise an arena buffer alive from `step` to the value's last use. Becomes v's main version.
+  Version output(Value* v, const memory::desc& md, int step);
+  // Makes `ver` (an existing place, e.g. an input computed in place) v's main version, extending its
+  // arena buffer to v's last use.
+  Version alias_output(Value* v, const Version& ver, int step);
+  // True when `ver` is an arena buffer nobody reads after `step` and no other input of the node uses:
+  // the node may overwrite it (in-place eltwise, residual sum post-op).
+  bool can_overwrite(const Version& ver, int step, const std::vector<Version>& other_inputs) const;
+  // After the node's primitives: copies v's main version into its slot when v is external and the
+  // main version lives elsewhere.
+  void finish_output(Value* v, int step);
+  // Adds a reorder from `src` to `dst` at `step`.
+  void add_reorder(const Version& src, const Version& dst, int step, std::string label);
+  // Adds a compute primitive. `args` pair DNNL_ARG_* with versions; the scratchpad is appended when the
+  // primitive descriptor asks for one.
+  void add_primitive(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
+                     const std::vector<std::pair<int, Version>>& args, int step, const std::string& what);
+  // Copies `data` (f32, plain in `src_md`) into owned memory laid out as `dst_md` (weights at compile).
+  Version owned_constant(const float* data, const memory::desc& src_md, const memory::desc& dst_md);
+  // Primitive attributes every primitive gets (user-managed scratchpad).
+  static dnnl::primitive_attr base_attr();
+
+  const CompileRequest& request() const { return req_; }
+  bool is_external(const Value* v) const;
+
+ private:
+  struct ValueState {
+    std::vector<Version> versions;  // [0] is the main one
+    int last_use = -1;              // last step that reads it inside the partition
+  };
+  ValueState& state(Value* v);
+  int mem_id(const Version& ver);
+  int new_buffer(size_t bytes, int first, int last);
+
+  const CompileRequest& req_;
+  dnnl::engine engine_;
+  dnnl::stream compile_stream_;
+  Program program_;
+  std::unordered_map<const Value*, ValueState> values_;
+};
+
+// How a pooling node maps onto oneDNN pooling; an error when it cannot be expressed exactly.
+struct PoolPlan {
+  dnnl::algorithm alg = dnnl::algorithm::pooling_max;
+  Dims kernel, strides, dilation, pad_l, pad_r;  // dilation in oneDNN's convention (0 = dense)
+};
+Result<PoolPlan> pool_plan(const Node& node);
+
+// An element-wise activation node as a chain of oneDNN eltwise stages (HardSigmoid needs two).
+struct EltwiseStage {
+  dnnl::algorithm alg;
+  float alpha = 0.f, beta = 0.f;
+};
+Result<std::vector<EltwiseStage>> eltwise_stages(const Node& node);
+
+// Per-op lowerings. Each appends the node's primitives at `step`.
+Status lower_conv(Compiler& c, Node& node, int step);
+Status lower_pool(Compiler& c, Node& node, int step);
+Status lower_eltwise(Compiler& c, Node& node, int step);
+Status lower_binary(Compiler& c, Node& node, int step);
+Status lower_concat(Compiler& c, Node& node, int step);
+Status lower_softmax(Compiler& c, Node& node, int step);
+Status lower_reshape(Compiler& c, Node& node, int step);
+Status lower_batch_norm(Compiler& c, Node& node, int step);
+Status lower_matmul(Compiler& c, Node& node, int step);
+
+// Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
+Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
+
+// supports() of the backend (onednn_supports.cc).
+bool onednn_supports(const Node& node);
+
+}  // namespace inr::onednn

@@ -1,0 +1,130 @@
+// Element-wise nodes in the producer's layout: activations (eltwise), Add/Sub/Mul/Div (binary, src1 may
+// broadcast), and inference BatchNormalization (when the passes did not fold it into a convolution).
+// Each computes in place when its input's buffer is dead after the node.
+#include <limits>
+
+#include "backends/onednn/onednn_compiler.h"
+
+namespace inr::onednn {
+
+namespace {
+
+// Clip's bound `i` (1: min, 2: max): an attribute before opset 11, a constant scalar input after.
+float clip_bound(const Node& n, size_t i, float def) {
+  if (n.attr_int("_opset", 13) < 11) return n.attr_float(i == 1 ? "min" : "max", def);
+  const Value* b = n.input(i);
+  if (b == nullptr) return def;
+  return b->constant.data<float>()[0];
+}
+
+}  // namespace
+
+Result<std::vector<EltwiseStage>> eltwise_stages(const Node& n) {
+  using alg = dnnl::algorithm;
+  switch (n.op) {
+    case Op::kRelu:
+      return std::vector<EltwiseStage>{{alg::eltwise_relu, 0.f, 0.f}};
+    case Op::kLeakyRelu:
+      return std::vector<EltwiseStage>{{alg::eltwise_relu, n.attr_float("alpha", 0.01f), 0.f}};
+    case Op::kSigmoid:
+      return std::vector<EltwiseStage>{{alg::eltwise_logistic, 0.f, 0.f}};
+    case Op::kHardSwish:
+      return std::vector<EltwiseStage>{{alg::eltwise_hardswish, 0.f, 0.f}};
+    case Op::kHardSigmoid:
+      // oneDNN 2.6 has no hardsigmoid: max(0, min(1, alpha*x + beta)) = clip(linear(x), 0, 1).
+      return std::vector<EltwiseStage>{{alg::eltwise_linear, n.attr_float("alpha", 0.2f), n.attr_float("beta", 0.5f)},
+                                       {alg::eltwise_clip, 0.f, 1.f}};
+    case Op::kClip: {
+      if (n.attr_int("_opset", 13) >= 11)
+        for (size_t i = 1; i < 3; ++i) {
+          const Value* b = n.input(i);
+          if (b && (!b->is_constant() || b->constant.dtype() != DType::kF32 || b->constant.numel() != 1))
+            return error("Clip bound is not a constant f32 scalar");
+        }
+      return std::vector<EltwiseStage>{{alg::eltwise_clip, clip_bound(n, 1, std::numeric_limits<float>::lowest()),
+                                        clip_bound(n, 2, std::numeric_limits<float>::max())}};
+    }
+    default:
+      return error("{} is not an eltwise op", n.op_type);
+  }
+}
+
+Status lower_eltwise(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  INR_ASSIGN_OR_RETURN(std::vector<EltwiseStage> stages, eltwise_stages(n));
+  Version src = c.current(x);
+  bool dst_is_slot = c.is_external(y) && src.md == plain_md(y->shape);
+  Version dst = !dst_is_slot && c.can_overwrite(src, step, {}) ? c.alias_output(y, src, step)
+                                                                : c.output(y, src.md, step);
+  for (size_t i = 0; i < stages.size(); ++i) {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, stages[i].alg, src.md, stages[i].alpha,
+                                  stages[i].beta);
+    dnnl::eltwise_forward::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+    c.add_primitive(dnnl::eltwise_forward(pd), pd, {{DNNL_ARG_SRC, i == 0 ? src : dst}, {DNNL_ARG_DST, dst}}, step,
+                    n.name);
+  }
+  return Status::ok();
+}
+
+Status lower_binary(Compiler& c, Node& n, int step) {
+  Value* a = n.inputs[0];
+  Value* b = n.inputs[1];
+  Value* y = n.outputs[0];
+  if (a->shape != y->shape) std::swap(a, b);  // supports() only lets commutative ops get here swapped
+  dnnl::algorithm alg = n.op == Op::kAdd   ? dnnl::algorithm::binary_add
+                        : n.op == Op::kSub ? dnnl::algorithm::binary_sub
+                        : n.op == Op::kMul ? dnnl::algorithm::binary_mul
+                                           : dnnl::algorithm::binary_div;
+  Version src0, src1;
+  if (b->shape == y->shape) {
+    // Same shape: both operands in one layout, preferring a blocked one over plain.
+    Version av = c.current(a), bv = c.current(b);
+    memory::desc target = av.md == plain_md(a->shape) && bv.md != plain_md(b->shape) ? bv.md : av.md;
+    src0 = c.as(a, target, step);
+    src1 = c.as(b, target, step);
+  } else {
+    // Broadcast src1: a plain view with the output's rank (leading 1s), over its plain version.
+    src0 = c.current(a);
+    Version bv = c.as(b, plain_md(b->shape), step);
+    Shape padded(y->shape.size() - b->shape.size(), 1);
+    padded.insert(padded.end(), b->shape.begin(), b->shape.end());
+    src1 = Version{plain_md(padded), bv.ref};
+  }
+  bool dst_is_slot = c.is_external(y) && src0.md == plain_md(y->shape);
+  Version dst = !dst_is_slot && c.can_overwrite(src0, step, {src1}) ? c.alias_output(y, src0, step)
+                                                                     : c.output(y, src0.md, step);
+  dnnl::binary::desc d(alg, src0.md, src1.md, dst.md);
+  dnnl::binary::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+  c.add_primitive(dnnl::binary(pd), pd, {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}}, step,
+                  n.name);
+  return Status::ok();
+}
+
+Status lower_batch_norm(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  Version src = c.current(x);
+  memory::desc vec_md = plain_md({x->shape[1]});
+  auto param = [&](size_t i) { return c.owned_constant(n.inputs[i]->constant.data<float>(), vec_md, vec_md); };
+  Version scale = param(1), shift = param(2), mean = param(3), var = param(4);
+  using flags = dnnl::normalization_flags;
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, src.md,
+                                            n.attr_float("epsilon", 1e-5f),
+                                            flags::use_global_stats | flags::use_scale | flags::use_shift);
+  dnnl::batch_normalization_forward::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+  bool dst_is_slot = c.is_external(y) && src.md == plain_md(y->shape);
+  Version dst = !dst_is_slot && c.can_overwrite(src, step, {}) ? c.alias_output(y, src, step)
+                                                                : c.output(y, src.md, step);
+  c.add_primitive(dnnl::batch_normalization_forward(pd), pd,
+                  {{DNNL_ARG_SRC, src},
+                   {DNNL_ARG_DST, dst},
+                   {DNNL_ARG_MEAN, mean},
+                   {DNNL_ARG_VARIANCE, var},
+                   {DNNL_ARG_SCALE, scale},
+                   {DNNL_ARG_SHIFT, shift}},
+                  step, n.name);
+  return Status::ok();
+}
+
+}  // namespace inr::onednn

@@ -1,0 +1,74 @@
+// Data movement and normalisation over whole axes: Concat (in the inputs' common layout), Flatten/Reshape
+// (a new plain view of a plain buffer: metadata only, or one reorder to plain first), Softmax (plain).
+#include <fmt/format.h>
+
+#include "backends/onednn/onednn_compiler.h"
+
+namespace inr::onednn {
+
+namespace {
+
+// Same physical layout family (plain, nChw16c, ...) regardless of dims: same inner blocking and the same
+// order of outer strides.
+bool same_layout(const memory::desc& a, const memory::desc& b) {
+  if (a.data.format_kind != dnnl_blocked || b.data.format_kind != dnnl_blocked || a.data.ndims != b.data.ndims)
+    return false;
+  const auto& ba = a.data.format_desc.blocking;
+  const auto& bb = b.data.format_desc.blocking;
+  if (ba.inner_nblks != bb.inner_nblks) return false;
+  for (int i = 0; i < ba.inner_nblks; ++i)
+    if (ba.inner_blks[i] != bb.inner_blks[i] || ba.inner_idxs[i] != bb.inner_idxs[i]) return false;
+  for (int i = 0; i < a.data.ndims; ++i)
+    for (int j = 0; j < a.data.ndims; ++j)
+      if ((ba.strides[i] < ba.strides[j]) != (bb.strides[i] < bb.strides[j])) return false;
+  return true;
+}
+
+}  // namespace
+
+Status lower_concat(Compiler& c, Node& n, int step) {
+  Value* y = n.outputs[0];
+  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(y->shape.size())));
+  std::vector<Version> srcs;
+  bool common = true;
+  for (Value* v : n.inputs) {
+    srcs.push_back(c.current(v));
+    common = common && same_layout(srcs.front().md, srcs.back().md);
+  }
+  if (!common)  // mixed layouts: meet in plain rather than fall to a slow generic concat
+    for (size_t i = 0; i < srcs.size(); ++i) srcs[i] = c.as(n.inputs[i], plain_md(n.inputs[i]->shape), step);
+  std::vector<memory::desc> mds;
+  for (const Version& v : srcs) mds.push_back(v.md);
+  dnnl::concat::primitive_desc pd(static_cast<int>(axis), mds, c.engine(), Compiler::base_attr());
+  Version dst = c.output(y, pd.dst_desc(), step);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_DST, dst}};
+  for (size_t i = 0; i < srcs.size(); ++i) args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i]);
+  c.add_primitive(dnnl::concat(pd), pd, args, step, n.name);
+  return Status::ok();
+}
+
+Status lower_reshape(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  Version src = c.as(x, plain_md(x->shape), step);  // no-op when already plain
+  c.alias_output(y, Version{plain_md(y->shape), src.ref}, step);
+  return Status::ok();
+}
+
+Status lower_softmax(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  int64_t rank = static_cast<int64_t>(x->shape.size());
+  int64_t def_axis = n.attr_int("_opset", 13) >= 13 ? -1 : 1;
+  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(n.attr_int("axis", def_axis), rank));
+  Version src = c.as(x, plain_md(x->shape), step);
+  bool dst_is_slot = c.is_external(y);
+  Version dst = !dst_is_slot && c.can_overwrite(src, step, {}) ? c.alias_output(y, src, step)
+                                                                : c.output(y, src.md, step);
+  dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, src.md, static_cast<int>(axis));
+  dnnl::softmax_forward::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+  c.add_primitive(dnnl::softmax_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, step, n.name);
+  return Status::ok();
+}
+
+}  // namespace inr::onednn
