@@ -1,0 +1,379 @@
+// Resampling, written from the algorithms of Pillow 9.4 src/libImaging/Resample.c (precompute_coeffs,
+// normalize_coeffs_8bpc, ImagingResampleHorizontal/Vertical_8bpc, ImagingResampleInner) and OpenCV 4
+// modules/imgproc/src/resize.cpp (cv::resize coefficient set-up, HResizeLinear/VResizeLinear fixed point,
+// resizeArea). Not copied: re-implemented so that each output pixel can be computed on its own.
+#include "image/resample.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace inr::image {
+
+namespace {
+
+// Pillow: PRECISION_BITS = 32 - 8 - 2, coefficients are doubles rounded half away from zero to this many
+// fractional bits; sums start at half an LSB and are clipped to 0..255 after the shift.
+constexpr int kPilBits = 22;
+// OpenCV: INTER_RESIZE_COEF_BITS = 11 per axis, so a 2-D sum has 22 fractional bits.
+constexpr int kCvBits = 11;
+constexpr int kCvScale = 1 << kCvBits;
+
+double pil_bilinear(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+double pil_bicubic(double x) {
+  constexpr double a = -0.5;  // Pillow's choice (Keys' kernel)
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+double sinc(double x) {
+  if (x == 0.0) return 1.0;
+  x = x * M_PI;
+  return std::sin(x) / x;
+}
+double pil_lanczos(double x) {
+  if (-3.0 <= x && x < 3.0) return sinc(x) * sinc(x / 3);
+  return 0.0;
+}
+
+void build_pil(Kernel kernel, int in_size, int out_size, AxisCoeffs& c) {
+  double (*filter)(double) = pil_bilinear;
+  double support = 1.0;
+  if (kernel == Kernel::kPilBicubic) filter = pil_bicubic, support = 2.0;
+  if (kernel == Kernel::kPilLanczos) filter = pil_lanczos, support = 3.0;
+  // Pillow computes the box width in float (in1 - in0 with in0 = 0, in1 = in_size), then in double.
+  const double scale = static_cast<double>(static_cast<float>(in_size) - 0.0f) / out_size;
+  const double filterscale = scale < 1.0 ? 1.0 : scale;
+  support *= filterscale;
+  const int ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.ksize = ksize;
+  c.start.assign(static_cast<size_t>(out_size), 0);
+  c.count.assign(static_cast<size_t>(out_size), 0);
+  c.w.assign(static_cast<size_t>(out_size) * static_cast<size_t>(ksize), 0);
+  std::vector<double> k(static_cast<size_t>(ksize));
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = 0.0 + (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    int xmin = static_cast<int>(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = static_cast<int>(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      double w = filter((x + xmin - center + 0.5) * ss);
+      k[static_cast<size_t>(x)] = w;
+      ww += w;
+    }
+    for (int x = 0; x < xmax; ++x) {
+      double v = k[static_cast<size_t>(x)];
+      if (ww != 0.0) v /= ww;
+      // normalize_coeffs_8bpc: round half away from zero, truncating conversion.
+      c.w[static_cast<size_t>(xx) * ksize + x] =
+          v < 0 ? static_cast<int32_t>(-0.5 + v * (1 << kPilBits)) : static_cast<int32_t>(0.5 + v * (1 << kPilBits));
+    }
+    c.start[static_cast<size_t>(xx)] = xmin;
+    c.count[static_cast<size_t>(xx)] = std::max(xmax, 0);
+  }
+}
+
+int16_t cv_fixed(float v) {  // saturate_cast<short>(v * INTER_RESIZE_COEF_SCALE): round to nearest
+  return static_cast<int16_t>(std::lrint(v * kCvScale));
+}
+
+// OpenCV's cubic kernel (interpolateCubic, A = -0.75).
+void cv_cubic_coeffs(float x, float* k) {
+  constexpr float A = -0.75f;
+  k[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
+  k[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+  k[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
+  k[3] = 1.f - k[0] - k[1] - k[2];
+}
+
+void build_cv(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, AxisCoeffs& c) {
+  const double scale = static_cast<double>(in_size) / out_size;
+  c.clamp = true;
+  if (kernel == Kernel::kCvArea && area_shrinks_both) {
+    // resizeArea: output o averages the input interval [o * scale, (o + 1) * scale), each input pixel
+    // weighted by its overlap; weights sum to 1 and are applied in float.
+    c.is_float = true;
+    c.ksize = static_cast<int>(std::ceil(scale)) + 1;
+    c.start.assign(static_cast<size_t>(out_size), 0);
+    c.count.assign(static_cast<size_t>(out_size), 0);
+    c.fweights.assign(static_cast<size_t>(out_size) * static_cast<size_t>(c.ksize), 0.f);
+    for (int o = 0; o < out_size; ++o) {
+      const double f0 = o * scale, f1 = f0 + scale;
+      const int s0 = static_cast<int>(std::floor(f0));
+      int n = 0;
+      for (int s = s0; s < f1 && s < in_size && n < c.ksize; ++s, ++n) {
+        const double lo = std::max<double>(s, f0), hi = std::min<double>(s + 1, f1);
+        c.fweights[static_cast<size_t>(o) * c.ksize + n] = static_cast<float>((hi - lo) / scale);
+      }
+      c.start[static_cast<size_t>(o)] = s0;
+      c.count[static_cast<size_t>(o)] = n;
+    }
+    return;
+  }
+  const bool cubic = kernel == Kernel::kCvCubic;
+  c.ksize = cubic ? 4 : 2;
+  c.start.assign(static_cast<size_t>(out_size), 0);
+  c.count.assign(static_cast<size_t>(out_size), c.ksize);
+  c.w.assign(static_cast<size_t>(out_size) * static_cast<size_t>(c.ksize), 0);
+  for (int o = 0; o < out_size; ++o) {
+    float fx;
+    int sx;
+    if (kernel == Kernel::kCvArea) {  // growing with INTER_AREA: OpenCV's "area mode" linear weights
+      sx = static_cast<int>(std::floor(o * scale));
+      fx = static_cast<float>((o + 1) - (sx + 1) / scale);
+      fx = fx <= 0 ? 0.f : fx - std::floor(fx);
+    } else {
+      fx = static_cast<float>((o + 0.5) * scale - 0.5);
+      sx = static_cast<int>(std::floor(fx));
+      fx -= static_cast<float>(sx);
+    }
+    int32_t* w = &c.w[static_cast<size_t>(o) * c.ksize];
+    if (cubic) {
+      float k[4];
+      cv_cubic_coeffs(fx, k);
+      for (int t = 0; t < 4; ++t) w[t] = cv_fixed(k[t]);
+      c.start[static_cast<size_t>(o)] = sx - 1;  // taps sx-1 .. sx+2, clamped when read
+    } else {
+      if (sx < 0) fx = 0, sx = 0;
+      if (sx >= in_size - 1) fx = 0, sx = in_size - 1;
+      w[0] = cv_fixed(1.f - fx);
+      w[1] = cv_fixed(fx);
+      c.start[static_cast<size_t>(o)] = sx;
+    }
+  }
+}
+
+inline uint8_t clip_shift(int32_t v, int bits) {
+  v >>= bits;  // arithmetic shift: floor, as Pillow's clip8 table lookup
+  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+inline int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Pillow horizontal pass for rows [y_first, y_last) of the source, output columns [ox0, ox1).
+void pil_horizontal(const SourceView& src, const AxisCoeffs& h, int y_first, int y_last, int ox0, int ox1,
+                    uint8_t* out, size_t out_stride) {
+  const int ksize = h.ksize;
+  for (int y = y_first; y < y_last; ++y) {
+    const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
+    uint8_t* o = out + static_cast<size_t>(y - y_first) * out_stride;
+    for (int xx = ox0; xx < ox1; ++xx) {
+      const int32_t* k = &h.w[static_cast<size_t>(xx) * ksize];
+      const uint8_t* p = in + static_cast<size_t>(h.start[static_cast<size_t>(xx)]) * 3;
+      const int n = h.count[static_cast<size_t>(xx)];
+      int32_t s0 = 1 << (kPilBits - 1), s1 = s0, s2 = s0;
+      for (int t = 0; t < n; ++t) {
+        s0 += p[t * 3 + 0] * k[t];
+        s1 += p[t * 3 + 1] * k[t];
+        s2 += p[t * 3 + 2] * k[t];
+      }
+      o[0] = clip_shift(s0, kPilBits);
+      o[1] = clip_shift(s1, kPilBits);
+      o[2] = clip_shift(s2, kPilBits);
+      o += 3;
+    }
+  }
+}
+
+// Vertical pass over 8-bit rows; `rows_base` holds source row `row_first` first. Contiguous inner loop so
+// that the compiler vectorises it.
+void pil_vertical(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0,
+                  int oy1, int width_bytes, uint8_t* dst, size_t dst_stride, std::vector<int32_t>& acc) {
+  acc.resize(static_cast<size_t>(width_bytes));
+  int32_t* a = acc.data();
+  for (int yy = oy0; yy < oy1; ++yy) {
+    const int32_t* k = &v.w[static_cast<size_t>(yy) * v.ksize];
+    const int y0 = v.start[static_cast<size_t>(yy)] - row_first;
+    const int n = v.count[static_cast<size_t>(yy)];
+    for (int i = 0; i < width_bytes; ++i) a[i] = 1 << (kPilBits - 1);
+    for (int t = 0; t < n; ++t) {
+      const uint8_t* r = rows_base + static_cast<size_t>(y0 + t) * rows_stride;
+      const int32_t kt = k[t];
+      for (int i = 0; i < width_bytes; ++i) a[i] += r[i] * kt;
+    }
+    uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
+    for (int i = 0; i < width_bytes; ++i) d[i] = clip_shift(a[i], kPilBits);
+  }
+}
+
+void resize_pil(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0, int oy1,
+                ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  const int ow = ox1 - ox0;
+  const bool need_h = h.out_size != h.in_size;
+  const bool need_v = v.out_size != v.in_size;
+  int y_first = oy0, y_last = oy1;
+  if (need_v) source_span(v, oy0, oy1, y_first, y_last);
+  if (!need_h && !need_v) {
+    for (int y = oy0; y < oy1; ++y)
+      std::copy_n(src.base + static_cast<size_t>(y - src.y0) * src.stride + static_cast<size_t>(ox0 - src.x0) * 3,
+                  static_cast<size_t>(ow) * 3, dst + static_cast<size_t>(y - oy0) * dst_stride);
+    return;
+  }
+  if (!need_v) {  // horizontal only, straight into dst
+    pil_horizontal(src, h, oy0, oy1, ox0, ox1, dst, dst_stride);
+    return;
+  }
+  const uint8_t* rows;
+  size_t rows_stride;
+  if (need_h) {
+    const size_t stride = static_cast<size_t>(ow) * 3;
+    scratch.u8.resize(stride * static_cast<size_t>(y_last - y_first));
+    pil_horizontal(src, h, y_first, y_last, ox0, ox1, scratch.u8.data(), stride);
+    rows = scratch.u8.data();
+    rows_stride = stride;
+  } else {
+    rows = src.base + static_cast<size_t>(y_first - src.y0) * src.stride + static_cast<size_t>(ox0 - src.x0) * 3;
+    rows_stride = src.stride;
+  }
+  pil_vertical(rows, rows_stride, y_first, v, oy0, oy1, ow * 3, dst, dst_stride, scratch.i32);
+}
+
+void resize_cv_fixed(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
+                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  // Horizontal sums (not rounded) for every source row the vertical taps read, clamped to the image.
+  int y_first, y_last;
+  source_span(v, oy0, oy1, y_first, y_last);
+  const int ow = ox1 - ox0;
+  const size_t stride = static_cast<size_t>(ow) * 3;
+  scratch.i32.resize(stride * static_cast<size_t>(y_last - y_first));
+  for (int y = y_first; y < y_last; ++y) {
+    const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
+    int32_t* o = scratch.i32.data() + static_cast<size_t>(y - y_first) * stride;
+    for (int xx = ox0; xx < ox1; ++xx) {
+      const int32_t* k = &h.w[static_cast<size_t>(xx) * h.ksize];
+      int32_t s0 = 0, s1 = 0, s2 = 0;
+      for (int t = 0; t < h.count[static_cast<size_t>(xx)]; ++t) {
+        const uint8_t* p = in + static_cast<size_t>(clampi(h.start[static_cast<size_t>(xx)] + t, 0, h.in_size - 1)) * 3;
+        s0 += p[0] * k[t];
+        s1 += p[1] * k[t];
+        s2 += p[2] * k[t];
+      }
+      o[0] = s0, o[1] = s1, o[2] = s2;
+      o += 3;
+    }
+  }
+  for (int yy = oy0; yy < oy1; ++yy) {
+    const int32_t* k = &v.w[static_cast<size_t>(yy) * v.ksize];
+    uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
+    for (size_t i = 0; i < stride; ++i) {
+      int64_t s = int64_t{1} << (2 * kCvBits - 1);
+      for (int t = 0; t < v.count[static_cast<size_t>(yy)]; ++t) {
+        const int sy = clampi(v.start[static_cast<size_t>(yy)] + t, 0, v.in_size - 1);
+        s += static_cast<int64_t>(scratch.i32[static_cast<size_t>(sy - y_first) * stride + i]) * k[t];
+      }
+      s >>= 2 * kCvBits;
+      d[i] = static_cast<uint8_t>(s < 0 ? 0 : (s > 255 ? 255 : s));
+    }
+  }
+}
+
+void resize_cv_float(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
+                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  int y_first, y_last;
+  source_span(v, oy0, oy1, y_first, y_last);
+  const int ow = ox1 - ox0;
+  const size_t stride = static_cast<size_t>(ow) * 3;
+  scratch.f32.resize(stride * static_cast<size_t>(y_last - y_first));
+  for (int y = y_first; y < y_last; ++y) {
+    const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
+    float* o = scratch.f32.data() + static_cast<size_t>(y - y_first) * stride;
+    for (int xx = ox0; xx < ox1; ++xx) {
+      const float* k = &h.fweights[static_cast<size_t>(xx) * h.ksize];
+      float s0 = 0, s1 = 0, s2 = 0;
+      for (int t = 0; t < h.count[static_cast<size_t>(xx)]; ++t) {
+        const uint8_t* p = in + static_cast<size_t>(h.start[static_cast<size_t>(xx)] + t) * 3;
+        s0 += p[0] * k[t];
+        s1 += p[1] * k[t];
+        s2 += p[2] * k[t];
+      }
+      o[0] = s0, o[1] = s1, o[2] = s2;
+      o += 3;
+    }
+  }
+  for (int yy = oy0; yy < oy1; ++yy) {
+    const float* k = &v.fweights[static_cast<size_t>(yy) * v.ksize];
+    uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
+    for (size_t i = 0; i < stride; ++i) {
+      float s = 0;
+      for (int t = 0; t < v.count[static_cast<size_t>(yy)]; ++t)
+        s += scratch.f32[static_cast<size_t>(v.start[static_cast<size_t>(yy)] + t - y_first) * stride + i] * k[t];
+      long r = std::lrint(s);  // saturate_cast<uchar>(float): round half to even
+      d[i] = static_cast<uint8_t>(r < 0 ? 0 : (r > 255 ? 255 : r));
+    }
+  }
+}
+
+}  // namespace
+
+void build_axis(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, AxisCoeffs& out) {
+  out = AxisCoeffs{};
+  out.in_size = in_size;
+  out.out_size = out_size;
+  out.kernel = kernel;
+  switch (kernel) {
+    case Kernel::kPilBilinear:
+    case Kernel::kPilBicubic:
+    case Kernel::kPilLanczos:
+      build_pil(kernel, in_size, out_size, out);
+      break;
+    default:
+      build_cv(kernel, in_size, out_size, area_shrinks_both, out);
+      break;
+  }
+}
+
+void source_span(const AxisCoeffs& c, int o0, int o1, int& first, int& last) {
+  first = c.in_size;
+  last = 0;
+  for (int o = o0; o < o1; ++o) {
+    int s = c.start[static_cast<size_t>(o)], e = s + c.count[static_cast<size_t>(o)];
+    if (c.clamp) s = clampi(s, 0, c.in_size - 1), e = clampi(e, 1, c.in_size);
+    first = std::min(first, s);
+    last = std::max(last, e);
+  }
+  if (last <= first) first = 0, last = std::min(1, c.in_size);
+}
+
+const AxisCoeffs& CoeffCache::get(Kernel kernel, int in_size, int out_size, bool area_shrinks_both) {
+  ++clock_;
+  Entry* victim = &entries_[0];
+  for (Entry& e : entries_) {
+    if (e.stamp != 0 && e.c.kernel == kernel && e.c.in_size == in_size && e.c.out_size == out_size &&
+        e.area == area_shrinks_both) {
+      e.stamp = clock_;
+      return e.c;
+    }
+    if (e.stamp < victim->stamp) victim = &e;
+  }
+  build_axis(kernel, in_size, out_size, area_shrinks_both, victim->c);
+  victim->area = area_shrinks_both;
+  victim->stamp = clock_;
+  return victim->c;
+}
+
+void resize_window(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
+                   int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  if (ox1 <= ox0 || oy1 <= oy0) return;
+  switch (h.kernel) {
+    case Kernel::kPilBilinear:
+    case Kernel::kPilBicubic:
+    case Kernel::kPilLanczos:
+      resize_pil(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+      break;
+    default:
+      if (h.is_float)
+        resize_cv_float(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+      else
+        resize_cv_fixed(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+      break;
+  }
+}
+
+}  // namespace inr::image
