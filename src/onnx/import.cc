@@ -156,10 +156,11 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
   return t;
 }
 
-Result<Tensor> read_tensor_pb(const std::string& path) {
+Result<Tensor> read_tensor_pb(const std::string& path, std::string* name) {
   INR_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes)) return error("{}: not a valid ONNX TensorProto", path);
+  if (name) *name = proto.name();
   auto t = tensor_from_proto(proto, fs::path(path).parent_path().string());
   if (!t) return t.status().with_context(path);
   return t;

@@ -30,7 +30,8 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
 
 // TensorProto -> Tensor (raw_data or typed fields; external data resolved against base_dir).
 Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir = "");
-Result<Tensor> read_tensor_pb(const std::string& path);  // a serialized TensorProto file (.pb)
+// A serialized TensorProto file (.pb); `name` receives the tensor's name when non-null.
+Result<Tensor> read_tensor_pb(const std::string& path, std::string* name = nullptr);
 void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto* proto);
 
 // Graph -> ModelProto bytes / file (atomic write).

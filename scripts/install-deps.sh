@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything inr needs on a fresh Debian 12 machine (run as root). Idempotent: packages already
+# present are skipped, and npm ci only runs when the pinned onnxruntime-node is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache curl
+  libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
+  libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js and npm for the ONNX Runtime oracle: Debian's packages unless a node/npm is already installed.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "install-deps: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node, pinned by tools/ort/package-lock.json. Its optional GPU download is skipped.
+if [ ! -f tools/ort/node_modules/onnxruntime-node/package.json ]; then
+  echo "install-deps: npm ci (tools/ort)"
+  (cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,74 @@
+#include "data/labels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+namespace inr::data {
+
+std::string Labels::name(int64_t index) const {
+  if (index >= 0 && index < static_cast<int64_t>(names.size())) return names[index];
+  return "class " + std::to_string(index);
+}
+
+Result<Labels> load_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return error("{}: cannot open labels file", path);
+  Labels labels;
+  std::string line;
+  bool synset = true;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  if (lines.empty()) return error("{}: no labels", path);
+  // Synset format when every line starts with a WordNet id (n + 8 digits) and a space.
+  for (const auto& l : lines)
+    synset = synset && l.size() > 10 && l[0] == 'n' && l[9] == ' ' &&
+             std::all_of(l.begin() + 1, l.begin() + 9, [](char c) { return c >= '0' && c <= '9'; });
+  for (const auto& l : lines) {
+    if (synset) {
+      labels.wnids.push_back(l.substr(0, 9));
+      labels.names.push_back(l.substr(10));
+    } else {
+      labels.names.push_back(l);
+    }
+  }
+  return labels;
+}
+
+std::vector<int> top_k(std::span<const float> scores, int k) {
+  std::vector<int> idx(scores.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  k = std::min<int>(k, static_cast<int>(idx.size()));
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) {
+    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+  });
+  idx.resize(static_cast<size_t>(k));
+  return idx;
+}
+
+bool is_probability_vector(std::span<const float> scores) {
+  constexpr double kSumTolerance = 1e-3;
+  double sum = 0;
+  for (float s : scores) {
+    if (!(s >= 0.f && s <= 1.f)) return false;
+    sum += s;
+  }
+  return std::abs(sum - 1.0) <= kSumTolerance;
+}
+
+void softmax(std::span<const float> scores, std::span<float> out) {
+  float mx = *std::max_element(scores.begin(), scores.end());
+  double sum = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    out[i] = std::exp(scores[i] - mx);
+    sum += out[i];
+  }
+  for (float& o : out) o = static_cast<float>(o / sum);
+}
+
+}  // namespace inr::data

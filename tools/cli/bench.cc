@@ -1,0 +1,138 @@
+// `inr bench -m MODEL --batch 1,16 --threads 2 [--runs N] [--warmup N] [--duration S] [--json] [-t trace]`
+// Latency percentiles and throughput per batch size, on seeded random inputs (speed does not depend
+// on values), plus peak RSS and the planned activation memory.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "session_flags.h"
+
+namespace inr::cli {
+
+namespace {
+
+Tensor random_input(const IoInfo& info, const Shape& shape, uint32_t seed) {
+  Tensor t = Tensor::zeros(info.dtype, shape);
+  std::mt19937 rng(seed);
+  if (info.dtype == DType::kF32) {
+    std::normal_distribution<float> d(0.f, 1.f);
+    for (float& v : t.span<float>()) v = d(rng);
+  } else if (info.dtype == DType::kU8 || info.dtype == DType::kI8) {
+    std::uniform_int_distribution<int> d(0, 255);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<uint8_t>()[i] = static_cast<uint8_t>(d(rng));
+  }
+  return t;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  double idx = p / 100.0 * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(idx);
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
+}
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+}  // namespace
+
+Command make_bench_command(CLI::App& parent) {
+  struct Flags {
+    SessionFlags session;
+    std::vector<int64_t> batches{1};
+    int runs = 50;
+    int warmup = 5;
+    double duration = 0;
+    bool json = false;
+    uint32_t seed = 1;
+  };
+  auto f = std::make_shared<Flags>();
+  Command c;
+  c.app = parent.add_subcommand("bench", "Measure latency and throughput of a model");
+  add_session_flags(c.app, f->session);
+  c.app->add_option("--batch", f->batches, "Batch sizes, comma separated")->delimiter(',')->check(CLI::PositiveNumber);
+  c.app->add_option("-r,--runs", f->runs, "Timed runs per batch size")->check(CLI::PositiveNumber);
+  c.app->add_option("--warmup", f->warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
+  c.app->add_option("--duration", f->duration, "Run for at least this many seconds per batch (after --runs)")
+      ->check(CLI::NonNegativeNumber);
+  c.app->add_flag("--json", f->json, "Print one JSON object");
+  c.app->add_option("--seed", f->seed, "Seed for the random inputs");
+  c.run = [f] {
+    Profiler profiler;
+    auto session = open_session(f->session, &profiler);
+    if (!session) return fail(session.status());
+    Session& s = **session;
+    nlohmann::json results = nlohmann::json::array();
+    if (!f->json)
+      std::printf("%-6s %9s %9s %9s %9s %9s %10s %10s\n", "batch", "p50_ms", "p90_ms", "p99_ms", "min_ms", "max_ms",
+                  "images/s", "arena_MiB");
+    for (int64_t batch : f->batches) {
+      std::vector<Tensor> ins;
+      std::vector<Shape> shapes;
+      for (size_t i = 0; i < s.inputs().size(); ++i) {
+        auto shape = batch_input_shape(s.inputs()[i], batch);
+        if (!shape) return fail(shape.status());
+        shapes.push_back(*shape);
+        ins.push_back(random_input(s.inputs()[i], *shape, f->seed + static_cast<uint32_t>(i)));
+      }
+      // The first run specialises the graph for these shapes and allocates the outputs once.
+      auto first = s.run(ins);
+      if (!first) return fail(first.status());
+      std::vector<Tensor> outs = std::move(*first);
+      for (int i = 0; i < f->warmup; ++i) {
+        Status st = s.run_into(ins, outs);
+        if (!st) return fail(st);
+      }
+      std::vector<double> ms;
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0;; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        Status st = s.run_into(ins, outs);
+        auto t1 = std::chrono::steady_clock::now();
+        if (!st) return fail(st);
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        double elapsed = std::chrono::duration<double>(t1 - start).count();
+        if (i + 1 >= f->runs && elapsed >= f->duration) break;
+      }
+      auto arena = s.arena_bytes(shapes);
+      double p50 = percentile(ms, 50);
+      nlohmann::json r = {{"batch", batch},
+                          {"runs", ms.size()},
+                          {"p50_ms", p50},
+                          {"p90_ms", percentile(ms, 90)},
+                          {"p99_ms", percentile(ms, 99)},
+                          {"min_ms", *std::min_element(ms.begin(), ms.end())},
+                          {"max_ms", *std::max_element(ms.begin(), ms.end())},
+                          {"images_per_s", static_cast<double>(batch) * 1000.0 / p50},
+                          {"arena_bytes", arena ? *arena : 0},
+                          {"peak_rss_mib", peak_rss_mib()}};
+      results.push_back(r);
+      if (!f->json)
+        std::printf("%-6ld %9.3f %9.3f %9.3f %9.3f %9.3f %10.1f %10.1f\n", static_cast<long>(batch), p50,
+                    r["p90_ms"].get<double>(), r["p99_ms"].get<double>(), r["min_ms"].get<double>(),
+                    r["max_ms"].get<double>(), r["images_per_s"].get<double>(),
+                    static_cast<double>(r["arena_bytes"].get<size_t>()) / (1024.0 * 1024.0));
+    }
+    if (f->json) {
+      nlohmann::json out = {{"model", f->session.model}, {"threads", f->session.threads}, {"results", results},
+                            {"peak_rss_mib", peak_rss_mib()}};
+      std::printf("%s\n", out.dump().c_str());
+    } else {
+      std::printf("peak RSS %.1f MiB\n", peak_rss_mib());
+    }
+    Status st = finish_trace(f->session, profiler);
+    return st ? 0 : fail(st);
+  };
+  return c;
+}
+
+}  // namespace inr::cli

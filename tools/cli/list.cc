@@ -1,0 +1,32 @@
+// `inr list ops|presets|backends`
+#include "command.h"
+#include "image/preprocess.h"
+#include "ir/graph.h"
+#include "ops/op_schema.h"
+
+namespace inr::cli {
+
+Command make_list_command(CLI::App& parent) {
+  auto what = std::make_shared<std::string>();
+  Command c;
+  c.app = parent.add_subcommand("list", "List supported ops, preprocessing presets or backends");
+  c.app->add_option("what", *what, "ops | presets | backends")->required()->check(CLI::IsMember({"ops", "presets", "backends"}));
+  c.run = [what] {
+    if (*what == "ops") {
+      for (int i = 0; i < static_cast<int>(Op::kUnknown); ++i) {
+        Op op = static_cast<Op>(i);
+        std::string_view d = op_domain(op);
+        std::printf("%s%s%s\n", std::string(d).c_str(), d.empty() ? "" : ".", std::string(op_name(op)).c_str());
+      }
+    } else if (*what == "presets") {
+      for (const auto& p : image::presets()) std::printf("%-16s %s\n", std::string(p.name).c_str(), std::string(p.description).c_str());
+    } else {
+      std::printf("onednn     oneDNN primitives, fp32, blocked layouts, fused post-ops (default)\n");
+      std::printf("reference  plain loops; the oracle for every other backend\n");
+    }
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace inr::cli

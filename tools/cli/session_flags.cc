@@ -1,0 +1,69 @@
+#include "session_flags.h"
+
+#include "core/log.h"
+#include "onnx/onnx_io.h"
+#include "passes/passes.h"
+
+namespace inr::cli {
+
+void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
+  auto* m = app->add_option("-m,--model", f.model, "ONNX model file");
+  if (model_required) m->required();
+  app->add_option("-O,--opt-level", f.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all")
+      ->check(CLI::IsMember({0, 1, 2, 99}));
+  app->add_option("--threads", f.threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("-x,--backend", f.backend, "Backend: auto, onednn or reference (seed: 0 = cpu)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"0", "auto"}, {"cpu", "auto"}}))
+      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+  app->add_option("-t,--trace", f.trace, "Write a Chrome/Perfetto trace (JSON) to this file");
+  app->add_option("-d,--debug", f.debug, "Log level: 0 verbose, 1 info, 2 warning, 3 error, 4 quiet")
+      ->check(CLI::Range(0, 4));
+  app->add_option("-s,--save-model", f.save_model,
+                  "Save the model after canonical passes (constant folding, BatchNorm folding) as ONNX");
+}
+
+Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* profiler) {
+  if (f.debug >= 0) {
+    static constexpr LogLevel kLevels[] = {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
+                                           LogLevel::kQuiet};
+    set_log_level(kLevels[f.debug]);
+  }
+  SessionOptions o;
+  o.opt_level = f.opt_level;
+  o.threads = f.threads;
+  o.backend = f.backend;
+  o.profiler = f.trace.empty() ? nullptr : profiler;
+  if (!f.save_model.empty()) {
+    // The exportable form: canonical passes only (fused ops are internal and not ONNX).
+    INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, import_onnx_file(f.model));
+    bool fixed = true;
+    for (const Value* v : g->inputs) fixed = fixed && v->shape_known();
+    if (!fixed) return error("--save-model needs a model with fixed input shapes");
+    INR_TRY(optimize(*g, 1));
+    INR_TRY(export_onnx_file(*g, f.save_model));
+  }
+  return Session::load(f.model, o);
+}
+
+Status finish_trace(const SessionFlags& f, const Profiler& profiler) {
+  if (f.trace.empty()) return Status::ok();
+  return profiler.write_chrome_trace(f.trace);
+}
+
+Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch) {
+  Shape s = input.shape;
+  if (s.empty()) return error("input '{}' has no declared shape", input.name);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 0) {
+      if (s[0] >= 0 && s[0] != batch)
+        return error("input '{}' has a fixed batch of {}, cannot run batch {}", input.name, s[0], batch);
+      s[0] = batch;
+    } else if (s[i] < 0) {
+      return error("input '{}' has a dynamic dim {} (only the batch dim may be dynamic)", input.name, i);
+    }
+  }
+  return s;
+}
+
+}  // namespace inr::cli

@@ -1,0 +1,43 @@
+// `inr synth resnet50 --seed 1 -o resnet50.onnx [--batch N|dynamic]`
+#include "command.h"
+#include "models/synth.h"
+#include "onnx/onnx_io.h"
+
+namespace inr::cli {
+
+Command make_synth_command(CLI::App& parent) {
+  struct Flags {
+    SynthOptions o;
+    std::string out, batch = "1";
+  };
+  auto f = std::make_shared<Flags>();
+  Command c;
+  c.app = parent.add_subcommand("synth", "Write a torchvision-architecture ResNet with seeded weights as ONNX");
+  c.app->add_option("arch", f->o.arch, "resnet18 | resnet34 | resnet50 | resnet101")->required();
+  c.app->add_option("--seed", f->o.seed, "Random seed for weights and BatchNorm statistics");
+  c.app->add_option("-o,--output", f->out, "Output ONNX file")->required();
+  c.app->add_option("--batch", f->batch, "Batch size, or 'dynamic'");
+  c.app->add_option("--image-size", f->o.image_size, "Input height and width");
+  c.app->add_option("--classes", f->o.classes, "Number of classes");
+  c.run = [f] {
+    if (f->batch == "dynamic") {
+      f->o.batch = -1;
+    } else {
+      try {
+        f->o.batch = std::stoll(f->batch);
+      } catch (...) {
+        return fail(error("--batch must be a positive number or 'dynamic', got '{}'", f->batch));
+      }
+      if (f->o.batch <= 0) return fail(error("--batch must be positive"));
+    }
+    auto g = synth_model(f->o);
+    if (!g) return fail(g.status());
+    Status s = export_onnx_file(**g, f->out);
+    if (!s) return fail(s);
+    std::printf("wrote %s (%s, seed %u)\n", f->out.c_str(), f->o.arch.c_str(), f->o.seed);
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace inr::cli
