@@ -6,13 +6,11 @@
 namespace inr {
 
 namespace {
-template <typename T>
-struct Fn {
-  T operator()(T a, T b) const { return static_cast<T>(a * b); }
-};
-
-Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
-  return run_binary_arith<Fn>(node, in, out);
+Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  return visit_numeric(in[0].dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    broadcast_binary<T>(in[0], in[1], out[0], [](T a, T b) { return static_cast<T>(a * b); });
+  });
 }
 Status infer(Node& node) { return infer_binary_arith(node, run); }
 }  // namespace
