@@ -77,7 +77,7 @@ struct JpegDecoder::State {
   ErrorMgr err;
   jpeg_source_mgr src;
   jpeg_progress_mgr progress;
-  std::vector<uint8_t> cmyk_row;
+  std::vector<uint8_t> band_row;
 };
 
 JpegDecoder::JpegDecoder() : state_(std::make_unique<State>()) {
@@ -112,7 +112,7 @@ Status JpegDecoder::decode(std::span<const uint8_t> bytes, const DecodeOptions& 
   s.src.next_input_byte = bytes.data();
   s.src.bytes_in_buffer = bytes.size();
   // Everything below that can longjmp uses only trivially-destructible locals; C++ objects it touches
-  // (out.image, s.cmyk_row) live outside this frame.
+  // (out.image, s.band_row) live outside this frame.
   Status limit_status;
   if (setjmp(s.err.jump) != 0) {
     jpeg_abort_decompress(cinfo);
@@ -167,31 +167,47 @@ Status JpegDecoder::decode(std::span<const uint8_t> bytes, const DecodeOptions& 
   }
 
   jpeg_start_decompress(cinfo);
-  JDIMENSION xoff = 0, out_w = cinfo->output_width;
-  if (want.x0 > 0 || want.x1 < width) {
-    xoff = static_cast<JDIMENSION>(want.x0);
-    out_w = static_cast<JDIMENSION>(want.x1 - want.x0);
-    jpeg_crop_scanline(cinfo, &xoff, &out_w);  // widens to iMCU boundaries
+  // Column cropping: jpeg_crop_scanline widens the request to iMCU boundaries, and the fancy upsampler
+  // treats the edges of the cropped band as image edges, so the outermost columns of the band differ from
+  // a full decode (measured on the ImageNet samples). We therefore ask for one extra iMCU on each side and
+  // keep only the wanted columns, which are then identical to the full decode. Row skipping
+  // (jpeg_skip_scanlines) keeps the upsampler's context rows and is exact as is.
+  JDIMENSION xoff = 0, band_w = cinfo->output_width;
+  const bool crop_x = want.x0 > 0 || want.x1 < width;
+  if (crop_x) {
+    const int margin = cinfo->max_h_samp_factor * DCTSIZE;
+    const int bx0 = std::max(0, want.x0 - margin), bx1 = std::min(width, want.x1 + margin);
+    xoff = static_cast<JDIMENSION>(bx0);
+    band_w = static_cast<JDIMENSION>(bx1 - bx0);
+    jpeg_crop_scanline(cinfo, &xoff, &band_w);
+  } else {
+    want.x0 = 0;
+    want.x1 = width;
   }
   if (want.y0 > 0) jpeg_skip_scanlines(cinfo, static_cast<JDIMENSION>(want.y0));
 
   const int rows = want.y1 - want.y0;
+  const int keep_w = want.x1 - want.x0;
+  const size_t keep_from = static_cast<size_t>(want.x0) - xoff;  // first kept column within the band
   out.full_width = width;
   out.full_height = height;
-  out.x0 = static_cast<int>(xoff);
+  out.x0 = want.x0;
   out.y0 = want.y0;
-  out.image.width = static_cast<int>(out_w);
+  out.image.width = keep_w;
   out.image.height = rows;
-  out.image.pixels.resize(static_cast<size_t>(out_w) * 3 * static_cast<size_t>(rows));
-  if (cmyk) s.cmyk_row.resize(static_cast<size_t>(out_w) * 4);
+  out.image.pixels.resize(static_cast<size_t>(keep_w) * 3 * static_cast<size_t>(rows));
+  const bool direct = !cmyk && !crop_x;  // the band is the kept region: decode straight into the image
+  if (!direct) s.band_row.resize(static_cast<size_t>(band_w) * (cmyk ? 4 : 3));
 
   for (int y = 0; y < rows; ++y) {
-    JSAMPROW row = cmyk ? s.cmyk_row.data() : out.image.row(y);
+    JSAMPROW row = direct ? out.image.row(y) : s.band_row.data();
     if (jpeg_read_scanlines(cinfo, &row, 1) != 1) ERREXIT(cinfo, JERR_INPUT_EOF);
     if (cmyk) {
-      uint8_t* c = s.cmyk_row.data();
-      for (size_t i = 0; i < static_cast<size_t>(out_w) * 4; ++i) c[i] = static_cast<uint8_t>(255 - c[i]);
-      cmyk_to_rgb_row(c, out.image.row(y), static_cast<int>(out_w));
+      uint8_t* c = s.band_row.data() + keep_from * 4;
+      for (size_t i = 0; i < static_cast<size_t>(keep_w) * 4; ++i) c[i] = static_cast<uint8_t>(255 - c[i]);
+      cmyk_to_rgb_row(c, out.image.row(y), keep_w);
+    } else if (!direct) {
+      std::memcpy(out.image.row(y), s.band_row.data() + keep_from * 3, static_cast<size_t>(keep_w) * 3);
     }
   }
   // No jpeg_finish_decompress: it would read up to EOI, which Pillow does not require, and the rows
