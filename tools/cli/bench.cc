@@ -104,6 +104,7 @@ Command make_bench_command(CLI::App& parent) {
         if (i + 1 >= f->runs && elapsed >= f->duration) break;
       }
       auto arena = s.arena_bytes(shapes);
+      auto placement = s.placement_summary(shapes);
       double p50 = percentile(ms, 50);
       nlohmann::json r = {{"batch", batch},
                           {"runs", ms.size()},
@@ -114,7 +115,8 @@ Command make_bench_command(CLI::App& parent) {
                           {"max_ms", *std::max_element(ms.begin(), ms.end())},
                           {"images_per_s", static_cast<double>(batch) * 1000.0 / p50},
                           {"arena_bytes", arena ? *arena : 0},
-                          {"peak_rss_mib", peak_rss_mib()}};
+                          {"peak_rss_mib", peak_rss_mib()},
+                          {"placement", placement ? *placement : placement.status().message()}};
       results.push_back(r);
       if (!f->json)
         std::printf("%-6ld %9.3f %9.3f %9.3f %9.3f %9.3f %10.1f %10.1f\n", static_cast<long>(batch), p50,
@@ -122,6 +124,8 @@ Command make_bench_command(CLI::App& parent) {
                     r["max_ms"].get<double>(), r["images_per_s"].get<double>(),
                     static_cast<double>(r["arena_bytes"].get<size_t>()) / (1024.0 * 1024.0));
     }
+    if (!f->json)
+      for (const auto& r : results) std::printf("batch %ld placement: %s\n", static_cast<long>(r["batch"].get<int64_t>()), r["placement"].get<std::string>().c_str());
     if (f->json) {
       nlohmann::json out = {{"model", f->session.model}, {"threads", f->session.threads}, {"results", results},
                             {"peak_rss_mib", peak_rss_mib()}};
