@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# inr vs ONNX Runtime on the same model file and machine, alternating the two engines so that load from
+# other processes hits both alike; prints each round and the median ratio.
+#
+#   bench/vs_ort.sh [--models "resnet18 resnet50 mobilenetv2"] [--batches "1 16"] [--rounds 5] [--runs 30]
+#                   [--threads 2] [--precision fp32|int8]
+#
+# Synthetic ResNets come from `inr synth` (speed does not depend on weights); mobilenetv2 is the real
+# fp32 model from the data directory. int8 models are quantized by `inr quantize` (QDQ, per-channel)
+# when that command exists. Ratio = inr p50 latency / ORT p50 latency (< 1: inr is faster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+INR=${INR:-./build/inr}
+DATA=${INR_DATA_DIR:-$(cd .. && pwd)/shared/data}
+MODELS="resnet18 resnet50"
+BATCHES="1 16"
+ROUNDS=5
+RUNS=30
+THREADS=2
+PRECISION=fp32
+while (($#)); do
+  case "$1" in
+    --models) MODELS=$2; shift 2 ;;
+    --batches) BATCHES=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --precision) PRECISION=$2; shift 2 ;;
+    *) echo "vs_ort.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+WORK=${WORK:-/tmp/inr-bench}
+mkdir -p "$WORK"
+
+model_file() {
+  local name=$1 f
+  case "$name" in
+    mobilenetv2) f="$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
+    *) f="$WORK/$name.onnx"; [ -f "$f" ] || "$INR" synth "$name" --seed 1 --batch dynamic -o "$f" >/dev/null ;;
+  esac
+  if [ "$PRECISION" = int8 ]; then
+    local q="$WORK/$name.int8.onnx"
+    if [ ! -f "$q" ]; then
+      "$INR" quantize -m "$f" -o "$q" --mode static --per-channel --format qdq --calib-data "$DATA/imagenet/samples" \
+        --calib-count 32 >&2
+    fi
+    f=$q
+  fi
+  echo "$f"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+field() { node -e "const j=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=j.results?j.results[0]:j; console.log(r['$1'])"; }
+
+printf "%-12s %-5s %-5s %10s %10s %8s\n" model prec batch inr_p50_ms ort_p50_ms ratio
+for name in $MODELS; do
+  f=$(model_file "$name")
+  for b in $BATCHES; do
+    ratios=()
+    inr_ms=()
+    ort_ms=()
+    for ((r = 0; r < ROUNDS; r++)); do
+      i=$("$INR" bench -m "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 --json | field p50_ms)
+      o=$(node tools/ort/ort_run.js bench "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 | field p50_ms)
+      inr_ms+=("$i")
+      ort_ms+=("$o")
+      ratios+=("$(awk -v a="$i" -v b="$o" 'BEGIN {printf "%.3f", a / b}')")
+      echo "  round $r: $name $PRECISION batch $b inr $i ms, ort $o ms" >&2
+    done
+    mi=$(printf "%s\n" "${inr_ms[@]}" | median)
+    mo=$(printf "%s\n" "${ort_ms[@]}" | median)
+    mr=$(printf "%s\n" "${ratios[@]}" | median)
+    printf "%-12s %-5s %-5s %10.2f %10.2f %8.3f\n" "$name" "$PRECISION" "$b" "$mi" "$mo" "$mr"
+  done
+done
