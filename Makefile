@@ -27,7 +27,7 @@ test: build
 test-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build build-asan -j $(JOBS) --target inr_tests_unit inr_tests_ops
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|ops'
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L asan
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -1,0 +1,161 @@
+// ONNX import/export: initializer encodings, external data confinement, version bounds, round trip.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <onnx/onnx_pb.h>
+
+#include "inr/session.h"
+#include "onnx/onnx_io.h"
+#include "test_util.h"
+
+namespace inr {
+namespace {
+
+namespace fs = std::filesystem;
+
+// y = x + b, with b given by `fill`.
+onnx::ModelProto add_model(const std::function<void(onnx::TensorProto*)>& fill, int64_t ir = 8, int64_t opset = 13) {
+  onnx::ModelProto m;
+  m.set_ir_version(ir);
+  m.add_opset_import()->set_version(opset);
+  auto* g = m.mutable_graph();
+  for (auto* vi : {g->add_input(), g->add_output()}) {
+    vi->set_name(vi == &g->input(0) ? "x" : "y");
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(3);
+  }
+  auto* b = g->add_initializer();
+  b->set_name("b");
+  b->set_data_type(onnx::TensorProto::FLOAT);
+  b->add_dims(3);
+  fill(b);
+  auto* n = g->add_node();
+  n->set_op_type("Add");
+  n->add_input("x");
+  n->add_input("b");
+  n->add_output("y");
+  return m;
+}
+
+std::vector<float> run_add(const std::string& path) {
+  auto s = Session::load(path);
+  EXPECT_TRUE(s.is_ok()) << s.status().message();
+  if (!s.is_ok()) return {};
+  Tensor x = Tensor::from_vector<float>(DType::kF32, {3}, {10.f, 20.f, 30.f});
+  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  if (!out.is_ok()) return {};
+  return {(*out)[0].data<float>(), (*out)[0].data<float>() + 3};
+}
+
+std::string save(const std::string& dir, const std::string& name, const onnx::ModelProto& m) {
+  std::string path = dir + "/" + name;
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+const std::vector<float> kExpected = {11.f, 22.f, 33.f};
+
+TEST(OnnxImport, TypedAndRawInitializers) {
+  std::string dir = test::temp_dir("import_typed");
+  auto typed = add_model([](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  });
+  EXPECT_EQ(run_add(save(dir, "typed.onnx", typed)), kExpected);
+  auto raw = add_model([](onnx::TensorProto* b) {
+    float v[3] = {1.f, 2.f, 3.f};
+    b->set_raw_data(v, sizeof(v));
+  });
+  EXPECT_EQ(run_add(save(dir, "raw.onnx", raw)), kExpected);
+}
+
+void set_external(onnx::TensorProto* b, const std::string& location, int64_t offset) {
+  b->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* kv = b->add_external_data();
+  kv->set_key("location");
+  kv->set_value(location);
+  kv = b->add_external_data();
+  kv->set_key("offset");
+  kv->set_value(std::to_string(offset));
+  kv = b->add_external_data();
+  kv->set_key("length");
+  kv->set_value("12");
+}
+
+TEST(OnnxImport, ExternalDataInsideModelDirectory) {
+  std::string dir = test::temp_dir("import_external");
+  fs::create_directories(dir + "/weights");
+  float v[4] = {99.f, 1.f, 2.f, 3.f};
+  std::ofstream(dir + "/weights/b.bin", std::ios::binary).write(reinterpret_cast<char*>(v), sizeof(v));
+  auto m = add_model([](onnx::TensorProto* b) { set_external(b, "weights/b.bin", 4); });
+  EXPECT_EQ(run_add(save(dir, "ext.onnx", m)), kExpected);
+}
+
+TEST(OnnxImport, ExternalDataMayNotLeaveModelDirectory) {
+  std::string dir = test::temp_dir("import_escape");
+  fs::create_directories(dir + "/model");
+  float v[3] = {1.f, 2.f, 3.f};
+  std::ofstream(dir + "/secret.bin", std::ios::binary).write(reinterpret_cast<char*>(v), sizeof(v));
+  for (const char* loc : {"../secret.bin", "/etc/passwd"}) {
+    auto m = add_model([&](onnx::TensorProto* b) { set_external(b, loc, 0); });
+    auto g = import_onnx_file(save(dir + "/model", "escape.onnx", m));
+    ASSERT_FALSE(g.is_ok()) << loc;
+    EXPECT_NE(g.status().message().find("leaves the model's directory"), std::string::npos) << g.status().message();
+  }
+}
+
+TEST(OnnxImport, ShortExternalDataIsAnError) {
+  std::string dir = test::temp_dir("import_short");
+  float v[2] = {1.f, 2.f};
+  std::ofstream(dir + "/b.bin", std::ios::binary).write(reinterpret_cast<char*>(v), sizeof(v));
+  auto m = add_model([](onnx::TensorProto* b) { set_external(b, "b.bin", 0); });
+  auto g = import_onnx_file(save(dir, "short.onnx", m));
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(g.status().message().find("does not fit"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImport, RawDataSizeMismatch) {
+  std::string dir = test::temp_dir("import_rawsize");
+  auto m = add_model([](onnx::TensorProto* b) { b->set_raw_data(std::string(8, '\0')); });
+  auto g = import_onnx_file(save(dir, "raw.onnx", m));
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(g.status().message().find("raw_data has 8 bytes"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImport, VersionBounds) {
+  std::string dir = test::temp_dir("import_versions");
+  auto fill = [](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  };
+  EXPECT_EQ(run_add(save(dir, "ir3.onnx", add_model(fill, 3, 7))), kExpected);
+  EXPECT_EQ(run_add(save(dir, "ir10.onnx", add_model(fill, 10, 17))), kExpected);
+  auto too_new = import_onnx_file(save(dir, "ir99.onnx", add_model(fill, 99, 13)));
+  ASSERT_FALSE(too_new.is_ok());
+  EXPECT_NE(too_new.status().message().find("ir_version 99 is not supported"), std::string::npos);
+  auto old_opset = import_onnx_file(save(dir, "op5.onnx", add_model(fill, 8, 5)));
+  ASSERT_FALSE(old_opset.is_ok());
+  EXPECT_NE(old_opset.status().message().find("opset 5 is not supported"), std::string::npos);
+}
+
+TEST(OnnxImport, ExportRoundTrip) {
+  std::string dir = test::temp_dir("import_roundtrip");
+  auto m = add_model([](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  });
+  auto g = import_onnx_file(save(dir, "a.onnx", m));
+  ASSERT_TRUE(g.is_ok());
+  ASSERT_TRUE(export_onnx_file(**g, dir + "/b.onnx").is_ok());
+  EXPECT_EQ(run_add(dir + "/b.onnx"), kExpected);
+  // Private attributes do not leak into the file.
+  std::ifstream in(dir + "/b.onnx", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find("_opset"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace inr
