@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inr/status.h"
@@ -39,11 +40,12 @@ class Profiler {
 // Records one event from construction to destruction when `profiler` is non-null.
 class ScopedEvent {
  public:
-  ScopedEvent(Profiler* profiler, std::string name, std::string cat, std::string args_json = {})
+  // Takes views so that a disabled profiler costs no string copies (steady-state runs allocate nothing).
+  ScopedEvent(Profiler* profiler, std::string_view name, std::string_view cat, std::string args_json = {})
       : profiler_(profiler) {
     if (profiler_) {
-      event_.name = std::move(name);
-      event_.cat = std::move(cat);
+      event_.name = std::string(name);
+      event_.cat = std::string(cat);
       event_.args_json = std::move(args_json);
       event_.ts_us = profiler_->now_us();
     }
