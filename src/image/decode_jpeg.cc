@@ -78,6 +78,7 @@ struct JpegDecoder::State {
   jpeg_source_mgr src;
   jpeg_progress_mgr progress;
   std::vector<uint8_t> band_row;
+  JSAMPROW row_ptrs[8];
 };
 
 JpegDecoder::JpegDecoder() : state_(std::make_unique<State>()) {
@@ -197,18 +198,28 @@ Status JpegDecoder::decode(std::span<const uint8_t> bytes, const DecodeOptions& 
   out.image.height = rows;
   out.image.pixels.resize(static_cast<size_t>(keep_w) * 3 * static_cast<size_t>(rows));
   const bool direct = !cmyk && !crop_x;  // the band is the kept region: decode straight into the image
-  if (!direct) s.band_row.resize(static_cast<size_t>(band_w) * (cmyk ? 4 : 3));
+  // Several rows per jpeg_read_scanlines call: fewer trips through libjpeg's controllers.
+  constexpr int kRowsPerCall = 8;
+  const size_t band_stride = static_cast<size_t>(band_w) * (cmyk ? 4 : 3);
+  if (!direct) s.band_row.resize(band_stride * kRowsPerCall);
 
-  for (int y = 0; y < rows; ++y) {
-    JSAMPROW row = direct ? out.image.row(y) : s.band_row.data();
-    if (jpeg_read_scanlines(cinfo, &row, 1) != 1) ERREXIT(cinfo, JERR_INPUT_EOF);
-    if (cmyk) {
-      uint8_t* c = s.band_row.data() + keep_from * 4;
-      for (size_t i = 0; i < static_cast<size_t>(keep_w) * 4; ++i) c[i] = static_cast<uint8_t>(255 - c[i]);
-      cmyk_to_rgb_row(c, out.image.row(y), keep_w);
-    } else if (!direct) {
-      std::memcpy(out.image.row(y), s.band_row.data() + keep_from * 3, static_cast<size_t>(keep_w) * 3);
+  for (int y = 0; y < rows;) {
+    const int want_rows = std::min(kRowsPerCall, rows - y);
+    for (int i = 0; i < want_rows; ++i)
+      s.row_ptrs[i] = direct ? out.image.row(y + i) : s.band_row.data() + band_stride * static_cast<size_t>(i);
+    const int got = static_cast<int>(jpeg_read_scanlines(cinfo, s.row_ptrs, static_cast<JDIMENSION>(want_rows)));
+    if (got <= 0) ERREXIT(cinfo, JERR_INPUT_EOF);
+    for (int i = 0; i < got && !direct; ++i) {
+      uint8_t* band = s.row_ptrs[i];
+      if (cmyk) {
+        uint8_t* c = band + keep_from * 4;
+        for (size_t k = 0; k < static_cast<size_t>(keep_w) * 4; ++k) c[k] = static_cast<uint8_t>(255 - c[k]);
+        cmyk_to_rgb_row(c, out.image.row(y + i), keep_w);
+      } else {
+        std::memcpy(out.image.row(y + i), band + keep_from * 3, static_cast<size_t>(keep_w) * 3);
+      }
     }
+    y += got;
   }
   // No jpeg_finish_decompress: it would read up to EOI, which Pillow does not require, and the rows
   // below the region are not needed. jpeg_abort_decompress keeps the object reusable.

@@ -211,7 +211,7 @@ Status Preprocessor::crop(std::span<const uint8_t> bytes, const std::string& nam
   const AxisCoeffs& hc = coeffs_.get(k, w, g.resized_width, area);
   const AxisCoeffs& vc = coeffs_.get(k, h, g.resized_height, area);
   SourceView src{decoded_.image.pixels.data(), static_cast<size_t>(decoded_.image.width) * 3, decoded_.x0,
-                 decoded_.y0};
+                 decoded_.y0, decoded_.image.width};
   resize_window(src, hc, vc, g.src_x, g.src_x + g.copy_width, g.src_y, g.src_y + g.copy_height, resize_scratch_,
                 crop_.row(g.dst_y) + static_cast<size_t>(g.dst_x) * 3, static_cast<size_t>(crop_.width) * 3);
   return Status::ok();

@@ -4,8 +4,11 @@
 // resizeArea). Not copied: re-implemented so that each output pixel can be computed on its own.
 #include "image/resample.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace inr::image {
 
@@ -77,6 +80,25 @@ void build_pil(Kernel kernel, int in_size, int out_size, AxisCoeffs& c) {
     }
     c.start[static_cast<size_t>(xx)] = xmin;
     c.count[static_cast<size_t>(xx)] = std::max(xmax, 0);
+  }
+  // Fixed-tap copy for the unrolled horizontal kernel.
+  int kmax = 0;
+  for (int n : c.count) kmax = std::max(kmax, n);
+  c.kfixed = 0;
+  if (kmax > 0 && kmax <= in_size) {
+    c.kfixed = kmax;
+    c.fixed_start.assign(static_cast<size_t>(out_size), 0);
+    c.fixed_w.assign(static_cast<size_t>(out_size) * kmax, 0);
+    c.fixed_wt.assign(static_cast<size_t>(out_size) * kmax, 0);
+    for (int xx = 0; xx < out_size; ++xx) {
+      const int s0 = c.start[static_cast<size_t>(xx)];
+      const int fs = std::min(s0, in_size - kmax);  // shift left so that all kmax taps are inside
+      c.fixed_start[static_cast<size_t>(xx)] = fs;
+      for (int t = 0; t < c.count[static_cast<size_t>(xx)]; ++t)
+        c.fixed_w[static_cast<size_t>(xx) * kmax + (s0 - fs) + t] = c.w[static_cast<size_t>(xx) * ksize + t];
+      for (int t = 0; t < kmax; ++t)
+        c.fixed_wt[static_cast<size_t>(t) * out_size + xx] = c.fixed_w[static_cast<size_t>(xx) * kmax + t];
+    }
   }
 }
 
@@ -157,10 +179,106 @@ inline uint8_t clip_shift(int32_t v, int bits) {
 
 inline int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+// Unrolled horizontal kernel for exactly K taps per output (see AxisCoeffs::kfixed): no per-pixel loop
+// bounds, so the compiler keeps the three channel sums in registers. Integer arithmetic keeps it exact.
+template <int K>
+void pil_horizontal_fixed(const uint8_t* in, const int32_t* starts, const int32_t* weights, int n, uint8_t* o) {
+  for (int i = 0; i < n; ++i) {
+    const int32_t* k = weights + static_cast<size_t>(i) * K;
+    const uint8_t* p = in + static_cast<size_t>(starts[i]) * 3;
+    int32_t s0 = 1 << (kPilBits - 1), s1 = s0, s2 = s0;
+#pragma GCC unroll 16
+    for (int t = 0; t < K; ++t) {
+      s0 += p[t * 3 + 0] * k[t];
+      s1 += p[t * 3 + 1] * k[t];
+      s2 += p[t * 3 + 2] * k[t];
+    }
+    o[0] = clip_shift(s0, kPilBits);
+    o[1] = clip_shift(s1, kPilBits);
+    o[2] = clip_shift(s2, kPilBits);
+    o += 3;
+  }
+}
+
+using FixedKernel = void (*)(const uint8_t*, const int32_t*, const int32_t*, int, uint8_t*);
+FixedKernel fixed_kernel(int k) {
+  switch (k) {
+    case 2: return pil_horizontal_fixed<2>;
+    case 3: return pil_horizontal_fixed<3>;
+    case 4: return pil_horizontal_fixed<4>;
+    case 5: return pil_horizontal_fixed<5>;
+    case 6: return pil_horizontal_fixed<6>;
+    case 7: return pil_horizontal_fixed<7>;
+    case 8: return pil_horizontal_fixed<8>;
+    default: return nullptr;
+  }
+}
+
+// AVX2 horizontal kernel, 8 outputs per step: one 32-bit gather per tap fetches R, G, B (and the next
+// pixel's R, ignored) of the 8 source pixels; the channel sums are the same integer sums as the scalar
+// kernel, so the result is identical. Returns how many outputs it wrote (a multiple of 8); the caller
+// finishes the rest with the scalar kernel. Only outputs whose last tap is not the last column held
+// (`limit`) are taken, so the 4-byte gathers never read past the source buffer.
+__attribute__((target("avx2"))) int pil_horizontal_avx2(const uint8_t* in, const int32_t* starts,
+                                                        const int32_t* wt, size_t wt_stride, int k, int n,
+                                                        int limit, uint8_t* o) {
+  const __m256i mask = _mm256_set1_epi32(0xff);
+  const __m256i half = _mm256_set1_epi32(1 << (kPilBits - 1));
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i max8 = _mm256_set1_epi32(255);
+  // Packs the low 3 bytes of each 32-bit lane into 12 bytes per 128-bit lane.
+  const __m256i pack = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,  //
+                                        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+  int i = 0;
+  for (; i + 8 <= n && starts[i + 7] + k < limit; i += 8) {
+    const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + i));
+    __m256i off = _mm256_add_epi32(_mm256_add_epi32(s, s), s);  // byte offset = 3 * start
+    __m256i r = half, g = half, b = half;
+    for (int t = 0; t < k; ++t) {
+      const __m256i px = _mm256_i32gather_epi32(reinterpret_cast<const int*>(in), off, 1);
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wt + static_cast<size_t>(t) * wt_stride + i));
+      r = _mm256_add_epi32(r, _mm256_mullo_epi32(_mm256_and_si256(px, mask), w));
+      g = _mm256_add_epi32(g, _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(px, 8), mask), w));
+      b = _mm256_add_epi32(b, _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(px, 16), mask), w));
+      off = _mm256_add_epi32(off, _mm256_set1_epi32(3));
+    }
+    r = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(r, kPilBits), zero), max8);
+    g = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(g, kPilBits), zero), max8);
+    b = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(b, kPilBits), zero), max8);
+    const __m256i rgb = _mm256_or_si256(r, _mm256_or_si256(_mm256_slli_epi32(g, 8), _mm256_slli_epi32(b, 16)));
+    alignas(32) uint8_t tmp[32];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), _mm256_shuffle_epi8(rgb, pack));
+    std::memcpy(o, tmp, 12);
+    std::memcpy(o + 12, tmp + 16, 12);
+    o += 24;
+  }
+  return i;
+}
+
+bool have_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
 // Pillow horizontal pass for rows [y_first, y_last) of the source, output columns [ox0, ox1).
 void pil_horizontal(const SourceView& src, const AxisCoeffs& h, int y_first, int y_last, int ox0, int ox1,
                     uint8_t* out, size_t out_stride) {
   const int ksize = h.ksize;
+  if (FixedKernel f = h.kfixed > 0 ? fixed_kernel(h.kfixed) : nullptr) {
+    const bool simd = have_avx2();
+    const int limit = src.x0 + src.width;
+    for (int y = y_first; y < y_last; ++y) {
+      const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
+      uint8_t* o = out + static_cast<size_t>(y - y_first) * out_stride;
+      int done = 0;
+      if (simd)
+        done = pil_horizontal_avx2(in, h.fixed_start.data() + ox0, h.fixed_wt.data() + ox0,
+                                   static_cast<size_t>(h.out_size), h.kfixed, ox1 - ox0, limit, o);
+      f(in, h.fixed_start.data() + ox0 + done, h.fixed_w.data() + static_cast<size_t>(ox0 + done) * h.kfixed,
+        ox1 - ox0 - done, o + static_cast<size_t>(done) * 3);
+    }
+    return;
+  }
   for (int y = y_first; y < y_last; ++y) {
     const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
     uint8_t* o = out + static_cast<size_t>(y - y_first) * out_stride;
@@ -184,7 +302,7 @@ void pil_horizontal(const SourceView& src, const AxisCoeffs& h, int y_first, int
 
 // Vertical pass over 8-bit rows; `rows_base` holds source row `row_first` first. Contiguous inner loop so
 // that the compiler vectorises it.
-void pil_vertical(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0,
+__attribute__((target_clones("avx2", "default"))) void pil_vertical(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0,
                   int oy1, int width_bytes, uint8_t* dst, size_t dst_stride, std::vector<int32_t>& acc) {
   acc.resize(static_cast<size_t>(width_bytes));
   int32_t* a = acc.data();
@@ -334,6 +452,10 @@ void source_span(const AxisCoeffs& c, int o0, int o1, int& first, int& last) {
   last = 0;
   for (int o = o0; o < o1; ++o) {
     int s = c.start[static_cast<size_t>(o)], e = s + c.count[static_cast<size_t>(o)];
+    if (c.kfixed > 0) {  // the unrolled kernel reads the padded span (a superset of the exact one)
+      s = std::min(s, c.fixed_start[static_cast<size_t>(o)]);
+      e = std::max(e, c.fixed_start[static_cast<size_t>(o)] + c.kfixed);
+    }
     if (c.clamp) s = clampi(s, 0, c.in_size - 1), e = clampi(e, 1, c.in_size);
     first = std::min(first, s);
     last = std::max(last, e);

@@ -39,6 +39,14 @@ struct AxisCoeffs {
   std::vector<int32_t> w;
   std::vector<float> fweights;
   bool is_float = false;
+  // Pillow kernels, fast path: every output gets exactly `kfixed` taps (the largest count of this axis),
+  // starting at fixed_start[o] with weights fixed_w[o * kfixed + t]; spans shorter than kfixed are padded
+  // with zero weights (shifted left at the right edge), which adds exact zeros to the sums. 0 when the
+  // input is narrower than kfixed.
+  int kfixed = 0;
+  std::vector<int32_t> fixed_start;
+  std::vector<int32_t> fixed_w;
+  std::vector<int32_t> fixed_wt;  // the same weights transposed, [kfixed][out_size], for the SIMD kernel
   // Source indices are clamped into [0, in_size) (OpenCV's replicated border); Pillow's spans never leave it.
   bool clamp = false;
 };
@@ -74,6 +82,7 @@ struct SourceView {
   size_t stride = 0;
   int x0 = 0;
   int y0 = 0;
+  int width = 0;  // columns held per row: full-image columns [x0, x0 + width)
 };
 
 // Buffers of the horizontal pass, kept between calls so that steady-state resizing allocates nothing.

@@ -95,7 +95,7 @@ std::vector<int> resize_row(Kernel k, std::vector<uint8_t> row, int out_w) {
   build_axis(k, 1, 1, shrink, v);
   std::vector<uint8_t> out(static_cast<size_t>(out_w) * 3);
   ResizeScratch scratch;
-  resize_window(SourceView{rgb.data(), rgb.size(), 0, 0}, h, v, 0, out_w, 0, 1, scratch, out.data(), out.size());
+  resize_window(SourceView{rgb.data(), rgb.size(), 0, 0, w}, h, v, 0, out_w, 0, 1, scratch, out.data(), out.size());
   std::vector<int> r;
   for (int x = 0; x < out_w; ++x) r.push_back(out[static_cast<size_t>(x) * 3]);
   return r;
