@@ -1,0 +1,54 @@
+// com.microsoft QLinearMul: C = quantize(dequantize(A) * dequantize(B)), numpy broadcasting.
+// ONNX Runtime contrib op (docs/ContribOperators.md, "com.microsoft.QLinearMul"): inputs A, A_scale,
+// A_zero_point (optional), B, B_scale, B_zero_point (optional), C_scale, C_zero_point (optional); per tensor;
+// u8 or s8. Arithmetic as MLAS (qlmul.cpp): the integer product (A - A_zp)(B - B_zp) times the float32
+// ratio A_scale * B_scale / C_scale (left to right), rounded half to even, plus C_zp, saturated.
+#include "ops/op_schema.h"
+#include "ops/quant_util.h"
+
+namespace inr {
+
+namespace {
+Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  const Tensor& a = in[0];
+  const Tensor& b = in[3];
+  float ratio = load_scale(in[1], 0) * load_scale(in[4], 0) / load_scale(in[6], 0);
+  int32_t za = in[2].defined() ? load_qint(in[2], 0) : 0;
+  int32_t zb = in[5].defined() ? load_qint(in[5], 0) : 0;
+  int32_t zc = in.size() > 7 && in[7].defined() ? load_qint(in[7], 0) : 0;
+  Tensor& c = out[0];
+  QRange r = qrange(c.dtype());
+  for_each_broadcast(c.shape(), a.shape(), b.shape(), [&](int64_t i, int64_t ia, int64_t ib) {
+    int32_t prod = (load_qint(a, ia) - za) * (load_qint(b, ib) - zb);
+    store_qint(c, i, quantize_value(static_cast<float>(prod) * ratio, zc, r));
+  });
+  return Status::ok();
+}
+
+Status infer(Node& node) {
+  const Value* a = node.inputs[0];
+  const Value* b = node.inputs[3];
+  if (node.input(1) == nullptr || node.input(4) == nullptr || node.input(6) == nullptr)
+    return error("A_scale, B_scale and C_scale are required");
+  INR_TRY(expect_dtype(a, {DType::kU8, DType::kI8}, "input A"));
+  INR_TRY(expect_dtype(b, {a->dtype}, "input B"));
+  for (size_t i : {1, 4, 6}) {
+    INR_TRY(expect_scale_dtype(node.inputs[i], "scale"));
+    INR_TRY(expect_qparam_shape(node.inputs[i], 0, "scale"));
+  }
+  for (size_t i : {2, 5, 7}) {
+    INR_TRY(expect_zp_dtype(node.input(i), a->dtype, "zero point"));
+    INR_TRY(expect_qparam_shape(node.input(i), 0, "zero point"));
+  }
+  INR_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(a->shape, b->shape));
+  set_output(node, 0, a->dtype, std::move(out));
+  return Status::ok();
+}
+}  // namespace
+
+const OpSchema& schema_q_linear_mul() {
+  static const OpSchema s{Op::kQLinearMul, 7, 8, 1, 1, infer, run};
+  return s;
+}
+
+}  // namespace inr

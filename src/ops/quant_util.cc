@@ -1,0 +1,378 @@
+// Shared arithmetic of the quantized ops: parameter reading, requantisation, the int16 x int16 -> int32
+// GEMM and the integer convolution. See quant_util.h for the exactness contract.
+#include "ops/quant_util.h"
+
+#include <cstring>
+
+#include "core/half.h"
+#include "ops/window3.h"
+
+namespace inr {
+
+QRange qrange(DType t) {
+  switch (t) {
+    case DType::kU8: return {0, 255};
+    case DType::kI8: return {-128, 127};
+    case DType::kU4: return {0, 15};
+    case DType::kI4: return {-8, 7};
+    case DType::kU16: return {0, 65535};
+    case DType::kI16: return {-32768, 32767};
+    default: return {INT32_MIN, INT32_MAX};
+  }
+}
+
+bool is_q8(DType t) { return t == DType::kU8 || t == DType::kI8; }
+
+int32_t load_qint(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kU8: return t.data<uint8_t>()[i];
+    case DType::kI8: return t.data<int8_t>()[i];
+    case DType::kU16: return t.data<uint16_t>()[i];
+    case DType::kI16: return t.data<int16_t>()[i];
+    case DType::kI32: return t.data<int32_t>()[i];
+    case DType::kU4: return (t.data<uint8_t>()[i / 2] >> (4 * (i % 2))) & 0xf;
+    case DType::kI4: {
+      int32_t nib = (t.data<uint8_t>()[i / 2] >> (4 * (i % 2))) & 0xf;
+      return nib >= 8 ? nib - 16 : nib;
+    }
+    default: return 0;
+  }
+}
+
+void store_qint(Tensor& t, int64_t i, int32_t v) {
+  switch (t.dtype()) {
+    case DType::kU8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
+    case DType::kI8: t.data<int8_t>()[i] = static_cast<int8_t>(v); break;
+    case DType::kU16: t.data<uint16_t>()[i] = static_cast<uint16_t>(v); break;
+    case DType::kI16: t.data<int16_t>()[i] = static_cast<int16_t>(v); break;
+    case DType::kI32: t.data<int32_t>()[i] = v; break;
+    case DType::kU4:
+    case DType::kI4: {
+      uint8_t& byte = t.data<uint8_t>()[i / 2];
+      int shift = 4 * static_cast<int>(i % 2);
+      byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | ((static_cast<uint32_t>(v) & 0xf) << shift));
+      break;
+    }
+    default: break;
+  }
+}
+
+float load_scale(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kF16: return f16_to_f32(t.data<uint16_t>()[i]);
+    case DType::kBF16: return bf16_to_f32(t.data<uint16_t>()[i]);
+    case DType::kF64: return static_cast<float>(t.data<double>()[i]);
+    default: return t.data<float>()[i];
+  }
+}
+
+std::vector<int32_t> read_zero_points(const Tensor& zero_point) {
+  if (!zero_point.defined()) return {0};
+  std::vector<int32_t> v(static_cast<size_t>(zero_point.numel()));
+  for (int64_t i = 0; i < zero_point.numel(); ++i) v[static_cast<size_t>(i)] = load_qint(zero_point, i);
+  if (v.empty()) v.push_back(0);
+  return v;
+}
+
+QParams read_qparams(const Tensor& scale, const Tensor& zero_point) {
+  QParams p;
+  p.scale.resize(static_cast<size_t>(scale.numel()));
+  for (int64_t i = 0; i < scale.numel(); ++i) p.scale[static_cast<size_t>(i)] = load_scale(scale, i);
+  p.zero_point = read_zero_points(zero_point);
+  return p;
+}
+
+Result<QParamLayout> qparam_layout(const Node& node, const Shape& x, const Shape& scale) {
+  QParamLayout l;
+  int64_t n = shape_numel(scale);
+  int64_t block = node.attr_int("block_size", 0);
+  if (block < 0) return error("block_size {} must be >= 0", block);
+  if (scale.size() <= 1 && n == 1 && block == 0) return l;
+  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node.attr_int("axis", 1), static_cast<int64_t>(x.size())));
+  l.per_tensor = false;
+  l.dim = x[static_cast<size_t>(axis)];
+  l.inner = dims_product(x, static_cast<size_t>(axis) + 1, x.size());
+  if (block == 0) {
+    if (scale.size() != 1 || scale[0] != l.dim)
+      return error("scale shape {} must be a scalar or [{}] (x {} along axis {})", shape_str(scale), l.dim, shape_str(x), axis);
+    return l;
+  }
+  l.block = block;
+  l.blocks = (l.dim + block - 1) / block;
+  Shape want = x;
+  want[static_cast<size_t>(axis)] = l.blocks;
+  if (scale != want)
+    return error("blocked scale shape {} must be {} (x {}, axis {}, block_size {})", shape_str(scale), shape_str(want),
+                 shape_str(x), axis, block);
+  return l;
+}
+
+Status expect_qparam_shape(const Value* v, int64_t channels, std::string_view what) {
+  if (v == nullptr) return Status::ok();
+  int64_t n = shape_numel(v->shape);
+  if (v->shape.size() <= 1 && n == 1) return Status::ok();
+  if (channels > 0 && v->shape.size() == 1 && n == channels) return Status::ok();
+  if (channels > 0)
+    return error("{} '{}' has shape {}, expected a scalar or [{}]", what, v->name, shape_str(v->shape), channels);
+  return error("{} '{}' has shape {}, expected a scalar", what, v->name, shape_str(v->shape));
+}
+
+Status expect_scale_dtype(const Value* v, std::string_view what) {
+  return expect_dtype(v, {DType::kF32, DType::kF16, DType::kBF16}, what);
+}
+
+Status expect_zp_dtype(const Value* zp, DType t, std::string_view what) {
+  if (zp == nullptr || zp->dtype == t) return Status::ok();
+  return error("{} '{}' has dtype {}, expected {} (the dtype of its operand)", what, zp->name, dtype_name(zp->dtype),
+               dtype_name(t));
+}
+
+void requantize_row(const int32_t* acc, int64_t n, float scale, int32_t zp, QRange r, DType out_dtype, void* out,
+                    int64_t out_offset) {
+  if (out_dtype == DType::kU8) {
+    uint8_t* y = static_cast<uint8_t*>(out) + out_offset;
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<uint8_t>(quantize_value(static_cast<float>(acc[i]) * scale, zp, r));
+  } else {
+    int8_t* y = static_cast<int8_t*>(out) + out_offset;
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(quantize_value(static_cast<float>(acc[i]) * scale, zp, r));
+  }
+}
+
+// --- GEMM ----------------------------------------------------------------------------------------------
+
+namespace {
+// Register block: kRows x kCols dot products share their operand rows; the k loop is a set of
+// independent int32 reductions that GCC vectorises (pmaddwd on SSE2, vpmaddwd with AVX2).
+constexpr int64_t kRows = 4;
+constexpr int64_t kCols = 2;
+// Columns of b per cache block: a block of b rows (kBlockBytes) stays in L1/L2 while all of a streams by.
+constexpr int64_t kBlockBytes = 48 * 1024;
+
+template <int R, int C>
+inline void dot_block(int64_t k, const int16_t* const* a, const int16_t* const* b, int32_t out[R][C]) {
+  int32_t acc[R][C] = {};
+  for (int64_t i = 0; i < k; ++i)
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) acc[r][c] += static_cast<int32_t>(a[r][i]) * static_cast<int32_t>(b[c][i]);
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < C; ++c) out[r][c] = acc[r][c];
+}
+
+inline int32_t dot1(int64_t k, const int16_t* a, const int16_t* b) {
+  int32_t acc = 0;
+  for (int64_t i = 0; i < k; ++i) acc += static_cast<int32_t>(a[i]) * static_cast<int32_t>(b[i]);
+  return acc;
+}
+}  // namespace
+
+void gemm_s16_nt(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, int32_t* c, bool accumulate) {
+  int64_t block = std::max<int64_t>(kCols, kBlockBytes / std::max<int64_t>(1, k * 2) / kCols * kCols);
+  int64_t blocks = (n + block - 1) / block;
+#pragma omp parallel for schedule(static) if (m * n * k > (1 << 16))
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    int64_t n0 = blk * block, n1 = std::min(n, n0 + block);
+    int64_t i = 0;
+    for (; i + kRows <= m; i += kRows) {
+      const int16_t* ar[kRows];
+      for (int r = 0; r < kRows; ++r) ar[r] = a + (i + r) * k;
+      int64_t j = n0;
+      for (; j + kCols <= n1; j += kCols) {
+        const int16_t* bc[kCols];
+        for (int q = 0; q < kCols; ++q) bc[q] = b + (j + q) * k;
+        int32_t out[kRows][kCols];
+        dot_block<kRows, kCols>(k, ar, bc, out);
+        for (int r = 0; r < kRows; ++r)
+          for (int q = 0; q < kCols; ++q) {
+            int32_t& dst = c[(i + r) * n + j + q];
+            dst = accumulate ? dst + out[r][q] : out[r][q];
+          }
+      }
+      for (; j < n1; ++j)
+        for (int r = 0; r < kRows; ++r) {
+          int32_t v = dot1(k, ar[r], b + j * k);
+          int32_t& dst = c[(i + r) * n + j];
+          dst = accumulate ? dst + v : v;
+        }
+    }
+    for (; i < m; ++i)
+      for (int64_t j = n0; j < n1; ++j) {
+        int32_t v = dot1(k, a + i * k, b + j * k);
+        int32_t& dst = c[i * n + j];
+        dst = accumulate ? dst + v : v;
+      }
+  }
+}
+
+void to_s16_minus_zp(const Tensor& t, int64_t offset, int64_t count, int32_t zp, int16_t* dst) {
+  if (t.dtype() == DType::kU8) {
+    const uint8_t* s = t.data<uint8_t>() + offset;
+    for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<int16_t>(s[i] - zp);
+  } else {
+    const int8_t* s = t.data<int8_t>() + offset;
+    for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<int16_t>(s[i] - zp);
+  }
+}
+
+// --- Convolution ---------------------------------------------------------------------------------------
+
+namespace {
+
+// Rows of the "im2row" matrix: row p (an output pixel) holds (x - x_zp) over (c, kd, kh, kw) for that
+// pixel's window, 0 in the padding, so the convolution is a GEMM with the weight rows.
+void im2row(const Window3& g, int64_t channels, const int16_t* x, int16_t* rows) {
+  int64_t in_plane = g.in[1] * g.in[2], in_size = g.in[0] * in_plane;
+  int64_t ks = g.kernel_size();
+  int64_t depth = channels * ks;
+  int64_t p = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
+        int16_t* row = rows + p * depth;
+        for (int64_t c = 0; c < channels; ++c) {
+          const int16_t* xc = x + c * in_size;
+          int16_t* dst = row + c * ks;
+          for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+            int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dilation[0];
+            for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+              int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dilation[1];
+              bool row_in = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+              const int16_t* src = xc + id * in_plane + ih * g.in[2];
+              for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++dst) {
+                int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dilation[2];
+                *dst = row_in && iw >= 0 && iw < g.in[2] ? src[iw] : int16_t{0};
+              }
+            }
+          }
+        }
+      }
+}
+
+bool is_pointwise(const Window3& g) {
+  for (size_t d = 0; d < kMaxSpatialRank; ++d)
+    if (g.kernel[d] != 1 || g.stride[d] != 1 || g.pad[d] != 0 || g.out[d] != g.in[d]) return false;
+  return true;
+}
+
+// One channel of a depthwise convolution (one input and one output channel per group), direct.
+void depthwise_channel(const Window3& g, const int16_t* x, const int16_t* w, int32_t bias, int32_t* y) {
+  int64_t in_plane = g.in[1] * g.in[2];
+  int64_t p = 0;
+  for (int64_t od = 0; od < g.out[0]; ++od)
+    for (int64_t oh = 0; oh < g.out[1]; ++oh)
+      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
+        int32_t acc = bias;
+        const int16_t* wk = w;
+        for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+          int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dilation[0];
+          for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+            int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dilation[1];
+            bool row_in = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+            const int16_t* src = x + id * in_plane + ih * g.in[2];
+            for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++wk) {
+              int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dilation[2];
+              if (row_in && iw >= 0 && iw < g.in[2]) acc += static_cast<int32_t>(src[iw]) * *wk;
+            }
+          }
+        }
+        y[p] = acc;
+      }
+}
+
+}  // namespace
+
+void conv_int32(const ConvShape& s, const Tensor& x, int32_t x_zp, const Tensor& w, const std::vector<int32_t>& w_zp,
+                const int32_t* bias, int32_t* acc) {
+  Window3 g = to_window3(s.geometry);
+  int64_t in_size = g.in_size(), out_size = g.out_size(), ks = g.kernel_size();
+  int64_t cg = s.in_channels / s.group, mg = s.out_channels / s.group;
+  int64_t depth = cg * ks;
+  // Weights minus their zero point, one row per output channel ([M, C/group * kernel] is already row-major).
+  std::vector<int16_t> wq(static_cast<size_t>(s.out_channels * depth));
+  for (int64_t m = 0; m < s.out_channels; ++m)
+    to_s16_minus_zp(w, m * depth, depth, w_zp.size() == 1 ? w_zp[0] : w_zp[static_cast<size_t>(m)],
+                    wq.data() + m * depth);
+  bool depthwise = cg == 1 && mg == 1;
+  bool pointwise = is_pointwise(g);
+  std::vector<int16_t> xq(static_cast<size_t>(s.in_channels * in_size));
+  std::vector<int16_t> rows(depthwise ? 0 : static_cast<size_t>(out_size * depth));
+  std::vector<int32_t> tmp(depthwise ? 0 : static_cast<size_t>(mg * out_size));
+  for (int64_t n = 0; n < s.batch; ++n) {
+    to_s16_minus_zp(x, n * s.in_channels * in_size, s.in_channels * in_size, x_zp, xq.data());
+    int32_t* yn = acc + n * s.out_channels * out_size;
+    if (depthwise) {
+#pragma omp parallel for schedule(static)
+      for (int64_t c = 0; c < s.in_channels; ++c)
+        depthwise_channel(g, xq.data() + c * in_size, wq.data() + c * ks, bias ? bias[c] : 0, yn + c * out_size);
+      continue;
+    }
+    for (int64_t grp = 0; grp < s.group; ++grp) {
+      const int16_t* xg = xq.data() + grp * cg * in_size;
+      if (pointwise) {  // rows are x transposed: [pixel, channel]
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t p = 0; p < out_size; ++p) rows[static_cast<size_t>(p * cg + c)] = xg[c * in_size + p];
+      } else {
+        im2row(g, cg, xg, rows.data());
+      }
+      int32_t* yg = yn + grp * mg * out_size;
+      if (bias) {
+        for (int64_t m = 0; m < mg; ++m) std::fill(yg + m * out_size, yg + (m + 1) * out_size, bias[grp * mg + m]);
+      }
+      gemm_s16_nt(mg, out_size, depth, wq.data() + grp * mg * depth, rows.data(), yg, bias != nullptr);
+    }
+  }
+}
+
+// --- MatMul shapes -------------------------------------------------------------------------------------
+
+Result<MatMulDims> matmul_dims(const Shape& a, const Shape& b) {
+  if (a.empty() || b.empty()) return error("operands must have rank >= 1 (got {} and {})", shape_str(a), shape_str(b));
+  MatMulDims d;
+  Shape a2 = a.size() == 1 ? Shape{1, a[0]} : a;
+  Shape b2 = b.size() == 1 ? Shape{b[0], 1} : b;
+  d.m = a2[a2.size() - 2];
+  d.k = a2[a2.size() - 1];
+  d.n = b2[b2.size() - 1];
+  if (b2[b2.size() - 2] != d.k)
+    return error("inner dims differ: A {} has K={}, B {} has K={}", shape_str(a), d.k, shape_str(b), b2[b2.size() - 2]);
+  Shape ab(a2.begin(), a2.end() - 2), bb(b2.begin(), b2.end() - 2);
+  INR_ASSIGN_OR_RETURN(Shape batch, broadcast_shapes(ab, bb));
+  d.out = batch;
+  if (a.size() > 1) d.out.push_back(d.m);
+  if (b.size() > 1) d.out.push_back(d.n);
+  d.batch = shape_numel(batch);
+  size_t r = batch.size();
+  std::vector<int64_t> sa = broadcast_strides(ab, r), sb = broadcast_strides(bb, r);
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t bi = 0; bi < d.batch; ++bi) {
+    int64_t ao = 0, bo = 0;
+    for (size_t i = 0; i < r; ++i) {
+      ao += idx[i] * sa[i];
+      bo += idx[i] * sb[i];
+    }
+    d.a_offset.push_back(ao * d.m * d.k);
+    d.b_offset.push_back(bo * d.k * d.n);
+    for (size_t i = r; i-- > 0;) {
+      if (++idx[i] < batch[i]) break;
+      idx[i] = 0;
+    }
+  }
+  return d;
+}
+
+void matmul_int32(const IntMatMul& d, const Tensor& a, int64_t a_off, const std::vector<int32_t>& a_zp, const Tensor& b,
+                  int64_t b_off, const std::vector<int32_t>& b_zp, int32_t* c, bool accumulate) {
+  auto zp_of = [](const std::vector<int32_t>& z, int64_t i) { return z.size() == 1 ? z[0] : z[static_cast<size_t>(i)]; };
+  // Both operands become k-contiguous int16 rows: A' rows [M, K] and B' columns [N, K].
+  std::vector<int16_t> ar(static_cast<size_t>(d.m * d.k)), bc(static_cast<size_t>(d.n * d.k));
+  for (int64_t i = 0; i < d.m; ++i)
+    for (int64_t k = 0; k < d.k; ++k)
+      ar[static_cast<size_t>(i * d.k + k)] =
+          static_cast<int16_t>(load_qint(a, a_off + (d.a_trans ? k * d.m + i : i * d.k + k)) - zp_of(a_zp, i));
+  for (int64_t j = 0; j < d.n; ++j)
+    for (int64_t k = 0; k < d.k; ++k)
+      bc[static_cast<size_t>(j * d.k + k)] =
+          static_cast<int16_t>(load_qint(b, b_off + (d.b_trans ? j * d.k + k : k * d.n + j)) - zp_of(b_zp, j));
+  gemm_s16_nt(d.m, d.n, d.k, ar.data(), bc.data(), c, accumulate);
+}
+
+}  // namespace inr
