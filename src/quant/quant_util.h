@@ -1,0 +1,67 @@
+// Helpers shared by the quantizer's passes: quantization parameters, weight/bias quantization and small
+// graph-building utilities. Internal to src/quant.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "quant/observer.h"
+#include "quant/quantize.h"
+
+namespace inr::quant {
+
+// Scale and zero point, per tensor (size 1) or per channel along `axis`.
+struct QParams {
+  DType dtype = DType::kU8;
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  int64_t axis = -1;  // -1: per tensor
+};
+
+struct QRangeSpec {
+  DType dtype = DType::kU8;
+  bool symmetric = false;
+  bool reduce_range = false;
+};
+// qmin/qmax of a type (ORT get_qmin_qmax_for_qType): s8 symmetric -> [-127, 127]; reduce_range -> 7 bits.
+void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax);
+// ORT compute_scale_zp: the range is widened to contain 0; symmetric uses max |x|; a zero range gives
+// scale 1.
+void scale_zp(float lo, float hi, const QRangeSpec& spec, float& scale, int32_t& zp);
+QParams params_for_range(Range r, const QRangeSpec& spec);
+
+// Quantizes a float tensor with per-tensor or per-channel (`axis` >= 0) parameters computed from the
+// tensor's own min/max (weights.cc).
+Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QParams& out);
+// Applies given params (activation-typed constants).
+Tensor quantize_with(const Tensor& x, const QParams& p);
+// int32 bias = round(b / (x_scale * w_scale[c])), clamped to int32.
+Tensor quantize_bias(const Tensor& b, float x_scale, const std::vector<float>& w_scale);
+
+// Dtype / constness of every value, learned from a clone specialised to batch 1 (dynamic dims -> 1).
+struct Analysis {
+  std::map<std::string, DType> dtype;
+  std::map<std::string, Shape> shape;
+  std::set<std::string> constant;  // initializers and values shape inference folded
+  bool is_float_activation(const Value* v) const;
+  bool is_const(const Value* v) const { return v && (v->is_constant() || constant.count(v->name)); }
+};
+Result<Analysis> analyse(const Graph& graph);
+
+// Graph building.
+Value* add_const(Graph& g, const std::string& hint, Tensor t);
+Tensor scalar_f32(float v);
+Tensor params_scale_tensor(const QParams& p);
+Tensor params_zp_tensor(const QParams& p);
+std::string node_key(const Node* n);  // node name, or its first output's name when unnamed
+// True when any of the node's names matches `names`.
+bool node_matches(const Node* n, const std::vector<std::string>& names);
+// Sets the ai.onnx opset of the graph and of every node's private "_opset" attribute.
+void set_opset(Graph& g, int64_t opset);
+// Upgrades an opset 11/12 graph to 13 (Squeeze/Unsqueeze/ReduceSum axes and Split sizes become inputs).
+Status upgrade_to_opset13(Graph& g);
+
+}  // namespace inr::quant

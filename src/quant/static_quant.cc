@@ -1,0 +1,219 @@
+// Static int8 quantization: pick the nodes to quantize, calibrate their activations, narrow ranges through
+// a following Relu/Clip(0, x) (which is then dropped, as ORT's QDQRemovableActivation does: a quantizer
+// whose zero point is the type's minimum already clamps at 0 and at a range end <= the clip bound), and
+// hand the plan to the QDQ or QOperator writer.
+#include <algorithm>
+#include <cmath>
+
+#include "core/log.h"
+#include "passes/passes.h"
+#include "quant/static_plan.h"
+
+namespace inr::quant {
+
+namespace {
+
+bool is_one_of(const std::string& s, std::initializer_list<const char*> l) {
+  return std::any_of(l.begin(), l.end(), [&](const char* x) { return s == x; });
+}
+
+// Known ops and why a node of one may not be quantizable ("" = fine).
+std::string check_node(const Node* n, const Analysis& a, Format format) {
+  const std::string& t = n->op_type;
+  if (!n->domain.empty()) return "op domain " + n->domain + " is not quantized";
+  if (n->outputs.empty() || !a.is_float_activation(n->outputs[0])) return "output is not a float activation";
+  auto act = [&](size_t i) { return a.is_float_activation(n->input(i)); };
+  if (t == "Conv") {
+    if (!act(0)) return "input is not a float activation";
+    if (!a.is_const(n->input(1)) || !n->input(1)->is_constant()) return "weight is not a constant";
+    if (n->input(2) && !n->input(2)->is_constant()) return "bias is not a constant";
+    return "";
+  }
+  if (t == "MatMul") {
+    if (!act(0)) return "input A is not a float activation";
+    Value* b = n->input(1);
+    if (b->is_constant() ? b->constant.rank() != 2 || b->constant.dtype() != DType::kF32 : !act(1))
+      return "input B is neither a 2-D float constant nor a float activation";
+    return "";
+  }
+  if (t == "Gemm") {
+    if (format == Format::kQop) return "no QOperator form for Gemm is written (use --format qdq)";
+    if (!act(0) || !n->input(1) || !n->input(1)->is_constant()) return "needs an activation A and a constant B";
+    if (n->attr_int("transA", 0) != 0) return "transA=1 is not quantized";
+    if (n->attr_float("alpha", 1.f) != 1.f) return "alpha != 1 is not quantized";
+    return "";
+  }
+  if (t == "Add" || t == "Mul") {
+    for (size_t i = 0; i < 2; ++i) {
+      Value* v = n->input(i);
+      if (!v) return "missing input";
+      if (v->is_constant() ? v->constant.dtype() != DType::kF32 : !act(i)) return "inputs are not float";
+    }
+    if (n->input(0)->is_constant() && n->input(1)->is_constant()) return "both inputs are constant";
+    return "";
+  }
+  if (t == "Concat") {
+    for (size_t i = 0; i < n->inputs.size(); ++i)
+      if (!act(i)) return "an input is not a float activation";
+    return "";
+  }
+  if (t == "GlobalAveragePool" || t == "AveragePool" || t == "MaxPool") {
+    if (!act(0)) return "input is not a float activation";
+    if (n->outputs.size() > 1 && n->outputs[1]) return "MaxPool indices output is not quantized";
+    return "";
+  }
+  return "op type " + t + " has no int8 form in inr quantize";
+}
+
+// Clip/Relu after node n that a quantized output can absorb: Relu, or Clip with lower bound 0.
+Node* absorbable_activation(const Node* n, const Graph& g) {
+  if (!is_one_of(n->op_type, {"Conv", "MatMul", "Gemm", "Add"})) return nullptr;
+  Value* out = n->outputs[0];
+  if (out->consumers.size() != 1) return nullptr;
+  if (std::find(g.outputs.begin(), g.outputs.end(), out) != g.outputs.end()) return nullptr;
+  Node* c = out->consumers[0];
+  if (!c->domain.empty()) return nullptr;
+  if (c->op_type == "Relu") return c;
+  if (c->op_type != "Clip") return nullptr;
+  float lo;
+  if (c->has_attr("min")) {
+    lo = c->attr_float("min", -1.f);
+  } else {
+    Value* m = c->input(1);
+    if (!m || !m->is_constant() || m->constant.dtype() != DType::kF32 || m->constant.numel() != 1) return nullptr;
+    lo = m->constant.data<float>()[0];
+  }
+  Value* mx = c->input(2);
+  if (mx && !mx->is_constant()) return nullptr;
+  return lo == 0.f ? c : nullptr;
+}
+
+}  // namespace
+
+InputRole input_role(const Node* n, size_t i, const Analysis& a) {
+  const std::string& t = n->op_type;
+  Value* v = n->input(i);
+  if (!v) return InputRole::kFloat;
+  if (t == "Conv" || t == "Gemm") return i == 0 ? InputRole::kActivation : i == 1 ? InputRole::kWeight : InputRole::kBias;
+  if (t == "MatMul") return i == 1 && v->is_constant() ? InputRole::kWeight : InputRole::kActivation;
+  if (t == "Add" || t == "Mul") return v->is_constant() ? InputRole::kConstAct : InputRole::kActivation;
+  return InputRole::kActivation;
+}
+
+int64_t weight_axis(const Node* n) {
+  if (n->op_type == "Conv") return 0;
+  if (n->op_type == "MatMul") return 1;
+  if (n->op_type == "Gemm") return n->attr_int("transB", 0) ? 0 : 1;
+  return -1;
+}
+
+std::vector<std::string> default_op_types(Mode mode, Format format) {
+  if (mode == Mode::kDynamic) return {"Conv", "MatMul"};
+  return {"Conv", "MatMul", "Gemm", "Add", "GlobalAveragePool", "AveragePool", "MaxPool", "Concat"};
+}
+
+Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
+                                               QuantReport& report) {
+  INR_TRY(check_not_quantized(graph));
+  report.mode = o.format == Format::kQdq ? "static int8 (QDQ)" : "static int8 (QOperator)";
+  report.calibrator = o.calibrator;
+  INR_ASSIGN_OR_RETURN(auto calibrator, make_calibrator(o.calibrator, o.knobs));
+  INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());
+  auto g = std::make_unique<Graph>(std::move(g0));
+  INR_TRY(canonicalize(*g));
+  g->rebuild_uses();
+  INR_ASSIGN_OR_RETURN(Analysis a, analyse(*g));
+  std::vector<std::string> op_types = o.op_types.empty() ? default_op_types(o.mode, o.format) : o.op_types;
+
+  StaticPlan plan;
+  plan.per_channel = o.per_channel;
+  plan.act_spec = {o.act, o.symmetric_act, false};
+  plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range};
+
+  // 1. Selection.
+  std::vector<Node*> selected;
+  for (const auto& up : g->nodes()) {
+    Node* n = up.get();
+    bool listed = std::find(op_types.begin(), op_types.end(), n->op_type) != op_types.end();
+    if (!listed) continue;
+    if (node_matches(n, o.exclude)) {
+      report.skipped.push_back(fmt::format("{}: excluded", n->label()));
+      continue;
+    }
+    std::string why = check_node(n, a, o.format);
+    if (!why.empty()) {
+      // Shape arithmetic (integer Concat/Add...) is silently not a candidate; real float nodes warn.
+      if (why.find("not a float") == std::string::npos && why.find("not float") == std::string::npos)
+        report.skipped.push_back(fmt::format("{}: {}", n->label(), why));
+      continue;
+    }
+    selected.push_back(n);
+  }
+
+  // 2. Tensors to observe: activation inputs and outputs, and the output of an absorbable Relu/Clip.
+  std::vector<std::string> observe;
+  std::set<std::string> seen;
+  auto want = [&](const Value* v) {
+    if (v && seen.insert(v->name).second) observe.push_back(v->name);
+  };
+  for (Node* n : selected) {
+    for (size_t i = 0; i < n->inputs.size(); ++i)
+      if (input_role(n, i, a) == InputRole::kActivation) want(n->input(i));
+    want(n->outputs[0]);
+    if (Node* act = absorbable_activation(n, *g)) want(act->outputs[0]);
+  }
+  if (selected.empty()) return error("no node of types {} can be quantized in this model", fmt::join(op_types, ","));
+
+  bool hist = calibrator->needs_histogram();
+  INR_ASSIGN_OR_RETURN(auto observers, calibrate(*g, observe, data, o.knobs.bins, hist, report));
+
+  // 3. Absorb Relu/Clip(0, x) into the producer's quantized output.
+  bool can_absorb = !o.symmetric_act;  // the zero point must be the type's minimum
+  if (can_absorb) {
+    for (Node* n : selected) {
+      Node* act = absorbable_activation(n, *g);
+      if (!act) continue;
+      Value* out = act->outputs[0];
+      g->remove_node(act);
+      n->outputs[0] = out;
+      out->producer = n;
+    }
+    g->remove_dead();
+    g->rebuild_uses();
+  }
+
+  // 4. Parameters.
+  for (Node* n : selected) {
+    std::vector<const Value*> acts;
+    for (size_t i = 0; i < n->inputs.size(); ++i)
+      if (input_role(n, i, a) == InputRole::kActivation) acts.push_back(n->input(i));
+    acts.push_back(n->outputs[0]);
+    bool ok = true;
+    for (const Value* v : acts) {
+      auto it = observers.find(v->name);
+      if (it == observers.end() || it->second.minmax.empty()) {
+        report.skipped.push_back(fmt::format("{}: no statistics for '{}'", n->label(), v->name));
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    for (const Value* v : acts)
+      if (!plan.act.count(v->name))
+        plan.act[v->name] = params_for_range(calibrator->compute_range(observers.at(v->name)), plan.act_spec);
+    if (n->op_type == "MaxPool") plan.act[n->outputs[0]->name] = plan.act[n->input(0)->name];
+    plan.nodes.insert(n);
+  }
+  report.nodes_quantized = static_cast<int>(plan.nodes.size());
+
+  if (o.format == Format::kQdq) {
+    INR_TRY(write_qdq(*g, plan, a));
+  } else {
+    INR_TRY(write_qop(*g, plan, a, report));
+  }
+  g->rebuild_uses();
+  INR_TRY(g->topo_sort());
+  return g;
+}
+
+}  // namespace inr::quant

@@ -1,0 +1,91 @@
+// Weight and bias quantization: per-tensor or per-channel, symmetric s8 ([-127, 127], zero point 0) or
+// asymmetric u8, and int32 bias = round(b / (x_scale * w_scale)) with zero point 0 — the scheme of ORT's
+// quantizer (onnx_quantizer.py quantize_weight_per_channel / quantize_bias_static) and of the QLinearConv
+// spec, where the bias scale must be x_scale * w_scale.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "quant/quant_util.h"
+
+namespace inr::quant {
+
+namespace {
+
+template <typename T>
+void quantize_span(const float* x, T* q, int64_t n, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = std::nearbyint(x[i] / scale) + static_cast<float>(zp);
+    q[i] = static_cast<T>(std::clamp(v, static_cast<float>(qmin), static_cast<float>(qmax)));
+  }
+}
+
+void quantize_block(const float* x, void* q, int64_t n, DType t, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
+  if (t == DType::kI8) quantize_span(x, static_cast<int8_t*>(q), n, scale, zp, qmin, qmax);
+  else quantize_span(x, static_cast<uint8_t*>(q), n, scale, zp, qmin, qmax);
+}
+
+}  // namespace
+
+Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QParams& out) {
+  Tensor q = Tensor::empty(spec.dtype, w.shape());
+  int32_t qmin, qmax;
+  qrange(spec, qmin, qmax);
+  out = QParams{};
+  out.dtype = spec.dtype;
+  out.axis = axis;
+  // View as [outer, channels, inner] around `axis` (per tensor: one channel).
+  int64_t channels = axis < 0 ? 1 : w.dim(axis), outer = 1, inner = 1;
+  if (axis >= 0) {
+    for (int64_t i = 0; i < axis; ++i) outer *= w.dim(i);
+    for (int64_t i = axis + 1; i < w.rank(); ++i) inner *= w.dim(i);
+  } else {
+    inner = w.numel();
+  }
+  const float* x = w.data<float>();
+  for (int64_t c = 0; c < channels; ++c) {
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        float v = x[(o * channels + c) * inner + i];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    if (lo > hi) lo = hi = 0;
+    float s;
+    int32_t zp;
+    scale_zp(lo, hi, spec, s, zp);
+    out.scale.push_back(s);
+    out.zero_point.push_back(zp);
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t off = (o * channels + c) * inner;
+      quantize_block(x + off, static_cast<uint8_t*>(q.raw()) + off, inner, spec.dtype, s, zp, qmin, qmax);
+    }
+  }
+  return q;
+}
+
+Tensor quantize_with(const Tensor& x, const QParams& p) {
+  Tensor q = Tensor::empty(p.dtype, x.shape());
+  QRangeSpec spec{p.dtype, false, false};
+  int32_t qmin, qmax;
+  qrange(spec, qmin, qmax);
+  quantize_block(x.data<float>(), q.raw(), x.numel(), p.dtype, p.scale[0], p.zero_point[0], qmin, qmax);
+  return q;
+}
+
+Tensor quantize_bias(const Tensor& b, float x_scale, const std::vector<float>& w_scale) {
+  Tensor q = Tensor::empty(DType::kI32, b.shape());
+  const float* x = b.data<float>();
+  for (int64_t i = 0; i < b.numel(); ++i) {
+    // The bias scale is the float32 product, the value a DequantizeLinear of the bias and QLinearConv use.
+    double s = static_cast<float>(x_scale * w_scale[w_scale.size() == 1 ? 0 : static_cast<size_t>(i)]);
+    double v = s > 0 ? std::nearbyint(x[i] / s) : 0.0;
+    v = std::clamp(v, static_cast<double>(std::numeric_limits<int32_t>::min()),
+                   static_cast<double>(std::numeric_limits<int32_t>::max()));
+    q.data<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+  return q;
+}
+
+}  // namespace inr::quant
