@@ -39,7 +39,9 @@ std::optional<DType> dtype_from_descr(std::string_view d) {
 
 // Finds the value text after 'key': in the header dict (NumPy always writes the three keys).
 std::optional<std::string_view> dict_value(std::string_view header, std::string_view key) {
-  std::string quoted = "'" + std::string(key) + "'";
+  std::string quoted(1, '\'');
+  quoted.append(key);
+  quoted.push_back('\'');
   size_t k = header.find(quoted);
   if (k == std::string_view::npos) return std::nullopt;
   size_t colon = header.find(':', k + quoted.size());
