@@ -1,0 +1,81 @@
+// Labelled image datasets for `inr eval` / `inr compare`: discovery of the on-disk layout, list and
+// ground-truth parsing, and deterministic sharding.
+//
+// Layouts (open_dataset picks one from what `source` is):
+//  - kWnidFolders:  DIR/n01440764/*.JPEG (ILSVRC train/val style). Class index = position of the wnid in
+//                   `DatasetOptions::wnids` (synset_words.txt order, which is sorted-wnid order); when no
+//                   wnid list is given, the sorted wnids present are numbered 0.. (correct only when all 1000
+//                   classes are present; `Dataset::note` says so).
+//  - kIndexFolders: DIR/233/*.jpg, the folder name is the class index.
+//  - kListFile:     a text file, one `path<TAB or spaces>label[<TAB>wnid]` per line; paths are relative to
+//                   the list's folder (absolute paths are kept); '#' comments and blank lines are skipped.
+//                   imagenet/labels.tsv and Caffe's val.txt (`name label`) both are list files.
+//  - kFlatGroundTruth: DIR/*.JPEG plus `DatasetOptions::ground_truth` (Caffe format `name label`, names
+//                   relative to DIR). Every image in DIR must have a ground-truth entry (else an error that
+//                   names one); entries without an image are ignored (the full 50k val.txt is fine).
+// In folder layouts, files are those with an image extension (.jpg .jpeg .jpe .png, any case), found
+// recursively under each class folder, following symlinks; other files are counted in `skipped_files`.
+//
+// Samples are sorted by key (the path relative to the dataset root, or as written in the list file),
+// so the order, the shards and the JSONL keys are the same on every machine and every run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inr/status.h"
+
+namespace inr::data {
+
+enum class DatasetLayout { kWnidFolders, kIndexFolders, kListFile, kFlatGroundTruth };
+std::string_view layout_name(DatasetLayout layout);  // "wnid folders", ...
+
+struct Sample {
+  std::string key;   // stable id: path relative to the dataset root (or as in the list file)
+  std::string path;  // path to open
+  int label = -1;    // class index
+};
+
+struct Dataset {
+  DatasetLayout layout = DatasetLayout::kListFile;
+  std::string root;              // folder that keys are relative to
+  std::vector<Sample> samples;   // sorted by key, keys unique
+  int64_t skipped_files = 0;     // non-image files seen in folder layouts
+  std::string note;              // a caveat to show the user (empty when none)
+};
+
+struct DatasetOptions {
+  std::string ground_truth;         // Caffe val.txt, for a flat folder
+  std::vector<std::string> wnids;   // class order for wnid folders (synset_words.txt); may be empty
+};
+
+Result<Dataset> open_dataset(const std::string& source, const DatasetOptions& options = {});
+
+// One parsed line of a list / ground-truth file.
+struct ListEntry {
+  std::string path;
+  int label = -1;
+  std::string wnid;  // optional third column
+};
+// Parses `path<TAB>label[<TAB>wnid]` or `path label` (whitespace-separated; with no TAB the label is the
+// last whitespace-separated field, so paths may contain spaces only in TAB-separated files).
+// `where` ("val.txt:12") prefixes errors.
+Result<ListEntry> parse_list_line(std::string_view line, const std::string& where);
+// All entries of a list file (comments / blank lines skipped, CRLF accepted).
+Result<std::vector<ListEntry>> read_list_file(const std::string& path);
+
+bool has_image_extension(std::string_view path);
+
+// `--shard K/N`: K is 1-based (1..N). Shard K takes the contiguous block [floor((K-1)*M/N), floor(K*M/N))
+// of the M sorted samples: the N shards partition the dataset exactly (no padding, no overlap) and
+// differ in size by at most one.
+struct Shard {
+  int index = 1;  // 1..count
+  int count = 1;
+};
+Result<Shard> parse_shard(std::string_view text);
+std::pair<size_t, size_t> shard_range(size_t total, const Shard& shard);  // [begin, end)
+
+}  // namespace inr::data

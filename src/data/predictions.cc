@@ -1,0 +1,211 @@
+#include "data/predictions.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file.h"
+#include "data/dataset.h"
+
+namespace inr::data {
+
+namespace {
+
+// Scores are written with 6 decimals: enough to rank and to recompute anything printed, and it keeps the
+// journal about 150 bytes a line.
+double round6(double v) { return std::round(v * 1e6) / 1e6; }
+// Times in ms with microsecond resolution.
+double round3(double v) { return std::round(v * 1e3) / 1e3; }
+
+Result<Prediction> parse_tsv(std::string_view line, const std::string& where) {
+  // path<TAB>label<TAB>i1,i2,...
+  size_t t1 = line.find('\t');
+  size_t t2 = t1 == std::string_view::npos ? t1 : line.find('\t', t1 + 1);
+  if (t2 == std::string_view::npos) return error("{}: expected a JSON object or 'path<TAB>label<TAB>top,...'", where);
+  INR_ASSIGN_OR_RETURN(ListEntry e, parse_list_line(line.substr(0, t2), where));
+  Prediction p;
+  p.path = std::move(e.path);
+  p.label = e.label;
+  std::string_view rest = line.substr(t2 + 1);
+  while (!rest.empty() && (rest.back() == '\r' || rest.back() == ' ')) rest.remove_suffix(1);
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view tok = rest.substr(0, comma);
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+    if (ec != std::errc() || ptr != tok.data() + tok.size()) return error("{}: bad class index '{}'", where, tok);
+    p.top.push_back(v);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (p.top.empty()) return error("{}: no predicted classes", where);
+  return p;
+}
+
+}  // namespace
+
+std::string to_jsonl(const Prediction& p) {
+  nlohmann::json j;
+  j["path"] = p.path;
+  j["label"] = p.label;
+  if (p.failed()) {
+    j["error"] = p.error;
+  } else {
+    j["top"] = p.top;
+    nlohmann::json scores = nlohmann::json::array();
+    for (float s : p.scores) scores.push_back(round6(s));
+    j["scores"] = std::move(scores);
+    j["ms"] = round3(p.ms);
+  }
+  std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += '\n';
+  return out;
+}
+
+Result<Prediction> parse_prediction(std::string_view line, const std::string& where) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty() || line[0] != '{') return parse_tsv(line, where);
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return error("{}: not a JSON object", where);
+  Prediction p;
+  auto path = j.find("path");
+  auto label = j.find("label");
+  if (path == j.end() || !path->is_string()) return error("{}: missing \"path\"", where);
+  if (label == j.end() || !label->is_number_integer()) return error("{}: missing integer \"label\"", where);
+  p.path = path->get<std::string>();
+  p.label = label->get<int>();
+  if (auto e = j.find("error"); e != j.end()) {
+    p.error = e->is_string() ? e->get<std::string>() : e->dump();
+    if (p.error.empty()) p.error = "failed";
+    return p;
+  }
+  auto top = j.find("top");
+  if (top == j.end() || !top->is_array() || top->empty()) return error("{}: missing \"top\" array", where);
+  for (const auto& v : *top) {
+    if (!v.is_number_integer()) return error("{}: \"top\" holds a non-integer", where);
+    p.top.push_back(v.get<int>());
+  }
+  if (auto s = j.find("scores"); s != j.end() && s->is_array())
+    for (const auto& v : *s)
+      if (v.is_number()) p.scores.push_back(v.get<float>());
+  if (auto ms = j.find("ms"); ms != j.end() && ms->is_number()) p.ms = ms->get<double>();
+  return p;
+}
+
+Result<PredictionsFile> read_predictions(const std::string& path) {
+  INR_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  PredictionsFile f;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) {
+      f.dropped_torn_tail = true;  // written by a killed run: never a complete record
+      break;
+    }
+    ++line_no;
+    std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    f.valid_bytes = pos;
+    if (line.empty() || line == "\r" || line[0] == '#') continue;
+    INR_ASSIGN_OR_RETURN(Prediction p, parse_prediction(line, fmt::format("{}:{}", path, line_no)));
+    f.predictions.push_back(std::move(p));
+  }
+  return f;
+}
+
+PredictionsJournal::PredictionsJournal(std::string path, int fd, PredictionsFile existing)
+    : path_(std::move(path)), fd_(fd), existing_(std::move(existing)) {}
+
+PredictionsJournal::PredictionsJournal(PredictionsJournal&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), existing_(std::move(o.existing_)), buffer_(std::move(o.buffer_)) {
+  o.fd_ = -1;
+}
+
+PredictionsJournal::~PredictionsJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<PredictionsJournal> PredictionsJournal::open(const std::string& path, bool resume) {
+  struct stat st {};
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return error("{}: is a directory", path);
+  PredictionsFile existing;
+  if (exists && st.st_size > 0) {
+    if (!resume)
+      return error("{}: already exists; pass --resume to continue it, or remove it to start over", path);
+    INR_ASSIGN_OR_RETURN(existing, read_predictions(path));
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return error("{}: cannot open for writing: {}", path, std::strerror(errno));
+  if (existing.dropped_torn_tail && ::ftruncate(fd, static_cast<off_t>(existing.valid_bytes)) != 0) {
+    int e = errno;
+    ::close(fd);
+    return error("{}: cannot drop the torn last line: {}", path, std::strerror(e));
+  }
+  return PredictionsJournal(path, fd, std::move(existing));
+}
+
+Status PredictionsJournal::append(std::span<const Prediction> predictions) {
+  buffer_.clear();
+  for (const Prediction& p : predictions) buffer_ += to_jsonl(p);
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return error("{}: write failed: {}", path_, std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+void Summary::add(const Prediction& p) {
+  if (p.failed()) {
+    ++failed;
+    return;
+  }
+  ++images;
+  TopHit h = top_hit(p.top, p.label);
+  top1 += h.top1;
+  top5 += h.top5;
+  inference_ms += p.ms;
+}
+
+Summary summarize(std::span<const Prediction> predictions) {
+  Summary s;
+  for (const Prediction& p : predictions) s.add(p);
+  return s;
+}
+
+Result<std::vector<Prediction>> merge_predictions(std::span<const PredictionsFile> files,
+                                                  std::span<const std::string> names) {
+  std::vector<Prediction> out;
+  std::unordered_map<std::string, size_t> where;  // path -> file index
+  for (size_t f = 0; f < files.size(); ++f) {
+    for (const Prediction& p : files[f].predictions) {
+      auto [it, inserted] = where.emplace(p.path, f);
+      if (!inserted) {
+        const std::string& a = it->second < names.size() ? names[it->second] : "?";
+        const std::string& b = f < names.size() ? names[f] : "?";
+        if (it->second == f) return error("{}: '{}' appears twice", b, p.path);
+        return error("'{}' is in both {} and {} (overlapping shards, or a file given twice)", p.path, a, b);
+      }
+      out.push_back(p);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Prediction& a, const Prediction& b) { return a.path < b.path; });
+  return out;
+}
+
+}  // namespace inr::data
