@@ -1,6 +1,7 @@
 // Metrics against published / hand-computed values.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "data/metrics.h"
