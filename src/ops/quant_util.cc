@@ -214,37 +214,64 @@ void to_s16_minus_zp(const Tensor& t, int64_t offset, int64_t count, int32_t zp,
 }
 
 // --- Convolution ---------------------------------------------------------------------------------------
+//
+// Layout. The convolution is a GEMM y[m, p] = sum_k w[m, k] * col[k, p] (col: im2col of x - x_zp, or x itself
+// for a pointwise conv). Operands are int16 (u8/s8 minus a zero point fits), and each int32 lane of the
+// micro-kernel accumulates two products at once: w and col are packed as pairs of consecutive k
+// (w2[m][k/2] = {w[m,k], w[m,k+1]}, rhs[k/2][p] = {col[k,p], col[k+1,p]}), the form compilers turn into
+// pmaddwd. The micro-kernel is compiled twice (AVX2 and baseline x86-64) and picked at run time; integer
+// arithmetic makes both give identical results.
 
 namespace {
 
-// Rows of the "im2row" matrix: row p (an output pixel) holds (x - x_zp) over (c, kd, kh, kw) for that
-// pixel's window, 0 in the padding, so the convolution is a GEMM with the weight rows.
-void im2row(const Window3& g, int64_t channels, const int16_t* x, int16_t* rows) {
+constexpr int64_t kTileRows = 4;   // output channels per micro-kernel call
+constexpr int64_t kTileCols = 32;  // output pixels per packed panel
+
+// tile[r][j] = sum over k pairs of w2[r][kp] . panel[kp * ld + j] (two int16 products per int32 lane).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void conv_tile(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld, int32_t tile[kTileRows][kTileCols]) {
+  int32_t acc[kTileRows][kTileCols] = {};
+  for (int64_t kp = 0; kp < k_pairs; ++kp) {
+    const int16_t* b = reinterpret_cast<const int16_t*>(panel + kp * ld);
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      const int16_t* a = reinterpret_cast<const int16_t*>(w2 + r * k_pairs + kp);
+      int32_t a0 = a[0], a1 = a[1];
+      for (int64_t j = 0; j < kTileCols; ++j) acc[r][j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
+    }
+  }
+  for (int64_t r = 0; r < kTileRows; ++r)
+    for (int64_t j = 0; j < kTileCols; ++j) tile[r][j] = acc[r][j];
+}
+
+// col[(c, kd, kh, kw), p] = x[c, window position of output p] or 0 in the padding (x already minus x_zp).
+void im2col_s16(const Window3& g, int64_t channels, const int16_t* x, int16_t* col) {
+  int64_t out_plane = g.out[1] * g.out[2], out_size = g.out[0] * out_plane;
   int64_t in_plane = g.in[1] * g.in[2], in_size = g.in[0] * in_plane;
-  int64_t ks = g.kernel_size();
-  int64_t depth = channels * ks;
-  int64_t p = 0;
-  for (int64_t od = 0; od < g.out[0]; ++od)
-    for (int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
-        int16_t* row = rows + p * depth;
-        for (int64_t c = 0; c < channels; ++c) {
-          const int16_t* xc = x + c * in_size;
-          int16_t* dst = row + c * ks;
-          for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+  int16_t* dst = col;
+  for (int64_t c = 0; c < channels; ++c) {
+    const int16_t* xc = x + c * in_size;
+    for (int64_t kd = 0; kd < g.kernel[0]; ++kd)
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw, dst += out_size)
+          for (int64_t od = 0; od < g.out[0]; ++od) {
             int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dilation[0];
-            for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
               int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dilation[1];
-              bool row_in = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
+              int16_t* r = dst + od * out_plane + oh * g.out[2];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+                std::fill(r, r + g.out[2], int16_t{0});
+                continue;
+              }
               const int16_t* src = xc + id * in_plane + ih * g.in[2];
-              for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++dst) {
+              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
                 int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dilation[2];
-                *dst = row_in && iw >= 0 && iw < g.in[2] ? src[iw] : int16_t{0};
+                r[ow] = iw < 0 || iw >= g.in[2] ? int16_t{0} : src[iw];
               }
             }
           }
-        }
-      }
+  }
 }
 
 bool is_pointwise(const Window3& g) {
@@ -253,29 +280,67 @@ bool is_pointwise(const Window3& g) {
   return true;
 }
 
-// One channel of a depthwise convolution (one input and one output channel per group), direct.
-void depthwise_channel(const Window3& g, const int16_t* x, const int16_t* w, int32_t bias, int32_t* y) {
+// First and one-past-last output index o with 0 <= o * stride + offset < in.
+inline void valid_range(int64_t out, int64_t stride, int64_t offset, int64_t in, int64_t* lo, int64_t* hi) {
+  *lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  *hi = offset >= in ? 0 : std::min(out, (in - offset + stride - 1) / stride);
+  if (*hi < *lo) *hi = *lo;
+}
+
+// acc[i] += w * in[i]: a widening int16 x int16 -> int32 multiply-add (pmullw/pmulhw on SSE2).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void mac_row(int32_t* acc, const int16_t* in, int16_t w, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(w) * static_cast<int32_t>(in[i]);
+}
+
+// One channel of a depthwise convolution (one input and one output channel per group). Per output row, the
+// taps accumulate into an L1-resident row of int32 over contiguous input: strided convolutions first split
+// each input row into `stride` phases (phase r holds elements r, r + stride, ...), so tap kw of output ow
+// reads phase[(kw * dilation - pad) mod stride] at a fixed offset from ow, and the inner loops vectorise.
+void depthwise_channel(const Window3& g, const int16_t* x, const int16_t* w, int32_t bias, int32_t* y,
+                       std::vector<int16_t>& phases, std::vector<int32_t>& row) {
   int64_t in_plane = g.in[1] * g.in[2];
-  int64_t p = 0;
+  int64_t sw = g.stride[2];
+  int64_t phase_len = (g.in[2] + sw - 1) / sw + 1;
+  phases.resize(static_cast<size_t>(sw * phase_len));
+  row.resize(static_cast<size_t>(g.out[2]));
+  // Per kw: valid output range and where its inputs start within the phase arrays.
+  int64_t kwn = g.kernel[2];
+  std::vector<int64_t> ow0(kwn), ow1(kwn), phase_of(kwn), shift(kwn);
+  for (int64_t kw = 0; kw < kwn; ++kw) {
+    int64_t o = kw * g.dilation[2] - g.pad[2];
+    valid_range(g.out[2], sw, o, g.in[2], &ow0[kw], &ow1[kw]);
+    int64_t r = ((o % sw) + sw) % sw;
+    phase_of[kw] = r;
+    shift[kw] = (o - r) / sw;  // input ow * sw + o = (ow + shift) * sw + r
+  }
   for (int64_t od = 0; od < g.out[0]; ++od)
-    for (int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (int64_t ow = 0; ow < g.out[2]; ++ow, ++p) {
-        int32_t acc = bias;
-        const int16_t* wk = w;
-        for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-          int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dilation[0];
-          for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-            int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dilation[1];
-            bool row_in = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1];
-            const int16_t* src = x + id * in_plane + ih * g.in[2];
-            for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++wk) {
-              int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dilation[2];
-              if (row_in && iw >= 0 && iw < g.in[2]) acc += static_cast<int32_t>(src[iw]) * *wk;
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+      std::fill(row.begin(), row.end(), bias);
+      for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+        int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dilation[0];
+        if (id < 0 || id >= g.in[0]) continue;
+        for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+          int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dilation[1];
+          if (ih < 0 || ih >= g.in[1]) continue;
+          const int16_t* src = x + id * in_plane + ih * g.in[2];
+          if (sw > 1) {
+            for (int64_t r = 0; r < sw; ++r) {
+              int16_t* ph = phases.data() + r * phase_len;
+              for (int64_t i = r, j = 0; i < g.in[2]; i += sw, ++j) ph[j] = src[i];
             }
           }
+          const int16_t* wk = w + (kd * g.kernel[1] + kh) * kwn;
+          for (int64_t kw = 0; kw < kwn; ++kw) {
+            const int16_t* in = sw > 1 ? phases.data() + phase_of[kw] * phase_len + shift[kw] : src + kw * g.dilation[2] - g.pad[2];
+            mac_row(row.data() + ow0[kw], in + ow0[kw], wk[kw], ow1[kw] - ow0[kw]);
+          }
         }
-        y[p] = acc;
       }
+      std::copy(row.begin(), row.end(), y + (od * g.out[1] + oh) * g.out[2]);
+    }
 }
 
 }  // namespace
@@ -291,33 +356,74 @@ void conv_int32(const ConvShape& s, const Tensor& x, int32_t x_zp, const Tensor&
   for (int64_t m = 0; m < s.out_channels; ++m)
     to_s16_minus_zp(w, m * depth, depth, w_zp.size() == 1 ? w_zp[0] : w_zp[static_cast<size_t>(m)],
                     wq.data() + m * depth);
-  bool depthwise = cg == 1 && mg == 1;
-  bool pointwise = is_pointwise(g);
-  std::vector<int16_t> xq(static_cast<size_t>(s.in_channels * in_size));
-  std::vector<int16_t> rows(depthwise ? 0 : static_cast<size_t>(out_size * depth));
-  std::vector<int32_t> tmp(depthwise ? 0 : static_cast<size_t>(mg * out_size));
-  for (int64_t n = 0; n < s.batch; ++n) {
-    to_s16_minus_zp(x, n * s.in_channels * in_size, s.in_channels * in_size, x_zp, xq.data());
-    int32_t* yn = acc + n * s.out_channels * out_size;
-    if (depthwise) {
-#pragma omp parallel for schedule(static)
-      for (int64_t c = 0; c < s.in_channels; ++c)
-        depthwise_channel(g, xq.data() + c * in_size, wq.data() + c * ks, bias ? bias[c] : 0, yn + c * out_size);
-      continue;
+  std::vector<int16_t> xq(static_cast<size_t>(s.batch * s.in_channels * in_size));
+  to_s16_minus_zp(x, 0, s.batch * s.in_channels * in_size, x_zp, xq.data());
+
+  if (cg == 1 && mg == 1) {  // depthwise
+    int64_t planes = s.batch * s.in_channels;
+#pragma omp parallel
+    {
+      std::vector<int16_t> phases;
+      std::vector<int32_t> row;
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < planes; ++i) {
+        int64_t c = i % s.in_channels;
+        depthwise_channel(g, xq.data() + i * in_size, wq.data() + c * ks, bias ? bias[c] : 0, acc + i * out_size,
+                          phases, row);
+      }
     }
-    for (int64_t grp = 0; grp < s.group; ++grp) {
-      const int16_t* xg = xq.data() + grp * cg * in_size;
-      if (pointwise) {  // rows are x transposed: [pixel, channel]
-        for (int64_t c = 0; c < cg; ++c)
-          for (int64_t p = 0; p < out_size; ++p) rows[static_cast<size_t>(p * cg + c)] = xg[c * in_size + p];
-      } else {
-        im2row(g, cg, xg, rows.data());
+    return;
+  }
+
+  // Weights as k pairs, rows padded to a multiple of kTileRows per group (zero rows, zero odd k).
+  int64_t k_pairs = (depth + 1) / 2;
+  int64_t row_tiles = (mg + kTileRows - 1) / kTileRows;
+  std::vector<int32_t> w2(static_cast<size_t>(s.group * row_tiles * kTileRows * k_pairs), 0);
+  for (int64_t grp = 0; grp < s.group; ++grp)
+    for (int64_t m = 0; m < mg; ++m) {
+      int16_t* dst = reinterpret_cast<int16_t*>(w2.data() + (grp * row_tiles * kTileRows + m) * k_pairs);
+      std::copy(wq.data() + (grp * mg + m) * depth, wq.data() + (grp * mg + m + 1) * depth, dst);
+    }
+  // The GEMM's right-hand side per (image, group), packed once as k pairs: rhs[kp][p] = {col[2kp, p],
+  // col[2kp + 1, p]} with col = x itself (pointwise) or its im2col; pixels padded to whole panels with zeros.
+  bool pointwise = is_pointwise(g);
+  int64_t jobs = s.batch * s.group;
+  int64_t panels = (out_size + kTileCols - 1) / kTileCols;
+  int64_t ld = panels * kTileCols;
+  std::vector<int32_t> rhs(static_cast<size_t>(jobs * k_pairs * ld), 0);
+#pragma omp parallel
+  {
+    std::vector<int16_t> col(pointwise ? 0 : static_cast<size_t>(depth * out_size));
+#pragma omp for schedule(static)
+    for (int64_t jb = 0; jb < jobs; ++jb) {
+      const int16_t* src = xq.data() + jb * cg * in_size;
+      if (!pointwise) {
+        im2col_s16(g, cg, src, col.data());
+        src = col.data();
       }
-      int32_t* yg = yn + grp * mg * out_size;
-      if (bias) {
-        for (int64_t m = 0; m < mg; ++m) std::fill(yg + m * out_size, yg + (m + 1) * out_size, bias[grp * mg + m]);
+      int16_t* dst = reinterpret_cast<int16_t*>(rhs.data() + jb * k_pairs * ld);
+      for (int64_t k = 0; k < depth; ++k) {
+        int16_t* d = dst + (k / 2) * ld * 2 + (k % 2);
+        const int16_t* sk = src + k * out_size;
+        for (int64_t p = 0; p < out_size; ++p) d[2 * p] = sk[p];
       }
-      gemm_s16_nt(mg, out_size, depth, wq.data() + grp * mg * depth, rows.data(), yg, bias != nullptr);
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < jobs * panels; ++item) {
+    int64_t jb = item / panels, p0 = (item % panels) * kTileCols;
+    int64_t n = jb / s.group, grp = jb % s.group;
+    int64_t width = std::min(kTileCols, out_size - p0);
+    const int32_t* panel = rhs.data() + jb * k_pairs * ld + p0;
+    int32_t* y = acc + (n * s.out_channels + grp * mg) * out_size + p0;
+    for (int64_t rt = 0; rt < row_tiles; ++rt) {
+      int32_t tile[kTileRows][kTileCols];
+      conv_tile(k_pairs, w2.data() + (grp * row_tiles + rt) * kTileRows * k_pairs, panel, ld, tile);
+      for (int64_t r = 0; r < kTileRows && rt * kTileRows + r < mg; ++r) {
+        int64_t m = rt * kTileRows + r;
+        int32_t b = bias ? bias[grp * mg + m] : 0;
+        for (int64_t j = 0; j < width; ++j) y[m * out_size + j] = tile[r][j] + b;
+      }
     }
   }
 }
