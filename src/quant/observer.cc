@@ -149,7 +149,8 @@ HistView symmetric_view(const Histogram& h, const MinMax& mm) {
   }
   double absmax = std::max(std::fabs(mm.lo()), std::fabs(mm.hi()));
   int half = h.bins() / 2;
-  int k = static_cast<int>(std::ceil(absmax / h.bin_width()));
+  // The bin holding absmax itself: a value on a bin edge belongs to the bin to its right.
+  int k = static_cast<int>(std::floor(absmax / h.bin_width())) + 1;
   k = std::clamp(k, 1, half);
   return slice(h, half - k, half + k - 1);
 }
