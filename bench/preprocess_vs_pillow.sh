@@ -12,6 +12,11 @@ data=${INR_DATA_DIR:-$here/../../shared/data}
 image=${2:-$data/imagenet/samples/n01440764_tench.JPEG}
 rounds=${ROUNDS:-5}
 py=/usr/bin/python3
+# Pillow and numpy allocate fresh image buffers on every call; with glibc's defaults those large blocks are
+# returned to the kernel and page-faulted back each time, which on this VM made Pillow ~5x slower (15 ms
+# instead of 3 ms per image). Keep freed memory in the process for both sides so that the comparison is
+# about the pipelines, not the page-fault cost (inr reuses its buffers and is unaffected).
+export MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TOP_PAD_=100000000
 
 inr_times=""
 pil_times=""
