@@ -503,6 +503,21 @@ TEST(Compare, TwoModelsOnTheSameBatches) {
   expect_one_line_error(run_cli("compare " + fp32_model() + " " + fp32_model()), "--data");
 }
 
+TEST(Eval, ProgressBarOnlyOnATerminal) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  if (test::run_shell("command -v script").exit_code != 0) GTEST_SKIP() << "util-linux 'script' not installed";
+  // script(1) gives the command a pseudo-terminal; stdout and stderr both land in the typescript.
+  const std::string cmd = test::cli_path() + " eval -m " + fp32_model() + " --data " + labels_tsv() + kThreads +
+                          "--limit 6 --batch 2";
+  auto tty = test::run_shell("script -qec '" + cmd + "' /dev/null");
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("6/6"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("ETA"), std::string::npos) << tty.out;
+  auto piped = run_cli(cmd.substr(test::cli_path().size() + 1));
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err, "");
+}
+
 TEST(Eval, BadInputIsOneLine) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   std::string dir = test::temp_dir("eval_bad");
