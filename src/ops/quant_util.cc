@@ -168,7 +168,7 @@ inline int32_t dot1(int64_t k, const int16_t* a, const int16_t* b) {
 void gemm_s16_nt(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, int32_t* c, bool accumulate) {
   int64_t block = std::max<int64_t>(kCols, kBlockBytes / std::max<int64_t>(1, k * 2) / kCols * kCols);
   int64_t blocks = (n + block - 1) / block;
-#pragma omp parallel for schedule(static) if (m * n * k > (1 << 16))
+#pragma omp parallel for schedule(static) if (m * n * k > (int64_t{1} << 18))
   for (int64_t blk = 0; blk < blocks; ++blk) {
     int64_t n0 = blk * block, n1 = std::min(n, n0 + block);
     int64_t i = 0;
@@ -224,6 +224,8 @@ void to_s16_minus_zp(const Tensor& t, int64_t offset, int64_t count, int32_t zp,
 
 namespace {
 
+// Below this many multiply-adds a convolution runs on the calling thread: waking the OpenMP team costs more.
+constexpr int64_t kParallelMacs = int64_t{1} << 18;
 constexpr int64_t kTileRows = 4;   // output channels per micro-kernel call
 constexpr int64_t kTileCols = 32;  // output pixels per packed panel
 
@@ -359,9 +361,10 @@ void conv_int32(const ConvShape& s, const Tensor& x, int32_t x_zp, const Tensor&
   std::vector<int16_t> xq(static_cast<size_t>(s.batch * s.in_channels * in_size));
   to_s16_minus_zp(x, 0, s.batch * s.in_channels * in_size, x_zp, xq.data());
 
+  bool parallel = s.batch * s.out_channels * out_size * depth > kParallelMacs;
   if (cg == 1 && mg == 1) {  // depthwise
     int64_t planes = s.batch * s.in_channels;
-#pragma omp parallel
+#pragma omp parallel if (parallel)
     {
       std::vector<int16_t> phases;
       std::vector<int32_t> row;
@@ -391,7 +394,7 @@ void conv_int32(const ConvShape& s, const Tensor& x, int32_t x_zp, const Tensor&
   int64_t panels = (out_size + kTileCols - 1) / kTileCols;
   int64_t ld = panels * kTileCols;
   std::vector<int32_t> rhs(static_cast<size_t>(jobs * k_pairs * ld), 0);
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     std::vector<int16_t> col(pointwise ? 0 : static_cast<size_t>(depth * out_size));
 #pragma omp for schedule(static)
@@ -409,7 +412,7 @@ void conv_int32(const ConvShape& s, const Tensor& x, int32_t x_zp, const Tensor&
       }
     }
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t item = 0; item < jobs * panels; ++item) {
     int64_t jb = item / panels, p0 = (item % panels) * kTileCols;
     int64_t n = jb / s.group, grp = jb % s.group;
