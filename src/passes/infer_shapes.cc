@@ -3,6 +3,7 @@
 
 #include "ops/op_schema.h"
 #include "passes/passes.h"
+#include "passes/quant_qdq.h"
 
 namespace inr {
 
@@ -68,6 +69,12 @@ Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {
 }
 
 Status optimize(Graph& graph, int level) {
+  // QDQ -> integer ops (passes/quant_qdq.h) must see the DequantizeLinear of constant weights before
+  // constant folding turns them into float weights.
+  if (level >= 1) {
+    INR_TRY(infer_shapes(graph, false));
+    INR_TRY(fuse_qdq(graph));  // step "qdq-to-integer-ops"
+  }
   INR_TRY(infer_shapes(graph, level >= 1));
   if (level >= 1) {
     INR_TRY(canonicalize(graph));

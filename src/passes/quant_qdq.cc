@@ -1,0 +1,182 @@
+// QDQ -> QLinearConv / QLinearMatMul; see quant_qdq.h for the patterns and the equality that holds.
+#include "passes/quant_qdq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ops/op_util.h"
+#include "ops/quant_util.h"
+
+namespace inr {
+
+namespace {
+
+bool is_graph_output(const Graph& g, const Value* v) {
+  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
+}
+bool single_private_use(const Graph& g, const Value* v) { return v->consumers.size() == 1 && !is_graph_output(g, v); }
+bool is_const(const Value* v) { return v != nullptr && v->is_constant(); }
+bool per_tensor(const Value* v) { return v == nullptr || shape_numel(v->shape) == 1; }
+
+// A DequantizeLinear whose scale (and zero point, when present) are constants.
+Node* dq_of(const Value* v) {
+  Node* n = v ? v->producer : nullptr;
+  if (n == nullptr || n->op != Op::kDequantizeLinear) return nullptr;
+  if (!is_const(n->input(1)) || (n->input(2) && !is_const(n->input(2)))) return nullptr;
+  if (n->input(1)->dtype != DType::kF32 || n->attr_int("block_size", 0) != 0) return nullptr;
+  return n;
+}
+
+// The zero point input of a Q/DQ node, or a new constant 0 of `dtype` when it is absent.
+Value* zero_point_or_zero(Graph& g, Node* n, DType dtype) {
+  if (Value* zp = n->input(2)) return zp;
+  Value* z = g.add_value_unique(n->name + "_zero_point");
+  z->dtype = dtype;
+  z->shape = {};
+  z->has_shape = true;
+  z->constant = Tensor::zeros(dtype, {});
+  return z;
+}
+
+float scalar_of(const Value* v) { return load_scale(v->constant, 0); }
+int32_t zp_scalar(const Value* v) { return v ? load_qint(v->constant, 0) : 0; }
+
+// Folding an activation into the Q is exact when the activation changes nothing the saturation would not:
+// quantize(lo) is the range minimum and quantize(hi) the maximum (see quant_qdq.h).
+bool activation_is_saturation(const Node& act, const Node& q) {
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (act.op == Op::kRelu) {
+    lo = 0.f;
+  } else if (act.op == Op::kClip) {
+    if (node_opset(act) < 11) {
+      lo = act.attr_float("min", lo);
+      hi = act.attr_float("max", hi);
+    } else {
+      for (size_t i = 1; i <= 2; ++i) {
+        const Value* v = act.input(i);
+        if (!v) continue;
+        if (!is_const(v) || v->constant.numel() != 1 || v->dtype != DType::kF32) return false;
+        (i == 1 ? lo : hi) = v->constant.data<float>()[0];
+      }
+    }
+  } else {
+    return false;
+  }
+  DType t = q.outputs[0]->dtype;
+  QRange r = qrange(t);
+  float s = scalar_of(q.inputs[1]);
+  int32_t zp = zp_scalar(q.input(2));
+  bool lo_ok = std::isinf(lo) || quantize_value(lo / s, zp, r) == r.lo;
+  bool hi_ok = std::isinf(hi) || quantize_value(hi / s, zp, r) == r.hi;
+  return lo_ok && hi_ok;
+}
+
+// The Q ending the pattern that starts at `out` (optionally through a foldable activation), or nullptr.
+Node* quantize_after(const Graph& g, Value* out, Node** activation) {
+  *activation = nullptr;
+  if (!single_private_use(g, out)) return nullptr;
+  Node* next = out->consumers[0];
+  if (next->op == Op::kRelu || next->op == Op::kClip) {
+    if (next->inputs[0] != out || !single_private_use(g, next->outputs[0])) return nullptr;
+    *activation = next;
+    next = next->outputs[0]->consumers[0];
+  }
+  if (next->op != Op::kQuantizeLinear || !is_const(next->input(1)) || (next->input(2) && !is_const(next->input(2))))
+    return nullptr;
+  if (!per_tensor(next->input(1)) || !is_q8(next->outputs[0]->dtype) || next->input(1)->dtype != DType::kF32) return nullptr;
+  if (*activation && !activation_is_saturation(**activation, *next)) return nullptr;
+  return next;
+}
+
+void remove_chain(Graph& g, Node* op, Node* act, Node* q) {
+  g.remove_node(q);
+  if (act) g.remove_node(act);
+  g.remove_node(op);
+}
+
+bool try_conv(Graph& g, Node* conv) {
+  Node* dx = dq_of(conv->inputs[0]);
+  Node* dw = dq_of(conv->inputs[1]);
+  if (!dx || !dw || !is_q8(dx->inputs[0]->dtype) || !is_q8(dw->inputs[0]->dtype) || !is_const(dw->inputs[0])) return false;
+  if (!per_tensor(dx->inputs[1]) || !per_tensor(dx->input(2))) return false;
+  int64_t m = dw->inputs[0]->shape[0];
+  int64_t w_scales = shape_numel(dw->inputs[1]->shape);
+  if (w_scales != 1) {
+    auto axis = normalize_axis(dw->attr_int("axis", 1), static_cast<int64_t>(dw->inputs[0]->shape.size()));
+    if (!axis.is_ok() || *axis != 0 || w_scales != m) return false;
+  }
+  Node* db = nullptr;
+  if (Value* b = conv->input(2)) {
+    db = dq_of(b);
+    if (!db || db->inputs[0]->dtype != DType::kI32 || !is_const(db->inputs[0]) || zp_scalar(db->input(2)) != 0) return false;
+    // The bias scale must be x_scale * w_scale[m] (what QLinearConv assumes).
+    float sx = scalar_of(dx->inputs[1]);
+    const Tensor& sb = db->inputs[1]->constant;
+    for (int64_t c = 0; c < m; ++c) {
+      float want = sx * load_scale(dw->inputs[1]->constant, w_scales == 1 ? 0 : c);
+      float have = load_scale(sb, sb.numel() == 1 ? 0 : c);
+      if (std::abs(have - want) > 1e-6f * std::abs(want)) return false;
+    }
+  }
+  Node* act = nullptr;
+  Node* q = quantize_after(g, conv->outputs[0], &act);
+  if (!q) return false;
+  Value* y = q->outputs[0];
+  std::vector<Value*> ins = {dx->inputs[0], dx->inputs[1], zero_point_or_zero(g, dx, dx->inputs[0]->dtype),
+                             dw->inputs[0], dw->inputs[1], zero_point_or_zero(g, dw, dw->inputs[0]->dtype),
+                             q->inputs[1], zero_point_or_zero(g, q, y->dtype)};
+  if (db) ins.push_back(db->inputs[0]);
+  std::string name = conv->name;
+  auto attrs = conv->attrs;
+  remove_chain(g, conv, act, q);
+  Node* n = g.add_node(name, "QLinearConv", "", ins, {y});
+  n->attrs = attrs;
+  return true;
+}
+
+bool try_matmul(Graph& g, Node* mm) {
+  Node* da = dq_of(mm->inputs[0]);
+  Node* dbn = dq_of(mm->inputs[1]);
+  if (!da || !dbn || !is_q8(da->inputs[0]->dtype) || !is_q8(dbn->inputs[0]->dtype)) return false;
+  if (!per_tensor(da->inputs[1]) || !per_tensor(da->input(2))) return false;
+  const Shape& bs = dbn->inputs[0]->shape;
+  int64_t b_scales = shape_numel(dbn->inputs[1]->shape);
+  if (b_scales != 1) {  // per column of a 2-D b (DQ axis 1)
+    auto axis = normalize_axis(dbn->attr_int("axis", 1), static_cast<int64_t>(bs.size()));
+    if (bs.size() != 2 || !axis.is_ok() || *axis != 1 || b_scales != bs[1]) return false;
+  }
+  Node* act = nullptr;
+  Node* q = quantize_after(g, mm->outputs[0], &act);
+  if (!q || act) return false;
+  Value* y = q->outputs[0];
+  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, da->inputs[0]->dtype),
+                             dbn->inputs[0], dbn->inputs[1], zero_point_or_zero(g, dbn, dbn->inputs[0]->dtype),
+                             q->inputs[1], zero_point_or_zero(g, q, y->dtype)};
+  std::string name = mm->name;
+  remove_chain(g, mm, nullptr, q);
+  g.add_node(name, "QLinearMatMul", "", ins, {y});
+  return true;
+}
+
+}  // namespace
+
+Status fuse_qdq(Graph& g) {
+  g.rebuild_uses();
+  std::vector<Node*> candidates;
+  for (const auto& n : g.nodes())
+    if (n->op == Op::kConv || n->op == Op::kMatMul) candidates.push_back(n.get());
+  bool changed = false;
+  for (Node* n : candidates) {
+    bool done = n->op == Op::kConv ? try_conv(g, n) : try_matmul(g, n);
+    if (done) {
+      changed = true;
+      g.rebuild_uses();
+    }
+  }
+  if (!changed) return Status::ok();
+  g.remove_dead();
+  return g.topo_sort();
+}
+
+}  // namespace inr

@@ -1,0 +1,196 @@
+// fuse_qdq (src/passes/quant_qdq.h): QDQ Conv / MatMul graphs are rewritten to QLinearConv / QLinearMatMul,
+// and the rewritten graph satisfies the equality the pass documents: every element of the quantized output
+// is within one quantization step of the float QDQ graph's (run unoptimised), and it is bit-exact to the
+// integer operator evaluated on the same integers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "inr/session.h"
+#include "ops/op_schema.h"
+#include "passes/passes.h"
+#include "passes/quant_qdq.h"
+#include "test_util.h"
+
+namespace inr {
+namespace {
+
+constexpr float kXScale = 0.05f, kYScale = 0.08f;
+
+Value* constant(Graph& g, const std::string& name, Tensor t) {
+  Value* v = g.add_value(name);
+  v->dtype = t.dtype();
+  v->shape = t.shape();
+  v->has_shape = true;
+  v->constant = std::move(t);
+  return v;
+}
+Value* value(Graph& g, const std::string& name) { return g.add_value(name); }
+Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
+Tensor scalar_u8(uint8_t v) { return Tensor::from_vector<uint8_t>(DType::kU8, {}, {v}); }
+
+// x -> Q -> DQ -> Conv(DQ(w int8 per-channel), DQ(bias int32)) -> activation -> Q(u8, zp 0) -> DQ -> y
+std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation) {
+  auto g = std::make_unique<Graph>();
+  constexpr int64_t kM = 6, kC = 4;
+  Value* x = value(*g, "x");
+  x->dtype = DType::kF32;
+  x->shape = {2, kC, 9, 11};
+  x->has_shape = true;
+  g->inputs = {x};
+  Value* sx = constant(*g, "sx", scalar_f32(kXScale));
+  Value* zx = constant(*g, "zx", scalar_u8(128));
+  Value* xq = value(*g, "xq");
+  Value* xf = value(*g, "xf");
+  g->add_node("qx", "QuantizeLinear", "", {x, sx, zx}, {xq});
+  g->add_node("dqx", "DequantizeLinear", "", {xq, sx, zx}, {xf});
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> wd(-127, 127), bd(-2000, 2000);
+  Tensor w = Tensor::empty(DType::kI8, {kM, kC, 3, 3});
+  for (int8_t& v : w.span<int8_t>()) v = static_cast<int8_t>(wd(rng));
+  std::vector<float> sw(kM), sb(kM);
+  Tensor b = Tensor::empty(DType::kI32, {kM});
+  for (int64_t m = 0; m < kM; ++m) {
+    sw[m] = 0.002f + 0.001f * static_cast<float>(m);
+    sb[m] = kXScale * sw[m];
+    b.data<int32_t>()[m] = bd(rng);
+  }
+  Value* wf = value(*g, "wf");
+  Node* dqw = g->add_node("dqw", "DequantizeLinear", "",
+                          {constant(*g, "w", w), constant(*g, "sw", Tensor::from_vector(DType::kF32, {kM}, sw)),
+                           constant(*g, "zw", Tensor::zeros(DType::kI8, {kM}))},
+                          {wf});
+  dqw->attrs["axis"] = Attr::of_int(0);
+  Value* bf = value(*g, "bf");
+  Node* dqb = g->add_node("dqb", "DequantizeLinear", "",
+                          {constant(*g, "b", b), constant(*g, "sb", Tensor::from_vector(DType::kF32, {kM}, sb))}, {bf});
+  dqb->attrs["axis"] = Attr::of_int(0);
+  Value* c = value(*g, "c");
+  Node* conv = g->add_node("conv", "Conv", "", {xf, wf, bf}, {c});
+  conv->attrs["pads"] = Attr::of_ints({1, 1, 1, 1});
+  Value* pre_q = c;
+  if (!activation.empty()) {
+    pre_q = value(*g, "act");
+    std::vector<Value*> ins = {c};
+    if (activation == "Clip") {
+      ins.push_back(constant(*g, "lo", scalar_f32(0.f)));
+      ins.push_back(constant(*g, "hi", scalar_f32(1000.f)));
+    }
+    g->add_node("act", activation, "", ins, {pre_q});
+  }
+  Value* sy = constant(*g, "sy", scalar_f32(kYScale));
+  Value* zy = constant(*g, "zy", scalar_u8(0));
+  Value* yq = value(*g, "yq");
+  Value* y = value(*g, "y");
+  g->add_node("qy", "QuantizeLinear", "", {pre_q, sy, zy}, {yq});
+  g->add_node("dqy", "DequantizeLinear", "", {yq, sy, zy}, {y});
+  g->outputs = {y};
+  return g;
+}
+
+int count_op(const Graph& g, Op op) {
+  int n = 0;
+  for (const auto& node : g.nodes()) n += node->op == op;
+  return n;
+}
+
+std::vector<Tensor> run(std::unique_ptr<Graph> g, int opt_level, const Tensor& x) {
+  SessionOptions o;
+  o.backend = "reference";
+  o.opt_level = opt_level;
+  auto s = Session::create(std::move(g), o);
+  EXPECT_TRUE(s.is_ok()) << s.status().message();
+  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  return out.is_ok() ? *out : std::vector<Tensor>{};
+}
+
+class QdqConv : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QdqConv, RewritesToQLinearConvWithinOneStep) {
+  auto g = qdq_conv_graph(GetParam());
+  Shape xs = {2, 4, 9, 11};
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQLinearConv), 1);
+  EXPECT_EQ(count_op(*g, Op::kConv), 0);
+  EXPECT_EQ(count_op(*g, Op::kRelu) + count_op(*g, Op::kClip), 0) << "the activation is a no-op after saturation";
+
+  Tensor x = test::random_f32(xs, 3, -3.f, 3.f);
+  std::vector<Tensor> float_qdq = run(qdq_conv_graph(GetParam()), 0, x);
+  std::vector<Tensor> integer = run(qdq_conv_graph(GetParam()), 1, x);
+  ASSERT_EQ(float_qdq.size(), 1u);
+  ASSERT_EQ(integer.size(), 1u);
+  int64_t differ = 0;
+  for (int64_t i = 0; i < x.numel() / 4 * 6; ++i) {
+    double d = std::abs(static_cast<double>(float_qdq[0].data<float>()[i]) - integer[0].data<float>()[i]);
+    EXPECT_LE(d, kYScale * 1.0001) << "element " << i;
+    differ += d != 0;
+  }
+  std::cout << "[fuse_qdq] " << differ << " of " << float_qdq[0].numel() << " outputs one step from the float QDQ graph\n";
+  EXPECT_LE(differ, float_qdq[0].numel() / 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Activations, QdqConv, ::testing::Values("", "Relu", "Clip"),
+                         [](const auto& info) { return info.param.empty() ? std::string("none") : info.param; });
+
+// A Relu whose Q has y_zp in the middle of the range is not a no-op: it must stay, and so must the Conv.
+TEST(QdqConvPass, KeepsActivationThatIsNotSaturation) {
+  auto g = qdq_conv_graph("Relu");
+  for (const auto& v : g->values())
+    if (v->name == "zy") v->constant = scalar_u8(100);
+  Shape xs = {2, 4, 9, 11};
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQLinearConv), 0);
+}
+
+// The rewritten node is bit-exact to QLinearConv on the same integers: the pass output's Q values equal a
+// QLinearConv node's built by hand from the graph's initializers.
+TEST(QdqConvPass, MatchesHandBuiltQLinearConv) {
+  auto g = qdq_conv_graph("");
+  Shape xs = {2, 4, 9, 11};
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  const Node* qc = nullptr;
+  for (const auto& n : g->nodes())
+    if (n->op == Op::kQLinearConv) qc = n.get();
+  ASSERT_NE(qc, nullptr);
+  EXPECT_EQ(qc->inputs.size(), 9u) << "the int32 bias is carried over";
+  EXPECT_EQ(qc->inputs[3]->name, "w");
+  EXPECT_EQ(qc->inputs[8]->name, "b");
+  EXPECT_EQ(qc->attr_ints("pads"), (std::vector<int64_t>{1, 1, 1, 1}));
+}
+
+TEST(QdqMatMulPass, RewritesToQLinearMatMul) {
+  auto g = std::make_unique<Graph>();
+  Value* a = value(*g, "a");
+  a->dtype = DType::kF32;
+  a->shape = {3, 16};
+  a->has_shape = true;
+  g->inputs = {a};
+  Value* sa = constant(*g, "sa", scalar_f32(0.1f));
+  Value* za = constant(*g, "za", scalar_u8(10));
+  Value* aq = value(*g, "aq");
+  Value* af = value(*g, "af");
+  g->add_node("qa", "QuantizeLinear", "", {a, sa, za}, {aq});
+  g->add_node("dqa", "DequantizeLinear", "", {aq, sa, za}, {af});
+  Tensor b = Tensor::empty(DType::kI8, {16, 5});
+  for (int64_t i = 0; i < b.numel(); ++i) b.data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 200 - 100);
+  Value* bf = value(*g, "bf");
+  g->add_node("dqb", "DequantizeLinear", "", {constant(*g, "b", b), constant(*g, "sb", scalar_f32(0.01f))}, {bf});
+  Value* c = value(*g, "c");
+  g->add_node("mm", "MatMul", "", {af, bf}, {c});
+  Value* yq = value(*g, "yq");
+  g->add_node("qy", "QuantizeLinear", "", {c, constant(*g, "sy", scalar_f32(0.2f)), constant(*g, "zy", scalar_u8(128))}, {yq});
+  g->outputs = {yq};
+  Shape as = {3, 16};
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&as, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQLinearMatMul), 1);
+  EXPECT_EQ(count_op(*g, Op::kMatMul), 0);
+}
+
+}  // namespace
+}  // namespace inr
