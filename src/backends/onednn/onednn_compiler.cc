@@ -129,8 +129,11 @@ bool Compiler::can_overwrite(const Version& ver, int step, const std::vector<Ver
 void Compiler::finish_output(Value* v, int step) {
   if (!is_external(v)) return;
   ValueState& s = state(v);
-  if (s.versions.empty() || s.versions[0].ref.place == Place::kSlot) return;
-  Version slot{plain_md(v->shape), MemRef{Place::kSlot, req_.slot_of.at(v)}};
+  // Done only when the main version is v's own slot: an alias of another value's slot (Reshape of an
+  // external input) still has to be copied into v's slot.
+  const MemRef own{Place::kSlot, req_.slot_of.at(v)};
+  if (s.versions.empty() || s.versions[0].ref == own) return;
+  Version slot{plain_md(v->shape), own};
   add_reorder(s.versions[0], slot, step, fmt::format("output {} (plain <- {})", v->name, md_name(s.versions[0].md)));
   s.versions.push_back(slot);
 }
