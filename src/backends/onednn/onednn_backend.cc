@@ -17,6 +17,15 @@ namespace {
 
 using onednn::Place;
 
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
 class OnednnExecutable final : public Executable {
  public:
   OnednnExecutable(const CompileRequest& req, dnnl::engine engine, onednn::Program program)
@@ -50,6 +59,7 @@ class OnednnExecutable final : public Executable {
       std::vector<dnnl_exec_arg_t> args;
       for (const auto& [arg, id] : s.args) args.push_back(dnnl_exec_arg_t{arg, mems_[static_cast<size_t>(id)].get()});
       c_args_.push_back(std::move(args));
+      phase_args_.push_back(fmt::format(R"({{"what": "{}"}})", json_escape(s.label)));
     }
   }
 
@@ -73,7 +83,7 @@ class OnednnExecutable final : public Executable {
         const onednn::Step& step = program_.steps[s];
         std::optional<ScopedEvent> phase;
         if (profiler && step.reorder)
-          phase.emplace(profiler, "reorder", "phase", fmt::format(R"({{"what": "{}"}})", step.label));
+          phase.emplace(profiler, "reorder", "phase", phase_args_[s]);
         const std::vector<dnnl_exec_arg_t>& args = c_args_[s];
         dnnl_status_t st = dnnl_primitive_execute(step.prim.get(), stream_.get(), static_cast<int>(args.size()),
                                                   args.data());
@@ -105,6 +115,7 @@ class OnednnExecutable final : public Executable {
   std::vector<dnnl::memory> mems_;
   std::vector<std::vector<dnnl_exec_arg_t>> c_args_;
   std::vector<SlotBinding> slot_bindings_;
+  std::vector<std::string> phase_args_;  // per step, built once: the profiler path formats nothing
 };
 
 class OnednnBackend final : public Backend {
