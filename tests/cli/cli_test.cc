@@ -246,3 +246,25 @@ TEST(Cli, TraceHasOneEventPerNode) {
 
 }  // namespace
 }  // namespace inr
+
+namespace inr {
+namespace {
+
+TEST(Cli, ListTables) {
+  auto cal = test::run_cli("list calibrators");
+  ASSERT_EQ(cal.exit_code, 0) << cal.err;
+  for (const char* name : {"minmax", "percentile", "entropy", "l2", "tf-enhanced"})
+    EXPECT_NE(cal.out.find(name), std::string::npos) << name;
+  auto presets = test::run_cli("list presets");
+  ASSERT_EQ(presets.exit_code, 0);
+  for (const char* name : {"torchvision", "caffe2", "caffe", "mxnet", "inception", "none"})
+    EXPECT_NE(presets.out.find(name), std::string::npos) << name;
+  auto ops = test::run_cli("list ops");
+  ASSERT_EQ(ops.exit_code, 0);
+  EXPECT_NE(ops.out.find("\nConv\n"), std::string::npos);
+  EXPECT_NE(ops.out.find("com.microsoft.QLinearAdd"), std::string::npos);
+  EXPECT_EQ(test::run_cli("list frobs").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace inr

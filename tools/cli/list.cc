@@ -3,14 +3,15 @@
 #include "image/preprocess.h"
 #include "ir/graph.h"
 #include "ops/op_schema.h"
+#include "quant/calibrator.h"
 
 namespace inr::cli {
 
 Command make_list_command(CLI::App& parent) {
   auto what = std::make_shared<std::string>();
   Command c;
-  c.app = parent.add_subcommand("list", "List supported ops, preprocessing presets or backends");
-  c.app->add_option("what", *what, "ops | presets | backends")->required()->check(CLI::IsMember({"ops", "presets", "backends"}));
+  c.app = parent.add_subcommand("list", "List supported ops, preprocessing presets, calibrators or backends");
+  c.app->add_option("what", *what, "ops | presets | calibrators | backends")->required()->check(CLI::IsMember({"ops", "presets", "calibrators", "backends"}));
   c.run = [what] {
     if (*what == "ops") {
       for (int i = 0; i < static_cast<int>(Op::kUnknown); ++i) {
@@ -20,6 +21,9 @@ Command make_list_command(CLI::App& parent) {
       }
     } else if (*what == "presets") {
       for (const auto& p : image::presets()) std::printf("%-16s %s\n", std::string(p.name).c_str(), std::string(p.description).c_str());
+    } else if (*what == "calibrators") {
+      for (const auto& c : quant::calibrators())
+        std::printf("%-12s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());
     } else {
       std::printf("onednn     oneDNN primitives, fp32, blocked layouts, fused post-ops (default)\n");
       std::printf("reference  plain loops; the oracle for every other backend\n");
