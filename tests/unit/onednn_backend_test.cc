@@ -480,6 +480,13 @@ TEST(OnednnBackend, InternalValueAlsoExternal) {
   check_against_reference(b);
 }
 
+// Flatten of a partition input is a view of the input's slot; the output still has to land in its own slot.
+TEST(OnednnBackend, FlattenOfExternalInputWritesOutputSlot) {
+  GraphBuilder b;
+  b.node("Flatten", {b.input("x", {2, 3, 4, 5})}, {{"axis", Attr::of_int(1)}});
+  check_against_reference(b);
+}
+
 TEST(OnednnBackend, SecondRunAllocatesNothing) {
   GraphBuilder b;
   Value* x = b.input("x", {1, 5, 21, 19});
