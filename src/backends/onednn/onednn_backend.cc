@@ -2,6 +2,12 @@
 // (see onednn_compiler.h), internal activations in one liveness-planned pre-faulted Arena, and one shared
 // user-managed scratchpad. A steady-state run only rebinds slot pointers that changed and executes.
 //
+// Threads: oneDNN runs on the OpenMP pool the runtime sized (omp_set_num_threads); each primitive is one
+// statically split parallel region. On an oversubscribed machine libgomp's default spin-then-sleep barrier
+// makes every region wait for a descheduled thread: measured on the shared 2-core VM (load 6..12), ResNet50
+// batch 1 p50 went from ~2x slower than ONNX Runtime to ~2x faster with OMP_WAIT_POLICY=PASSIVE (or
+// GOMP_SPINCOUNT small). libgomp reads these at load time, so they belong to the process environment.
+//
 // Primitives are executed through the C API with argument arrays built at compile time: the C++
 // `primitive::execute` builds a std::vector from an unordered_map on every call.
 #include <algorithm>
