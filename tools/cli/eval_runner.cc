@@ -177,6 +177,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
     }
   });
   auto stop_loader = [&] {
+    if (!loader_thread.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(mu);
       abort = true;
@@ -184,6 +185,11 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
     cv.notify_all();
     loader_thread.join();
   };
+  // Joins the loader on every way out, an exception from the callback included.
+  struct Joiner {
+    decltype(stop_loader)& stop;
+    ~Joiner() { stop(); }
+  } joiner{stop_loader};
 
   Progress progress(options.progress, total);
   std::vector<std::vector<data::Prediction>> per_model(sessions.size());
