@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
+  python3-pil python3-numpy  # bench/preprocess_pillow.py only
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -37,8 +37,28 @@ std::string default_data_dir() {
 
 }  // namespace inr::cli
 
+namespace {
+
+// libgomp's default waiting (spin ~300k iterations, then sleep) makes every oneDNN primitive stall whenever
+// the other core is busy: on a shared 2-core machine inference got 2-5x slower under load. A short spin
+// keeps quick hand-offs cheap on an idle machine and yields the core under load. libgomp reads its
+// environment when it is loaded, before main, so inr sets GOMP_SPINCOUNT and re-executes itself once, only
+// when the user chose neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT (INR_NO_REEXEC=1 disables this).
+constexpr const char* kGompSpinCount = "10000";
+
+void set_openmp_wait_policy(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("INR_NO_REEXEC")) return;
+  ::setenv("GOMP_SPINCOUNT", kGompSpinCount, 1);
+  ::setenv("INR_NO_REEXEC", "1", 1);
+  ::execv("/proc/self/exe", argv);
+  // execv only returns on failure: carry on with libgomp's defaults.
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace inr::cli;
+  set_openmp_wait_policy(argv);
   CLI::App app{"inr: run, quantize, evaluate, benchmark and trace ImageNet classifiers stored as ONNX"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("inr ") + INR_VERSION);

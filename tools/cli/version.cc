@@ -1,5 +1,6 @@
 // `inr version`: version and the libraries inr was built with.
 #include <cstdio>
+#include <cstdlib>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -13,6 +14,9 @@ Command make_version_command(CLI::App& parent) {
   c.run = [] {
     const dnnl_version_t* v = dnnl_version();
     std::printf("inr %s\noneDNN %d.%d.%d (cpu runtime: OpenMP)\n", INR_VERSION, v->major, v->minor, v->patch);
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    const char* spin = std::getenv("GOMP_SPINCOUNT");
+    std::printf("OpenMP wait: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", policy ? policy : "(unset)", spin ? spin : "(unset)");
     return 0;
   };
   return c;
