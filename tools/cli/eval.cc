@@ -20,6 +20,7 @@
 // 2 OpenMP threads was the best measured split (see the issue note for the numbers); decoding a
 // 227-256 px JPEG and resizing it costs a small fraction of a MobileNetV2 inference, so a second decode
 // thread only steals a core from inference.
+#include <thread>
 #include <chrono>
 #include <cstdio>
 #include <unordered_set>
@@ -41,7 +42,8 @@ Command make_eval_command(CLI::App& parent) {
     PreprocessFlags pre;
     DatasetFlags dataset;
     int batch = 0;
-    int decode_threads = kDefaultDecodeThreads;
+    int decode_threads = 0;  // 0: kDefaultDecodeThreads when overlapping, every core when serial
+    std::string pipeline = "auto";
     std::string out, summary;
     bool resume = false;
     bool json = false;
@@ -56,7 +58,12 @@ Command make_eval_command(CLI::App& parent) {
                     "Images per inference (default: the model's fixed batch, else " +
                         std::to_string(kDefaultEvalBatch) + ")")
       ->check(CLI::PositiveNumber);
-  c.app->add_option("--decode-threads", f->decode_threads, "Threads decoding and preprocessing images")
+  c.app->add_option("--pipeline", f->pipeline,
+                    "auto | overlap (decode the next batch during inference) | serial (decode between "
+                    "inferences with every core); auto overlaps only when inference leaves a core free")
+      ->check(CLI::IsMember({"auto", "overlap", "serial"}));
+  c.app->add_option("--decode-threads", f->decode_threads,
+                    "Threads decoding and preprocessing images (default: 1 when overlapping, all cores when serial)")
       ->check(CLI::PositiveNumber);
   c.app->add_option("--out", f->out, "Per-image predictions, one JSON line per image (an append-only journal)");
   c.app->add_flag("--resume", f->resume, "Continue the --out journal of an interrupted run");
@@ -120,6 +127,11 @@ Command make_eval_command(CLI::App& parent) {
 
     EvalPipelineOptions opts;
     opts.batch = run_batch;
+    auto overlap = resolve_overlap(f->pipeline, f->session.threads);
+    if (!overlap) return fail(overlap.status());
+    opts.overlap = *overlap;
+    if (f->decode_threads == 0)
+      f->decode_threads = opts.overlap ? kDefaultDecodeThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     opts.decode_threads = f->decode_threads;
     opts.spec = *spec;
     opts.decode = decode_options(f->pre);
@@ -152,6 +164,7 @@ Command make_eval_command(CLI::App& parent) {
     j["batch"] = run_batch;
     j["threads"] = f->session.threads;
     j["decode_threads"] = f->decode_threads;
+    j["pipeline"] = opts.overlap ? "overlap" : "serial";
     j["failures"] = failures;
     if (f->json) {
       std::printf("%s\n", j.dump().c_str());

@@ -1,5 +1,7 @@
 #include "eval_runner.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -89,6 +91,15 @@ Result<int> resolve_batch(const Session& session, int requested, const std::stri
   return requested == 0 ? kDefaultEvalBatch : requested;
 }
 
+Result<bool> resolve_overlap(const std::string& pipeline, int inference_threads) {
+  if (pipeline == "overlap") return true;
+  if (pipeline == "serial") return false;
+  if (pipeline != "auto") return error("--pipeline must be auto, overlap or serial, got '{}'", pipeline);
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  int threads = inference_threads > 0 ? inference_threads : omp_get_max_threads();
+  return threads < cores;
+}
+
 Status prepare_session(Session& session, const image::PreprocessSpec& spec, int batch, const std::string& what) {
   const IoInfo& in = session.inputs()[0];
   Shape per_image = image::output_shape(spec);
@@ -142,6 +153,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
   std::mutex mu;
   std::condition_variable cv;
   bool abort = false;
+  size_t batches_run = 0;  // batches whose inference finished (serial mode decodes batch b after b batches)
   Status loader_status;
   Profiler* prof = options.profiler;
 
@@ -150,7 +162,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
       Slot& slot = slots[b % 2];
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return abort || !slot.ready; });
+        cv.wait(lock, [&] { return abort || (!slot.ready && (options.overlap || batches_run >= b)); });
         if (abort) return;
       }
       slot.begin = b * batch;
@@ -224,6 +236,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
       std::lock_guard<std::mutex> lock(mu);
       slot.failures.clear();
       slot.ready = false;
+      batches_run = b + 1;
     }
     cv.notify_all();
 

@@ -38,7 +38,16 @@ struct EvalPipelineOptions {
   image::DecodeOptions decode;
   Profiler* profiler = nullptr;  // eval-side "decode" and "batch" events; null: none
   bool progress = false;         // a progress line on stderr (only for a terminal)
+  // true: decode batch i+1 while batch i runs (double buffering). false: decode batch i+1 only after
+  // batch i ran, so decoding and inference never share cores. When inference already has a thread on
+  // every core, overlapping preempts one OpenMP thread and stalls every primitive's barrier; serial
+  // decoding with all cores is then faster (measured on 2 cores: MobileNetV2 eval 300 -> see README).
+  bool overlap = true;
 };
+
+// Whether to overlap decoding with inference, for --pipeline auto|overlap|serial: auto overlaps only
+// when the inference threads leave a core free.
+Result<bool> resolve_overlap(const std::string& pipeline, int inference_threads);
 
 // Called on the caller's thread after each batch with the predictions of each session for the batch's
 // samples (per_model[m][i] is sample i of the batch under session m). Returning an error stops the run.
