@@ -67,6 +67,7 @@ class OnednnExecutable final : public Executable {
       c_args_.push_back(std::move(args));
       phase_args_.push_back(fmt::format(R"({{"what": "{}"}})", json_escape(s.label)));
     }
+    for (const Node* n : nodes_) node_args_.push_back(node_event_args(*n, "onednn"));
   }
 
   Status run(Profiler* profiler) override {
@@ -84,7 +85,7 @@ class OnednnExecutable final : public Executable {
       std::optional<ScopedEvent> node_event;
       if (profiler)
         node_event.emplace(profiler, nodes_[k]->name.empty() ? nodes_[k]->op_type : nodes_[k]->name, "node",
-                           node_event_args(*nodes_[k], "onednn"));
+                           node_args_[k]);
       for (; s < program_.steps.size() && program_.steps[s].node == static_cast<int>(k); ++s) {
         const onednn::Step& step = program_.steps[s];
         std::optional<ScopedEvent> phase;
@@ -122,6 +123,7 @@ class OnednnExecutable final : public Executable {
   std::vector<std::vector<dnnl_exec_arg_t>> c_args_;
   std::vector<SlotBinding> slot_bindings_;
   std::vector<std::string> phase_args_;  // per step, built once: the profiler path formats nothing
+  std::vector<std::string> node_args_;   // per node, built once, likewise
 };
 
 class OnednnBackend final : public Backend {

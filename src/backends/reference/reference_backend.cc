@@ -16,8 +16,10 @@ class ReferenceExecutable final : public Executable {
   }
 
   Status run(Profiler* profiler) override {
+    // The args are formatted on the first traced run only and reused: tracing must stay cheap.
+    if (profiler && args_.empty()) args_ = node_event_args(*node_, "reference");
     ScopedEvent event(profiler, node_->name.empty() ? node_->op_type : node_->name, "node",
-                      profiler ? node_event_args(*node_, "reference") : std::string());
+                      profiler ? args_ : std::string());
     // Slots never move after compile, but re-read them each run: the runtime rebinds graph inputs.
     for (size_t i = 0; i < inputs_.size(); ++i) in_[i] = inputs_[i] ? *inputs_[i] : Tensor();
     for (size_t i = 0; i < outputs_.size(); ++i) out_[i] = outputs_[i] ? *outputs_[i] : Tensor();
@@ -29,6 +31,7 @@ class ReferenceExecutable final : public Executable {
   const OpSchema* schema_;
   std::vector<Tensor*> inputs_, outputs_;
   std::vector<Tensor> in_, out_;  // reused per run: copies of slot headers, no data copies
+  std::string args_;              // trace args of this node
 };
 
 class ReferenceBackend final : public Backend {
