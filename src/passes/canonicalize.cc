@@ -1,5 +1,5 @@
 // Canonical rewrites that every backend benefits from:
-//  - Identity and inference-mode Dropout forward their input.
+//  - Identity, inference-mode Dropout and a Cast to its input's own dtype forward their input.
 //  - BatchNormalization after a Conv with constant weights is folded into the Conv:
 //      s = gamma / sqrt(var + eps);  W' = W * s (per output channel);  B' = (B - mean) * s + beta
 //    (the standard inference-time folding, e.g. Jacob et al. 2018, section 3.2).
@@ -93,6 +93,8 @@ Status canonicalize(Graph& g) {
   for (Node* n : nodes) {
     if (n->op == Op::kIdentity) {
       forward_input(g, n);
+    } else if (n->op == Op::kCast && n->inputs[0]->dtype == dtype_from_onnx(static_cast<int>(n->attr_int("to", 0)))) {
+      forward_input(g, n);  // a Cast to the dtype it already has
     } else if (n->op == Op::kDropout) {
       bool mask_used = n->outputs.size() > 1 && n->outputs[1] && !n->outputs[1]->consumers.empty();
       if (!mask_used) forward_input(g, n);

@@ -69,6 +69,7 @@ Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {
 }
 
 Status optimize(Graph& graph, int level) {
+  INR_TRY(compute_fp16_in_fp32(graph));
   // QDQ -> integer ops (passes/quant_qdq.h) must see the DequantizeLinear of constant weights before
   // constant folding turns them into float weights.
   if (level >= 1) {
