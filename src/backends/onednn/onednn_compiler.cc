@@ -16,7 +16,7 @@ Dims to_dims(const Shape& shape) {
   return d;
 }
 
-memory::desc plain_md(const Shape& shape) {
+memory::desc plain_md(const Shape& shape, memory::data_type type) {
   Dims d = to_dims(shape);
   Dims strides(d.size());
   int64_t s = 1;
@@ -24,13 +24,30 @@ memory::desc plain_md(const Shape& shape) {
     strides[i] = s;
     s *= std::max<int64_t>(d[i], 1);
   }
-  return memory::desc(d, dt::f32, strides);
+  return memory::desc(d, type, strides);
 }
+
+memory::data_type dnnl_type(DType t) {
+  switch (t) {
+    case DType::kF32:
+      return dt::f32;
+    case DType::kU8:
+      return dt::u8;
+    case DType::kI8:
+      return dt::s8;
+    case DType::kI32:
+      return dt::s32;
+    default:
+      return dt::undef;
+  }
+}
+
+memory::desc plain_md(const Value* v) { return plain_md(v->shape, dnnl_type(v->dtype)); }
 
 std::string md_name(const memory::desc& md) {
   Dims d = md.dims();
   Shape s(d.begin(), d.end());
-  if (md == plain_md(s)) return "plain";
+  if (md == plain_md(s, md.data_type())) return "plain";
   struct Named {
     tag t;
     const char* name;
@@ -39,7 +56,7 @@ std::string md_name(const memory::desc& md) {
                              {tag::nChw4c, "nChw4c"}};
   if (d.size() == 4)
     for (const Named& n : k4)
-      if (md == memory::desc(d, dt::f32, n.t)) return n.name;
+      if (md == memory::desc(d, md.data_type(), n.t)) return n.name;
   return "blocked";
 }
 
@@ -67,7 +84,7 @@ bool Compiler::is_external(const Value* v) const { return req_.external.count(v)
 Version Compiler::current(Value* v) {
   ValueState& s = state(v);
   if (!s.versions.empty()) return s.versions[0];
-  memory::desc md = plain_md(v->shape);
+  memory::desc md = plain_md(v);
   if (v->is_constant() && v->constant.dtype() == DType::kF32) {
     s.versions.push_back(owned_constant(v->constant.data<float>(), md, md));
   } else if (is_external(v)) {
@@ -99,7 +116,7 @@ Version Compiler::output(Value* v, const memory::desc& md, int step) {
   ValueState& s = state(v);
   Version ver;
   ver.md = md;
-  if (is_external(v) && md == plain_md(v->shape)) {
+  if (is_external(v) && md == plain_md(v)) {
     ver.ref = MemRef{Place::kSlot, req_.slot_of.at(v)};
   } else {
     ver.ref = MemRef{Place::kArena, new_buffer(md.get_size(), step, std::max(step, s.last_use))};
@@ -133,7 +150,7 @@ void Compiler::finish_output(Value* v, int step) {
   // external input) still has to be copied into v's slot.
   const MemRef own{Place::kSlot, req_.slot_of.at(v)};
   if (s.versions.empty() || s.versions[0].ref == own) return;
-  Version slot{plain_md(v->shape), own};
+  Version slot{plain_md(v), own};
   add_reorder(s.versions[0], slot, step, fmt::format("output {} (plain <- {})", v->name, md_name(s.versions[0].md)));
   s.versions.push_back(slot);
 }
@@ -180,14 +197,14 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
   program_.steps.push_back(std::move(s));
 }
 
-Version Compiler::owned_constant(const float* data, const memory::desc& src_md, const memory::desc& dst_md) {
+Version Compiler::owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md) {
   program_.owned.emplace_back(dst_md.get_size());
   Arena& block = program_.owned.back();
   program_.stats.weight_bytes += dst_md.get_size();
   if (src_md == dst_md) {
     std::memcpy(block.data(), data, dst_md.get_size());
   } else {
-    memory src(src_md, engine_, const_cast<float*>(data));
+    memory src(src_md, engine_, const_cast<void*>(data));
     memory dst(dst_md, engine_, block.data());
     dnnl::reorder(src, dst).execute(compile_stream_, src, dst);
     compile_stream_.wait();
@@ -241,6 +258,9 @@ Status Compiler::lower() {
       case Op::kGemm:
       case Op::kMatMul:
         st = lower_matmul(*this, n, step);
+        break;
+      case Op::kQLinearConv:
+        st = lower_qlinear_conv(*this, n, step);
         break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);

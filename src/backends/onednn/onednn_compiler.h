@@ -66,8 +66,13 @@ struct Program {
   OnednnExecutableStats stats;
 };
 
-// Plain (dense row-major) f32 descriptor of `shape`; a rank-0 shape is treated as [1].
-memory::desc plain_md(const Shape& shape);
+// Plain (dense row-major) descriptor of `shape` (f32 unless `type` says otherwise); a rank-0 shape is
+// treated as [1].
+memory::desc plain_md(const Shape& shape, memory::data_type type = memory::data_type::f32);
+// The plain descriptor of a value in its own dtype (f32, u8, s8 or s32; see dnnl_type).
+memory::desc plain_md(const Value* v);
+// oneDNN's data type for the dtypes the backend handles (f32 u8 s8 i32); undef for any other.
+memory::data_type dnnl_type(DType t);
 Dims to_dims(const Shape& shape);
 // A short human name for a descriptor: "plain", "nChw16c", "blocked".
 std::string md_name(const memory::desc& md);
@@ -103,8 +108,9 @@ class Compiler {
   // primitive descriptor asks for one.
   void add_primitive(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                      const std::vector<std::pair<int, Version>>& args, int step, const std::string& what);
-  // Copies `data` (f32, plain in `src_md`) into owned memory laid out as `dst_md` (weights at compile).
-  Version owned_constant(const float* data, const memory::desc& src_md, const memory::desc& dst_md);
+  // Copies `data` (plain in `src_md`, of its data type) into owned memory laid out as `dst_md` (weights at
+  // compile time; int8 weight descriptors may carry oneDNN's compensation, which the reorder computes).
+  Version owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md);
   // Primitive attributes every primitive gets (user-managed scratchpad).
   static dnnl::primitive_attr base_attr();
 
@@ -151,11 +157,16 @@ Status lower_softmax(Compiler& c, Node& node, int step);
 Status lower_reshape(Compiler& c, Node& node, int step);
 Status lower_batch_norm(Compiler& c, Node& node, int step);
 Status lower_matmul(Compiler& c, Node& node, int step);
+Status lower_qlinear_conv(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
 
 // supports() of the backend (onednn_supports.cc).
 bool onednn_supports(const Node& node);
+// Whether a QLinearConv node has an exact int8 oneDNN lowering (onednn_lower_qconv.cc): 2-D, u8/s8 x,
+// constant s8 weights with zero point 0, constant per-tensor x/y parameters, per-tensor or per-channel
+// w_scale, optional constant int32 bias, and a CPU whose int8 kernels accumulate exactly (VNNI or AMX).
+bool qlinear_conv_supported(const Node& node);
 
 }  // namespace inr::onednn

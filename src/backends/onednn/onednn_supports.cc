@@ -1,5 +1,6 @@
 // Which nodes the oneDNN backend takes. Anything refused here runs on the reference backend, so the rule
-// is: accept only what the lowering expresses exactly (fp32, concrete shapes, constant weights).
+// is: accept only what the lowering expresses exactly (fp32, concrete shapes, constant weights; the int8
+// QLinearConv under the conditions of qlinear_conv_supported in onednn_lower_qconv.cc).
 #include "backends/onednn/onednn_compiler.h"
 
 namespace inr::onednn {
@@ -150,6 +151,8 @@ bool onednn_supports(const Node& n) {
     }
     case Op::kBatchNormalization:
       return all_f32(n) && supports_batch_norm(n);
+    case Op::kQLinearConv:
+      return qlinear_conv_supported(n);
     default:
       return false;
   }

@@ -1,0 +1,182 @@
+// QLinearConv as one oneDNN int8 convolution (VNNI / AMX): u8 or s8 activations in whatever layout oneDNN
+// prefers (`any`, kept between consecutive int8 convolutions of a partition), s8 weights reordered once at
+// compile time (the reorder also computes oneDNN's s8-source and source-zero-point compensations), int32 bias.
+//
+// Exactness. The reference (src/ops/q_linear_conv.cc, bit-exact with ONNX Runtime) computes
+//   acc = B[m] + sum (x - x_zp) * w          (int32; w_zp is 0 here, supports() refuses others)
+//   y   = saturate(round_half_even(float(acc) * scale[m]) + y_zp),  scale[m] = x_scale * w_scale[m] / y_scale
+// oneDNN's int8 convolution computes sum x * w in int32, subtracts x_zp * sum w (and, for padded borders,
+// the taps that fall outside) in int32 -- so padding behaves as x_zp, i.e. contributes 0 -- converts to
+// float, adds float(B), multiplies by the output scale we pass (scale[m], computed here in the reference's
+// order), applies post-ops, saturates in float and converts with round-to-nearest-even (cvtps2dq). That
+// equals the reference whenever float(acc - B) + float(B) == float(acc), i.e. whenever |acc| < 2^24 (always
+// for realistic layers; a 3x3x512 layer needs |x - x_zp| * |w| averaging over 7000 per tap to break it).
+//
+// The output zero point is NOT given to oneDNN as a dst zero point: it would be added before rounding,
+// round_half_even(v + y_zp), which differs from round_half_even(v) + y_zp on ties when y_zp is odd and when
+// adding y_zp drops low fraction bits of v. Instead the post-ops round first (eltwise_round, half to even)
+// and then add y_zp (eltwise_linear 1 * v + y_zp, exact on integers), and the final saturate-and-convert
+// sees integers only: saturate(round(v)) + y_zp == reference, bit for bit.
+//
+// Non-VNNI AVX-512 / AVX2 kernels multiply u8 x s8 pairs with vpmaddubsw, whose int16 sums saturate, and
+// halve s8 weights for s8 sources: not exact, so qlinear_conv_supported() requires VNNI or AMX.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backends/onednn/onednn_compiler.h"
+#include "ops/quant_util.h"
+
+namespace inr::onednn {
+
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+namespace {
+
+bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
+
+bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
+
+bool cpu_has_exact_int8() {
+  using isa = dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case isa::avx512_core_vnni:
+    case isa::avx512_core_bf16:
+    case isa::avx512_core_amx:
+    case isa::avx2_vnni:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool qlinear_conv_supported(const Node& n) {
+  if (n.inputs.size() < 8 || n.inputs.size() > 9 || n.outputs.size() != 1) return false;
+  const Value* x = n.inputs[0];
+  const Value* w = n.inputs[3];
+  const Value* w_scale = n.inputs[4];
+  const Value* w_zp = n.input(5);
+  const Value* b = n.input(8);
+  const Value* y = n.outputs[0];
+  if (!x || !w || !y || !x->shape_known() || !y->shape_known() || x->is_constant()) return false;
+  if (x->dtype != DType::kU8 && x->dtype != DType::kI8) return false;
+  if (y->dtype != DType::kU8 && y->dtype != DType::kI8) return false;
+  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || shape_numel(y->shape) == 0) return false;
+  if (!w->is_constant() || w->constant.dtype() != DType::kI8 || w->shape.size() != 4) return false;
+  for (size_t i : {1, 2, 6, 7})
+    if (!is_const_scalar(n.input(i))) return false;
+  int64_t m = w->shape[0];
+  if (!w_scale || !w_scale->is_constant() || (w_scale->constant.numel() != 1 && w_scale->constant.numel() != m))
+    return false;
+  if (w_zp) {  // oneDNN 2.6 has no weight zero points: only an all-zero one is accepted
+    if (!w_zp->is_constant()) return false;
+    for (int64_t i = 0; i < w_zp->constant.numel(); ++i)
+      if (load_qint(w_zp->constant, i) != 0) return false;
+  }
+  if (b && (!b->is_constant() || b->constant.dtype() != DType::kI32 || b->shape != Shape{m})) return false;
+  int64_t group = n.attr_int("group", 1);
+  if (group < 1 || x->shape[1] != w->shape[1] * group || m % group != 0) return false;
+  if (!window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).is_ok()) return false;
+  return cpu_has_exact_int8();
+}
+
+Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* w = n.inputs[3];
+  Value* b = n.input(8);
+  Value* y = n.outputs[0];
+  const Shape& ws = w->shape;  // [M, C/group, kh, kw]
+  INR_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(n, x->shape, {ws[2], ws[3]}, false));
+  int64_t group = n.attr_int("group", 1);
+  int64_t m = ws[0];
+
+  // Requantisation scales in the reference's float32 order: (x_scale * w_scale[m]) / y_scale.
+  float x_scale = load_scale(n.inputs[1]->constant, 0);
+  float y_scale = load_scale(n.inputs[6]->constant, 0);
+  const Tensor& w_scale = n.inputs[4]->constant;
+  bool per_channel = w_scale.numel() != 1;
+  std::vector<float> scales(static_cast<size_t>(per_channel ? m : 1));
+  for (size_t i = 0; i < scales.size(); ++i) {
+    float xw = x_scale * load_scale(w_scale, static_cast<int64_t>(i));
+    scales[i] = xw / y_scale;
+  }
+  int32_t x_zp = load_qint(n.inputs[2]->constant, 0);
+  int32_t y_zp = load_qint(n.inputs[7]->constant, 0);
+
+  dt x_dt = dnnl_type(x->dtype), y_dt = dnnl_type(y->dtype);
+  Dims w_dims = group == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{group, ws[0] / group, ws[1], ws[2], ws[3]};
+  memory::desc w_plain(w_dims, dt::s8, group == 1 ? tag::oihw : tag::goihw);
+  memory::desc w_any(w_dims, dt::s8, tag::any);
+  memory::desc bias_md = b ? memory::desc({m}, dt::s32, tag::x) : memory::desc();
+  Dims strides(g.stride.begin(), g.stride.end());
+  Dims dilates{g.dilation[0] - 1, g.dilation[1] - 1};
+  Dims pad_l(g.pad_begin.begin(), g.pad_begin.end());
+  Dims pad_r(g.pad_end.begin(), g.pad_end.end());
+
+  dnnl::post_ops ops;
+  if (y_zp != 0) {  // round, then add the zero point: see the header comment
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(y_zp));
+  }
+  // `runtime_zp`: the source zero point as a runtime argument (DNNL_RUNTIME_S32_VAL) rather than a
+  // compile-time constant, for implementations that only take runtime zero points.
+  auto make_pd = [&](const memory::desc& src, bool runtime_zp) {
+    dnnl::primitive_attr attr = Compiler::base_attr();
+    attr.set_output_scales(per_channel ? 1 << 1 : 0, scales);
+    if (x_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {runtime_zp ? DNNL_RUNTIME_S32_VAL : x_zp});
+    attr.set_post_ops(ops);
+    memory::desc dst(to_dims(y->shape), y_dt, tag::any);
+    using fwd = dnnl::convolution_forward;
+    auto d = b ? fwd::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w_any,
+                           bias_md, dst, strides, dilates, pad_l, pad_r)
+               : fwd::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w_any, dst,
+                           strides, dilates, pad_l, pad_r);
+    return fwd::primitive_desc(d, attr, c.engine());
+  };
+  Version xv = c.current(x);
+  memory::desc src_any(to_dims(x->shape), x_dt, tag::any);
+  bool runtime_zp = false;
+  std::optional<dnnl::convolution_forward::primitive_desc> chosen;
+  for (bool rt : {false, true}) {
+    if (rt && x_zp == 0) break;
+    try {
+      auto pd = make_pd(src_any, rt);
+      if (!chosen || (is_reference_impl(*chosen) && !is_reference_impl(pd))) {
+        chosen = pd;
+        runtime_zp = rt;
+      }
+    } catch (const dnnl::error&) {
+    }
+    if (chosen && !is_reference_impl(*chosen)) break;
+  }
+  if (!chosen) return error("oneDNN has no int8 convolution for this node");
+  // Keep the producer's layout (another int8 convolution's output) when a fast kernel reads it.
+  if (chosen->src_desc() != xv.md && xv.md != plain_md(x)) {
+    try {
+      auto fixed = make_pd(xv.md, runtime_zp);
+      if (!is_reference_impl(fixed)) chosen = fixed;
+    } catch (const dnnl::error&) {
+    }
+  }
+  dnnl::convolution_forward::primitive_desc pd = *chosen;
+  Version src = c.as(x, pd.src_desc(), step);
+  Version wv = c.owned_constant(w->constant.raw(), w_plain, pd.weights_desc());
+  Version dst = c.output(y, pd.dst_desc(), step);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
+  if (b) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(b->constant.raw(), bias_md, pd.bias_desc()));
+  if (runtime_zp) {
+    memory::desc zp_md({1}, dt::s32, tag::x);
+    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&x_zp, zp_md, zp_md));
+  }
+  c.add_primitive(dnnl::convolution_forward(pd), pd, args, step, n.name);
+  return Status::ok();
+}
+
+}  // namespace inr::onednn

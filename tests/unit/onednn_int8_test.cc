@@ -1,0 +1,346 @@
+// The oneDNN int8 QLinearConv lowering (src/backends/onednn/onednn_lower_qconv.cc) against the reference
+// kernel (src/ops/q_linear_conv.cc, bit-exact with ONNX Runtime).
+//
+// Bound. DESIGN.md allows oneDNN within 1 LSB of the reference on every int8 tensor. The lowering is built
+// to be exact (round half to even, then + y_zp, in post-ops; see the lowering's header), and on VNNI it is:
+// every case below requires |onednn - reference| <= kMaxLsb with kMaxLsb = 0, and prints how many elements
+// differ. The model checks compare logits of whole networks (int8 tensors inside) with the same bound
+// expressed on the dequantized logits: bit-identical.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "backends/backend.h"
+#include "backends/onednn/onednn_backend.h"
+#include "data/labels.h"
+#include "inr/session.h"
+#include "ops/op_schema.h"
+#include "ops/quant_util.h"
+#include "test_util.h"
+
+namespace inr {
+namespace {
+
+// Largest |onednn - reference| allowed on any int8 output element, in output LSBs (observed: 0).
+constexpr int32_t kMaxLsb = 0;
+
+Tensor random_q(DType t, const Shape& shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  int lo = t == DType::kU8 ? 0 : -128, hi = t == DType::kU8 ? 255 : 127;
+  std::uniform_int_distribution<int> d(lo, hi);
+  Tensor out = Tensor::empty(t, shape);
+  for (int64_t i = 0; i < out.numel(); ++i) store_qint(out, i, d(rng));
+  return out;
+}
+
+Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
+Tensor scalar_q(DType t, int32_t v) {
+  Tensor out = Tensor::empty(t, {});
+  store_qint(out, 0, v);
+  return out;
+}
+
+struct QConvSpec {
+  Shape x;             // [N, C, H, W]
+  int64_t cout = 8, k = 3, stride = 1, pad = 1, group = 1;
+  DType xt = DType::kU8, yt = DType::kU8;
+  int32_t x_zp = 131, y_zp = 117;
+  bool per_channel = true, bias = true;
+  uint32_t seed = 1;
+};
+
+class QGraph {
+ public:
+  Value* input(const std::string& name, DType t, Shape shape) {
+    Value* v = g.add_value(name);
+    v->dtype = t;
+    v->shape = std::move(shape);
+    v->has_shape = true;
+    g.inputs.push_back(v);
+    return v;
+  }
+  Value* constant(const std::string& name, Tensor t) {
+    Value* v = g.add_value(name);
+    v->dtype = t.dtype();
+    v->shape = t.shape();
+    v->has_shape = true;
+    v->constant = std::move(t);
+    return v;
+  }
+  // QLinearConv of `x` with seeded s8 weights. The output scale is chosen so the requantised outputs spread
+  // over roughly +-40 LSB around y_zp (few saturate): y_scale = x_scale * w_scale * sqrt(K) * 74^2 / 40.
+  Node* qconv(Value* x, const QConvSpec& s) {
+    std::string id = std::to_string(g.nodes().size());
+    int64_t cin = x->shape[1];
+    Shape ws{s.cout, cin / s.group, s.k, s.k};
+    Tensor w = random_q(DType::kI8, ws, s.seed * 31 + 3);
+    int64_t m = s.cout;
+    std::vector<float> w_scale;
+    for (int64_t i = 0; i < (s.per_channel ? m : 1); ++i) w_scale.push_back(0.002f + 0.00037f * static_cast<float>(i % 7));
+    Shape qs = s.per_channel ? Shape{m} : Shape{};
+    float x_scale = 0.02f;
+    float taps = static_cast<float>(ws[1] * s.k * s.k);
+    float y_scale = x_scale * 0.003f * std::sqrt(taps) * 74.f * 74.f / 40.f;
+    std::vector<Value*> ins{x,
+                            constant("xs" + id, scalar_f32(x_scale)),
+                            constant("xz" + id, scalar_q(x->dtype, s.x_zp)),
+                            constant("w" + id, std::move(w)),
+                            constant("ws" + id, Tensor::from_vector<float>(DType::kF32, qs, w_scale)),
+                            constant("wz" + id, Tensor::zeros(DType::kI8, qs)),
+                            constant("ys" + id, scalar_f32(y_scale)),
+                            constant("yz" + id, scalar_q(s.yt, s.y_zp))};
+    if (s.bias) {
+      std::mt19937 rng(s.seed * 17 + 5);
+      std::uniform_int_distribution<int32_t> d(-20000, 20000);
+      std::vector<int32_t> bias(static_cast<size_t>(m));
+      for (int32_t& v : bias) v = d(rng);
+      ins.push_back(constant("b" + id, Tensor::from_vector<int32_t>(DType::kI32, {m}, bias)));
+    }
+    Value* out = g.add_value("y" + id);
+    Node* n = g.add_node("qconv" + id, "QLinearConv", "", std::move(ins), {out});
+    n->attrs = {{"kernel_shape", Attr::of_ints({s.k, s.k})},
+                {"strides", Attr::of_ints({s.stride, s.stride})},
+                {"pads", Attr::of_ints({s.pad, s.pad, s.pad, s.pad})},
+                {"group", Attr::of_int(s.group)}};
+    Status st = infer_node(*n);
+    EXPECT_TRUE(st.is_ok()) << st.message();
+    return n;
+  }
+  Graph g;
+};
+
+struct Result8 {
+  OnednnExecutableStats stats;
+  int32_t max_lsb = 0;
+  int64_t differing = 0, elements = 0;
+};
+
+// Runs the graph's nodes as ONE oneDNN partition and node by node on the reference kernels; compares every
+// graph output element in LSBs.
+Result8 check_int8(QGraph& q, uint32_t seed = 7) {
+  Graph& g = q.g;
+  std::vector<Node*> nodes;
+  for (const auto& n : g.nodes()) nodes.push_back(n.get());
+  if (g.outputs.empty()) g.outputs.push_back(nodes.back()->outputs[0]);
+  auto backend = make_onednn_backend();
+  for (Node* n : nodes) EXPECT_TRUE(backend->supports(*n)) << n->label() << " not supported";
+
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < g.inputs.size(); ++i)
+    inputs.push_back(random_q(g.inputs[i]->dtype, g.inputs[i]->shape, seed + static_cast<uint32_t>(i)));
+
+  // Reference, node by node.
+  std::unordered_map<const Value*, Tensor> vals;
+  for (size_t i = 0; i < g.inputs.size(); ++i) vals[g.inputs[i]] = inputs[i];
+  for (Node* n : nodes) {
+    std::vector<Tensor> ins;
+    for (Value* v : n->inputs) ins.push_back(v == nullptr ? Tensor() : v->is_constant() ? v->constant : vals.at(v));
+    auto outs = run_reference_node(*n, ins);
+    EXPECT_TRUE(outs.is_ok()) << outs.status().message();
+    if (!outs.is_ok()) return {};
+    vals[n->outputs[0]] = (*outs)[0];
+  }
+
+  // oneDNN: graph inputs, outputs and constants in slots, everything else internal.
+  std::vector<Tensor> slots(g.values().size());
+  CompileRequest req;
+  req.graph = &g;
+  req.nodes = nodes;
+  std::unordered_set<const Value*> external(g.inputs.begin(), g.inputs.end());
+  external.insert(g.outputs.begin(), g.outputs.end());
+  for (size_t i = 0; i < g.values().size(); ++i) {
+    Value* v = g.values()[i].get();
+    req.slot_of[v] = static_cast<int>(i);
+    if (v->is_constant())
+      slots[i] = v->constant;
+    else if (external.count(v))
+      slots[i] = Tensor::zeros(v->dtype, v->shape);
+  }
+  req.external = external;
+  req.slots = &slots;
+  auto exe = backend->compile(req);
+  EXPECT_TRUE(exe.is_ok()) << exe.status().message();
+  if (!exe.is_ok()) return {};
+  Result8 r;
+  r.stats = onednn_executable_stats(**exe);
+  auto slot_of = [&](const Value* v) {
+    size_t i = 0;
+    while (g.values()[i].get() != v) ++i;
+    return i;
+  };
+  for (int rep = 0; rep < 2; ++rep) {  // twice: a rerun must give the same result
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      std::memcpy(slots[slot_of(g.inputs[i])].raw(), inputs[i].raw(), inputs[i].bytes());
+    Status st = (*exe)->run(nullptr);
+    EXPECT_TRUE(st.is_ok()) << st.message();
+  }
+  for (const Value* out : g.outputs) {
+    const Tensor& got = slots[slot_of(out)];
+    const Tensor& want = vals.at(out);
+    EXPECT_EQ(got.shape(), want.shape());
+    EXPECT_EQ(got.dtype(), want.dtype());
+    for (int64_t i = 0; i < want.numel(); ++i) {
+      int32_t d = std::abs(load_qint(got, i) - load_qint(want, i));
+      r.max_lsb = std::max(r.max_lsb, d);
+      r.differing += d != 0;
+    }
+    r.elements += want.numel();
+  }
+  for (const std::string& impl : r.stats.impls) std::cout << "[int8] " << impl << "\n";
+  std::cout << "[int8] " << r.differing << " of " << r.elements << " elements differ, max " << r.max_lsb << " LSB\n";
+  EXPECT_LE(r.max_lsb, kMaxLsb);
+  return r;
+}
+
+// A fast (non-reference) oneDNN implementation ran every convolution.
+void expect_jit(const Result8& r) {
+  for (const std::string& impl : r.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+}
+
+Result8 single(const QConvSpec& s) {
+  QGraph q;
+  q.qconv(q.input("x", s.xt, s.x), s);
+  return check_int8(q, s.seed + 100);
+}
+
+TEST(OnednnInt8, Conv3x3Pad1Stride1PerChannelU8) {
+  expect_jit(single({.x = {2, 13, 11, 9}, .cout = 19, .seed = 1}));
+}
+
+TEST(OnednnInt8, Conv3x3Pad1Stride2PerTensorU8) {
+  expect_jit(single({.x = {1, 16, 15, 13}, .cout = 24, .stride = 2, .per_channel = false, .seed = 2}));
+}
+
+TEST(OnednnInt8, Conv3x3S8InputS8OutputNegativeZeroPoints) {
+  expect_jit(single({.x = {1, 11, 9, 14}, .cout = 10, .xt = DType::kI8, .yt = DType::kI8, .x_zp = -7, .y_zp = 5,
+                     .seed = 3}));
+}
+
+TEST(OnednnInt8, Conv1x1NoBias) {
+  expect_jit(single({.x = {1, 35, 7, 5}, .cout = 33, .k = 1, .pad = 0, .bias = false, .seed = 4}));
+}
+
+TEST(OnednnInt8, Conv1x1Stride2S8Out) {
+  expect_jit(single({.x = {1, 32, 9, 11}, .cout = 64, .k = 1, .stride = 2, .pad = 0, .yt = DType::kI8, .y_zp = -3,
+                     .seed = 5}));
+}
+
+TEST(OnednnInt8, DepthwiseStride1And2) {
+  expect_jit(single({.x = {1, 32, 13, 11}, .cout = 32, .group = 32, .seed = 6}));
+  expect_jit(single({.x = {1, 24, 15, 12}, .cout = 24, .stride = 2, .group = 24, .per_channel = false, .seed = 7}));
+}
+
+TEST(OnednnInt8, DepthwiseOddChannels) {
+  single({.x = {1, 13, 9, 8}, .cout = 13, .group = 13, .seed = 8});
+}
+
+TEST(OnednnInt8, Conv7x7Stride2Pad3ThreeChannels) {
+  expect_jit(single({.x = {1, 3, 29, 31}, .cout = 16, .k = 7, .stride = 2, .pad = 3, .seed = 9}));
+  expect_jit(single({.x = {2, 3, 23, 17}, .cout = 11, .k = 7, .stride = 2, .pad = 3, .xt = DType::kI8, .x_zp = 3,
+                     .per_channel = false, .seed = 10}));
+}
+
+TEST(OnednnInt8, ZeroPointsZeroAndGrouped) {
+  single({.x = {1, 12, 9, 10}, .cout = 18, .group = 3, .x_zp = 0, .y_zp = 0, .seed = 11});
+}
+
+// Two convolutions in one partition: the intermediate u8 tensor stays in oneDNN's layout (only the
+// partition's input and output are reordered).
+TEST(OnednnInt8, ChainKeepsLayoutBetweenConvs) {
+  QGraph q;
+  Node* a = q.qconv(q.input("x", DType::kU8, {1, 32, 14, 14}), {.cout = 64, .k = 1, .pad = 0, .seed = 12});
+  Node* b = q.qconv(a->outputs[0], {.cout = 64, .seed = 13});
+  q.qconv(b->outputs[0], {.cout = 64, .group = 64, .yt = DType::kI8, .y_zp = 9, .seed = 14});
+  Result8 r = check_int8(q);
+  expect_jit(r);
+  for (const std::string& l : r.stats.reorder_labels) std::cout << "[int8] " << l << "\n";
+  EXPECT_LE(r.stats.reorders, 2);
+}
+
+// Round half to even before the zero point: scale 0.5 and an odd y_zp (11) make every odd accumulator a tie.
+// acc = x + 1 for x = 0, 2, 4, 6, 250 -> 0.5, 1.5, 2.5, 3.5, 125.5 -> 0, 2, 2, 4, 126 (+11). oneDNN's own
+// dst zero point would round 11.5, 12.5, ... instead and be one off on half of them.
+TEST(OnednnInt8, TiesRoundHalfEvenBeforeOddZeroPoint) {
+  QGraph q;
+  Value* x = q.input("x", DType::kU8, {1, 1, 3, 5});
+  std::vector<Value*> ins{x,
+                          q.constant("xs", scalar_f32(1.f)),
+                          q.constant("xz", scalar_q(DType::kU8, 0)),
+                          q.constant("w", Tensor::from_vector<int8_t>(DType::kI8, {1, 1, 1, 1}, {1})),
+                          q.constant("ws", scalar_f32(0.5f)),
+                          q.constant("wz", scalar_q(DType::kI8, 0)),
+                          q.constant("ys", scalar_f32(1.f)),
+                          q.constant("yz", scalar_q(DType::kU8, 11)),
+                          q.constant("b", Tensor::from_vector<int32_t>(DType::kI32, {1}, {1}))};
+  Value* y = q.g.add_value("y");
+  Node* n = q.g.add_node("tie", "QLinearConv", "", ins, {y});
+  ASSERT_TRUE(infer_node(*n).is_ok());
+  Result8 r = check_int8(q);
+  EXPECT_EQ(r.differing, 0);
+}
+
+// ---- Whole networks: onednn (int8 convolutions on oneDNN) vs reference, same top-1, logits reported ----
+
+Tensor read_photos() {
+  Tensor t = Tensor::empty(DType::kF32, {5, 3, 224, 224});
+  std::ifstream in(test::data_dir() + "/reference/photos_input_f32_nchw.bin", std::ios::binary);
+  in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(t.bytes()));
+  EXPECT_TRUE(in.good());
+  return t;
+}
+
+void compare_backends_on_photos(const std::string& model) {
+  Tensor input = read_photos();
+  std::vector<Tensor> logits;
+  for (const char* backend : {"reference", "onednn"}) {
+    SessionOptions o;
+    o.backend = backend;
+    auto s = Session::load(model, o);
+    ASSERT_TRUE(s.is_ok()) << s.status().message();
+    auto placement = (*s)->placement_summary(std::vector<Shape>{input.shape()});
+    ASSERT_TRUE(placement.is_ok());
+    std::cout << "[int8 model] " << backend << ": " << *placement << "\n";
+    auto out = (*s)->run(std::span<const Tensor>(&input, 1));
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    logits.push_back((*out)[0]);
+  }
+  const Tensor& ref = logits[0];
+  const Tensor& got = logits[1];
+  ASSERT_EQ(ref.shape(), got.shape());
+  int64_t classes = ref.shape()[1];
+  double max_diff = 0;
+  for (int64_t i = 0; i < ref.numel(); ++i)
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(ref.data<float>()[i]) - got.data<float>()[i]));
+  std::cout << "[int8 model] " << model << ": max |logit onednn - reference| = " << max_diff << "\n";
+  for (int64_t r = 0; r < ref.shape()[0]; ++r) {
+    std::span<const float> a(ref.data<float>() + r * classes, static_cast<size_t>(classes));
+    std::span<const float> b(got.data<float>() + r * classes, static_cast<size_t>(classes));
+    EXPECT_EQ(data::top_k(a, 1), data::top_k(b, 1)) << "photo " << r;
+  }
+  // Exact int8 convolutions make every int8 tensor, and so the dequantized logits, identical.
+  EXPECT_EQ(max_diff, 0.0);
+}
+
+TEST(OnednnInt8Models, ZooMobileNetV2SameLogitsAsReference) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found (set INR_DATA_DIR)";
+  compare_backends_on_photos(test::data_dir() + "/models/mobilenetv2-12-int8.onnx");
+}
+
+TEST(OnednnInt8Models, QdqMobileNetV2SameLogitsAsReference) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found (set INR_DATA_DIR)";
+  const std::string d = test::data_dir();
+  std::string out = test::temp_dir("int8") + "/mnv2.qdq.onnx";
+  test::CliResult r = test::run_cli("quantize -m " + d + "/models/mobilenetv2-12-int8-dequant-fp32.onnx -o " + out +
+                                    " --mode static --per-channel --calib-data " + d +
+                                    "/imagenet/samples --calib-count 8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  compare_backends_on_photos(out);
+}
+
+}  // namespace
+}  // namespace inr
