@@ -122,7 +122,7 @@ struct Result8 {
 
 // Runs the graph's nodes as ONE oneDNN partition and node by node on the reference kernels; compares every
 // graph output element in LSBs.
-Result8 check_int8(QGraph& q, uint32_t seed = 7) {
+Result8 check_int8(QGraph& q, uint32_t seed = 7, std::vector<Tensor> inputs = {}) {
   Graph& g = q.g;
   std::vector<Node*> nodes;
   for (const auto& n : g.nodes()) nodes.push_back(n.get());
@@ -130,9 +130,11 @@ Result8 check_int8(QGraph& q, uint32_t seed = 7) {
   auto backend = make_onednn_backend();
   for (Node* n : nodes) EXPECT_TRUE(backend->supports(*n)) << n->label() << " not supported";
 
-  std::vector<Tensor> inputs;
-  for (size_t i = 0; i < g.inputs.size(); ++i)
-    inputs.push_back(random_q(g.inputs[i]->dtype, g.inputs[i]->shape, seed + static_cast<uint32_t>(i)));
+  for (size_t i = inputs.size(); i < g.inputs.size(); ++i) {
+    const Value* v = g.inputs[i];
+    uint32_t s = seed + static_cast<uint32_t>(i);
+    inputs.push_back(v->dtype == DType::kF32 ? test::random_f32(v->shape, s, -3.f, 3.f) : random_q(v->dtype, v->shape, s));
+  }
 
   // Reference, node by node.
   std::unordered_map<const Value*, Tensor> vals;
@@ -185,6 +187,12 @@ Result8 check_int8(QGraph& q, uint32_t seed = 7) {
     EXPECT_EQ(got.shape(), want.shape());
     EXPECT_EQ(got.dtype(), want.dtype());
     for (int64_t i = 0; i < want.numel(); ++i) {
+      if (want.dtype() == DType::kF32) {  // a dequantized output: bit-identical or counted as differing
+        bool same = std::memcmp(got.data<float>() + i, want.data<float>() + i, sizeof(float)) == 0;
+        r.differing += !same;
+        if (!same) r.max_lsb = std::max(r.max_lsb, 1 + kMaxLsb);
+        continue;
+      }
       int32_t d = std::abs(load_qint(got, i) - load_qint(want, i));
       r.max_lsb = std::max(r.max_lsb, d);
       r.differing += d != 0;
@@ -281,6 +289,51 @@ TEST(OnednnInt8, TiesRoundHalfEvenBeforeOddZeroPoint) {
   Node* n = q.g.add_node("tie", "QLinearConv", "", ins, {y});
   ASSERT_TRUE(infer_node(*n).is_ok());
   Result8 r = check_int8(q);
+  EXPECT_EQ(r.differing, 0);
+}
+
+Node* add_q(QGraph& q, const std::string& op, Value* x, float scale, DType zp_type, int32_t zp) {
+  std::string id = std::to_string(q.g.nodes().size());
+  Value* out = q.g.add_value(op + "_y" + id);
+  Node* n = q.g.add_node(op + id, op, "",
+                         {x, q.constant("s" + id, scalar_f32(scale)), q.constant("z" + id, scalar_q(zp_type, zp))},
+                         {out});
+  EXPECT_TRUE(infer_node(*n).is_ok());
+  return n;
+}
+
+// QuantizeLinear -> QLinearConv -> DequantizeLinear -> Add -> QuantizeLinear -> QLinearConv -> DequantizeLinear:
+// the QDQ residual pattern, all in one oneDNN partition, bit-identical to the reference.
+TEST(OnednnInt8, QuantizeDequantizeAroundConvsAndAdd) {
+  QGraph q;
+  Value* x = q.input("x", DType::kF32, {1, 32, 11, 9});
+  Node* qx = add_q(q, "QuantizeLinear", x, 0.023f, DType::kU8, 129);
+  Node* c1 = q.qconv(qx->outputs[0], {.cout = 32, .x_zp = 129, .y_zp = 3, .seed = 21});
+  Node* d1 = add_q(q, "DequantizeLinear", c1->outputs[0], 0.047f, DType::kU8, 3);
+  Value* sum = q.g.add_value("sum");
+  Node* add = q.g.add_node("add", "Add", "", {d1->outputs[0], x}, {sum});
+  ASSERT_TRUE(infer_node(*add).is_ok());
+  Node* q2 = add_q(q, "QuantizeLinear", sum, 0.031f, DType::kI8, -5);
+  Node* c2 = q.qconv(q2->outputs[0], {.cout = 16, .k = 1, .pad = 0, .xt = DType::kI8, .x_zp = -5, .seed = 22});
+  add_q(q, "DequantizeLinear", c2->outputs[0], 0.5f, DType::kU8, 117);
+  Result8 r = check_int8(q);
+  expect_jit(r);
+  for (const std::string& l : r.stats.reorder_labels) std::cout << "[int8] " << l << "\n";
+  EXPECT_EQ(r.differing, 0);
+}
+
+// QuantizeLinear ties: x / 0.5 = 0.5, 1.5, 2.5, -0.5, -1.5 round half to even before the odd zero point 11;
+// large values saturate. DequantizeLinear of the result back to float.
+TEST(OnednnInt8, QuantizeTiesAndSaturation) {
+  QGraph q;
+  Value* x = q.input("x", DType::kF32, {1, 2, 2, 3});
+  Node* qx = add_q(q, "QuantizeLinear", x, 0.5f, DType::kU8, 11);
+  q.g.outputs.push_back(qx->outputs[0]);
+  Node* dq = add_q(q, "DequantizeLinear", qx->outputs[0], 0.25f, DType::kU8, 11);
+  q.g.outputs.push_back(dq->outputs[0]);
+  Tensor in = Tensor::from_vector<float>(DType::kF32, {1, 2, 2, 3},
+                                         {0.25f, 0.75f, 1.25f, -0.25f, -0.75f, 1000.f, -1000.f, 3.3f, -2.6f, 0.f, 64.25f, -5.75f});
+  Result8 r = check_int8(q, 7, {in});
   EXPECT_EQ(r.differing, 0);
 }
 

@@ -262,6 +262,12 @@ Status Compiler::lower() {
       case Op::kQLinearConv:
         st = lower_qlinear_conv(*this, n, step);
         break;
+      case Op::kQuantizeLinear:
+        st = lower_quantize_linear(*this, n, step);
+        break;
+      case Op::kDequantizeLinear:
+        st = lower_dequantize_linear(*this, n, step);
+        break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);
     }

@@ -158,6 +158,8 @@ Status lower_reshape(Compiler& c, Node& node, int step);
 Status lower_batch_norm(Compiler& c, Node& node, int step);
 Status lower_matmul(Compiler& c, Node& node, int step);
 Status lower_qlinear_conv(Compiler& c, Node& node, int step);
+Status lower_quantize_linear(Compiler& c, Node& node, int step);
+Status lower_dequantize_linear(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
@@ -168,5 +170,8 @@ bool onednn_supports(const Node& node);
 // constant s8 weights with zero point 0, constant per-tensor x/y parameters, per-tensor or per-channel
 // w_scale, optional constant int32 bias, and a CPU whose int8 kernels accumulate exactly (VNNI or AMX).
 bool qlinear_conv_supported(const Node& node);
+// Whether a QuantizeLinear (f32 -> u8/s8) or DequantizeLinear (u8/s8 -> f32) has an exact lowering
+// (onednn_lower_quant.cc): per-tensor constant f32 scale and constant zero point, non-constant x.
+bool quant_linear_supported(const Node& node);
 
 }  // namespace inr::onednn

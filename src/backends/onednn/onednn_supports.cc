@@ -153,6 +153,9 @@ bool onednn_supports(const Node& n) {
       return all_f32(n) && supports_batch_norm(n);
     case Op::kQLinearConv:
       return qlinear_conv_supported(n);
+    case Op::kQuantizeLinear:
+    case Op::kDequantizeLinear:
+      return quant_linear_supported(n);
     default:
       return false;
   }
