@@ -37,6 +37,12 @@ Status compute_fp16_in_fp32(Graph& g) {
     any = any || (n->op == Op::kCast && n->attr_int("to", 0) == kOnnxFloat16) ||
           (n->op == Op::kConstant && n->has_attr("value") && n->attrs.at("value").t.dtype() == DType::kF16);
   if (!any) return Status::ok();
+  // Graphs whose f16 parts every op can already handle (DequantizeLinear with an f16 scale, Cast) run as
+  // they are: only legalise when inference in f16 fails (Conv & co. have f32 kernels only).
+  {
+    INR_ASSIGN_OR_RETURN(Graph probe, g.clone());
+    if (infer_shapes(probe, false).is_ok()) return Status::ok();
+  }
 
   // Graph inputs/outputs keep their dtype: put one Cast at each f16 boundary.
   for (Value*& in : g.inputs) {
