@@ -5,20 +5,11 @@
 
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
+#include "ops/pool_util.h"
 
 namespace inr {
 
 namespace {
-Status infer(Node& node) {
-  const Value* x = node.inputs[0];
-  INR_TRY(expect_dtype(x, {DType::kF32}, "input X"));
-  if (x->shape.size() < 3) return error("input X rank {}, expected >= 3 (N, C, spatial...)", x->shape.size());
-  Shape out(x->shape.size(), 1);
-  out[0] = x->shape[0];
-  out[1] = x->shape[1];
-  set_output(node, 0, DType::kF32, std::move(out));
-  return Status::ok();
-}
 
 Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
   const Shape& s = in[0].shape();
@@ -37,7 +28,7 @@ Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
 }  // namespace
 
 const OpSchema& schema_global_max_pool() {
-  static const OpSchema s{Op::kGlobalMaxPool, 1, 1, 1, 1, infer, run};
+  static const OpSchema s{Op::kGlobalMaxPool, 1, 1, 1, 1, infer_global_pool, run};
   return s;
 }
 

@@ -14,4 +14,15 @@ Result<WindowGeometry> pool_geometry(const Node& node, const Shape& x) {
   return window_geometry(node, x, kernel, ceil_mode == 1);
 }
 
+Status infer_global_pool(Node& node) {
+  const Value* x = node.inputs[0];
+  INR_TRY(expect_dtype(x, {DType::kF32}, "input X"));
+  if (x->shape.size() < 3) return error("input X rank {}, expected >= 3 (N, C, spatial...)", x->shape.size());
+  Shape out(x->shape.size(), 1);
+  out[0] = x->shape[0];
+  out[1] = x->shape[1];
+  set_output(node, 0, DType::kF32, std::move(out));
+  return Status::ok();
+}
+
 }  // namespace inr

@@ -29,4 +29,7 @@ void for_each_tap(const Window3& g, int64_t od, int64_t oh, int64_t ow, F f) {
   }
 }
 
+// infer of GlobalAveragePool / GlobalMaxPool: f32 X of rank >= 3 -> [N, C, 1, ...].
+Status infer_global_pool(Node& node);
+
 }  // namespace inr

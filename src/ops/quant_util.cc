@@ -484,4 +484,24 @@ void matmul_int32(const IntMatMul& d, const Tensor& a, int64_t a_off, const std:
   gemm_s16_nt(d.m, d.n, d.k, ar.data(), bc.data(), c, accumulate);
 }
 
+Status infer_qlinear_binary(Node& node) {
+  const Value* a = node.inputs[0];
+  const Value* b = node.inputs[3];
+  if (node.input(1) == nullptr || node.input(4) == nullptr || node.input(6) == nullptr)
+    return error("A_scale, B_scale and C_scale are required");
+  INR_TRY(expect_dtype(a, {DType::kU8, DType::kI8}, "input A"));
+  INR_TRY(expect_dtype(b, {a->dtype}, "input B"));
+  for (size_t i : {1, 4, 6}) {
+    INR_TRY(expect_scale_dtype(node.inputs[i], "scale"));
+    INR_TRY(expect_qparam_shape(node.inputs[i], 0, "scale"));
+  }
+  for (size_t i : {2, 5, 7}) {
+    INR_TRY(expect_zp_dtype(node.input(i), a->dtype, "zero point"));
+    INR_TRY(expect_qparam_shape(node.input(i), 0, "zero point"));
+  }
+  INR_ASSIGN_OR_RETURN(Shape out, broadcast_shapes(a->shape, b->shape));
+  set_output(node, 0, a->dtype, std::move(out));
+  return Status::ok();
+}
+
 }  // namespace inr

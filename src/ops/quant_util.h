@@ -85,6 +85,9 @@ Result<QParamLayout> qparam_layout(const Node& node, const Shape& x, const Shape
 
 // infer helpers: a scale/zero point input must be a scalar / 1-element tensor, or (when `channels` > 0)
 // a 1-D tensor of `channels` values. `what` names it in errors.
+// infer of the com.microsoft QLinear binary ops (QLinearAdd, QLinearMul): inputs A, A_scale, A_zp, B, B_scale,
+// B_zp, C_scale, [C_zp]; output A's dtype with the broadcast shape of A and B.
+Status infer_qlinear_binary(Node& node);
 Status expect_qparam_shape(const Value* v, int64_t channels, std::string_view what);
 Status expect_scale_dtype(const Value* v, std::string_view what);
 // Error unless the optional zero point `zp` has dtype `t` (when present).
