@@ -337,6 +337,35 @@ TEST(OnednnInt8, QuantizeTiesAndSaturation) {
   EXPECT_EQ(r.differing, 0);
 }
 
+// QLinearMatMul [M, K] x [K, N] with a constant s8 b: per-column and per-tensor scales, u8 and s8 a, odd y_zp.
+void check_qmatmul(int64_t m, int64_t k, int64_t n, DType at, DType yt, bool per_column, int32_t a_zp, int32_t y_zp,
+                   uint32_t seed) {
+  QGraph q;
+  Value* a = q.input("a", at, {m, k});
+  std::vector<float> b_scale;
+  for (int64_t j = 0; j < (per_column ? n : 1); ++j) b_scale.push_back(0.003f + 0.0004f * static_cast<float>(j % 5));
+  Shape qs = per_column ? Shape{n} : Shape{};
+  float a_scale = 0.02f, y_scale = a_scale * 0.003f * std::sqrt(static_cast<float>(k)) * 74.f * 74.f / 40.f;
+  std::vector<Value*> ins{a,
+                          q.constant("as", scalar_f32(a_scale)),
+                          q.constant("az", scalar_q(at, a_zp)),
+                          q.constant("b", random_q(DType::kI8, {k, n}, seed)),
+                          q.constant("bs", Tensor::from_vector<float>(DType::kF32, qs, b_scale)),
+                          q.constant("bz", Tensor::zeros(DType::kI8, qs)),
+                          q.constant("ys", scalar_f32(y_scale)),
+                          q.constant("yz", scalar_q(yt, y_zp))};
+  Value* y = q.g.add_value("y");
+  Node* node = q.g.add_node("qmatmul", "QLinearMatMul", "", ins, {y});
+  ASSERT_TRUE(infer_node(*node).is_ok());
+  Result8 r = check_int8(q, seed + 1);
+  expect_jit(r);
+  EXPECT_EQ(r.differing, 0);
+}
+
+TEST(OnednnInt8, QLinearMatMulPerColumnU8) { check_qmatmul(5, 67, 13, DType::kU8, DType::kU8, true, 131, 117, 31); }
+TEST(OnednnInt8, QLinearMatMulPerTensorS8) { check_qmatmul(3, 1280, 1000, DType::kI8, DType::kI8, false, -9, 3, 32); }
+TEST(OnednnInt8, QLinearMatMulZeroPointsZero) { check_qmatmul(1, 33, 7, DType::kU8, DType::kU8, true, 0, 0, 33); }
+
 // ---- Whole networks: onednn (int8 convolutions on oneDNN) vs reference, same top-1, logits reported ----
 
 Tensor read_photos() {

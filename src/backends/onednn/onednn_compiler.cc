@@ -268,6 +268,9 @@ Status Compiler::lower() {
       case Op::kDequantizeLinear:
         st = lower_dequantize_linear(*this, n, step);
         break;
+      case Op::kQLinearMatMul:
+        st = lower_qlinear_matmul(*this, n, step);
+        break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);
     }

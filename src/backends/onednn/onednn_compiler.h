@@ -160,6 +160,7 @@ Status lower_matmul(Compiler& c, Node& node, int step);
 Status lower_qlinear_conv(Compiler& c, Node& node, int step);
 Status lower_quantize_linear(Compiler& c, Node& node, int step);
 Status lower_dequantize_linear(Compiler& c, Node& node, int step);
+Status lower_qlinear_matmul(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
@@ -173,5 +174,10 @@ bool qlinear_conv_supported(const Node& node);
 // Whether a QuantizeLinear (f32 -> u8/s8) or DequantizeLinear (u8/s8 -> f32) has an exact lowering
 // (onednn_lower_quant.cc): per-tensor constant f32 scale and constant zero point, non-constant x.
 bool quant_linear_supported(const Node& node);
+// Whether a QLinearMatMul has an exact int8 lowering (onednn_lower_qmatmul.cc): 2-D u8/s8 a, constant 2-D s8 b
+// with zero point 0, per-tensor or per-column b_scale, constant per-tensor a/y parameters, VNNI or AMX.
+bool qlinear_matmul_supported(const Node& node);
+// The CPU's int8 kernels accumulate exactly (VNNI or AMX; older ones saturate int16 pair sums).
+bool cpu_has_exact_int8();
 
 }  // namespace inr::onednn

@@ -42,6 +42,8 @@ bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
 
 bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
 
+}  // namespace
+
 bool cpu_has_exact_int8() {
   using isa = dnnl::cpu_isa;
   switch (dnnl::get_effective_cpu_isa()) {
@@ -54,8 +56,6 @@ bool cpu_has_exact_int8() {
       return false;
   }
 }
-
-}  // namespace
 
 bool qlinear_conv_supported(const Node& n) {
   if (n.inputs.size() < 8 || n.inputs.size() > 9 || n.outputs.size() != 1) return false;

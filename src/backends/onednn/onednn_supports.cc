@@ -156,6 +156,8 @@ bool onednn_supports(const Node& n) {
     case Op::kQuantizeLinear:
     case Op::kDequantizeLinear:
       return quant_linear_supported(n);
+    case Op::kQLinearMatMul:
+      return qlinear_matmul_supported(n);
     default:
       return false;
   }
