@@ -9,8 +9,9 @@
 // the taps that fall outside) in int32 -- so padding behaves as x_zp, i.e. contributes 0 -- converts to
 // float, adds float(B), multiplies by the output scale we pass (scale[m], computed here in the reference's
 // order), applies post-ops, saturates in float and converts with round-to-nearest-even (cvtps2dq). That
-// equals the reference whenever float(acc - B) + float(B) == float(acc), i.e. whenever |acc| < 2^24 (always
-// for realistic layers; a 3x3x512 layer needs |x - x_zp| * |w| averaging over 7000 per tap to break it).
+// equals the reference whenever float(acc - B) + float(B) == float(acc), which holds when |acc - B|, |B| and
+// |acc| are all below 2^24 (every integer is then a float; a 3x3x512 layer would need |x - x_zp| * |w| to
+// average over 3600 of its possible 32640 per tap, with one sign, to leave that range).
 //
 // The output zero point is NOT given to oneDNN as a dst zero point: it would be added before rounding,
 // round_half_even(v + y_zp), which differs from round_half_even(v) + y_zp on ties when y_zp is odd and when
