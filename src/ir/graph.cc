@@ -110,6 +110,24 @@ Value* Graph::add_value(std::string name) {
   return raw;
 }
 
+Value* Graph::add_constant(const std::string& hint, Tensor t) {
+  Value* v = add_value_unique(hint);
+  v->dtype = t.dtype();
+  v->shape = t.shape();
+  v->has_shape = true;
+  v->constant = std::move(t);
+  return v;
+}
+
+Value* Graph::add_input(std::string name, DType dtype, Shape shape) {
+  Value* v = add_value(std::move(name));
+  v->dtype = dtype;
+  v->shape = std::move(shape);
+  v->has_shape = true;
+  inputs.push_back(v);
+  return v;
+}
+
 Value* Graph::add_value_unique(const std::string& hint) {
   std::string name = hint;
   while (by_name_.count(name)) name = hint + "_" + std::to_string(++next_unique_);

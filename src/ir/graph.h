@@ -93,6 +93,10 @@ class Graph {
   Graph& operator=(Graph&&) = default;
 
   Value* add_value(std::string name);
+  // A constant value (dtype and shape from `t`) named `hint`, or hint_1, ... when taken.
+  Value* add_constant(const std::string& hint, Tensor t);
+  // A graph input of the given dtype and shape, appended to `inputs`.
+  Value* add_input(std::string name, DType dtype, Shape shape);
   // Unique name derived from `hint` (hint, hint_1, ...).
   Value* add_value_unique(const std::string& hint);
   Node* add_node(std::string name, std::string op_type, std::string domain, std::vector<Value*> inputs,

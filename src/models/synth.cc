@@ -17,21 +17,13 @@ class EagerBuilder {
   EagerBuilder(Graph& g, uint32_t seed) : g_(g), rng_(seed) {}
 
   Value* input(const std::string& name, Tensor calib) {
-    Value* v = g_.add_value(name);
-    v->dtype = DType::kF32;
-    v->shape = calib.shape();
-    v->has_shape = true;
-    g_.inputs.push_back(v);
+    Value* v = g_.add_input(name, DType::kF32, calib.shape());
     vals_[v] = std::move(calib);
     return v;
   }
 
   Value* constant(const std::string& name, Tensor t) {
-    Value* v = g_.add_value_unique(name);
-    v->dtype = t.dtype();
-    v->shape = t.shape();
-    v->has_shape = true;
-    v->constant = t;
+    Value* v = g_.add_constant(name, t);
     vals_[v] = std::move(t);
     return v;
   }

@@ -190,13 +190,9 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   const onnx::GraphProto& gp = model.graph();
   g->name = gp.name();
   for (const auto& init : gp.initializer()) {
-    Value* v = g->add_value(init.name());
     auto t = tensor_from_proto(init, base_dir);
     if (!t) return t.status().with_context("initializer '" + init.name() + "'");
-    v->constant = std::move(t.value());
-    v->dtype = v->constant.dtype();
-    v->shape = v->constant.shape();
-    v->has_shape = true;
+    g->add_constant(init.name(), std::move(t.value()));
   }
   for (const auto& in : gp.input()) {
     Value* v = g->find_value(in.name());

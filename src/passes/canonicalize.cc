@@ -59,16 +59,8 @@ Status fold_batch_norm(Graph& g, Node* bn) {
     double bias = b ? b->constant.data<float>()[c] : 0.0;
     b2.data<float>()[c] = static_cast<float>((bias - mean[c]) * s + beta[c]);
   }
-  Value* nw = g.add_value_unique(w->name + "_bnfold");
-  nw->constant = std::move(w2);
-  nw->dtype = DType::kF32;
-  nw->shape = w->shape;
-  nw->has_shape = true;
-  Value* nb = g.add_value_unique((b ? b->name : conv->name + "_bias") + "_bnfold");
-  nb->constant = std::move(b2);
-  nb->dtype = DType::kF32;
-  nb->shape = {c_out};
-  nb->has_shape = true;
+  Value* nw = g.add_constant(w->name + "_bnfold", std::move(w2));
+  Value* nb = g.add_constant((b ? b->name : conv->name + "_bias") + "_bnfold", std::move(b2));
   std::erase(w->consumers, conv);
   if (b) std::erase(b->consumers, conv);
   conv->inputs.resize(3);

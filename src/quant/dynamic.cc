@@ -85,16 +85,16 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
                          : QRangeSpec{o.weight, o.weight == DType::kI8, o.reduce_range};
     QParams wp;
     Tensor wq = quantize_weight(w->constant, ws, axis, wp);
-    Value* wqv = add_const(*g, w->name + "_quantized", wq);
+    Value* wqv = g->add_constant(w->name + "_quantized", wq);
     // Zero point: one value (symmetric types give the same zero point on every channel).
     QParams zp1 = wp;
     zp1.axis = -1;
     zp1.zero_point.resize(1);
     bool same_zp = std::all_of(wp.zero_point.begin(), wp.zero_point.end(), [&](int32_t z) { return z == wp.zero_point[0]; });
-    Value* wzp = add_const(*g, w->name + "_zero_point", same_zp ? params_zp_tensor(zp1) : params_zp_tensor(wp));
+    Value* wzp = g->add_constant(w->name + "_zero_point", same_zp ? params_zp_tensor(zp1) : params_zp_tensor(wp));
     Tensor wscale = params_scale_tensor(wp);
     if (conv && axis >= 0) wscale = wscale.reshaped({static_cast<int64_t>(wp.scale.size()), 1, 1});
-    Value* wsv = add_const(*g, w->name + "_scale", wscale);
+    Value* wsv = g->add_constant(w->name + "_scale", wscale);
 
     DynQ d = dynamic_q(x);
     Value* out = n->outputs[0];
@@ -113,7 +113,7 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
     add(*g, out->name + "_output_scale_mul", "Mul", {accf, sc}, {mul_out});
     if (bias) {
       Tensor b = bias->constant.reshaped({bias->constant.numel(), 1, 1});
-      add(*g, out->name + "_bias_add", "Add", {mul_out, add_const(*g, bias->name + "_reshaped", b)}, {out});
+      add(*g, out->name + "_bias_add", "Add", {mul_out, g->add_constant(bias->name + "_reshaped", b)}, {out});
     }
     ++report.nodes_quantized;
   }

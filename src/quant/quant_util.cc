@@ -85,15 +85,6 @@ Result<Analysis> analyse(const Graph& graph) {
   return a;
 }
 
-Value* add_const(Graph& g, const std::string& hint, Tensor t) {
-  Value* v = g.add_value_unique(hint);
-  v->dtype = t.dtype();
-  v->shape = t.shape();
-  v->has_shape = true;
-  v->constant = std::move(t);
-  return v;
-}
-
 Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
 
 Tensor params_scale_tensor(const QParams& p) {
@@ -145,7 +136,7 @@ Status upgrade_to_opset13(Graph& g) {
     if (moves && n->has_attr(key)) {
       std::vector<int64_t> v = n->attr_ints(key);
       n->attrs.erase(key);
-      Value* c = add_const(g, node_key(n) + "_" + key, Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(v.size())}, v));
+      Value* c = g.add_constant(node_key(n) + "_" + key, Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(v.size())}, v));
       if (t == "Split" || t == "ReduceSum" || t == "Squeeze" || t == "Unsqueeze") {
         n->inputs.resize(1);
         n->inputs.push_back(c);

@@ -51,8 +51,6 @@ struct Analysis {
 };
 Result<Analysis> analyse(const Graph& graph);
 
-// Graph building.
-Value* add_const(Graph& g, const std::string& hint, Tensor t);
 Tensor scalar_f32(float v);
 Tensor params_scale_tensor(const QParams& p);
 Tensor params_zp_tensor(const QParams& p);

@@ -51,8 +51,8 @@ Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
     auto it = dq_of.find(v->name);
     if (it != dq_of.end()) return it->second;
     const QParams& p = plan.act.at(v->name);
-    Value* s = add_const(g, v->name + "_scale", params_scale_tensor(p));
-    Value* zp = add_const(g, v->name + "_zero_point", params_zp_tensor(p));
+    Value* s = g.add_constant(v->name + "_scale", params_scale_tensor(p));
+    Value* zp = g.add_constant(v->name + "_zero_point", params_zp_tensor(p));
     Value* q = g.add_value_unique(v->name + "_QuantizeLinear_Output");
     q->dtype = p.dtype;
     Node* qn = g.add_node(v->name + "_QuantizeLinear", "QuantizeLinear", "", {v, s, zp}, {q});
@@ -88,9 +88,9 @@ Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
           if (!weight_cache.count(key)) {
             QWeight w;
             Tensor q = quantize_weight(v->constant, plan.weight_spec, axis, w.params);
-            Value* qv = add_const(g, v->name + "_quantized", q);
-            Value* s = add_const(g, v->name + "_scale", params_scale_tensor(w.params));
-            Value* zp = add_const(g, v->name + "_zero_point", params_zp_tensor(w.params));
+            Value* qv = g.add_constant(v->name + "_quantized", q);
+            Value* s = g.add_constant(v->name + "_scale", params_scale_tensor(w.params));
+            Value* zp = g.add_constant(v->name + "_zero_point", params_zp_tensor(w.params));
             w.dq = add_dq(g, qv, s, zp, v->name + "_DequantizeLinear_Output", axis)->outputs[0];
             weight_cache[key] = w;
           }
@@ -108,8 +108,8 @@ Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
           bp.axis = wparams->axis >= 0 ? 0 : -1;
           for (float ws : wparams->scale) bp.scale.push_back(xp.scale[0] * ws);
           bp.zero_point.assign(bp.scale.size(), 0);
-          Value* qv = add_const(g, v->name + "_quantized", quantize_bias(v->constant, xp.scale[0], wparams->scale));
-          Value* s = add_const(g, v->name + "_scale", params_scale_tensor(bp));
+          Value* qv = g.add_constant(v->name + "_quantized", quantize_bias(v->constant, xp.scale[0], wparams->scale));
+          Value* s = g.add_constant(v->name + "_scale", params_scale_tensor(bp));
           replace_input(n, i, add_dq(g, qv, s, nullptr, v->name + "_DequantizeLinear_Output", bp.axis)->outputs[0]);
           break;
         }
@@ -120,9 +120,9 @@ Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
             hi = std::max(hi, x);
           }
           QParams p = params_for_range({lo, hi}, plan.act_spec);
-          Value* qv = add_const(g, v->name + "_quantized", quantize_with(v->constant, p));
-          Value* s = add_const(g, v->name + "_scale", params_scale_tensor(p));
-          Value* zp = add_const(g, v->name + "_zero_point", params_zp_tensor(p));
+          Value* qv = g.add_constant(v->name + "_quantized", quantize_with(v->constant, p));
+          Value* s = g.add_constant(v->name + "_scale", params_scale_tensor(p));
+          Value* zp = g.add_constant(v->name + "_zero_point", params_zp_tensor(p));
           replace_input(n, i, add_dq(g, qv, s, zp, v->name + "_DequantizeLinear_Output", -1)->outputs[0]);
           break;
         }

@@ -31,8 +31,8 @@ Status write_qop(Graph& g, const StaticPlan& plan, const Analysis& a, QuantRepor
 
   std::map<std::string, QTensor> qt;  // float tensor name -> its int8 form
   auto params_consts = [&](const std::string& name, const QParams& p, QTensor& t) {
-    t.scale = add_const(g, name + "_scale", params_scale_tensor(p));
-    t.zp = add_const(g, name + "_zero_point", params_zp_tensor(p));
+    t.scale = g.add_constant(name + "_scale", params_scale_tensor(p));
+    t.zp = g.add_constant(name + "_zero_point", params_zp_tensor(p));
   };
   // The int8 form of float activation v (QuantizeLinear when its producer is not quantized).
   auto quantized = [&](Value* v) -> QTensor {
@@ -55,7 +55,7 @@ Status write_qop(Graph& g, const StaticPlan& plan, const Analysis& a, QuantRepor
     }
     QParams p = params_for_range({lo, hi}, plan.act_spec);
     QTensor t;
-    t.q = add_const(g, v->name + "_quantized", quantize_with(v->constant, p));
+    t.q = g.add_constant(v->name + "_quantized", quantize_with(v->constant, p));
     params_consts(v->name + "_quantized", p, t);
     return t;
   };
@@ -87,7 +87,7 @@ Status write_qop(Graph& g, const StaticPlan& plan, const Analysis& a, QuantRepor
       Value* b = n->inputs[1];
       if (b->is_constant()) {
         int64_t axis = plan.per_channel ? weight_axis(n) : -1;
-        w.q = add_const(g, b->name + "_quantized", quantize_weight(b->constant, plan.weight_spec, axis, wp));
+        w.q = g.add_constant(b->name + "_quantized", quantize_weight(b->constant, plan.weight_spec, axis, wp));
         params_consts(b->name, wp, w);
       } else {
         w = quantized(b);
@@ -96,7 +96,7 @@ Status write_qop(Graph& g, const StaticPlan& plan, const Analysis& a, QuantRepor
       new_op = op == "Conv" ? "QLinearConv" : "QLinearMatMul";
       if (op == "Conv" && n->input(2)) {
         const QParams& xp = plan.act.at(n->inputs[0]->name);
-        ins.push_back(add_const(g, n->inputs[2]->name + "_quantized", quantize_bias(n->inputs[2]->constant, xp.scale[0], wp.scale)));
+        ins.push_back(g.add_constant(n->inputs[2]->name + "_quantized", quantize_bias(n->inputs[2]->constant, xp.scale[0], wp.scale)));
       }
     } else if (op == "Add" || op == "Mul") {
       QTensor ta = n->inputs[0]->is_constant() ? const_act(n->inputs[0]) : quantized(n->inputs[0]);

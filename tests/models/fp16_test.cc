@@ -74,16 +74,8 @@ TEST(Fp16, MobileNetV2MatchesFp32AndOrt) {
 TEST(Fp16, PassWidensConstantsAndKeepsGraphIo) {
   // f16 input -> Mul(f16 constant) -> f16 output: computed in f32 between one Cast at each end.
   auto g = std::make_unique<Graph>();
-  Value* x = g->add_value("x");
-  x->dtype = DType::kF16;
-  x->shape = {4};
-  x->has_shape = true;
-  g->inputs.push_back(x);
-  Value* c = g->add_value("c");
-  c->constant = Tensor::from_vector<uint16_t>(DType::kF16, {4}, {0x3c00, 0x4000, 0x4200, 0xbc00});  // 1 2 3 -1
-  c->dtype = DType::kF16;
-  c->shape = {4};
-  c->has_shape = true;
+  Value* x = g->add_input("x", DType::kF16, {4});
+  Value* c = g->add_constant("c", Tensor::from_vector<uint16_t>(DType::kF16, {4}, {0x3c00, 0x4000, 0x4200, 0xbc00}));  // 1 2 3 -1
   Value* y = g->add_value("y");
   Node* mul = g->add_node("mul", "Mul", "", {x, c}, {y});
   mul->attrs["_opset"] = Attr::of_int(13);

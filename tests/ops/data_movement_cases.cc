@@ -148,14 +148,6 @@ TEST(DataMovement, ShapeAndShapeArithmeticAreConstantAfterInfer) {
   x->shape = {2, 3, 4};
   x->has_shape = true;
   g->inputs.push_back(x);
-  auto add_const = [&](const std::string& name, Tensor t) {
-    Value* v = g->add_value(name);
-    v->dtype = t.dtype();
-    v->shape = t.shape();
-    v->has_shape = true;
-    v->constant = t;
-    return v;
-  };
   Value* shape = g->add_value("shape");
   Value* batch = g->add_value("batch");
   Value* batch1 = g->add_value("batch1");
@@ -163,9 +155,9 @@ TEST(DataMovement, ShapeAndShapeArithmeticAreConstantAfterInfer) {
   Value* y = g->add_value("y");
   std::vector<Node*> nodes = {
       g->add_node("s", "Shape", "", {x}, {shape}),
-      g->add_node("g", "Gather", "", {shape, add_const("zero", tensor(DType::kI64, {}, {0}))}, {batch}),
-      g->add_node("u", "Unsqueeze", "", {batch, add_const("axes", tensor(DType::kI64, {1}, {0}))}, {batch1}),
-      g->add_node("c", "Concat", "", {batch1, add_const("rest", tensor(DType::kI64, {1}, {-1}))}, {target}),
+      g->add_node("g", "Gather", "", {shape, g->add_constant("zero", tensor(DType::kI64, {}, {0}))}, {batch}),
+      g->add_node("u", "Unsqueeze", "", {batch, g->add_constant("axes", tensor(DType::kI64, {1}, {0}))}, {batch1}),
+      g->add_node("c", "Concat", "", {batch1, g->add_constant("rest", tensor(DType::kI64, {1}, {-1}))}, {target}),
       g->add_node("r", "Reshape", "", {x, target}, {y}),
   };
   nodes[3]->attrs["axis"] = Attr::of_int(0);

@@ -13,23 +13,8 @@
 namespace inr {
 namespace {
 
-Value* constant(Graph& g, const std::string& name, Tensor t) {
-  Value* v = g.add_value(name);
-  v->dtype = t.dtype();
-  v->shape = t.shape();
-  v->has_shape = true;
-  v->constant = std::move(t);
-  return v;
-}
-
-Value* input(Graph& g, const std::string& name, Shape shape) {
-  Value* v = g.add_value(name);
-  v->dtype = DType::kF32;
-  v->shape = std::move(shape);
-  v->has_shape = true;
-  g.inputs.push_back(v);
-  return v;
-}
+Value* constant(Graph& g, const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
+Value* input(Graph& g, const std::string& name, Shape shape) { return g.add_input(name, DType::kF32, std::move(shape)); }
 
 Node* node(Graph& g, const std::string& op, std::vector<Value*> ins, const std::string& out,
            std::map<std::string, Attr> attrs = {}) {

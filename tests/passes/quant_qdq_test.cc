@@ -18,14 +18,7 @@ namespace {
 
 constexpr float kXScale = 0.05f, kYScale = 0.08f;
 
-Value* constant(Graph& g, const std::string& name, Tensor t) {
-  Value* v = g.add_value(name);
-  v->dtype = t.dtype();
-  v->shape = t.shape();
-  v->has_shape = true;
-  v->constant = std::move(t);
-  return v;
-}
+Value* constant(Graph& g, const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
 Value* value(Graph& g, const std::string& name) { return g.add_value(name); }
 Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
 Tensor scalar_u8(uint8_t v) { return Tensor::from_vector<uint8_t>(DType::kU8, {}, {v}); }

@@ -51,22 +51,8 @@ constexpr float kRelTolerance = 1e-4f;
 
 class GraphBuilder {
  public:
-  Value* input(const std::string& name, Shape shape) {
-    Value* v = g.add_value(name);
-    v->dtype = DType::kF32;
-    v->shape = std::move(shape);
-    v->has_shape = true;
-    g.inputs.push_back(v);
-    return v;
-  }
-  Value* constant(const std::string& name, Tensor t) {
-    Value* v = g.add_value(name);
-    v->dtype = t.dtype();
-    v->shape = t.shape();
-    v->has_shape = true;
-    v->constant = std::move(t);
-    return v;
-  }
+  Value* input(const std::string& name, Shape shape) { return g.add_input(name, DType::kF32, std::move(shape)); }
+  Value* constant(const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
   Value* weight(const std::string& name, Shape shape, uint32_t seed, float scale = 0.3f) {
     return constant(name, random_f32(shape, seed, -scale, scale));
   }

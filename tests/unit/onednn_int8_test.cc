@@ -56,22 +56,8 @@ struct QConvSpec {
 
 class QGraph {
  public:
-  Value* input(const std::string& name, DType t, Shape shape) {
-    Value* v = g.add_value(name);
-    v->dtype = t;
-    v->shape = std::move(shape);
-    v->has_shape = true;
-    g.inputs.push_back(v);
-    return v;
-  }
-  Value* constant(const std::string& name, Tensor t) {
-    Value* v = g.add_value(name);
-    v->dtype = t.dtype();
-    v->shape = t.shape();
-    v->has_shape = true;
-    v->constant = std::move(t);
-    return v;
-  }
+  Value* input(const std::string& name, DType t, Shape shape) { return g.add_input(name, t, std::move(shape)); }
+  Value* constant(const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
   // QLinearConv of `x` with seeded s8 weights. The output scale is chosen so the requantised outputs spread
   // over roughly +-40 LSB around y_zp (few saturate): y_scale = x_scale * w_scale * sqrt(K) * 74^2 / 40.
   Node* qconv(Value* x, const QConvSpec& s) {
