@@ -157,6 +157,13 @@ Value* Graph::find_value(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+void Graph::rename(Value* v, std::string name) {
+  auto it = by_name_.find(v->name);
+  if (it != by_name_.end() && it->second == v) by_name_.erase(it);
+  v->name = std::move(name);
+  if (!v->name.empty()) by_name_[v->name] = v;
+}
+
 void Graph::remove_node(Node* node) {
   auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n.get() == node; });
   if (it == nodes_.end()) return;

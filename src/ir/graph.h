@@ -102,6 +102,9 @@ class Graph {
   Node* add_node(std::string name, std::string op_type, std::string domain, std::vector<Value*> inputs,
                  std::vector<Value*> outputs);
   Value* find_value(const std::string& name) const;
+  // Renames a value and keeps the name index (find_value, add_value_unique) in step; the new name now
+  // refers to `v` even if another value held it.
+  void rename(Value* v, std::string name);
 
   // Removes a node (its outputs stay as producer-less values until unused).
   void remove_node(Node* node);

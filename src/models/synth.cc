@@ -191,7 +191,7 @@ Result<std::unique_ptr<Graph>> synth_model(const SynthOptions& o) {
   Value* fw = b.constant("fc.weight", b.uniform({o.classes, c_in}, -bound, bound));
   Value* fb = b.constant("fc.bias", b.uniform({o.classes}, -bound, bound));
   INR_ASSIGN_OR_RETURN(y, b.node("Gemm", "fc", {y, fw, fb}, {{"transB", Attr::of_int(1)}}));
-  y->name = "output";
+  g->rename(y, "output");
   g->outputs.push_back(y);
   // Forget the calibration shapes: the model's input is [batch, 3, image_size, image_size].
   for (const auto& v : g->values())

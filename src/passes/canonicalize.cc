@@ -24,7 +24,7 @@ void forward_input(Graph& g, Node* n) {
     return;  // would merge a graph input/output name: keep the node
   }
   g.replace_all_uses(out, in);
-  if (is_graph_output(g, in)) in->name = out->name;  // keep the model's output name
+  if (is_graph_output(g, in)) g.rename(in, out->name);  // keep the model's output name
   g.remove_node(n);
 }
 
@@ -72,7 +72,7 @@ Status fold_batch_norm(Graph& g, Node* bn) {
   Value* y = bn->outputs[0];
   g.remove_node(bn);
   g.replace_all_uses(y, x);
-  if (is_graph_output(g, x)) x->name = y->name;
+  if (is_graph_output(g, x)) g.rename(x, y->name);
   return Status::ok();
 }
 

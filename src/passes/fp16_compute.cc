@@ -60,8 +60,9 @@ Status compute_fp16_in_fp32(Graph& g) {
   std::vector<Value*> f16_outputs;
   for (Value*& out : g.outputs) {
     if (out->dtype != DType::kF16 || out->is_constant()) continue;
-    Value* narrow = g.add_value(out->name);  // the model's output name and dtype
-    out->name += "_f32";
+    const std::string name = out->name;
+    g.rename(out, name + "_f32");
+    Value* narrow = g.add_value(name);  // the model's output name and dtype
     Node* c = g.add_node(narrow->name + "_to_f16", "Cast", "", {out}, {narrow});
     c->attrs["to"] = Attr::of_int(kOnnxFloat16);
     c->attrs["_opset"] = Attr::of_int(g.opset);

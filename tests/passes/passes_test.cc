@@ -74,6 +74,7 @@ TEST(Passes, CanonicalizeFoldsBatchNormAndDropsIdentity) {
   EXPECT_EQ(count_op(*g, Op::kDropout), 0);
   EXPECT_EQ(count_op(*g, Op::kConv), 2);
   EXPECT_EQ(g->outputs[0]->name, "y");  // the model's output name survives
+  EXPECT_EQ(g->find_value("y"), g->outputs[0]);  // and the name index follows it
 }
 
 TEST(Passes, FusionMakesOneFusedConvWithResidualAndRelu) {
