@@ -159,16 +159,41 @@ bool try_matmul(Graph& g, Node* mm) {
   return true;
 }
 
+// DQ(a), DQ(b) -> Add -> Q into com.microsoft QLinearAdd, as ONNX Runtime's QDQ fusion does, so the residual
+// adds of a QDQ model stay in int8 and round like ORT's kernel (ops/qadd_kernel.h). No activation between
+// the Add and the Q: ORT does not fuse one there either.
+bool try_add(Graph& g, Node* add) {
+  Node* da = dq_of(add->inputs[0]);
+  Node* db = dq_of(add->inputs[1]);
+  if (!da || !db) return false;
+  DType t = da->inputs[0]->dtype;
+  if (!is_q8(t) || db->inputs[0]->dtype != t) return false;
+  for (Node* dq : {da, db})
+    if (!per_tensor(dq->inputs[1]) || !per_tensor(dq->input(2))) return false;
+  Node* act = nullptr;
+  Node* q = quantize_after(g, add->outputs[0], &act);
+  if (!q || act || q->outputs[0]->dtype != t || !per_tensor(q->input(2))) return false;
+  Value* y = q->outputs[0];
+  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, t),
+                             db->inputs[0], db->inputs[1], zero_point_or_zero(g, db, t),
+                             q->inputs[1], zero_point_or_zero(g, q, t)};
+  std::string name = add->name;
+  remove_chain(g, add, nullptr, q);
+  g.add_node(name, "QLinearAdd", "com.microsoft", ins, {y});
+  if (g.opset_ms == 0) g.opset_ms = 1;
+  return true;
+}
+
 }  // namespace
 
 Status fuse_qdq(Graph& g) {
   g.rebuild_uses();
   std::vector<Node*> candidates;
   for (const auto& n : g.nodes())
-    if (n->op == Op::kConv || n->op == Op::kMatMul) candidates.push_back(n.get());
+    if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kAdd) candidates.push_back(n.get());
   bool changed = false;
   for (Node* n : candidates) {
-    bool done = n->op == Op::kConv ? try_conv(g, n) : try_matmul(g, n);
+    bool done = n->op == Op::kConv ? try_conv(g, n) : n->op == Op::kMatMul ? try_matmul(g, n) : try_add(g, n);
     if (done) {
       changed = true;
       g.rebuild_uses();

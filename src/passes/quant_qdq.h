@@ -2,6 +2,7 @@
 // QuantizeLinear/DequantizeLinear pairs around float ops; this pass rewrites
 //   DQ(x) , DQ(w) [, DQ(bias int32)] -> Conv [-> Relu | Clip] -> Q     into  QLinearConv
 //   DQ(a) , DQ(b)                     -> MatMul                  -> Q     into  QLinearMatMul
+//   DQ(a) , DQ(b)                     -> Add                     -> Q     into  com.microsoft QLinearAdd
 // so the model runs in integer arithmetic (the DQ nodes left without users are removed).
 //
 // What equality holds. The float QDQ graph computes Q(conv(DQ(x), DQ(w)) + DQ(b)) with float32 products and
@@ -9,7 +10,9 @@
 // int32 accumulator acc. The two agree exactly except where the float graph's rounding error (and its
 // double-rounded scale) moves a value across a rounding boundary, so every output element of the Q differs
 // by at most one quantization step (1 LSB), and the rewritten node is bit-exact to QLinearConv /
-// QLinearMatMul on the same integers (what ONNX Runtime's own QDQ fusion produces). Relu / Clip between the
+// QLinearMatMul on the same integers (what ONNX Runtime's own QDQ fusion produces). The Add rewrite is
+// likewise what ORT's fusion does; QLinearAdd rounds as ORT's kernel, which can differ from the float graph by
+// 1 LSB on ties. Relu / Clip between the
 // op and the Q are folded only when they are a no-op after the Q's saturation (Relu with y_zp at the bottom
 // of the range; Clip bounds that quantize to the range ends), which makes the folding exact.
 // Preconditions for a rewrite: weights (w, b, bias) and every scale / zero point constant; x and y per

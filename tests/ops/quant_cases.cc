@@ -360,17 +360,27 @@ std::vector<OpCase> q_gemm_cases() {
   return v;
 }
 
+// ONNX Runtime's x86 QLinearAdd (ops/qadd_kernel.h), computed here in double: every product and sum below is
+// exact in double, so rounding the sum to float once is what a fused multiply-add gives.
+float ort_fma(float x, float r, float add) { return static_cast<float>(static_cast<double>(x) * r + add); }
+double ort_qadd(double a, double b, bool b_scalar, float ra, float rb, int za, int zb, int zc, double lo, double hi) {
+  float fixed = static_cast<float>(zc) - (ra * static_cast<float>(za) + rb * static_cast<float>(zb));
+  float v = b_scalar ? ort_fma(static_cast<float>(a), ra, fixed + rb * static_cast<float>(b))
+                     : ort_fma(static_cast<float>(a), ra, ort_fma(static_cast<float>(b), rb, fixed));
+  return std::clamp(std::nearbyint(static_cast<double>(v)), lo, hi);  // nearbyint: half to even
+}
+
 std::vector<OpCase> q_linear_add_cases() {
-  // A_scale = B_scale = 0.5, C_scale = 1: ratios 0.5, fixed point with shift 22 and multipliers 2^21, so
-  // C = round_half_away((A - A_zp + B - B_zp) / 2) + C_zp. A - 10 = 1, 3, 5, -1, -3, -5 and B = B_zp:
-  // 0.5, 1.5, 2.5, -0.5, -1.5, -2.5 -> 1, 2, 3, -1, -2, -3 -> + 100. (The float formula with half-to-even
-  // would give 100, 102, 102, 100, 98, 98: ONNX Runtime's x86 kernel, and inr, give the values below.)
-  OpCase away = exact_case("q_linear_add_fixed_point_rounds_half_away", "QLinearAdd",
+  // Exact ties round half to even, as ONNX Runtime's x86 kernel does (checked against onnxruntime 1.30 with
+  // this model): A_scale = B_scale = 0.5, C_scale = 1, A - 10 = 1, 3, 5, -1, -3, -5, B = B_zp: 0.5, 1.5,
+  // 2.5, -0.5, -1.5, -2.5 -> 0, 2, 2, -0, -2, -2 -> + 100. (Fixed-point requantisation, rounding half away
+  // from zero, would give 101, 102, 103, 99, 98, 97.)
+  OpCase ties = exact_case("q_linear_add_ties_half_even", "QLinearAdd",
                            {in_values("a", {6}, {11, 13, 15, 9, 7, 5}, DType::kU8), cq("a_scale", {}, {0.5}),
                             cq("a_zp", {}, {10}, DType::kU8), in_values("b", {6}, {50, 50, 50, 50, 50, 50}, DType::kU8),
                             cq("b_scale", {}, {0.5}), cq("b_zp", {}, {50}, DType::kU8), cq("c_scale", {}, {1}),
                             cq("c_zp", {}, {100}, DType::kU8)},
-                           {tensor(DType::kU8, {6}, {101, 102, 103, 99, 98, 97})}, {}, kMs, 1);
+                           {tensor(DType::kU8, {6}, {100, 102, 102, 100, 98, 98})}, {}, kMs, 1);
   // Saturation with broadcasting (B a scalar): s8, all scales 1, zps 0: 100 + 100 -> 127, -100 - 100 -> -128.
   OpCase sat = exact_case("q_linear_add_s8_broadcast_saturates", "QLinearAdd",
                           {in_values("a", {2, 2}, {100, -100, 20, -128}, DType::kI8), cq("a_scale", {}, {1}),
@@ -378,32 +388,41 @@ std::vector<OpCase> q_linear_add_cases() {
                            cq("b_zp", {}, {0}, DType::kI8), cq("c_scale", {}, {1}), cq("c_zp", {}, {0}, DType::kI8)},
                           // a + 100: 200 -> 127, 0, 120, -28.
                           {tensor(DType::kI8, {2, 2}, {127, 0, 120, -28})}, {}, kMs, 1);
-  // Float fallback: a ratio below 2^-14 (A_scale 1e-5, C_scale 1) is outside the fixed-point range.
-  // C = round_half_even(clamp((1e-5 * (A - 0) + 1 * (B - 0)) / 1) + 0): B = 3, A = 255 -> 3.00255 -> 3.
-  OpCase fallback = exact_case("q_linear_add_small_ratio_float_path", "QLinearAdd",
-                               {in_values("a", {2}, {255, 0}, DType::kU8), cq("a_scale", {}, {1e-5}),
-                                cq("a_zp", {}, {0}, DType::kU8), in_values("b", {2}, {3, 4}, DType::kU8),
-                                cq("b_scale", {}, {1}), cq("b_zp", {}, {0}, DType::kU8), cq("c_scale", {}, {1}),
-                                cq("c_zp", {}, {0}, DType::kU8)},
-                               {tensor(DType::kU8, {2}, {3, 4})}, {}, kMs, 1);
-  // Random broadcast case against the fixed-point formula computed here from its definition.
-  OpCase rand{.name = "q_linear_add_u8_broadcast_random", .op_type = "QLinearAdd", .domain = kMs, .opset = 1};
-  rand.inputs = {rnd("a", {2, 3, 5}, DType::kU8), cq("a_scale", {}, {0.031}), cq("a_zp", {}, {121}, DType::kU8),
-                 rnd("b", {3, 1}, DType::kU8),    cq("b_scale", {}, {0.07}),  cq("b_zp", {}, {9}, DType::kU8),
-                 cq("c_scale", {}, {0.05}),        cq("c_zp", {}, {128}, DType::kU8)};
-  rand.oracle = [](const std::vector<Tensor>& t) {
-    float ra = 0.031f / 0.05f, rb = 0.07f / 0.05f;  // max ratio 1.4: exponent 0, shift 21
-    int64_t ma = std::llrint(static_cast<double>(ra) * (1 << 21)), mb = std::llrint(static_cast<double>(rb) * (1 << 21));
-    std::vector<double> y;
-    for (int64_t i = 0; i < 30; ++i) {
-      int64_t a = static_cast<int64_t>(at(t[0], i)) - 121, b = static_cast<int64_t>(at(t[3], (i / 5) % 3)) - 9;
-      int64_t acc = ma * a + mb * b;
-      double q = std::round(static_cast<double>(acc) / (1 << 21));  // std::round: half away from zero
-      y.push_back(std::clamp(q + 128, 0.0, 255.0));
-    }
-    return std::vector<Tensor>{tensor(DType::kU8, {2, 3, 5}, y)};
+  // A tiny ratio (A_scale 1e-5, C_scale 1): 1e-5 * 255 + 3 -> 3.
+  OpCase tiny = exact_case("q_linear_add_tiny_ratio", "QLinearAdd",
+                           {in_values("a", {2}, {255, 0}, DType::kU8), cq("a_scale", {}, {1e-5}),
+                            cq("a_zp", {}, {0}, DType::kU8), in_values("b", {2}, {3, 4}, DType::kU8),
+                            cq("b_scale", {}, {1}), cq("b_zp", {}, {0}, DType::kU8), cq("c_scale", {}, {1}),
+                            cq("c_zp", {}, {0}, DType::kU8)},
+                           {tensor(DType::kU8, {2}, {3, 4})}, {}, kMs, 1);
+  std::vector<OpCase> v = {ties, sat, tiny};
+  // Random cases, same shape and broadcast (B [3,1] is one element over each innermost span of 5, so it goes
+  // into the constant), against the formula above. Scales that make many exact ties, and ones that do not;
+  // 37 elements take the vector loop and its tail.
+  struct Rnd {
+    const char* name;
+    Shape b_shape;
+    float sa, sb, sc;
+    int za, zb, zc;
   };
-  return {away, sat, fallback, rand};
+  for (const Rnd& r : {Rnd{"q_linear_add_u8_random_ties", {2, 37}, 0.5f, 0.25f, 0.5f, 10, 200, 7},
+                       Rnd{"q_linear_add_u8_random", {2, 37}, 0.031f, 0.07f, 0.05f, 121, 9, 128},
+                       Rnd{"q_linear_add_u8_broadcast_random", {2, 1}, 0.031f, 0.07f, 0.05f, 121, 9, 128}}) {
+    OpCase c{.name = r.name, .op_type = "QLinearAdd", .domain = kMs, .opset = 1};
+    c.inputs = {rnd("a", {2, 37}, DType::kU8), cq("a_scale", {}, {r.sa}), cq("a_zp", {}, {double(r.za)}, DType::kU8),
+                rnd("b", r.b_shape, DType::kU8), cq("b_scale", {}, {r.sb}), cq("b_zp", {}, {double(r.zb)}, DType::kU8),
+                cq("c_scale", {}, {r.sc}), cq("c_zp", {}, {double(r.zc)}, DType::kU8)};
+    c.oracle = [r](const std::vector<Tensor>& t) {
+      bool b_scalar = r.b_shape[1] == 1;
+      std::vector<double> y;
+      for (int64_t i = 0; i < 74; ++i)
+        y.push_back(ort_qadd(at(t[0], i), at(t[3], b_scalar ? i / 37 : i), b_scalar, r.sa / r.sc, r.sb / r.sc, r.za,
+                             r.zb, r.zc, 0, 255));
+      return std::vector<Tensor>{tensor(DType::kU8, {2, 37}, y)};
+    };
+    v.push_back(c);
+  }
+  return v;
 }
 
 std::vector<OpCase> q_linear_mul_cases() {

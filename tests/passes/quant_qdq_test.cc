@@ -4,6 +4,7 @@
 // integer operator evaluated on the same integers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -183,6 +184,76 @@ TEST(QdqMatMulPass, RewritesToQLinearMatMul) {
   { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
   EXPECT_EQ(count_op(*g, Op::kQLinearMatMul), 1);
   EXPECT_EQ(count_op(*g, Op::kMatMul), 0);
+}
+
+// x1, x2 -> Q -> DQ -> Add [-> Relu] -> Q -> y (u8): a residual add of a QDQ model.
+std::unique_ptr<Graph> qdq_add_graph(bool relu) {
+  auto g = std::make_unique<Graph>();
+  std::vector<Value*> deq;
+  for (int i = 0; i < 2; ++i) {
+    std::string k = std::to_string(i);
+    Value* x = value(*g, "x" + k);
+    x->dtype = DType::kF32;
+    g->inputs.push_back(x);
+    Value* s = constant(*g, "s" + k, scalar_f32(i == 0 ? 0.5f : 0.25f));
+    Value* z = constant(*g, "z" + k, scalar_u8(i == 0 ? 10 : 200));
+    Value* q = value(*g, "q" + k);
+    Value* d = value(*g, "d" + k);
+    g->add_node("q" + k, "QuantizeLinear", "", {x, s, z}, {q});
+    g->add_node("dq" + k, "DequantizeLinear", "", {q, s, z}, {d});
+    deq.push_back(d);
+  }
+  Value* sum = value(*g, "sum");
+  g->add_node("add", "Add", "", {deq[0], deq[1]}, {sum});
+  if (relu) {
+    Value* r = value(*g, "r");
+    g->add_node("relu", "Relu", "", {sum}, {r});
+    sum = r;
+  }
+  Value* yq = value(*g, "yq");
+  g->add_node("qy", "QuantizeLinear", "", {sum, constant(*g, "sy", scalar_f32(0.5f)), constant(*g, "zy", scalar_u8(7))},
+              {yq});
+  g->outputs = {yq};
+  return g;
+}
+
+// DQ -> Add -> Q becomes QLinearAdd, as ONNX Runtime's QDQ fusion does, and rounds exact ties half to even
+// like ORT's kernel: these scales make (x1 - 10) / 2 + (x2 - 200) / 4 + 7 land on .5 often.
+TEST(QdqAddPass, RewritesToQLinearAdd) {
+  auto g = qdq_add_graph(false);
+  std::vector<Shape> xs = {{2, 3, 5, 7}, {2, 3, 5, 7}};
+  ASSERT_TRUE(bind_input_shapes(*g, xs).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  ASSERT_EQ(count_op(*g, Op::kQLinearAdd), 1);
+  EXPECT_EQ(count_op(*g, Op::kAdd), 0);
+  EXPECT_EQ(count_op(*g, Op::kDequantizeLinear), 0);
+
+  std::vector<Tensor> x = {test::random_f32(xs[0], 5, -60.f, 60.f), test::random_f32(xs[1], 6, -40.f, 40.f)};
+  SessionOptions o;
+  o.backend = "reference";
+  auto s = Session::create(qdq_add_graph(false), o);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  auto out = (*s)->run(x);
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  int ties = 0;
+  for (int64_t i = 0; i < x[0].numel(); ++i) {
+    auto q = [](float v, float scale, int zp) { return std::clamp<int>(std::nearbyint(v / scale) + zp, 0, 255); };
+    int a = q(x[0].data<float>()[i], 0.5f, 10), b = q(x[1].data<float>()[i], 0.25f, 200);
+    double exact = (a - 10) * 1.0 + (b - 200) * 0.5 + 7;  // (0.5 (a - 10) + 0.25 (b - 200)) / 0.5 + 7
+    ties += exact != std::floor(exact) && exact >= 0 && exact <= 255;
+    EXPECT_EQ((*out)[0].data<uint8_t>()[i], std::clamp(std::nearbyint(exact), 0.0, 255.0)) << "element " << i;
+  }
+  EXPECT_GT(ties, 20) << "the case should exercise ties";
+}
+
+// ORT does not fuse an activation between the Add and the Q: neither does inr (the float Add stays).
+TEST(QdqAddPass, KeepsAddFollowedByRelu) {
+  auto g = qdq_add_graph(true);
+  std::vector<Shape> xs = {{4, 4}, {4, 4}};
+  ASSERT_TRUE(bind_input_shapes(*g, xs).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQLinearAdd), 0);
+  EXPECT_EQ(count_op(*g, Op::kAdd), 1);
 }
 
 }  // namespace

@@ -92,6 +92,14 @@ class OnednnExecutable final : public Executable {
         if (profiler && step.reorder)
           phase.emplace(profiler, "reorder", "phase", phase_args_[s]);
         const std::vector<dnnl_exec_arg_t>& args = c_args_[s];
+        if (step.custom) {
+          void* data[onednn::kMaxCustomArgs];
+          for (size_t i = 0; i < args.size(); ++i)
+            if (dnnl_memory_get_data_handle(args[i].memory, &data[i]) != dnnl_success)
+              return error("{}: cannot read a memory handle", nodes_[k]->label());
+          step.custom(data);
+          continue;
+        }
         dnnl_status_t st = dnnl_primitive_execute(step.prim.get(), stream_.get(), static_cast<int>(args.size()),
                                                   args.data());
         if (st != dnnl_success)

@@ -197,6 +197,17 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
   program_.steps.push_back(std::move(s));
 }
 
+void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what) {
+  if (args.size() > kMaxCustomArgs) throw std::logic_error("custom kernel with too many arguments");
+  Step s;
+  s.custom = std::move(kernel);
+  for (size_t i = 0; i < args.size(); ++i) s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
+  s.node = step;
+  s.label = what;
+  program_.stats.impls.push_back(fmt::format("{}: inr element-wise", what));
+  program_.steps.push_back(std::move(s));
+}
+
 Version Compiler::owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md) {
   program_.owned.emplace_back(dst_md.get_size());
   Arena& block = program_.owned.back();
@@ -270,6 +281,9 @@ Status Compiler::lower() {
         break;
       case Op::kQLinearMatMul:
         st = lower_qlinear_matmul(*this, n, step);
+        break;
+      case Op::kQLinearAdd:
+        st = lower_qlinear_add(*this, n, step);
         break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);

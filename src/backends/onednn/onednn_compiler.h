@@ -12,6 +12,7 @@
 // placed by plan_arena() into one pre-faulted Arena after all nodes are lowered.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -42,9 +43,16 @@ struct Version {
   MemRef ref;
 };
 
-// One primitive execution with its arguments (DNNL_ARG_*, memory id in Program::mems).
+// A step the backend computes itself (an element-wise int8 kernel oneDNN has no exact primitive for): called
+// with the data pointers of the step's memories, in the order of Step::args.
+using CustomKernel = std::function<void(void* const* data)>;
+constexpr size_t kMaxCustomArgs = 8;
+
+// One primitive execution with its arguments (DNNL_ARG_*, memory id in Program::mems), or one custom kernel
+// (then `prim` is empty and the first of each arg pair is just its position).
 struct Step {
   dnnl::primitive prim;
+  CustomKernel custom;
   std::vector<std::pair<int, int>> args;
   int node = 0;          // partition-local node index the step belongs to (for the profiler)
   bool reorder = false;  // emitted as a "reorder" phase event
@@ -108,6 +116,8 @@ class Compiler {
   // primitive descriptor asks for one.
   void add_primitive(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                      const std::vector<std::pair<int, Version>>& args, int step, const std::string& what);
+  // Adds a custom kernel over `args` (its inputs and outputs, in the order the kernel expects).
+  void add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what);
   // Copies `data` (plain in `src_md`, of its data type) into owned memory laid out as `dst_md` (weights at
   // compile time; int8 weight descriptors may carry oneDNN's compensation, which the reorder computes).
   Version owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md);
@@ -161,6 +171,7 @@ Status lower_qlinear_conv(Compiler& c, Node& node, int step);
 Status lower_quantize_linear(Compiler& c, Node& node, int step);
 Status lower_dequantize_linear(Compiler& c, Node& node, int step);
 Status lower_qlinear_matmul(Compiler& c, Node& node, int step);
+Status lower_qlinear_add(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
@@ -177,6 +188,9 @@ bool quant_linear_supported(const Node& node);
 // Whether a QLinearMatMul has an exact int8 lowering (onednn_lower_qmatmul.cc): 2-D u8/s8 a, constant 2-D s8 b
 // with zero point 0, per-tensor or per-column b_scale, constant per-tensor a/y parameters, VNNI or AMX.
 bool qlinear_matmul_supported(const Node& node);
+// Whether a com.microsoft QLinearAdd runs in the backend (onednn_lower_qadd.cc): A and B of the output's
+// shape, constant per-tensor scales and zero points.
+bool qlinear_add_supported(const Node& node);
 // The CPU's int8 kernels accumulate exactly (VNNI or AMX; older ones saturate int16 pair sums).
 bool cpu_has_exact_int8();
 

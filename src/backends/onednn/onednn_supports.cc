@@ -158,6 +158,8 @@ bool onednn_supports(const Node& n) {
       return quant_linear_supported(n);
     case Op::kQLinearMatMul:
       return qlinear_matmul_supported(n);
+    case Op::kQLinearAdd:
+      return qlinear_add_supported(n);
     default:
       return false;
   }
