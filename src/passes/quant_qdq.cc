@@ -184,16 +184,40 @@ bool try_add(Graph& g, Node* add) {
   return true;
 }
 
+// DQ(x) -> MaxPool -> Q with the same scale, zero point and type on both sides: MaxPool on x itself.
+// Exact: dequantisation is increasing (scale > 0), so the max of the dequantised window is the dequantised
+// max, and Q(DQ(m)) = m. ONNX Runtime drops such Q/DQ pairs around MaxPool too.
+bool try_max_pool(Graph& g, Node* pool) {
+  if (pool->outputs.size() > 1 && pool->outputs[1] != nullptr) return false;  // Indices
+  Node* dq = dq_of(pool->inputs[0]);
+  if (!dq || !is_q8(dq->inputs[0]->dtype) || !per_tensor(dq->inputs[1]) || !per_tensor(dq->input(2))) return false;
+  Node* act = nullptr;
+  Node* q = quantize_after(g, pool->outputs[0], &act);
+  if (!q || act || q->outputs[0]->dtype != dq->inputs[0]->dtype || !per_tensor(q->input(2))) return false;
+  float s = scalar_of(dq->inputs[1]);
+  if (!(s > 0.f) || scalar_of(q->inputs[1]) != s || zp_scalar(dq->input(2)) != zp_scalar(q->input(2))) return false;
+  Value* y = q->outputs[0];
+  g.remove_node(q);
+  pool->inputs[0] = dq->inputs[0];
+  pool->outputs.resize(1);
+  pool->outputs[0] = y;
+  return true;
+}
+
 }  // namespace
 
 Status fuse_qdq(Graph& g) {
   g.rebuild_uses();
   std::vector<Node*> candidates;
   for (const auto& n : g.nodes())
-    if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kAdd) candidates.push_back(n.get());
+    if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kAdd || n->op == Op::kMaxPool)
+      candidates.push_back(n.get());
   bool changed = false;
   for (Node* n : candidates) {
-    bool done = n->op == Op::kConv ? try_conv(g, n) : n->op == Op::kMatMul ? try_matmul(g, n) : try_add(g, n);
+    bool done = n->op == Op::kConv     ? try_conv(g, n)
+                : n->op == Op::kMatMul ? try_matmul(g, n)
+                : n->op == Op::kAdd    ? try_add(g, n)
+                                       : try_max_pool(g, n);
     if (done) {
       changed = true;
       g.rebuild_uses();

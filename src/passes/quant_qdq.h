@@ -3,6 +3,7 @@
 //   DQ(x) , DQ(w) [, DQ(bias int32)] -> Conv [-> Relu | Clip] -> Q     into  QLinearConv
 //   DQ(a) , DQ(b)                     -> MatMul                  -> Q     into  QLinearMatMul
 //   DQ(a) , DQ(b)                     -> Add                     -> Q     into  com.microsoft QLinearAdd
+//   DQ(x)                             -> MaxPool                 -> Q     into  MaxPool on x (same scale/zp)
 // so the model runs in integer arithmetic (the DQ nodes left without users are removed).
 //
 // What equality holds. The float QDQ graph computes Q(conv(DQ(x), DQ(w)) + DQ(b)) with float32 products and

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "inr/session.h"
@@ -254,6 +255,64 @@ TEST(QdqAddPass, KeepsAddFollowedByRelu) {
   { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
   EXPECT_EQ(count_op(*g, Op::kQLinearAdd), 0);
   EXPECT_EQ(count_op(*g, Op::kAdd), 1);
+}
+
+// x -> Q -> DQ -> MaxPool -> Q(scale `out_scale`) -> y (u8).
+std::unique_ptr<Graph> qdq_max_pool_graph(float out_scale) {
+  auto g = std::make_unique<Graph>();
+  Value* x = value(*g, "x");
+  x->dtype = DType::kF32;
+  g->inputs = {x};
+  Value* s = constant(*g, "s", scalar_f32(0.1f));
+  Value* z = constant(*g, "z", scalar_u8(30));
+  Value* q = value(*g, "q");
+  Value* d = value(*g, "d");
+  g->add_node("q", "QuantizeLinear", "", {x, s, z}, {q});
+  g->add_node("dq", "DequantizeLinear", "", {q, s, z}, {d});
+  Value* p = value(*g, "p");
+  Node* pool = g->add_node("pool", "MaxPool", "", {d}, {p});
+  pool->attrs["kernel_shape"] = Attr::of_ints({3, 3});
+  pool->attrs["strides"] = Attr::of_ints({2, 2});
+  pool->attrs["pads"] = Attr::of_ints({1, 1, 1, 1});
+  Value* yq = value(*g, "yq");
+  g->add_node("qy", "QuantizeLinear", "", {p, constant(*g, "sy", scalar_f32(out_scale)), constant(*g, "zy", scalar_u8(30))},
+              {yq});
+  g->outputs = {yq};
+  return g;
+}
+
+// With the same scale and zero point on both sides, DQ -> MaxPool -> Q is MaxPool on the integers, exactly.
+TEST(QdqMaxPoolPass, PoolsTheIntegersExactly) {
+  Shape xs = {2, 3, 11, 13};
+  auto g = qdq_max_pool_graph(0.1f);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kDequantizeLinear), 0);
+  EXPECT_EQ(count_op(*g, Op::kQuantizeLinear), 1) << "only the input's";
+  Tensor x = test::random_f32(xs, 9, -4.f, 20.f);
+  for (const std::string backend : {"reference", "onednn"}) {
+    SessionOptions o;
+    o.backend = backend;
+    o.opt_level = 1;
+    auto fused = Session::create(qdq_max_pool_graph(0.1f), o);
+    o.opt_level = 0;
+    o.backend = "reference";
+    auto plain = Session::create(qdq_max_pool_graph(0.1f), o);
+    ASSERT_TRUE(fused.is_ok() && plain.is_ok());
+    auto a = (*fused)->run(std::span<const Tensor>(&x, 1));
+    auto b = (*plain)->run(std::span<const Tensor>(&x, 1));
+    ASSERT_TRUE(a.is_ok() && b.is_ok());
+    ASSERT_EQ((*a)[0].bytes(), (*b)[0].bytes());
+    EXPECT_EQ(std::memcmp((*a)[0].raw(), (*b)[0].raw(), (*a)[0].bytes()), 0) << backend;
+  }
+}
+
+TEST(QdqMaxPoolPass, KeepsPoolWhenScalesDiffer) {
+  Shape xs = {1, 2, 6, 6};
+  auto g = qdq_max_pool_graph(0.2f);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kDequantizeLinear), 1);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ Status lower_pool(Compiler& c, Node& n, int step) {
   Value* y = n.outputs[0];
   INR_ASSIGN_OR_RETURN(PoolPlan p, pool_plan(n));
   Version src = c.current(x);
-  memory::desc dst_any(to_dims(y->shape), memory::data_type::f32, memory::format_tag::any);
+  memory::desc dst_any(to_dims(y->shape), dnnl_type(y->dtype), memory::format_tag::any);
   bool dilated = p.dilation[0] != 0 || p.dilation[1] != 0;
   dnnl::primitive prim;
   dnnl::primitive_desc_base pd;

@@ -2,6 +2,7 @@
 // is: accept only what the lowering expresses exactly (fp32, concrete shapes, constant weights; the int8
 // QLinearConv under the conditions of qlinear_conv_supported in onednn_lower_qconv.cc).
 #include "backends/onednn/onednn_compiler.h"
+#include "ops/quant_util.h"
 
 namespace inr::onednn {
 
@@ -94,6 +95,17 @@ bool supports_batch_norm(const Node& n) {
   return true;
 }
 
+
+// Max pooling is exact in any type, so u8 / s8 in and out (DQ -> MaxPool -> Q of QDQ models, folded by
+// fuse_qdq) pool in int8; averages round, and stay f32.
+bool pool_types_ok(const Node& n) {
+  if (all_f32(n)) return true;
+  if (n.op != Op::kMaxPool && n.op != Op::kGlobalMaxPool) return false;
+  const Value* x = n.inputs.empty() ? nullptr : n.inputs[0];
+  const Value* y = n.outputs.size() == 1 ? n.outputs[0] : nullptr;
+  return x && y && is_q8(x->dtype) && y->dtype == x->dtype && x->shape.size() == 4 && shape_numel(x->shape) > 0;
+}
+
 }  // namespace
 
 bool onednn_supports(const Node& n) {
@@ -110,12 +122,12 @@ bool onednn_supports(const Node& n) {
       if (n.outputs.size() == 2 && n.outputs[1] == nullptr) {
         Node copy = n;
         copy.outputs.resize(1);
-        return all_f32(copy) && pool_plan(copy).is_ok();
+        return pool_types_ok(copy) && pool_plan(copy).is_ok();
       }
-      return all_f32(n) && pool_plan(n).is_ok();
+      return pool_types_ok(n) && pool_plan(n).is_ok();
     case Op::kGlobalAveragePool:
     case Op::kGlobalMaxPool:
-      return all_f32(n) && n.inputs[0]->shape.size() == 4;
+      return pool_types_ok(n) && n.inputs[0]->shape.size() == 4;
     case Op::kRelu:
     case Op::kLeakyRelu:
     case Op::kSigmoid:
