@@ -2,9 +2,9 @@
 // ONNX Runtime contrib op (docs/ContribOperators.md, "com.microsoft.QLinearGlobalAveragePool"): inputs X,
 // x_scale, x_zero_point, y_scale, y_zero_point (per tensor, u8 or s8); attribute channels_last (0: X is
 // [N, C, spatial...], output [N, C, 1...]; 1: X is [N, spatial..., C], output [N, 1..., C]).
-// Arithmetic as MLAS (qlgavgpool.cpp): acc = sum(X) - x_zp * S in int32 (S = spatial size), then
-// y = saturate(round_half_even(float(acc) * scale) + y_zp), scale = x_scale / (y_scale * float(S)) in float32.
+// Arithmetic as MLAS (qlgavgpool.cpp), in ops/qgap_kernel.h (shared with the oneDNN backend).
 #include "ops/op_schema.h"
+#include "ops/qgap_kernel.h"
 #include "ops/quant_util.h"
 
 namespace inr {
@@ -15,17 +15,10 @@ Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) 
   bool channels_last = node.attr_int("channels_last", 0) != 0;
   int64_t batch = x.dim(0);
   int64_t channels = channels_last ? x.dim(-1) : x.dim(1);
-  int64_t image = x.numel() / (batch * channels);
-  int32_t x_zp = load_qint(in[2], 0), y_zp = load_qint(in[4], 0);
-  float scale = load_scale(in[1], 0) / (load_scale(in[3], 0) * static_cast<float>(image));
-  QRange r = qrange(out[0].dtype());
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < channels; ++c) {
-      int32_t acc = -x_zp * static_cast<int32_t>(image);
-      for (int64_t p = 0; p < image; ++p)
-        acc += load_qint(x, channels_last ? (n * image + p) * channels + c : (n * channels + c) * image + p);
-      store_qint(out[0], n * channels + c, quantize_value(static_cast<float>(acc) * scale, y_zp, r));
-    }
+  int64_t spatial = x.numel() / (batch * channels);
+  QGapParams p = qgap_params(load_scale(in[1], 0), load_qint(in[2], 0), load_scale(in[3], 0), load_qint(in[4], 0),
+                             spatial, out[0].dtype());
+  qgap(x.dtype(), x.raw(), out[0].raw(), batch, channels, spatial, channels_last, p);
   return Status::ok();
 }
 

@@ -13,11 +13,10 @@ QAddParams qadd_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
   QAddParams p;
   p.ra = a_scale / c_scale;
   p.rb = b_scale / c_scale;
-  // Two products and a sum, each rounded to float (volatile keeps the compiler from contracting them).
-  volatile float pa = p.ra * static_cast<float>(a_zp);
-  volatile float pb = p.rb * static_cast<float>(b_zp);
-  volatile float zps = pa + pb;
-  p.fixed = static_cast<float>(c_zp) - zps;
+  float za = static_cast<float>(a_zp), zb = static_cast<float>(b_zp), zc = static_cast<float>(c_zp);
+  float pb = p.rb * zb, pa = p.ra * za;  // rounded products: the second term of each contracted sum
+  p.fixed_ab = zc - std::fmaf(p.ra, za, pb);
+  p.fixed_ba = zc - std::fmaf(p.rb, zb, pa);
   QRange r = qrange(c_type);
   p.lo = r.lo;
   p.hi = r.hi;
@@ -34,25 +33,20 @@ namespace {
   return static_cast<int32_t>(round_half_even(v));
 }
 
-[[gnu::always_inline]] inline float scalar_fixed(const QAddParams& p, float ratio, float x) {
-  volatile float prod = ratio * x;  // a separate multiply, as in MLAS
-  return p.fixed + prod;
-}
-
 // Always inlined: each caller (baseline or AVX2+FMA) gets its own copy compiled for its own target.
 template <typename T>
 [[gnu::always_inline]] inline void span_loop(const T* a, bool a_scalar, const T* b, bool b_scalar, T* c, int64_t n, const QAddParams& p) {
   const float lo = static_cast<float>(p.lo), hi = static_cast<float>(p.hi);
   if (a_scalar) {
-    float f = scalar_fixed(p, p.ra, static_cast<float>(a[0]));
+    float f = std::fmaf(static_cast<float>(a[0]), p.ra, p.fixed_ba);
     for (int64_t i = 0; i < n; ++i)
       c[i] = static_cast<T>(finish(std::fmaf(static_cast<float>(b[b_scalar ? 0 : i]), p.rb, f), lo, hi));
   } else if (b_scalar) {
-    float f = scalar_fixed(p, p.rb, static_cast<float>(b[0]));
+    float f = std::fmaf(static_cast<float>(b[0]), p.rb, p.fixed_ab);
     for (int64_t i = 0; i < n; ++i) c[i] = static_cast<T>(finish(std::fmaf(static_cast<float>(a[i]), p.ra, f), lo, hi));
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      float t = std::fmaf(static_cast<float>(b[i]), p.rb, p.fixed);
+      float t = std::fmaf(static_cast<float>(b[i]), p.rb, p.fixed_ab);
       c[i] = static_cast<T>(finish(std::fmaf(static_cast<float>(a[i]), p.ra, t), lo, hi));
     }
   }
@@ -80,9 +74,8 @@ bool cpu_has_fma() {
 int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, bool b_scalar, const QAddParams& p) {
   const float lo = static_cast<float>(p.lo), hi = static_cast<float>(p.hi);
   float fa = static_cast<float>(a), fb = static_cast<float>(b);
-  if (a_scalar) return finish(std::fmaf(fb, p.rb, scalar_fixed(p, p.ra, fa)), lo, hi);
-  if (b_scalar) return finish(std::fmaf(fa, p.ra, scalar_fixed(p, p.rb, fb)), lo, hi);
-  return finish(std::fmaf(fa, p.ra, std::fmaf(fb, p.rb, p.fixed)), lo, hi);
+  if (a_scalar) return finish(std::fmaf(fb, p.rb, std::fmaf(fa, p.ra, p.fixed_ba)), lo, hi);
+  return finish(std::fmaf(fa, p.ra, std::fmaf(fb, p.rb, p.fixed_ab)), lo, hi);
 }
 
 namespace {

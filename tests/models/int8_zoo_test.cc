@@ -1,6 +1,7 @@
 // The ONNX-zoo QOperator MobileNetV2 (mobilenetv2-12-int8.onnx: QuantizeLinear, QLinearConv with per-channel
 // s8 weights and u8 activations, QLinearAdd, QLinearGlobalAveragePool, QLinearMatMul, DequantizeLinear) on the
-// reference backend against ONNX Runtime's outputs staged in ../shared/data/reference.
+// reference backend (and, for the photos, on oneDNN) against ONNX Runtime's outputs staged in
+// ../shared/data/reference.
 //
 // Tolerance. Every tensor between the first QuantizeLinear and the final DequantizeLinear is an integer
 // computed with ONNX Runtime's own arithmetic (src/ops/quant_util.h), and the logits are
@@ -38,20 +39,24 @@ Tensor read_raw_f32(const std::string& path, Shape shape) {
   return t;
 }
 
-std::unique_ptr<Session> load_reference_session() {
+std::unique_ptr<Session> load_session(const std::string& backend = "reference") {
   SessionOptions o;
-  o.backend = "reference";
+  o.backend = backend;
   auto s = Session::load(test::data_dir() + kModel, o);
   EXPECT_TRUE(s.is_ok()) << s.status().message();
   return s.is_ok() ? std::move(s.value()) : nullptr;
 }
 
-TEST(Int8Zoo, PhotosMatchOrtLogits) {
+// On both backends: oneDNN runs QLinearConv / QLinearMatMul as int8 primitives and QLinearAdd /
+// QLinearGlobalAveragePool as its own steps over channels-last memory.
+class Int8ZooPhotos : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Int8ZooPhotos, MatchOrtLogits) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found (set INR_DATA_DIR)";
   const std::string d = test::data_dir();
   Tensor input = read_raw_f32(d + "/reference/photos_input_f32_nchw.bin", {5, 3, 224, 224});
   Tensor want = read_raw_f32(d + "/reference/mobilenetv2-12-int8_photos_logits_f32.bin", {5, kClasses});
-  auto session = load_reference_session();
+  auto session = load_session(GetParam());
   ASSERT_NE(session, nullptr);
   auto out = session->run(std::span<const Tensor>(&input, 1));
   ASSERT_TRUE(out.is_ok()) << out.status().message();
@@ -84,6 +89,8 @@ TEST(Int8Zoo, PhotosMatchOrtLogits) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, Int8ZooPhotos, ::testing::Values("reference", "onednn"));
+
 struct LabelledImage {
   std::string path;
   int ort_top1 = -1;
@@ -109,7 +116,7 @@ TEST(Int8Zoo, Top1AgreesWithOrtOnLabelledImages) {
   const std::string d = test::data_dir();
   std::vector<LabelledImage> images = ort_predictions(d);
   ASSERT_GT(images.size(), 1000u) << "reference/mobilenetv2-12-int8_imagenet_top5.tsv";
-  auto session = load_reference_session();
+  auto session = load_session("onednn");  // the path users run; the photos test pins both backends to ORT
   ASSERT_NE(session, nullptr);
   auto spec = image::preset_spec("torchvision");
   ASSERT_TRUE(spec.is_ok()) << spec.status().message();

@@ -363,11 +363,25 @@ std::vector<OpCase> q_gemm_cases() {
 // ONNX Runtime's x86 QLinearAdd (ops/qadd_kernel.h), computed here in double: every product and sum below is
 // exact in double, so rounding the sum to float once is what a fused multiply-add gives.
 float ort_fma(float x, float r, float add) { return static_cast<float>(static_cast<double>(x) * r + add); }
-double ort_qadd(double a, double b, bool b_scalar, float ra, float rb, int za, int zb, int zc, double lo, double hi) {
-  float fixed = static_cast<float>(zc) - (ra * static_cast<float>(za) + rb * static_cast<float>(zb));
-  float v = b_scalar ? ort_fma(static_cast<float>(a), ra, fixed + rb * static_cast<float>(b))
-                     : ort_fma(static_cast<float>(a), ra, ort_fma(static_cast<float>(b), rb, fixed));
+double ort_qadd(double a, double b, float ra, float rb, int za, int zb, int zc, double lo, double hi) {
+  float fixed = static_cast<float>(zc) - ort_fma(ra, static_cast<float>(za), rb * static_cast<float>(zb));
+  float v = ort_fma(static_cast<float>(a), ra, ort_fma(static_cast<float>(b), rb, fixed));
   return std::clamp(std::nearbyint(static_cast<double>(v)), lo, hi);  // nearbyint: half to even
+}
+
+// One QLinearAdd with u8 A of `a_shape` filled with `a` and B of `b_shape` filled with `b`; every output
+// element is `want`, as onnxruntime-node 1.30 computed it (each input picked so that a rounding choice of
+// ORT's kernel decides the byte: see ops/qadd_kernel.h).
+OpCase ort_pinned_add(const char* name, Shape a_shape, int a, Shape b_shape, int b, float sa, int za, float sb, int zb,
+                      float sc, int zc, int want) {
+  Shape out = shape_numel(a_shape) >= shape_numel(b_shape) ? a_shape : b_shape;
+  return exact_case(name, "QLinearAdd",
+                    {in_values("a", a_shape, std::vector<double>(shape_numel(a_shape), a), DType::kU8),
+                     cq("a_scale", {}, {sa}), cq("a_zp", {}, {double(za)}, DType::kU8),
+                     in_values("b", b_shape, std::vector<double>(shape_numel(b_shape), b), DType::kU8),
+                     cq("b_scale", {}, {sb}), cq("b_zp", {}, {double(zb)}, DType::kU8), cq("c_scale", {}, {sc}),
+                     cq("c_zp", {}, {double(zc)}, DType::kU8)},
+                    {tensor(DType::kU8, out, std::vector<double>(shape_numel(out), want))}, {}, kMs, 1);
 }
 
 std::vector<OpCase> q_linear_add_cases() {
@@ -396,8 +410,27 @@ std::vector<OpCase> q_linear_add_cases() {
                             cq("c_zp", {}, {0}, DType::kU8)},
                            {tensor(DType::kU8, {2}, {3, 4})}, {}, kMs, 1);
   std::vector<OpCase> v = {ties, sat, tiny};
-  // Random cases, same shape and broadcast (B [3,1] is one element over each innermost span of 5, so it goes
-  // into the constant), against the formula above. Scales that make many exact ties, and ones that do not;
+  // Pinned against ORT. The constant's contracted zero-point sum (a residual add of the zoo MobileNetV2 on
+  // val image 47615: 73.5 with it, 73.499985 without); B a scalar over A, its product contracted into the
+  // constant; A a scalar over B, the operands swapped.
+  v.push_back(ort_pinned_add("q_linear_add_ort_constant", {1, 40}, 150, {1, 40}, 54, 0.0355620831f, 132, 0.0289341435f,
+                             128, 0.0435075089f, 108, 74));
+  v.push_back(ort_pinned_add("q_linear_add_ort_scalar_b_1", {1, 40}, 27, {1}, 182, 0.033594064f, 66, 0.08190804f, 241,
+                             0.03875547f, 251, 93));
+  v.push_back(ort_pinned_add("q_linear_add_ort_scalar_b_2", {1, 40}, 25, {1}, 42, 0.051337086f, 142, 0.05946255f, 1,
+                             0.090341136f, 47, 8));
+  v.push_back(ort_pinned_add("q_linear_add_ort_channel_b", {2, 3, 4}, 166, {1, 3, 1}, 22, 0.09838076f, 111,
+                             0.04116574f, 218, 0.06253045f, 56, 14));
+  v.push_back(ort_pinned_add("q_linear_add_ort_scalar_a_1", {1}, 127, {1, 40}, 68, 0.05874992f, 95, 0.018451693f, 115,
+                             0.034331124f, 42, 71));
+  v.push_back(ort_pinned_add("q_linear_add_ort_scalar_a_2", {1}, 17, {1, 40}, 87, 0.022193965f, 90, 0.08423847f, 226,
+                             0.074257985f, 252, 73));
+  v.push_back(ort_pinned_add("q_linear_add_ort_channel_a", {1, 4, 1}, 127, {2, 4, 3}, 68, 0.05874992f, 95, 0.018451693f,
+                             115, 0.034331124f, 42, 71));
+  v.push_back(ort_pinned_add("q_linear_add_ort_scalar_a_3", {1}, 221, {1, 40}, 50, 0.031062502f, 130, 0.07600129f, 55,
+                             0.027646115f, 38, 127));
+  // Random cases, same shape and broadcast (B [2,1] is one element over each innermost span of 37, which
+  // computes as the same-shape formula with its inner fma done once), against the formula above. Scales that make many exact ties, and ones that do not;
   // 37 elements take the vector loop and its tail.
   struct Rnd {
     const char* name;
@@ -416,8 +449,8 @@ std::vector<OpCase> q_linear_add_cases() {
       bool b_scalar = r.b_shape[1] == 1;
       std::vector<double> y;
       for (int64_t i = 0; i < 74; ++i)
-        y.push_back(ort_qadd(at(t[0], i), at(t[3], b_scalar ? i / 37 : i), b_scalar, r.sa / r.sc, r.sb / r.sc, r.za,
-                             r.zb, r.zc, 0, 255));
+        y.push_back(ort_qadd(at(t[0], i), at(t[3], b_scalar ? i / 37 : i), r.sa / r.sc, r.sb / r.sc, r.za, r.zb, r.zc,
+                             0, 255));
       return std::vector<Tensor>{tensor(DType::kU8, {2, 37}, y)};
     };
     v.push_back(c);

@@ -285,6 +285,9 @@ Status Compiler::lower() {
       case Op::kQLinearAdd:
         st = lower_qlinear_add(*this, n, step);
         break;
+      case Op::kQLinearGlobalAveragePool:
+        st = lower_qlinear_gap(*this, n, step);
+        break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);
     }

@@ -172,6 +172,7 @@ Status lower_quantize_linear(Compiler& c, Node& node, int step);
 Status lower_dequantize_linear(Compiler& c, Node& node, int step);
 Status lower_qlinear_matmul(Compiler& c, Node& node, int step);
 Status lower_qlinear_add(Compiler& c, Node& node, int step);
+Status lower_qlinear_gap(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
@@ -188,9 +189,12 @@ bool quant_linear_supported(const Node& node);
 // Whether a QLinearMatMul has an exact int8 lowering (onednn_lower_qmatmul.cc): 2-D u8/s8 a, constant 2-D s8 b
 // with zero point 0, per-tensor or per-column b_scale, constant per-tensor a/y parameters, VNNI or AMX.
 bool qlinear_matmul_supported(const Node& node);
-// Whether a com.microsoft QLinearAdd runs in the backend (onednn_lower_qadd.cc): A and B of the output's
+// Whether a com.microsoft QLinearAdd runs in the backend (onednn_lower_custom.cc): A and B of the output's
 // shape, constant per-tensor scales and zero points.
 bool qlinear_add_supported(const Node& node);
+// Whether a com.microsoft QLinearGlobalAveragePool runs in the backend (onednn_lower_custom.cc): 4-D NCHW
+// (channels_last 0), constant per-tensor parameters.
+bool qlinear_gap_supported(const Node& node);
 // The CPU's int8 kernels accumulate exactly (VNNI or AMX; older ones saturate int16 pair sums).
 bool cpu_has_exact_int8();
 

@@ -172,6 +172,8 @@ bool onednn_supports(const Node& n) {
       return qlinear_matmul_supported(n);
     case Op::kQLinearAdd:
       return qlinear_add_supported(n);
+    case Op::kQLinearGlobalAveragePool:
+      return qlinear_gap_supported(n);
     default:
       return false;
   }

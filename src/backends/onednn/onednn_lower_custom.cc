@@ -1,0 +1,94 @@
+// int8 ops inside a oneDNN partition that oneDNN 2.6 cannot compute with ONNX Runtime's rounding, run as
+// custom steps over the partition's memories with the kernels the reference backend uses, so the bytes are
+// the same as the reference kernels' and ORT's. Keeping them in the partition keeps the int8 tensors in the
+// layouts the convolutions chose, with no partition boundary (and its reorders) around them.
+//
+// QLinearAdd (ops/qadd_kernel.h; oneDNN's binary has no zero points and rounds differently): element-wise
+// over memory, in whatever layout the producers chose (B is reordered to A's when they differ); in place
+// when A is dead after the node.
+// QLinearGlobalAveragePool (ops/qgap_kernel.h): over a channels-last (acdb) or plain NCHW input.
+#include "backends/onednn/onednn_compiler.h"
+#include "ops/qadd_kernel.h"
+#include "ops/qgap_kernel.h"
+#include "ops/quant_util.h"
+
+namespace inr::onednn {
+
+namespace {
+
+bool const_scalar(const Value* v, bool optional) {
+  if (v == nullptr) return optional;
+  return v->is_constant() && v->constant.numel() == 1;
+}
+
+int32_t zp_of(const Node& n, size_t i) { return n.input(i) ? load_qint(n.input(i)->constant, 0) : 0; }
+
+}  // namespace
+
+bool qlinear_add_supported(const Node& n) {
+  const Value* a = n.input(0);
+  const Value* b = n.input(3);
+  const Value* y = n.outputs.empty() ? nullptr : n.outputs[0];
+  if (!a || !b || !y || a->is_constant() || b->is_constant()) return false;
+  if (!is_q8(y->dtype) || a->dtype != y->dtype || b->dtype != y->dtype) return false;
+  if (a->shape != y->shape || b->shape != y->shape) return false;
+  for (size_t i : {1, 4, 6})
+    if (!const_scalar(n.input(i), false) || n.input(i)->dtype != DType::kF32) return false;
+  for (size_t i : {2, 5, 7})
+    if (!const_scalar(n.input(i), true)) return false;
+  return true;
+}
+
+Status lower_qlinear_add(Compiler& c, Node& n, int step) {
+  Value* a = n.inputs[0];
+  Value* b = n.inputs[3];
+  Value* y = n.outputs[0];
+  QAddParams p = qadd_params(load_scale(n.inputs[1]->constant, 0), zp_of(n, 2), load_scale(n.inputs[4]->constant, 0),
+                             zp_of(n, 5), load_scale(n.inputs[6]->constant, 0), zp_of(n, 7), y->dtype);
+  Version av = c.current(a);
+  // Every byte of the buffer is an element: blocked layouts with padded channels would add the padding too.
+  if (av.md.get_size() != static_cast<size_t>(shape_numel(a->shape))) av = c.as(a, plain_md(a), step);
+  Version bv = c.as(b, av.md, step);
+  bool dst_is_slot = c.is_external(y) && av.md == plain_md(y);
+  Version dst = !dst_is_slot && c.can_overwrite(av, step, {bv}) ? c.alias_output(y, av, step)
+                                                                 : c.output(y, av.md, step);
+  DType type = y->dtype;
+  int64_t count = shape_numel(y->shape);
+  c.add_custom([p, type, count](void* const* data) { qadd_span(type, data[0], false, data[1], false, data[2], count, p); },
+               {av, bv, dst}, step, n.name);
+  return Status::ok();
+}
+
+bool qlinear_gap_supported(const Node& n) {
+  const Value* x = n.input(0);
+  const Value* y = n.outputs.empty() ? nullptr : n.outputs[0];
+  if (!x || !y || x->is_constant() || !is_q8(x->dtype) || y->dtype != x->dtype) return false;
+  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || n.attr_int("channels_last", 0) != 0) return false;
+  for (size_t i : {1, 3})
+    if (!const_scalar(n.input(i), false) || n.input(i)->dtype != DType::kF32) return false;
+  for (size_t i : {2, 4})
+    if (!const_scalar(n.input(i), false)) return false;
+  return true;
+}
+
+Status lower_qlinear_gap(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  const Shape& s = x->shape;
+  int64_t batch = s[0], channels = s[1], spatial = s[2] * s[3];
+  QGapParams p = qgap_params(load_scale(n.inputs[1]->constant, 0), zp_of(n, 2), load_scale(n.inputs[3]->constant, 0),
+                             zp_of(n, 4), spatial, y->dtype);
+  memory::data_type dt = dnnl_type(x->dtype);
+  memory::desc nhwc(to_dims(s), dt, memory::format_tag::acdb);
+  Version xv = c.current(x);
+  bool channels_last = xv.md != plain_md(x);
+  if (channels_last) xv = c.as(x, nhwc, step);
+  Version dst = c.output(y, plain_md(y), step);
+  DType type = y->dtype;
+  c.add_custom([p, type, batch, channels, spatial, channels_last](void* const* data) {
+    qgap(type, data[0], data[1], batch, channels, spatial, channels_last, p);
+  }, {xv, dst}, step, n.name);
+  return Status::ok();
+}
+
+}  // namespace inr::onednn
