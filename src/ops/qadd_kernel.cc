@@ -55,11 +55,11 @@ template <typename T>
 #if defined(__x86_64__) && defined(__GNUC__)
 // Compiled with FMA so std::fmaf becomes vfmadd and the loops vectorise; the baseline build calls libm's
 // fmaf, which is correctly rounded too, so both give the same bytes.
-__attribute__((target("avx2,fma"))) void span_u8_fma(const uint8_t* a, bool as, const uint8_t* b, bool bs, uint8_t* c,
+__attribute__((target("avx2,fma"))) void span_fma(const uint8_t* a, bool as, const uint8_t* b, bool bs, uint8_t* c,
                                                      int64_t n, const QAddParams& p) {
   span_loop(a, as, b, bs, c, n, p);
 }
-__attribute__((target("avx2,fma"))) void span_s8_fma(const int8_t* a, bool as, const int8_t* b, bool bs, int8_t* c,
+__attribute__((target("avx2,fma"))) void span_fma(const int8_t* a, bool as, const int8_t* b, bool bs, int8_t* c,
                                                      int64_t n, const QAddParams& p) {
   span_loop(a, as, b, bs, c, n, p);
 }
@@ -80,25 +80,21 @@ int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, bool b_scalar, const QAd
 
 namespace {
 
+template <typename T>
+void span_typed(const void* a, bool a_scalar, const void* b, bool b_scalar, void* c, int64_t n, const QAddParams& p) {
+  auto* pa = static_cast<const T*>(a);
+  auto* pb = static_cast<const T*>(b);
+  auto* pc = static_cast<T*>(c);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpu_has_fma()) return span_fma(pa, a_scalar, pb, b_scalar, pc, n, p);
+#endif
+  span_loop(pa, a_scalar, pb, b_scalar, pc, n, p);
+}
+
 void span_any(DType type, const void* a, bool a_scalar, const void* b, bool b_scalar, void* c, int64_t n,
               const QAddParams& p) {
-  if (type == DType::kU8) {
-    auto* pa = static_cast<const uint8_t*>(a);
-    auto* pb = static_cast<const uint8_t*>(b);
-    auto* pc = static_cast<uint8_t*>(c);
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (cpu_has_fma()) return span_u8_fma(pa, a_scalar, pb, b_scalar, pc, n, p);
-#endif
-    span_loop(pa, a_scalar, pb, b_scalar, pc, n, p);
-  } else {
-    auto* pa = static_cast<const int8_t*>(a);
-    auto* pb = static_cast<const int8_t*>(b);
-    auto* pc = static_cast<int8_t*>(c);
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (cpu_has_fma()) return span_s8_fma(pa, a_scalar, pb, b_scalar, pc, n, p);
-#endif
-    span_loop(pa, a_scalar, pb, b_scalar, pc, n, p);
-  }
+  if (type == DType::kU8) return span_typed<uint8_t>(a, a_scalar, b, b_scalar, c, n, p);
+  span_typed<int8_t>(a, a_scalar, b, b_scalar, c, n, p);
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 //   x -> DynamicQuantizeLinear -> (x_q, x_scale, x_zp)
 //   MatMul: MatMulInteger(x_q, w_q, x_zp, w_zp) -> Cast(float) -> Mul(x_scale * w_scale)
 //   Conv:   ConvInteger(x_q, w_q, x_zp, w_zp)   -> Cast(float) -> Mul(x_scale * w_scale[1,M,1,1]) [-> Add(b)]
+//   Gemm:   as MatMul with w = B (transposed once when transB) [-> Add(C)]
+// ORT's quantize_dynamic leaves Gemm in float; inr also quantizes a plain Gemm (alpha = beta = 1, no transA,
+// constant B and C), the classifier of most CNNs, so the weights shrink 4x like the rest (pass
+// --op-types Conv,MatMul for ORT's choice). The result is standard ONNX that ORT runs.
 // ORT's CPU ConvInteger takes uint8 weights with one zero point only, so Conv weights are symmetric u8
 // (zero point 128, per-channel scales allowed) whatever --weight says; MatMul weights follow --weight.
 #include <algorithm>
@@ -21,6 +25,15 @@ Node* add(Graph& g, const std::string& name, const std::string& op, std::vector<
   Node* n = g.add_node(name, op, "", std::move(ins), std::move(outs));
   n->attrs["_opset"] = Attr::of_int(g.opset);
   return n;
+}
+
+// [K, N] copy of a [N, K] f32 matrix.
+Tensor transposed_2d(const Tensor& w) {
+  int64_t rows = w.dim(0), cols = w.dim(1);
+  Tensor t = Tensor::empty(DType::kF32, {cols, rows});
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) t.data<float>()[c * rows + r] = w.data<float>()[r * cols + c];
+  return t;
 }
 
 }  // namespace
@@ -61,9 +74,26 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
       report.skipped.push_back(fmt::format("{}: excluded", n->label()));
       continue;
     }
-    if (t != "MatMul" && t != "Conv") {
-      report.skipped.push_back(fmt::format("{}: op type {} has no dynamic int8 form (MatMul, Conv)", n->label(), t));
+    if (t != "MatMul" && t != "Conv" && t != "Gemm") {
+      report.skipped.push_back(fmt::format("{}: op type {} has no dynamic int8 form (MatMul, Conv, Gemm)", n->label(), t));
       continue;
+    }
+    bool gemm = t == "Gemm";
+    if (gemm) {
+      const Value* c = n->input(2);
+      int64_t cols = n->input(1) && n->input(1)->has_shape && n->input(1)->shape.size() == 2
+                         ? n->input(1)->shape[n->attr_int("transB", 0) ? 0 : 1]
+                         : -1;
+      // (Gemm's A is 2-D by definition.)
+      bool plain = n->attr_int("transA", 0) == 0 && n->attr_float("alpha", 1.f) == 1.f &&
+                   n->attr_float("beta", 1.f) == 1.f;
+      bool c_ok = !c || (c->is_constant() && c->constant.dtype() == DType::kF32 && c->constant.numel() == cols &&
+                         c->constant.shape().back() == cols);
+      if (!plain || !c_ok) {
+        report.skipped.push_back(
+            fmt::format("{}: only Gemm with alpha = beta = 1, no transA and a constant [N] bias", n->label()));
+        continue;
+      }
     }
     Value* x = n->input(0);
     Value* w = n->input(1);
@@ -72,7 +102,9 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
       continue;
     }
     bool conv = t == "Conv";
-    if (!conv && w->constant.rank() != 2) {
+    Tensor wf = w->constant;
+    if (gemm && n->attr_int("transB", 0)) wf = transposed_2d(wf);
+    if (!conv && wf.rank() != 2) {
       report.skipped.push_back(fmt::format("{}: weight is not 2-D", n->label()));
       continue;
     }
@@ -84,8 +116,8 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
     QRangeSpec ws = conv ? QRangeSpec{DType::kU8, true, o.reduce_range}
                          : QRangeSpec{o.weight, o.weight == DType::kI8, o.reduce_range};
     QParams wp;
-    Tensor wq = quantize_weight(w->constant, ws, axis, wp);
-    Value* wqv = g->add_constant(w->name + "_quantized", wq);
+    Tensor wq = quantize_weight(wf, ws, axis, wp);
+    Value* wqv = g->add_constant(w->name + (gemm && n->attr_int("transB", 0) ? "_transposed_quantized" : "_quantized"), wq);
     // Zero point: one value (symmetric types give the same zero point on every channel).
     QParams zp1 = wp;
     zp1.axis = -1;
@@ -107,12 +139,12 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
     add(*g, n->name + "_cast", "Cast", {acc}, {accf})->attrs["to"] = Attr::of_int(kOnnxFloat);
     Value* sc = g->add_value_unique(out->name + "_scales_mul");
     add(*g, n->name + "_scales_mul", "Mul", {d.scale, wsv}, {sc});
-    Value* bias = conv ? n->input(2) : nullptr;
+    Value* bias = conv || gemm ? n->input(2) : nullptr;
     Value* mul_out = bias ? g->add_value_unique(out->name + "_no_bias") : out;
     g->remove_node(n);
     add(*g, out->name + "_output_scale_mul", "Mul", {accf, sc}, {mul_out});
     if (bias) {
-      Tensor b = bias->constant.reshaped({bias->constant.numel(), 1, 1});
+      Tensor b = conv ? bias->constant.reshaped({bias->constant.numel(), 1, 1}) : bias->constant.reshaped({bias->constant.numel()});
       add(*g, out->name + "_bias_add", "Add", {mul_out, g->add_constant(bias->name + "_reshaped", b)}, {out});
     }
     ++report.nodes_quantized;

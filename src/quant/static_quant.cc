@@ -108,7 +108,7 @@ int64_t weight_axis(const Node* n) {
 }
 
 std::vector<std::string> default_op_types(Mode mode, Format format) {
-  if (mode == Mode::kDynamic) return {"Conv", "MatMul"};
+  if (mode == Mode::kDynamic) return {"Conv", "MatMul", "Gemm"};
   return {"Conv", "MatMul", "Gemm", "Add", "GlobalAveragePool", "AveragePool", "MaxPool", "Concat"};
 }
 
