@@ -473,7 +473,15 @@ std::vector<OpCase> q_linear_mul_cases() {
                             cq("a_zp", {}, {0}, DType::kU8), in_values("b", {1}, {1}, DType::kU8), cq("b_scale", {}, {1}),
                             cq("b_zp", {}, {0}, DType::kU8), cq("c_scale", {}, {2})},
                            {tensor(DType::kU8, {3}, {0, 2, 2})}, {}, kMs, 1);
-  return {c, half};
+  // ORT adds C_zp in float before rounding, so the zero point decides ties (pinned against onnxruntime 1.30):
+  // (134 - 133)(242 - 240) * 0.0625 / 0.25 = 0.5, + 11 = 11.5 -> 12 (rounding first would give 0 + 11).
+  OpCase zp_tie = exact_case("q_linear_mul_zero_point_decides_ties", "QLinearMul",
+                             {in_values("a", {4}, {134, 134, 134, 134}, DType::kU8), cq("a_scale", {}, {0.0625}),
+                              cq("a_zp", {}, {133}, DType::kU8), in_values("b", {4}, {242, 242, 242, 242}, DType::kU8),
+                              cq("b_scale", {}, {1}), cq("b_zp", {}, {240}, DType::kU8), cq("c_scale", {}, {0.25}),
+                              cq("c_zp", {}, {11}, DType::kU8)},
+                             {tensor(DType::kU8, {4}, {12, 12, 12, 12})}, {}, kMs, 1);
+  return {c, half, zp_tie};
 }
 
 std::vector<OpCase> q_linear_global_average_pool_cases() {

@@ -100,7 +100,7 @@ bool supports_batch_norm(const Node& n) {
 // fuse_qdq) pool in int8; averages round, and stay f32.
 bool pool_types_ok(const Node& n) {
   if (all_f32(n)) return true;
-  if (n.op != Op::kMaxPool && n.op != Op::kGlobalMaxPool) return false;
+  if (n.op != Op::kMaxPool) return false;  // (GlobalMaxPool is f32-only in the op schema)
   const Value* x = n.inputs.empty() ? nullptr : n.inputs[0];
   const Value* y = n.outputs.size() == 1 ? n.outputs[0] : nullptr;
   return x && y && is_q8(x->dtype) && y->dtype == x->dtype && x->shape.size() == 4 && shape_numel(x->shape) > 0;
