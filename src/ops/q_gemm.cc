@@ -9,6 +9,7 @@
 // (float32, left to right), divided by y_scale when present; output saturate(round_half_even(float(acc) *
 // scale[j]) + y_zp) when y_zero_point is present, else the float float(acc) * scale[j].
 #include "ops/op_schema.h"
+#include "ops/qgemm_kernel.h"
 #include "ops/quant_util.h"
 
 namespace inr {
@@ -41,21 +42,9 @@ Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) 
       for (int64_t j = 0; j < d.n; ++j) acc[static_cast<size_t>(i * d.n + j)] = c->data<int32_t>()[i * cs[0] + j * cs[1]];
   }
   matmul_int32(d, in[0], 0, aq.zero_point, in[3], 0, bq.zero_point, acc.data(), true);
-  Tensor& y = out[0];
-  QRange r = qrange(y.dtype());
+  std::vector<float> scales = qgemm_scales(alpha, aq.scale_at(0), in[4], y_scale);
   int32_t zp = y_zp ? load_qint(*y_zp, 0) : 0;
-  for (int64_t j = 0; j < d.n; ++j) {
-    float scale = alpha * aq.scale_at(0) * bq.scale_at(bq.scale.size() == 1 ? 0 : j);
-    if (y_scale) scale /= load_scale(*y_scale, 0);
-    for (int64_t i = 0; i < d.m; ++i) {
-      float v = static_cast<float>(acc[static_cast<size_t>(i * d.n + j)]) * scale;
-      if (y_zp) {
-        store_qint(y, i * d.n + j, quantize_value(v, zp, r));
-      } else {
-        y.data<float>()[i * d.n + j] = v;
-      }
-    }
-  }
+  qgemm_store(acc.data(), d.m, d.n, scales, y_zp ? &zp : nullptr, out[0].dtype(), out[0].raw());
   return Status::ok();
 }
 

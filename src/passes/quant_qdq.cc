@@ -159,6 +159,57 @@ bool try_matmul(Graph& g, Node* mm) {
   return true;
 }
 
+// DQ(a), DQ(B) [, DQ(C int32)] -> Gemm -> Q into com.microsoft QGemm, as ONNX Runtime's QDQ fusion does.
+bool try_gemm(Graph& g, Node* gemm) {
+  Node* da = dq_of(gemm->inputs[0]);
+  Node* db = dq_of(gemm->inputs[1]);
+  if (!da || !db || !is_q8(da->inputs[0]->dtype) || !is_q8(db->inputs[0]->dtype) || !is_const(db->inputs[0])) return false;
+  if (!per_tensor(da->inputs[1]) || !per_tensor(da->input(2))) return false;
+  if (gemm->attr_float("beta", 1.f) != 1.f) return false;
+  const Shape& bs = db->inputs[0]->shape;
+  if (bs.size() != 2) return false;
+  bool trans_b = gemm->attr_int("transB", 0) != 0;
+  int64_t n = trans_b ? bs[0] : bs[1];
+  int64_t b_scales = shape_numel(db->inputs[1]->shape);
+  if (b_scales != 1) {  // per output column: B's axis 1, or axis 0 when transposed
+    auto axis = normalize_axis(db->attr_int("axis", 1), 2);
+    if (!axis.is_ok() || *axis != (trans_b ? 0 : 1) || b_scales != n) return false;
+  }
+  Node* dc = nullptr;
+  if (Value* c = gemm->input(2)) {
+    dc = dq_of(c);
+    if (!dc || dc->inputs[0]->dtype != DType::kI32 || !is_const(dc->inputs[0]) || zp_scalar(dc->input(2)) != 0) return false;
+    float alpha = gemm->attr_float("alpha", 1.f), sa = scalar_of(da->inputs[1]);
+    const Tensor& sc = dc->inputs[1]->constant;
+    for (int64_t j = 0; j < n; ++j) {  // C's scale must be alpha * a_scale * b_scale[j] (what QGemm assumes)
+      float want = alpha * sa * load_scale(db->inputs[1]->constant, b_scales == 1 ? 0 : j);
+      float have = load_scale(sc, sc.numel() == 1 ? 0 : j);
+      if (std::abs(have - want) > 1e-6f * std::abs(want)) return false;
+    }
+  }
+  // Only with a Q after it: ORT leaves a float-output DQ -> Gemm (a classifier's last layer) in float, and so
+  // does inr, to give the same logits.
+  Node* act = nullptr;
+  Node* q = quantize_after(g, gemm->outputs[0], &act);
+  if (!q || act) return false;
+  Value* y = q->outputs[0];
+  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, da->inputs[0]->dtype),
+                             db->inputs[0], db->inputs[1], zero_point_or_zero(g, db, db->inputs[0]->dtype)};
+  ins.push_back(dc ? dc->inputs[0] : nullptr);
+  ins.push_back(q->inputs[1]);
+  ins.push_back(zero_point_or_zero(g, q, y->dtype));
+  std::string name = gemm->name;
+  auto attrs = gemm->attrs;
+  attrs.erase("beta");
+  attrs.erase("_opset");
+  g.remove_node(q);
+  g.remove_node(gemm);
+  Node* qg = g.add_node(name, "QGemm", "com.microsoft", ins, {y});
+  qg->attrs = attrs;
+  if (g.opset_ms == 0) g.opset_ms = 1;
+  return true;
+}
+
 // DQ(a), DQ(b) -> Add -> Q into com.microsoft QLinearAdd, as ONNX Runtime's QDQ fusion does, so the residual
 // adds of a QDQ model stay in int8 and round like ORT's kernel (ops/qadd_kernel.h). No activation between
 // the Add and the Q: ORT does not fuse one there either.
@@ -210,12 +261,14 @@ Status fuse_qdq(Graph& g) {
   g.rebuild_uses();
   std::vector<Node*> candidates;
   for (const auto& n : g.nodes())
-    if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kAdd || n->op == Op::kMaxPool)
+    if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kGemm || n->op == Op::kAdd ||
+        n->op == Op::kMaxPool)
       candidates.push_back(n.get());
   bool changed = false;
   for (Node* n : candidates) {
     bool done = n->op == Op::kConv     ? try_conv(g, n)
                 : n->op == Op::kMatMul ? try_matmul(g, n)
+                : n->op == Op::kGemm   ? try_gemm(g, n)
                 : n->op == Op::kAdd    ? try_add(g, n)
                                        : try_max_pool(g, n);
     if (done) {

@@ -315,5 +315,75 @@ TEST(QdqMaxPoolPass, KeepsPoolWhenScalesDiffer) {
   EXPECT_EQ(count_op(*g, Op::kDequantizeLinear), 1);
 }
 
+// x -> Q -> DQ -> Gemm(DQ(W s8 [N, K] per output row, transB), DQ(bias i32)) [-> Q] -> y
+std::unique_ptr<Graph> qdq_gemm_graph(bool quantized_out) {
+  constexpr int64_t kK = 24, kN = 10;
+  auto g = std::make_unique<Graph>();
+  Value* x = value(*g, "x");
+  x->dtype = DType::kF32;
+  g->inputs = {x};
+  Value* sx = constant(*g, "sx", scalar_f32(0.02f));
+  Value* zx = constant(*g, "zx", scalar_u8(128));
+  Value* xq = value(*g, "xq");
+  Value* xd = value(*g, "xd");
+  g->add_node("qx", "QuantizeLinear", "", {x, sx, zx}, {xq});
+  g->add_node("dqx", "DequantizeLinear", "", {xq, sx, zx}, {xd});
+  Tensor w = Tensor::empty(DType::kI8, {kN, kK});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  std::vector<float> ws, bs;
+  for (int64_t j = 0; j < kN; ++j) {
+    ws.push_back(0.003f + 0.0007f * static_cast<float>(j));
+    bs.push_back(0.02f * ws.back());
+  }
+  Tensor b = Tensor::empty(DType::kI32, {kN});
+  for (int64_t j = 0; j < kN; ++j) b.data<int32_t>()[j] = static_cast<int32_t>(j * 97 - 400);
+  Value* wd = value(*g, "wd");
+  Node* dqw = g->add_node("dqw", "DequantizeLinear", "",
+                          {constant(*g, "w", w), constant(*g, "sw", Tensor::from_vector<float>(DType::kF32, {kN}, ws))}, {wd});
+  dqw->attrs["axis"] = Attr::of_int(0);
+  Value* bd = value(*g, "bd");
+  Node* dqb = g->add_node("dqb", "DequantizeLinear", "",
+                          {constant(*g, "b", b), constant(*g, "sb", Tensor::from_vector<float>(DType::kF32, {kN}, bs))}, {bd});
+  dqb->attrs["axis"] = Attr::of_int(0);
+  Value* h = value(*g, "h");
+  g->add_node("fc", "Gemm", "", {xd, wd, bd}, {h})->attrs["transB"] = Attr::of_int(1);
+  if (!quantized_out) {
+    g->outputs = {h};
+    return g;
+  }
+  Value* hq = value(*g, "hq");
+  g->add_node("qh", "QuantizeLinear", "", {h, constant(*g, "sy", scalar_f32(0.05f)), constant(*g, "zy", scalar_u8(100))},
+              {hq});
+  g->outputs = {hq};
+  return g;
+}
+
+// DQ -> Gemm -> Q becomes QGemm (ORT's QDQ fusion), within one output step of the float QDQ graph.
+TEST(QdqGemmPass, RewritesToQGemm) {
+  Shape xs = {4, 24};
+  auto g = qdq_gemm_graph(true);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQGemm), 1);
+  EXPECT_EQ(count_op(*g, Op::kGemm), 0);
+  Tensor x = test::random_f32(xs, 21, -2.5f, 2.5f);
+  std::vector<Tensor> float_qdq = run(qdq_gemm_graph(true), 0, x);
+  std::vector<Tensor> integer = run(qdq_gemm_graph(true), 1, x);
+  ASSERT_EQ(float_qdq.size(), 1u);
+  ASSERT_EQ(integer.size(), 1u);
+  for (int64_t i = 0; i < 40; ++i)
+    EXPECT_LE(std::abs(float_qdq[0].data<uint8_t>()[i] - integer[0].data<uint8_t>()[i]), 1) << "element " << i;
+}
+
+// A float-output DQ -> Gemm (a classifier's last layer) stays float, as in ORT, so the logits match ORT's.
+TEST(QdqGemmPass, KeepsFloatOutputGemm) {
+  Shape xs = {4, 24};
+  auto g = qdq_gemm_graph(false);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQGemm), 0);
+  EXPECT_EQ(count_op(*g, Op::kGemm), 1);
+}
+
 }  // namespace
 }  // namespace inr
