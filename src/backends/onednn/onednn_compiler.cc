@@ -223,6 +223,10 @@ Version Compiler::owned_constant(const void* data, const memory::desc& src_md, c
   return Version{dst_md, MemRef{Place::kOwned, static_cast<int>(program_.owned.size()) - 1}};
 }
 
+bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
+
 Status Compiler::lower() {
   for (size_t i = 0; i < req_.nodes.size(); ++i) {
     Node& n = *req_.nodes[i];

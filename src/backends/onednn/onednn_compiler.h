@@ -143,6 +143,9 @@ class Compiler {
   std::unordered_map<const Value*, ValueState> values_;
 };
 
+// Whether oneDNN picked its reference (plain C++) implementation for a primitive.
+bool is_reference_impl(const dnnl::primitive_desc_base& pd);
+
 // How a pooling node maps onto oneDNN pooling; an error when it cannot be expressed exactly.
 struct PoolPlan {
   dnnl::algorithm alg = dnnl::algorithm::pooling_max;

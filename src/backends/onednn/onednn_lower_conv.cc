@@ -39,12 +39,6 @@ Status append_activation(dnnl::post_ops& ops, const std::string& activation, con
   return Status::ok();
 }
 
-namespace {
-bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
-}
-}  // namespace
-
 Status lower_conv(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* w = n.inputs[1];

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "backends/onednn/onednn_compiler.h"
+#include "backends/onednn/onednn_int8.h"
 #include "ops/quant_util.h"
 
 namespace inr::onednn {
@@ -36,10 +37,6 @@ using dt = memory::data_type;
 using tag = memory::format_tag;
 
 namespace {
-
-bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
-}
 
 bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
 
@@ -98,19 +95,7 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   int64_t group = n.attr_int("group", 1);
   int64_t m = ws[0];
 
-  // Requantisation scales in the reference's float32 order: (x_scale * w_scale[m]) / y_scale.
-  float x_scale = load_scale(n.inputs[1]->constant, 0);
-  float y_scale = load_scale(n.inputs[6]->constant, 0);
-  const Tensor& w_scale = n.inputs[4]->constant;
-  bool per_channel = w_scale.numel() != 1;
-  std::vector<float> scales(static_cast<size_t>(per_channel ? m : 1));
-  for (size_t i = 0; i < scales.size(); ++i) {
-    float xw = x_scale * load_scale(w_scale, static_cast<int64_t>(i));
-    scales[i] = xw / y_scale;
-  }
-  int32_t x_zp = load_qint(n.inputs[2]->constant, 0);
-  int32_t y_zp = load_qint(n.inputs[7]->constant, 0);
-
+  Int8Requant rq = int8_requant(n);
   dt x_dt = dnnl_type(x->dtype), y_dt = dnnl_type(y->dtype);
   Dims w_dims = group == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{group, ws[0] / group, ws[1], ws[2], ws[3]};
   memory::desc w_plain(w_dims, dt::s8, group == 1 ? tag::oihw : tag::goihw);
@@ -121,43 +106,21 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   Dims pad_l(g.pad_begin.begin(), g.pad_begin.end());
   Dims pad_r(g.pad_end.begin(), g.pad_end.end());
 
-  dnnl::post_ops ops;
-  if (y_zp != 0) {  // round, then add the zero point: see the header comment
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(y_zp));
-  }
-  // `runtime_zp`: the source zero point as a runtime argument (DNNL_RUNTIME_S32_VAL) rather than a
-  // compile-time constant, for implementations that only take runtime zero points.
+  using fwd = dnnl::convolution_forward;
   auto make_pd = [&](const memory::desc& src, bool runtime_zp) {
-    dnnl::primitive_attr attr = Compiler::base_attr();
-    attr.set_output_scales(per_channel ? 1 << 1 : 0, scales);
-    if (x_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {runtime_zp ? DNNL_RUNTIME_S32_VAL : x_zp});
-    attr.set_post_ops(ops);
     memory::desc dst(to_dims(y->shape), y_dt, tag::any);
-    using fwd = dnnl::convolution_forward;
     auto d = b ? fwd::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w_any,
                            bias_md, dst, strides, dilates, pad_l, pad_r)
                : fwd::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w_any, dst,
                            strides, dilates, pad_l, pad_r);
-    return fwd::primitive_desc(d, attr, c.engine());
+    return fwd::primitive_desc(d, rq.attr(1, runtime_zp), c.engine());
   };
   Version xv = c.current(x);
   memory::desc src_any(to_dims(x->shape), x_dt, tag::any);
-  bool runtime_zp = false;
-  std::optional<dnnl::convolution_forward::primitive_desc> chosen;
-  for (bool rt : {false, true}) {
-    if (rt && x_zp == 0) break;
-    try {
-      auto pd = make_pd(src_any, rt);
-      if (!chosen || (is_reference_impl(*chosen) && !is_reference_impl(pd))) {
-        chosen = pd;
-        runtime_zp = rt;
-      }
-    } catch (const dnnl::error&) {
-    }
-    if (chosen && !is_reference_impl(*chosen)) break;
-  }
-  if (!chosen) return error("oneDNN has no int8 convolution for this node");
+  auto picked = choose_int8_pd<fwd::primitive_desc>(rq.src_zp != 0, [&](bool rt) { return make_pd(src_any, rt); });
+  if (!picked) return error("oneDNN has no int8 convolution for this node");
+  std::optional<fwd::primitive_desc> chosen = picked->first;
+  bool runtime_zp = picked->second;
   // Keep the producer's layout (another int8 convolution's output) when a fast kernel reads it.
   if (chosen->src_desc() != xv.md && xv.md != plain_md(x)) {
     try {
@@ -172,10 +135,7 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   Version dst = c.output(y, pd.dst_desc(), step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (b) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(b->constant.raw(), bias_md, pd.bias_desc()));
-  if (runtime_zp) {
-    memory::desc zp_md({1}, dt::s32, tag::x);
-    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&x_zp, zp_md, zp_md));
-  }
+  if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
   c.add_primitive(dnnl::convolution_forward(pd), pd, args, step, n.name);
   return Status::ok();
 }

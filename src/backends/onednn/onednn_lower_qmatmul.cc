@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/onednn/onednn_compiler.h"
+#include "backends/onednn/onednn_int8.h"
 #include "ops/quant_util.h"
 
 namespace inr::onednn {
@@ -16,9 +17,6 @@ using tag = memory::format_tag;
 
 namespace {
 bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
-bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
-  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
-}
 }  // namespace
 
 bool qlinear_matmul_supported(const Node& n) {
@@ -52,58 +50,22 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   Value* b = n.inputs[3];
   Value* y = n.outputs[0];
   int64_t k = a->shape[1], cols = b->shape[1];
-  float a_scale = load_scale(n.inputs[1]->constant, 0);
-  float y_scale = load_scale(n.inputs[6]->constant, 0);
-  const Tensor& b_scale = n.inputs[4]->constant;
-  bool per_column = b_scale.numel() != 1;
-  std::vector<float> scales(static_cast<size_t>(per_column ? cols : 1));
-  for (size_t j = 0; j < scales.size(); ++j) {
-    float ab = a_scale * load_scale(b_scale, static_cast<int64_t>(j));
-    scales[j] = ab / y_scale;
-  }
-  int32_t a_zp = load_qint(n.inputs[2]->constant, 0);
-  int32_t y_zp = load_qint(n.inputs[7]->constant, 0);
-
-  dnnl::post_ops ops;
-  if (y_zp != 0) {
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(y_zp));
-  }
+  Int8Requant rq = int8_requant(n);
   memory::desc src_md = plain_md(a);
   memory::desc dst_md = plain_md(y);
   memory::desc w_plain({k, cols}, dt::s8, tag::ab);
   memory::desc w_any({k, cols}, dt::s8, tag::any);
-  auto make_pd = [&](bool runtime_zp) {
-    dnnl::primitive_attr attr = Compiler::base_attr();
-    attr.set_output_scales(per_column ? 1 << 1 : 0, scales);
-    if (a_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {runtime_zp ? DNNL_RUNTIME_S32_VAL : a_zp});
-    attr.set_post_ops(ops);
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, w_any, dst_md), attr, c.engine());
-  };
-  std::optional<dnnl::matmul::primitive_desc> chosen;
-  bool runtime_zp = false;
-  for (bool rt : {false, true}) {
-    if (rt && a_zp == 0) break;
-    try {
-      auto pd = make_pd(rt);
-      if (!chosen || (is_reference_impl(*chosen) && !is_reference_impl(pd))) {
-        chosen = pd;
-        runtime_zp = rt;
-      }
-    } catch (const dnnl::error&) {
-    }
-    if (chosen && !is_reference_impl(*chosen)) break;
-  }
-  if (!chosen) return error("oneDNN has no int8 matmul for this node");
-  dnnl::matmul::primitive_desc pd = *chosen;
+  auto chosen_rt = choose_int8_pd<dnnl::matmul::primitive_desc>(rq.src_zp != 0, [&](bool rt) {
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, w_any, dst_md), rq.attr(1, rt), c.engine());
+  });
+  if (!chosen_rt) return error("oneDNN has no int8 matmul for this node");
+  dnnl::matmul::primitive_desc pd = chosen_rt->first;
+  bool runtime_zp = chosen_rt->second;
   Version src = c.as(a, src_md, step);
   Version wv = c.owned_constant(b->constant.raw(), w_plain, pd.weights_desc());
   Version dst = c.output(y, dst_md, step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
-  if (runtime_zp) {
-    memory::desc zp_md({1}, dt::s32, tag::x);
-    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
-  }
+  if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
   return Status::ok();
 }
