@@ -353,22 +353,23 @@ void resize_pil(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v,
   pil_vertical(rows, rows_stride, y_first, v, oy0, oy1, ow * 3, dst, dst_stride, scratch.i32);
 }
 
-void resize_cv_fixed(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
-                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
-  // Horizontal sums (not rounded) for every source row the vertical taps read, clamped to the image.
-  int y_first, y_last;
-  source_span(v, oy0, oy1, y_first, y_last);
-  const int ow = ox1 - ox0;
-  const size_t stride = static_cast<size_t>(ow) * 3;
-  scratch.i32.resize(stride * static_cast<size_t>(y_last - y_first));
+// Horizontal sums (not rounded) of the source rows [y_first, y_last) the vertical taps read, for output
+// columns [ox0, ox1): out[(y - y_first) * stride + 3 * (x - ox0) + channel]. `Acc` is int32_t (fixed-point
+// weights h.w) or float (h.fweights); `clamp_taps` clamps tap positions to the image.
+template <typename Acc>
+void cv_horizontal(const SourceView& src, const AxisCoeffs& h, const Acc* weights, bool clamp_taps, int ox0, int ox1,
+                   int y_first, int y_last, Acc* out) {
+  const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
   for (int y = y_first; y < y_last; ++y) {
     const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
-    int32_t* o = scratch.i32.data() + static_cast<size_t>(y - y_first) * stride;
+    Acc* o = out + static_cast<size_t>(y - y_first) * stride;
     for (int xx = ox0; xx < ox1; ++xx) {
-      const int32_t* k = &h.w[static_cast<size_t>(xx) * h.ksize];
-      int32_t s0 = 0, s1 = 0, s2 = 0;
+      const Acc* k = weights + static_cast<size_t>(xx) * h.ksize;
+      Acc s0 = 0, s1 = 0, s2 = 0;
       for (int t = 0; t < h.count[static_cast<size_t>(xx)]; ++t) {
-        const uint8_t* p = in + static_cast<size_t>(clampi(h.start[static_cast<size_t>(xx)] + t, 0, h.in_size - 1)) * 3;
+        int x = h.start[static_cast<size_t>(xx)] + t;
+        if (clamp_taps) x = clampi(x, 0, h.in_size - 1);
+        const uint8_t* p = in + static_cast<size_t>(x) * 3;
         s0 += p[0] * k[t];
         s1 += p[1] * k[t];
         s2 += p[2] * k[t];
@@ -377,6 +378,16 @@ void resize_cv_fixed(const SourceView& src, const AxisCoeffs& h, const AxisCoeff
       o += 3;
     }
   }
+}
+
+void resize_cv_fixed(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
+                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  // Horizontal sums for every source row the vertical taps read, taps clamped to the image.
+  int y_first, y_last;
+  source_span(v, oy0, oy1, y_first, y_last);
+  const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
+  scratch.i32.resize(stride * static_cast<size_t>(y_last - y_first));
+  cv_horizontal<int32_t>(src, h, h.w.data(), true, ox0, ox1, y_first, y_last, scratch.i32.data());
   for (int yy = oy0; yy < oy1; ++yy) {
     const int32_t* k = &v.w[static_cast<size_t>(yy) * v.ksize];
     uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
@@ -396,25 +407,9 @@ void resize_cv_float(const SourceView& src, const AxisCoeffs& h, const AxisCoeff
                      int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
   int y_first, y_last;
   source_span(v, oy0, oy1, y_first, y_last);
-  const int ow = ox1 - ox0;
-  const size_t stride = static_cast<size_t>(ow) * 3;
+  const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
   scratch.f32.resize(stride * static_cast<size_t>(y_last - y_first));
-  for (int y = y_first; y < y_last; ++y) {
-    const uint8_t* in = src.base + static_cast<size_t>(y - src.y0) * src.stride - static_cast<ptrdiff_t>(src.x0) * 3;
-    float* o = scratch.f32.data() + static_cast<size_t>(y - y_first) * stride;
-    for (int xx = ox0; xx < ox1; ++xx) {
-      const float* k = &h.fweights[static_cast<size_t>(xx) * h.ksize];
-      float s0 = 0, s1 = 0, s2 = 0;
-      for (int t = 0; t < h.count[static_cast<size_t>(xx)]; ++t) {
-        const uint8_t* p = in + static_cast<size_t>(h.start[static_cast<size_t>(xx)] + t) * 3;
-        s0 += p[0] * k[t];
-        s1 += p[1] * k[t];
-        s2 += p[2] * k[t];
-      }
-      o[0] = s0, o[1] = s1, o[2] = s2;
-      o += 3;
-    }
-  }
+  cv_horizontal<float>(src, h, h.fweights.data(), false, ox0, ox1, y_first, y_last, scratch.f32.data());
   for (int yy = oy0; yy < oy1; ++yy) {
     const float* k = &v.fweights[static_cast<size_t>(yy) * v.ksize];
     uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
