@@ -357,6 +357,25 @@ std::vector<OpCase> q_gemm_cases() {
     };
     v.push_back(c);
   }
+  // s8 A, no transposes, per-tensor b_scale, one C for every column, float output: the oneDNN lowering's
+  // other paths (int8 matmul to int32, then the output stage).
+  OpCase f{.name = "q_gemm_s8_scalar_bias_float_out", .op_type = "QGemm", .domain = kMs, .opset = 1};
+  f.attrs = {{"alpha", Attr::of_float(1.5f)}};
+  CaseInput bias = in("c", {1}, DType::kI32);
+  bias.lo = -3000;
+  bias.hi = 3000;
+  f.inputs = {rnd("a", {7, 40}, DType::kI8), cq("a_scale", {}, {0.03}), cq("a_zp", {}, {-5}, DType::kI8),
+              rnd_const("b", {40, 9}, DType::kI8), cq("b_scale", {}, {0.02}), cq("b_zp", {}, {0}, DType::kI8),
+              constant(bias)};
+  f.rtol = kFloatRtol;
+  f.oracle = [](const std::vector<Tensor>& t) {
+    std::vector<int64_t> acc = matmul_acc(t[0], t[2], t[3], t[5], 1, 7, 40, 9);
+    std::vector<double> y(acc.size());
+    float scale = 1.5f * static_cast<float>(scalar(t[1])) * static_cast<float>(scalar(t[4]));
+    for (size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<float>(acc[i] + static_cast<int64_t>(at(t[6], 0))) * scale;
+    return std::vector<Tensor>{tensor(DType::kF32, {7, 9}, y)};
+  };
+  v.push_back(f);
   return v;
 }
 

@@ -112,6 +112,10 @@ Version Compiler::as(Value* v, const memory::desc& md, int step) {
   return alt;
 }
 
+Version Compiler::temporary(const memory::desc& md, int step) {
+  return Version{md, MemRef{Place::kArena, new_buffer(md.get_size(), step, step)}};
+}
+
 Version Compiler::output(Value* v, const memory::desc& md, int step) {
   ValueState& s = state(v);
   Version ver;
@@ -291,6 +295,9 @@ Status Compiler::lower() {
         break;
       case Op::kQLinearGlobalAveragePool:
         st = lower_qlinear_gap(*this, n, step);
+        break;
+      case Op::kQGemm:
+        st = lower_qgemm(*this, n, step);
         break;
       default:
         st = error("op {} is not supported by the onednn backend", n.op_type);

@@ -101,6 +101,8 @@ class Compiler {
   // A fresh place for output `v` in layout `md`: its slot when `v` is external and `md` is plain,
   // otherwise an arena buffer alive from `step` to the value's last use. Becomes v's main version.
   Version output(Value* v, const memory::desc& md, int step);
+  // An arena buffer for intermediate results inside one node (alive at `step` only).
+  Version temporary(const memory::desc& md, int step);
   // Makes `ver` (an existing place, e.g. an input computed in place) v's main version, extending its
   // arena buffer to v's last use.
   Version alias_output(Value* v, const Version& ver, int step);
@@ -176,6 +178,7 @@ Status lower_dequantize_linear(Compiler& c, Node& node, int step);
 Status lower_qlinear_matmul(Compiler& c, Node& node, int step);
 Status lower_qlinear_add(Compiler& c, Node& node, int step);
 Status lower_qlinear_gap(Compiler& c, Node& node, int step);
+Status lower_qgemm(Compiler& c, Node& node, int step);
 
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
@@ -198,6 +201,10 @@ bool qlinear_add_supported(const Node& node);
 // Whether a com.microsoft QLinearGlobalAveragePool runs in the backend (onednn_lower_custom.cc): 4-D NCHW
 // (channels_last 0), constant per-tensor parameters.
 bool qlinear_gap_supported(const Node& node);
+// Whether a com.microsoft QGemm runs in the backend (onednn_lower_qmatmul.cc): 2-D u8/s8 A without transA,
+// constant s8 B with zero point 0, constant per-tensor A / output parameters, per-tensor or per-column
+// b_scale, an optional constant int32 C, VNNI or AMX.
+bool qgemm_supported(const Node& node);
 // The CPU's int8 kernels accumulate exactly (VNNI or AMX; older ones saturate int16 pair sums).
 bool cpu_has_exact_int8();
 

@@ -2,12 +2,17 @@
 // one of onednn_lower_qconv.cc (see its header for why it is exact): output scales a_scale * b_scale[j] /
 // y_scale computed in the reference's float32 order, the source zero point through oneDNN (subtracted in
 // int32), then post-ops round half to even and + y_zp, so the u8/s8 saturation sees integers only.
+//
+// com.microsoft QGemm: the oneDNN int8 matmul gives the exact int32 accumulators (source zero point
+// subtracted, B transposed once at compile time when transB), and a custom step adds C and runs the
+// reference's output stage (ops/qgemm_kernel.h) on them, float or requantised.
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/onednn/onednn_compiler.h"
 #include "backends/onednn/onednn_int8.h"
+#include "ops/qgemm_kernel.h"
 #include "ops/quant_util.h"
 
 namespace inr::onednn {
@@ -67,6 +72,88 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  return Status::ok();
+}
+
+bool qgemm_supported(const Node& n) {
+  if (n.outputs.size() != 1 || n.outputs[0] == nullptr || n.inputs.size() < 6) return false;
+  const Value* a = n.inputs[0];
+  const Value* b = n.inputs[3];
+  const Value* y = n.outputs[0];
+  if (!a || !b || a->is_constant() || !a->shape_known() || !y->shape_known()) return false;
+  if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return false;
+  if (a->shape.size() != 2 || shape_numel(a->shape) == 0 || n.attr_int("transA", 0) != 0) return false;
+  bool trans_b = n.attr_int("transB", 0) != 0;
+  if (!b->is_constant() || b->constant.dtype() != DType::kI8 || b->shape.size() != 2) return false;
+  int64_t k = trans_b ? b->shape[1] : b->shape[0], cols = trans_b ? b->shape[0] : b->shape[1];
+  if (k != a->shape[1]) return false;
+  for (size_t i : {1, 2})
+    if (!is_const_scalar(n.input(i))) return false;
+  const Value* b_scale = n.inputs[4];
+  if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
+    return false;
+  if (const Value* b_zp = n.input(5)) {
+    if (!b_zp->is_constant()) return false;
+    for (int64_t i = 0; i < b_zp->constant.numel(); ++i)
+      if (load_qint(b_zp->constant, i) != 0) return false;
+  }
+  if (const Value* c = n.input(6)) {
+    int64_t numel = c->is_constant() ? c->constant.numel() : -1;
+    if (c->dtype != DType::kI32 || (numel != 1 && numel != cols) || (numel == cols && c->shape.back() != cols))
+      return false;
+  }
+  for (size_t i : {7, 8})
+    if (n.input(i) && !is_const_scalar(n.input(i))) return false;
+  if (n.input(8) && !n.input(7)) return false;
+  return cpu_has_exact_int8();
+}
+
+Status lower_qgemm(Compiler& c, Node& n, int step) {
+  Value* a = n.inputs[0];
+  Value* b = n.inputs[3];
+  Value* y = n.outputs[0];
+  bool trans_b = n.attr_int("transB", 0) != 0;
+  int64_t m = a->shape[0], k = a->shape[1], cols = trans_b ? b->shape[0] : b->shape[1];
+  int32_t a_zp = load_qint(n.inputs[2]->constant, 0);
+  memory::desc src_md = plain_md(a);
+  memory::desc acc_md({m, cols}, dt::s32, tag::ab);
+  memory::desc w_src({k, cols}, dt::s8, trans_b ? tag::ba : tag::ab);  // B as stored, viewed as [K, N]
+  memory::desc w_any({k, cols}, dt::s8, tag::any);
+  auto chosen = choose_int8_pd<dnnl::matmul::primitive_desc>(a_zp != 0, [&](bool rt) {
+    dnnl::primitive_attr attr = Compiler::base_attr();
+    if (a_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {rt ? DNNL_RUNTIME_S32_VAL : a_zp});
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, w_any, acc_md), attr, c.engine());
+  });
+  if (!chosen) return error("oneDNN has no int8 matmul for this node");
+  dnnl::matmul::primitive_desc pd = chosen->first;
+  Version src = c.as(a, src_md, step);
+  Version wv = c.owned_constant(b->constant.raw(), w_src, pd.weights_desc());
+  Version acc = c.temporary(acc_md, step);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, acc}};
+  if (chosen->second) {
+    memory::desc zp_md({1}, dt::s32, tag::x);
+    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
+  }
+  c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+
+  // Output stage: + C (int32), then the reference's scaling and rounding.
+  const Tensor* y_scale = n.input(7) ? &n.input(7)->constant : nullptr;
+  std::vector<float> scales =
+      qgemm_scales(n.attr_float("alpha", 1.f), load_scale(n.inputs[1]->constant, 0), n.inputs[4]->constant, y_scale);
+  std::vector<int32_t> bias;
+  if (const Value* cv = n.input(6))
+    for (int64_t j = 0; j < cols; ++j) bias.push_back(cv->constant.data<int32_t>()[cv->constant.numel() == 1 ? 0 : j]);
+  std::optional<int32_t> y_zp;
+  if (n.input(8)) y_zp = load_qint(n.input(8)->constant, 0);
+  DType y_type = y->dtype;
+  Version dst = c.output(y, plain_md(y), step);
+  c.add_custom([m, cols, scales, bias, y_zp, y_type](void* const* data) {
+    auto* acc = static_cast<int32_t*>(data[0]);
+    if (!bias.empty())
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < cols; ++j) acc[i * cols + j] += bias[static_cast<size_t>(j)];
+    qgemm_store(acc, m, cols, scales, y_zp ? &*y_zp : nullptr, y_type, data[1]);
+  }, {acc, dst}, step, n.name + " output");
   return Status::ok();
 }
 

@@ -174,6 +174,8 @@ bool onednn_supports(const Node& n) {
       return qlinear_add_supported(n);
     case Op::kQLinearGlobalAveragePool:
       return qlinear_gap_supported(n);
+    case Op::kQGemm:
+      return qgemm_supported(n);
     default:
       return false;
   }
