@@ -50,7 +50,9 @@ std::vector<OpCase> reshape_cases() {
                 {tensor(DType::kF32, {2, 12}, iota(24))}),
           exact("reshape_allowzero_empty", "Reshape", {in("x", {0, 3}), ints("shape", {3, 0})}, {{"allowzero", Attr::of_int(1)}},
                 {tensor(DType::kF32, {3, 0}, {})}, 14),
-          exact("reshape_i64", "Reshape", {iota_in("x", {6}, DType::kI64), ints("shape", {3, 2})}, {}, {tensor(DType::kI64, {3, 2}, iota(6))})};
+          exact("reshape_i64", "Reshape", {iota_in("x", {6}, DType::kI64), ints("shape", {3, 2})}, {}, {tensor(DType::kI64, {3, 2}, iota(6))}),
+          exact("reshape_u8", "Reshape", {iota_in("x", {2, 3, 1, 1}, DType::kU8), ints("shape", {2, -1})}, {},
+                {tensor(DType::kU8, {2, 3}, iota(6))})};
 }
 
 std::vector<OpCase> transpose_cases() {

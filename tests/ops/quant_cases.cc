@@ -459,17 +459,18 @@ std::vector<OpCase> q_linear_add_cases() {
   };
   for (const Rnd& r : {Rnd{"q_linear_add_u8_random_ties", {2, 37}, 0.5f, 0.25f, 0.5f, 10, 200, 7},
                        Rnd{"q_linear_add_u8_random", {2, 37}, 0.031f, 0.07f, 0.05f, 121, 9, 128},
-                       Rnd{"q_linear_add_u8_broadcast_random", {2, 1}, 0.031f, 0.07f, 0.05f, 121, 9, 128}}) {
+                       Rnd{"q_linear_add_u8_broadcast_random", {2, 1}, 0.031f, 0.07f, 0.05f, 121, 9, 128},
+                       Rnd{"q_linear_add_u8_row_broadcast", {1, 37}, 0.031f, 0.07f, 0.05f, 121, 9, 128}}) {
     OpCase c{.name = r.name, .op_type = "QLinearAdd", .domain = kMs, .opset = 1};
     c.inputs = {rnd("a", {2, 37}, DType::kU8), cq("a_scale", {}, {r.sa}), cq("a_zp", {}, {double(r.za)}, DType::kU8),
                 rnd("b", r.b_shape, DType::kU8), cq("b_scale", {}, {r.sb}), cq("b_zp", {}, {double(r.zb)}, DType::kU8),
                 cq("c_scale", {}, {r.sc}), cq("c_zp", {}, {double(r.zc)}, DType::kU8)};
     c.oracle = [r](const std::vector<Tensor>& t) {
-      bool b_scalar = r.b_shape[1] == 1;
+      bool b_scalar = r.b_shape[1] == 1, b_row = r.b_shape[0] == 1;
       std::vector<double> y;
       for (int64_t i = 0; i < 74; ++i)
-        y.push_back(ort_qadd(at(t[0], i), at(t[3], b_scalar ? i / 37 : i), r.sa / r.sc, r.sb / r.sc, r.za, r.zb, r.zc,
-                             0, 255));
+        y.push_back(ort_qadd(at(t[0], i), at(t[3], b_scalar ? i / 37 : b_row ? i % 37 : i), r.sa / r.sc, r.sb / r.sc,
+                             r.za, r.zb, r.zc, 0, 255));
       return std::vector<Tensor>{tensor(DType::kU8, {2, 37}, y)};
     };
     v.push_back(c);

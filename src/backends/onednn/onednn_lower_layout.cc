@@ -50,8 +50,8 @@ Status lower_concat(Compiler& c, Node& n, int step) {
 Status lower_reshape(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* y = n.outputs[0];
-  Version src = c.as(x, plain_md(x->shape), step);  // no-op when already plain
-  c.alias_output(y, Version{plain_md(y->shape), src.ref}, step);
+  Version src = c.as(x, plain_md(x), step);  // no-op when already plain
+  c.alias_output(y, Version{plain_md(y), src.ref}, step);
   return Status::ok();
 }
 

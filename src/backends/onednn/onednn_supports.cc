@@ -158,7 +158,9 @@ bool onednn_supports(const Node& n) {
     case Op::kReshape: {
       const Value* x = n.inputs.empty() ? nullptr : n.inputs[0];
       const Value* y = n.outputs.size() == 1 ? n.outputs[0] : nullptr;
-      return is_f32(x) && is_f32(y) && !x->shape.empty() && !y->shape.empty() && shape_numel(x->shape) > 0 &&
+      // A view: any dtype the backend has memory for (f32, and u8/s8 between int8 ops).
+      bool types = x && y && (is_f32(x) || is_q8(x->dtype)) && y->dtype == x->dtype;
+      return types && !x->shape.empty() && !y->shape.empty() && shape_numel(x->shape) > 0 &&
              shape_numel(x->shape) == shape_numel(y->shape);
     }
     case Op::kBatchNormalization:
