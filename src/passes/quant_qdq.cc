@@ -95,37 +95,61 @@ void remove_chain(Graph& g, Node* op, Node* act, Node* q) {
   g.remove_node(op);
 }
 
+// The DQ's scale is per tensor, or per axis `axis` of its input with `count` values.
+bool scales_per_tensor_or_along(const Node* dq, int64_t axis, int64_t count) {
+  int64_t scales = shape_numel(dq->inputs[1]->shape);
+  if (scales == 1) return true;
+  auto a = normalize_axis(dq->attr_int("axis", 1), static_cast<int64_t>(dq->inputs[0]->shape.size()));
+  return a.is_ok() && *a == axis && scales == count;
+}
+
+// The DequantizeLinear of a constant int32 bias with zero point 0, or nullptr.
+Node* int32_bias_dq(Value* b) {
+  Node* db = dq_of(b);
+  if (!db || db->inputs[0]->dtype != DType::kI32 || !is_const(db->inputs[0]) || zp_scalar(db->input(2)) != 0)
+    return nullptr;
+  return db;
+}
+
+// The bias scale is in_scale * w_scale[j] for each of the n output channels (what QLinearConv and QGemm
+// assume for their int32 bias), to float rounding.
+bool bias_scale_is(const Node* db, float in_scale, const Node* dw, int64_t n) {
+  const Tensor& sb = db->inputs[1]->constant;
+  const Tensor& sw = dw->inputs[1]->constant;
+  for (int64_t j = 0; j < n; ++j) {
+    float want = in_scale * load_scale(sw, sw.numel() == 1 ? 0 : j);
+    float have = load_scale(sb, sb.numel() == 1 ? 0 : j);
+    if (std::abs(have - want) > 1e-6f * std::abs(want)) return false;
+  }
+  return true;
+}
+
+// The first six inputs of the integer op, from the DQs of its two operands: a, a_scale, a_zp, b, b_scale,
+// b_zp (a zero point of 0 is made when a DQ has none).
+std::vector<Value*> operand_inputs(Graph& g, Node* da, Node* db) {
+  return {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, da->inputs[0]->dtype),
+          db->inputs[0], db->inputs[1], zero_point_or_zero(g, db, db->inputs[0]->dtype)};
+}
+
 bool try_conv(Graph& g, Node* conv) {
   Node* dx = dq_of(conv->inputs[0]);
   Node* dw = dq_of(conv->inputs[1]);
   if (!dx || !dw || !is_q8(dx->inputs[0]->dtype) || !is_q8(dw->inputs[0]->dtype) || !is_const(dw->inputs[0])) return false;
   if (!per_tensor(dx->inputs[1]) || !per_tensor(dx->input(2))) return false;
   int64_t m = dw->inputs[0]->shape[0];
-  int64_t w_scales = shape_numel(dw->inputs[1]->shape);
-  if (w_scales != 1) {
-    auto axis = normalize_axis(dw->attr_int("axis", 1), static_cast<int64_t>(dw->inputs[0]->shape.size()));
-    if (!axis.is_ok() || *axis != 0 || w_scales != m) return false;
-  }
+  if (!scales_per_tensor_or_along(dw, 0, m)) return false;
   Node* db = nullptr;
   if (Value* b = conv->input(2)) {
-    db = dq_of(b);
-    if (!db || db->inputs[0]->dtype != DType::kI32 || !is_const(db->inputs[0]) || zp_scalar(db->input(2)) != 0) return false;
-    // The bias scale must be x_scale * w_scale[m] (what QLinearConv assumes).
-    float sx = scalar_of(dx->inputs[1]);
-    const Tensor& sb = db->inputs[1]->constant;
-    for (int64_t c = 0; c < m; ++c) {
-      float want = sx * load_scale(dw->inputs[1]->constant, w_scales == 1 ? 0 : c);
-      float have = load_scale(sb, sb.numel() == 1 ? 0 : c);
-      if (std::abs(have - want) > 1e-6f * std::abs(want)) return false;
-    }
+    db = int32_bias_dq(b);
+    if (!db || !bias_scale_is(db, scalar_of(dx->inputs[1]), dw, m)) return false;
   }
   Node* act = nullptr;
   Node* q = quantize_after(g, conv->outputs[0], &act);
   if (!q) return false;
   Value* y = q->outputs[0];
-  std::vector<Value*> ins = {dx->inputs[0], dx->inputs[1], zero_point_or_zero(g, dx, dx->inputs[0]->dtype),
-                             dw->inputs[0], dw->inputs[1], zero_point_or_zero(g, dw, dw->inputs[0]->dtype),
-                             q->inputs[1], zero_point_or_zero(g, q, y->dtype)};
+  std::vector<Value*> ins = operand_inputs(g, dx, dw);
+  ins.push_back(q->inputs[1]);
+  ins.push_back(zero_point_or_zero(g, q, y->dtype));
   if (db) ins.push_back(db->inputs[0]);
   std::string name = conv->name;
   auto attrs = conv->attrs;
@@ -141,18 +165,14 @@ bool try_matmul(Graph& g, Node* mm) {
   if (!da || !dbn || !is_q8(da->inputs[0]->dtype) || !is_q8(dbn->inputs[0]->dtype)) return false;
   if (!per_tensor(da->inputs[1]) || !per_tensor(da->input(2))) return false;
   const Shape& bs = dbn->inputs[0]->shape;
-  int64_t b_scales = shape_numel(dbn->inputs[1]->shape);
-  if (b_scales != 1) {  // per column of a 2-D b (DQ axis 1)
-    auto axis = normalize_axis(dbn->attr_int("axis", 1), static_cast<int64_t>(bs.size()));
-    if (bs.size() != 2 || !axis.is_ok() || *axis != 1 || b_scales != bs[1]) return false;
-  }
+  if (!scales_per_tensor_or_along(dbn, 1, bs.size() == 2 ? bs[1] : -1)) return false;  // per column of a 2-D b
   Node* act = nullptr;
   Node* q = quantize_after(g, mm->outputs[0], &act);
   if (!q || act) return false;
   Value* y = q->outputs[0];
-  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, da->inputs[0]->dtype),
-                             dbn->inputs[0], dbn->inputs[1], zero_point_or_zero(g, dbn, dbn->inputs[0]->dtype),
-                             q->inputs[1], zero_point_or_zero(g, q, y->dtype)};
+  std::vector<Value*> ins = operand_inputs(g, da, dbn);
+  ins.push_back(q->inputs[1]);
+  ins.push_back(zero_point_or_zero(g, q, y->dtype));
   std::string name = mm->name;
   remove_chain(g, mm, nullptr, q);
   g.add_node(name, "QLinearMatMul", "", ins, {y});
@@ -170,22 +190,11 @@ bool try_gemm(Graph& g, Node* gemm) {
   if (bs.size() != 2) return false;
   bool trans_b = gemm->attr_int("transB", 0) != 0;
   int64_t n = trans_b ? bs[0] : bs[1];
-  int64_t b_scales = shape_numel(db->inputs[1]->shape);
-  if (b_scales != 1) {  // per output column: B's axis 1, or axis 0 when transposed
-    auto axis = normalize_axis(db->attr_int("axis", 1), 2);
-    if (!axis.is_ok() || *axis != (trans_b ? 0 : 1) || b_scales != n) return false;
-  }
+  if (!scales_per_tensor_or_along(db, trans_b ? 0 : 1, n)) return false;  // per output column
   Node* dc = nullptr;
-  if (Value* c = gemm->input(2)) {
-    dc = dq_of(c);
-    if (!dc || dc->inputs[0]->dtype != DType::kI32 || !is_const(dc->inputs[0]) || zp_scalar(dc->input(2)) != 0) return false;
-    float alpha = gemm->attr_float("alpha", 1.f), sa = scalar_of(da->inputs[1]);
-    const Tensor& sc = dc->inputs[1]->constant;
-    for (int64_t j = 0; j < n; ++j) {  // C's scale must be alpha * a_scale * b_scale[j] (what QGemm assumes)
-      float want = alpha * sa * load_scale(db->inputs[1]->constant, b_scales == 1 ? 0 : j);
-      float have = load_scale(sc, sc.numel() == 1 ? 0 : j);
-      if (std::abs(have - want) > 1e-6f * std::abs(want)) return false;
-    }
+  if (Value* c = gemm->input(2)) {  // C's scale: alpha * a_scale * b_scale[j] (what QGemm assumes)
+    dc = int32_bias_dq(c);
+    if (!dc || !bias_scale_is(dc, gemm->attr_float("alpha", 1.f) * scalar_of(da->inputs[1]), db, n)) return false;
   }
   // Only with a Q after it: ORT leaves a float-output DQ -> Gemm (a classifier's last layer) in float, and so
   // does inr, to give the same logits.
@@ -193,8 +202,7 @@ bool try_gemm(Graph& g, Node* gemm) {
   Node* q = quantize_after(g, gemm->outputs[0], &act);
   if (!q || act) return false;
   Value* y = q->outputs[0];
-  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, da->inputs[0]->dtype),
-                             db->inputs[0], db->inputs[1], zero_point_or_zero(g, db, db->inputs[0]->dtype)};
+  std::vector<Value*> ins = operand_inputs(g, da, db);
   ins.push_back(dc ? dc->inputs[0] : nullptr);
   ins.push_back(q->inputs[1]);
   ins.push_back(zero_point_or_zero(g, q, y->dtype));
@@ -225,9 +233,9 @@ bool try_add(Graph& g, Node* add) {
   Node* q = quantize_after(g, add->outputs[0], &act);
   if (!q || act || q->outputs[0]->dtype != t || !per_tensor(q->input(2))) return false;
   Value* y = q->outputs[0];
-  std::vector<Value*> ins = {da->inputs[0], da->inputs[1], zero_point_or_zero(g, da, t),
-                             db->inputs[0], db->inputs[1], zero_point_or_zero(g, db, t),
-                             q->inputs[1], zero_point_or_zero(g, q, t)};
+  std::vector<Value*> ins = operand_inputs(g, da, db);
+  ins.push_back(q->inputs[1]);
+  ins.push_back(zero_point_or_zero(g, q, t));
   std::string name = add->name;
   remove_chain(g, add, nullptr, q);
   g.add_node(name, "QLinearAdd", "com.microsoft", ins, {y});
