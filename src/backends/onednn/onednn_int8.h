@@ -11,6 +11,11 @@
 
 namespace inr::onednn {
 
+// A constant with one element (the per-tensor scales and zero points the int8 lowerings require).
+inline bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
+// An optional input that, when present, is a constant scalar.
+inline bool absent_or_const_scalar(const Value* v) { return v == nullptr || is_const_scalar(v); }
+
 // Inputs 1, 2 (source scale / zero point), 4 (weight scales, 1 or one per output channel) and 6, 7 (output
 // scale / zero point): the same positions in QLinearConv and QLinearMatMul.
 struct Int8Requant {

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "backends/onednn/onednn_compiler.h"
+#include "backends/onednn/onednn_int8.h"
 #include "ops/qadd_kernel.h"
 #include "ops/qgap_kernel.h"
 #include "ops/quant_util.h"
@@ -18,11 +19,6 @@
 namespace inr::onednn {
 
 namespace {
-
-bool const_scalar(const Value* v, bool optional) {
-  if (v == nullptr) return optional;
-  return v->is_constant() && v->constant.numel() == 1;
-}
 
 // `x` equals the trailing dims of `y` (after dropping leading 1s): [1000] or [1, 1000] over
 // [N, 1000]. ORT's broadcast loop then hands its kernel whole rows of both, the same-shape formula.
@@ -50,9 +46,9 @@ bool qlinear_add_supported(const Node& n) {
       !(b->shape == y->shape && is_trailing(a->shape, y->shape)))
     return false;
   for (size_t i : {1, 4, 6})
-    if (!const_scalar(n.input(i), false) || n.input(i)->dtype != DType::kF32) return false;
+    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32) return false;
   for (size_t i : {2, 5, 7})
-    if (!const_scalar(n.input(i), true)) return false;
+    if (!absent_or_const_scalar(n.input(i))) return false;
   return true;
 }
 
@@ -104,9 +100,9 @@ bool qlinear_gap_supported(const Node& n) {
   if (!x || !y || x->is_constant() || !is_q8(x->dtype) || y->dtype != x->dtype) return false;
   if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || n.attr_int("channels_last", 0) != 0) return false;
   for (size_t i : {1, 3})
-    if (!const_scalar(n.input(i), false) || n.input(i)->dtype != DType::kF32) return false;
+    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32) return false;
   for (size_t i : {2, 4})
-    if (!const_scalar(n.input(i), false)) return false;
+    if (!is_const_scalar(n.input(i))) return false;
   return true;
 }
 

@@ -36,12 +36,6 @@ namespace inr::onednn {
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-namespace {
-
-bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
-
-}  // namespace
-
 bool cpu_has_exact_int8() {
   using isa = dnnl::cpu_isa;
   switch (dnnl::get_effective_cpu_isa()) {

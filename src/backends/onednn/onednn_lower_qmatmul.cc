@@ -20,10 +20,6 @@ namespace inr::onednn {
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-namespace {
-bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
-}  // namespace
-
 bool qlinear_matmul_supported(const Node& n) {
   if (n.inputs.size() != 8 || n.outputs.size() != 1 || n.outputs[0] == nullptr) return false;
   const Value* a = n.inputs[0];
@@ -103,7 +99,7 @@ bool qgemm_supported(const Node& n) {
       return false;
   }
   for (size_t i : {7, 8})
-    if (n.input(i) && !is_const_scalar(n.input(i))) return false;
+    if (!absent_or_const_scalar(n.input(i))) return false;
   if (n.input(8) && !n.input(7)) return false;
   return cpu_has_exact_int8();
 }

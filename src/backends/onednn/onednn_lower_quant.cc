@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/onednn/onednn_compiler.h"
+#include "backends/onednn/onednn_int8.h"
 #include "ops/quant_util.h"
 
 namespace inr::onednn {
@@ -27,8 +28,6 @@ memory::desc with_type(const memory::desc& md, dt type) {
   return memory::desc(d);
 }
 
-bool is_const_scalar(const Value* v) { return v != nullptr && v->is_constant() && v->constant.numel() == 1; }
-
 }  // namespace
 
 bool quant_linear_supported(const Node& n) {
@@ -40,11 +39,10 @@ bool quant_linear_supported(const Node& n) {
   if (!x || x->is_constant() || !x->shape_known() || !y->shape_known()) return false;
   if (x->shape.empty() || x->shape.size() > 6 || shape_numel(x->shape) == 0) return false;
   if (!is_const_scalar(scale) || scale->constant.dtype() != DType::kF32) return false;
-  if (zp && !is_const_scalar(zp)) return false;
+  if (!absent_or_const_scalar(zp)) return false;
   if (n.attr_int("block_size", 0) != 0) return false;
-  auto q8 = [](DType t) { return t == DType::kU8 || t == DType::kI8; };
-  if (n.op == Op::kQuantizeLinear) return x->dtype == DType::kF32 && q8(y->dtype);
-  return q8(x->dtype) && y->dtype == DType::kF32;
+  if (n.op == Op::kQuantizeLinear) return x->dtype == DType::kF32 && is_q8(y->dtype);
+  return is_q8(x->dtype) && y->dtype == DType::kF32;
 }
 
 Status lower_quantize_linear(Compiler& c, Node& n, int step) {
