@@ -42,7 +42,7 @@ Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
     return Status::ok();
   }
   for_each_broadcast(c.shape(), a.shape(), b.shape(), [&](int64_t i, int64_t ia, int64_t ib) {
-    store_qint(c, i, qadd_value(load_qint(a, ia), load_qint(b, ib), a_scalar, b_scalar, p));
+    store_qint(c, i, qadd_value(load_qint(a, ia), load_qint(b, ib), a_scalar, p));
   });
   return Status::ok();
 }

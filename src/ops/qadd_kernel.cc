@@ -71,7 +71,7 @@ bool cpu_has_fma() {
 
 }  // namespace
 
-int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, bool b_scalar, const QAddParams& p) {
+int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, const QAddParams& p) {
   const float lo = static_cast<float>(p.lo), hi = static_cast<float>(p.hi);
   float fa = static_cast<float>(a), fb = static_cast<float>(b);
   if (a_scalar) return finish(std::fmaf(fb, p.rb, std::fmaf(fa, p.ra, p.fixed_ba)), lo, hi);

@@ -32,8 +32,9 @@ struct QAddParams {
 QAddParams qadd_params(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp, float c_scale, int32_t c_zp,
                        DType c_type);
 
-// One element: `a_scalar` / `b_scalar` say which operand (if any) is a single element over its span.
-int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, bool b_scalar, const QAddParams& p);
+// One element. `a_scalar`: A is the single element over its span (the operands swap). B being the single
+// element gives the same bytes as the same-shape formula, so it needs no flag here.
+int32_t qadd_value(int32_t a, int32_t b, bool a_scalar, const QAddParams& p);
 
 // c[i] = QLinearAdd(a[i or 0], b[i or 0]) over a contiguous span of n elements (u8 or s8 per `type`); an
 // operand marked scalar is read once. Vectorised (AVX2 + FMA) where the CPU has it, same bytes either way, and
