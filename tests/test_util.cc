@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "inr/session.h"
 
 namespace inr::test {
 
@@ -78,6 +82,38 @@ int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("inr: error:", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+  EXPECT_LT(r.exit_code, 128) << "crashed: " << r.err;
+}
+
+int count_op(const Graph& g, Op op) {
+  int n = 0;
+  for (const auto& node : g.nodes()) n += node->op == op;
+  return n;
+}
+
+std::vector<Tensor> run_graph(std::unique_ptr<Graph> g, std::span<const Tensor> inputs, int opt_level,
+                              const std::string& backend) {
+  SessionOptions o;
+  o.backend = backend;
+  o.opt_level = opt_level;
+  auto s = Session::create(std::move(g), o);
+  if (!s.is_ok()) {
+    ADD_FAILURE() << s.status().message();
+    return {};
+  }
+  auto out = (*s)->run(inputs);
+  if (!out.is_ok()) {
+    ADD_FAILURE() << out.status().message();
+    return {};
+  }
+  return *out;
 }
 
 }  // namespace inr::test

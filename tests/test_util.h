@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+#include <span>
+
 #include "inr/tensor.h"
+#include "ir/graph.h"
 
 namespace inr::test {
 
@@ -34,5 +38,17 @@ Tensor random_f32(const Shape& shape, uint32_t seed, float lo = -1.f, float hi =
 
 // Counts lines of a string.
 int count_lines(const std::string& s);
+
+// What a bad input must give: a non-zero exit without a crash and exactly one stderr line, starting with
+// "inr: error:" and containing `needle`.
+void expect_one_line_error(const CliResult& r, const std::string& needle);
+
+// How many nodes of `op` the graph has.
+int count_op(const Graph& g, Op op);
+
+// Runs `g` once in a fresh session at `opt_level` on `backend`. A failure to create or run is a test
+// failure and gives no outputs.
+std::vector<Tensor> run_graph(std::unique_ptr<Graph> g, std::span<const Tensor> inputs, int opt_level = 99,
+                              const std::string& backend = "reference");
 
 }  // namespace inr::test

@@ -18,14 +18,7 @@ using test::run_cli;
 
 std::string fp32_model() { return test::data_dir() + "/models/mobilenetv2-12-int8-dequant-fp32.onnx"; }
 
-// Exactly one line on stderr, starting with "inr: error:", non-zero exit, nothing on stdout.
-void expect_one_line_error(const test::CliResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("inr: error:", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
-  EXPECT_LT(r.exit_code, 128) << "crashed: " << r.err;
-}
+using test::expect_one_line_error;
 
 TEST(Cli, Version) {
   auto r = run_cli("--version");

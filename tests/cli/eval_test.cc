@@ -58,13 +58,7 @@ std::map<std::string, std::string> keyed_lines(const std::string& path) {
   return out;
 }
 
-void expect_one_line_error(const test::CliResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("inr: error:", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
-  EXPECT_LT(r.exit_code, 128) << "crashed: " << r.err;
-}
+using test::expect_one_line_error;
 
 struct RefCounts {
   int images = 0, top1 = 0, top5 = 0;

@@ -13,6 +13,8 @@
 namespace inr {
 namespace {
 
+using test::count_op;
+
 Value* constant(Graph& g, const std::string& name, Tensor t) { return g.add_constant(name, std::move(t)); }
 Value* input(Graph& g, const std::string& name, Shape shape) { return g.add_input(name, DType::kF32, std::move(shape)); }
 
@@ -21,12 +23,6 @@ Node* node(Graph& g, const std::string& op, std::vector<Value*> ins, const std::
   Node* n = g.add_node(out + "_node", op, "", std::move(ins), {g.add_value(out)});
   n->attrs = std::move(attrs);
   n->attrs["_opset"] = Attr::of_int(13);
-  return n;
-}
-
-int count_op(const Graph& g, Op op) {
-  int n = 0;
-  for (const auto& node : g.nodes()) n += node->op == op;
   return n;
 }
 
@@ -55,14 +51,8 @@ std::unique_ptr<Graph> residual_graph() {
 }
 
 Tensor run_graph(std::unique_ptr<Graph> g, int opt_level, const Tensor& x) {
-  SessionOptions o;
-  o.backend = "reference";
-  o.opt_level = opt_level;
-  auto s = Session::create(std::move(g), o);
-  EXPECT_TRUE(s.is_ok()) << s.status().message();
-  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
-  EXPECT_TRUE(out.is_ok()) << out.status().message();
-  return (*out)[0];
+  std::vector<Tensor> out = test::run_graph(std::move(g), std::span<const Tensor>(&x, 1), opt_level);
+  return out.empty() ? Tensor() : out[0];
 }
 
 TEST(Passes, CanonicalizeFoldsBatchNormAndDropsIdentity) {

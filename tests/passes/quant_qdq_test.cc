@@ -84,21 +84,10 @@ std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation) {
   return g;
 }
 
-int count_op(const Graph& g, Op op) {
-  int n = 0;
-  for (const auto& node : g.nodes()) n += node->op == op;
-  return n;
-}
+using test::count_op;
 
 std::vector<Tensor> run(std::unique_ptr<Graph> g, int opt_level, const Tensor& x) {
-  SessionOptions o;
-  o.backend = "reference";
-  o.opt_level = opt_level;
-  auto s = Session::create(std::move(g), o);
-  EXPECT_TRUE(s.is_ok()) << s.status().message();
-  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
-  EXPECT_TRUE(out.is_ok()) << out.status().message();
-  return out.is_ok() ? *out : std::vector<Tensor>{};
+  return test::run_graph(std::move(g), std::span<const Tensor>(&x, 1), opt_level);
 }
 
 class QdqConv : public ::testing::TestWithParam<std::string> {};
@@ -230,19 +219,15 @@ TEST(QdqAddPass, RewritesToQLinearAdd) {
   EXPECT_EQ(count_op(*g, Op::kDequantizeLinear), 0);
 
   std::vector<Tensor> x = {test::random_f32(xs[0], 5, -60.f, 60.f), test::random_f32(xs[1], 6, -40.f, 40.f)};
-  SessionOptions o;
-  o.backend = "reference";
-  auto s = Session::create(qdq_add_graph(false), o);
-  ASSERT_TRUE(s.is_ok()) << s.status().message();
-  auto out = (*s)->run(x);
-  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  std::vector<Tensor> out = test::run_graph(qdq_add_graph(false), x);
+  ASSERT_EQ(out.size(), 1u);
   int ties = 0;
   for (int64_t i = 0; i < x[0].numel(); ++i) {
     auto q = [](float v, float scale, int zp) { return std::clamp<int>(std::nearbyint(v / scale) + zp, 0, 255); };
     int a = q(x[0].data<float>()[i], 0.5f, 10), b = q(x[1].data<float>()[i], 0.25f, 200);
     double exact = (a - 10) * 1.0 + (b - 200) * 0.5 + 7;  // (0.5 (a - 10) + 0.25 (b - 200)) / 0.5 + 7
     ties += exact != std::floor(exact) && exact >= 0 && exact <= 255;
-    EXPECT_EQ((*out)[0].data<uint8_t>()[i], std::clamp(std::nearbyint(exact), 0.0, 255.0)) << "element " << i;
+    EXPECT_EQ(out[0].data<uint8_t>()[i], std::clamp(std::nearbyint(exact), 0.0, 255.0)) << "element " << i;
   }
   EXPECT_GT(ties, 20) << "the case should exercise ties";
 }
@@ -291,19 +276,11 @@ TEST(QdqMaxPoolPass, PoolsTheIntegersExactly) {
   EXPECT_EQ(count_op(*g, Op::kQuantizeLinear), 1) << "only the input's";
   Tensor x = test::random_f32(xs, 9, -4.f, 20.f);
   for (const std::string backend : {"reference", "onednn"}) {
-    SessionOptions o;
-    o.backend = backend;
-    o.opt_level = 1;
-    auto fused = Session::create(qdq_max_pool_graph(0.1f), o);
-    o.opt_level = 0;
-    o.backend = "reference";
-    auto plain = Session::create(qdq_max_pool_graph(0.1f), o);
-    ASSERT_TRUE(fused.is_ok() && plain.is_ok());
-    auto a = (*fused)->run(std::span<const Tensor>(&x, 1));
-    auto b = (*plain)->run(std::span<const Tensor>(&x, 1));
-    ASSERT_TRUE(a.is_ok() && b.is_ok());
-    ASSERT_EQ((*a)[0].bytes(), (*b)[0].bytes());
-    EXPECT_EQ(std::memcmp((*a)[0].raw(), (*b)[0].raw(), (*a)[0].bytes()), 0) << backend;
+    std::vector<Tensor> a = test::run_graph(qdq_max_pool_graph(0.1f), std::span<const Tensor>(&x, 1), 1, backend);
+    std::vector<Tensor> b = test::run_graph(qdq_max_pool_graph(0.1f), std::span<const Tensor>(&x, 1), 0);
+    ASSERT_TRUE(a.size() == 1 && b.size() == 1);
+    ASSERT_EQ(a[0].bytes(), b[0].bytes());
+    EXPECT_EQ(std::memcmp(a[0].raw(), b[0].raw(), a[0].bytes()), 0) << backend;
   }
 }
 

@@ -27,12 +27,6 @@ std::unique_ptr<Graph> gemm_graph(float alpha) {
   return g;
 }
 
-int count(const Graph& g, const std::string& op) {
-  int k = 0;
-  for (const auto& n : g.nodes()) k += n->op_type == op;
-  return k;
-}
-
 TEST(DynamicQuant, GemmBecomesMatMulInteger) {
   QuantOptions o;
   o.mode = Mode::kDynamic;
@@ -42,8 +36,8 @@ TEST(DynamicQuant, GemmBecomesMatMulInteger) {
   auto q = quantize_dynamic(*g, o, report);
   ASSERT_TRUE(q.is_ok()) << q.status().message();
   EXPECT_EQ(report.nodes_quantized, 1);
-  EXPECT_EQ(count(**q, "Gemm"), 0);
-  EXPECT_EQ(count(**q, "MatMulInteger"), 1);
+  EXPECT_EQ(test::count_op(**q, Op::kGemm), 0);
+  EXPECT_EQ(test::count_op(**q, Op::kMatMulInteger), 1);
   for (const auto& n : (*q)->nodes())
     if (n->op_type == "MatMulInteger") {
       EXPECT_EQ(n->inputs[1]->constant.shape(), (Shape{24, 10})) << "B transposed into [K, N]";
@@ -51,17 +45,12 @@ TEST(DynamicQuant, GemmBecomesMatMulInteger) {
     }
 
   Tensor x = test::random_f32({4, 24}, 13, -2.f, 2.f);
-  SessionOptions so;
-  so.backend = "reference";
-  auto fs = Session::create(gemm_graph(1.f), so);
-  auto qs = Session::create(std::move(*q), so);
-  ASSERT_TRUE(fs.is_ok() && qs.is_ok());
-  auto fy = (*fs)->run(std::span<const Tensor>(&x, 1));
-  auto qy = (*qs)->run(std::span<const Tensor>(&x, 1));
-  ASSERT_TRUE(fy.is_ok() && qy.is_ok());
+  std::vector<Tensor> fy = test::run_graph(gemm_graph(1.f), std::span<const Tensor>(&x, 1));
+  std::vector<Tensor> qy = test::run_graph(std::move(*q), std::span<const Tensor>(&x, 1));
+  ASSERT_TRUE(fy.size() == 1 && qy.size() == 1);
   // Error bound: x quantized with step 4/255 over [-2, 2], B per column with step <= 1/127; 24 products.
   for (int64_t i = 0; i < 40; ++i)
-    EXPECT_NEAR((*qy)[0].data<float>()[i], (*fy)[0].data<float>()[i], 0.1) << "element " << i;
+    EXPECT_NEAR(qy[0].data<float>()[i], fy[0].data<float>()[i], 0.1) << "element " << i;
 }
 
 TEST(DynamicQuant, GemmWithAlphaIsLeftFloat) {
@@ -74,7 +63,7 @@ TEST(DynamicQuant, GemmWithAlphaIsLeftFloat) {
   EXPECT_EQ(report.nodes_quantized, 0);
   ASSERT_EQ(report.skipped.size(), 1u);
   EXPECT_NE(report.skipped[0].find("alpha"), std::string::npos) << report.skipped[0];
-  EXPECT_EQ(count(**q, "Gemm"), 1);
+  EXPECT_EQ(test::count_op(**q, Op::kGemm), 1);
 }
 
 }  // namespace
