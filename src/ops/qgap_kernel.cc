@@ -1,7 +1,7 @@
 // QLinearGlobalAveragePool arithmetic; see qgap_kernel.h.
 #include "ops/qgap_kernel.h"
 
-#include <vector>
+#include <algorithm>
 
 #include "ops/quant_util.h"
 
@@ -27,13 +27,20 @@ void qgap_typed(const T* x, T* y, int64_t batch, int64_t channels, int64_t spati
   int32_t bias = -p.x_zp * static_cast<int32_t>(spatial);
   auto finish = [&](int32_t acc) { return static_cast<T>(quantize_value(static_cast<float>(acc) * p.scale, p.y_zp, r)); };
   if (channels_last) {
+    // Channels in blocks of a stack array: the oneDNN backend runs this inside its steady-state loop, which
+    // allocates nothing.
+    constexpr int64_t kBlock = 256;
 #pragma omp parallel for schedule(static) if (batch > 1)
     for (int64_t n = 0; n < batch; ++n) {
-      std::vector<int32_t> acc(static_cast<size_t>(channels), bias);
       const T* img = x + n * spatial * channels;
-      for (int64_t s = 0; s < spatial; ++s)
-        for (int64_t c = 0; c < channels; ++c) acc[static_cast<size_t>(c)] += img[s * channels + c];
-      for (int64_t c = 0; c < channels; ++c) y[n * channels + c] = finish(acc[static_cast<size_t>(c)]);
+      for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
+        int64_t width = std::min(kBlock, channels - c0);
+        int32_t acc[kBlock];
+        std::fill(acc, acc + width, bias);
+        for (int64_t s = 0; s < spatial; ++s)
+          for (int64_t c = 0; c < width; ++c) acc[c] += img[s * channels + c0 + c];
+        for (int64_t c = 0; c < width; ++c) y[n * channels + c0 + c] = finish(acc[c]);
+      }
     }
   } else {
 #pragma omp parallel for schedule(static) if (batch * channels * spatial > (int64_t{1} << 16))
