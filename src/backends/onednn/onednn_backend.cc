@@ -11,11 +11,14 @@
 // Primitives are executed through the C API with argument arrays built at compile time: the C++
 // `primitive::execute` builds a std::vector from an unordered_map on every call.
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "backends/onednn/onednn_compiler.h"
+#include "core/cpu_tier.h"
+#include "core/log.h"
 
 namespace inr {
 
@@ -136,7 +139,7 @@ class OnednnExecutable final : public Executable {
 
 class OnednnBackend final : public Backend {
  public:
-  OnednnBackend() : engine_(dnnl::engine::kind::cpu, 0) {}
+  OnednnBackend() : engine_((onednn_apply_cpu_tier(), dnnl::engine(dnnl::engine::kind::cpu, 0))) {}
   std::string_view name() const override { return "onednn"; }
   bool supports(const Node& node) const override {
     try {
@@ -162,7 +165,41 @@ class OnednnBackend final : public Backend {
   dnnl::engine engine_;
 };
 
+dnnl::cpu_isa onednn_isa_of(CpuTier tier) {
+  using isa = dnnl::cpu_isa;
+  switch (tier) {
+    case CpuTier::kBaseline:
+      return isa::sse41;
+    case CpuTier::kAvx2:
+      return isa::avx2;
+    case CpuTier::kAvxVnni:
+      return isa::avx2_vnni;
+    case CpuTier::kAvx512:
+      return isa::avx512_core;
+    case CpuTier::kAvx512Vnni:
+      return cpu_features().amx ? isa::avx512_core_bf16 : isa::avx512_core_vnni;
+    case CpuTier::kAmx:
+      return isa::all;
+  }
+  return isa::all;
+}
+
 }  // namespace
+
+void onednn_apply_cpu_tier() {
+  static const bool applied = [] {
+    // Uncapped: oneDNN picks what the CPU has, exactly as without inr's tier (no change in what runs).
+    if (cpu_tier() == detected_cpu_tier()) return true;
+    // Only oneDNN's own variable caps it: oneDNN reads it itself.
+    if (std::getenv("INR_MAX_ISA") == nullptr) return true;
+    // Fails (without throwing) once oneDNN has queried the ISA, i.e. after its first primitive.
+    if (dnnl::set_max_cpu_isa(onednn_isa_of(cpu_tier())) == dnnl::status::success) return true;
+    log_warn("onednn: could not cap oneDNN at tier {} (already initialised); its kernels may use a higher ISA",
+             cpu_tier_name(cpu_tier()));
+    return false;
+  }();
+  (void)applied;
+}
 
 OnednnExecutableStats onednn_executable_stats(const Executable& exe) {
   if (const auto* o = dynamic_cast<const OnednnExecutable*>(&exe)) return o->stats();

@@ -21,6 +21,10 @@ struct OnednnExecutableStats {
   size_t weight_bytes = 0;                   // reordered weights and biases
 };
 
+// Caps oneDNN's ISA at the process's CPU tier (core/cpu_tier.h) before its first primitive; a no-op when the
+// tier is not capped and after the first call. make_onednn_backend() calls it.
+void onednn_apply_cpu_tier();
+
 // Stats of an Executable made by the oneDNN backend; empty stats for any other executable.
 OnednnExecutableStats onednn_executable_stats(const Executable& exe);
 
