@@ -201,14 +201,15 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
   program_.steps.push_back(std::move(s));
 }
 
-void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what) {
+void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what,
+                          const std::string& impl) {
   if (args.size() > kMaxCustomArgs) throw std::logic_error("custom kernel with too many arguments");
   Step s;
   s.custom = std::move(kernel);
   for (size_t i = 0; i < args.size(); ++i) s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
   s.node = step;
   s.label = what;
-  program_.stats.impls.push_back(fmt::format("{}: inr element-wise", what));
+  program_.stats.impls.push_back(fmt::format("{}: {}", what, impl));
   program_.steps.push_back(std::move(s));
 }
 

@@ -119,7 +119,9 @@ class Compiler {
   void add_primitive(const dnnl::primitive& prim, const dnnl::primitive_desc_base& pd,
                      const std::vector<std::pair<int, Version>>& args, int step, const std::string& what);
   // Adds a custom kernel over `args` (its inputs and outputs, in the order the kernel expects).
-  void add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what);
+  // `impl` names the kernel in the stats (the trace and `inr bench` print it).
+  void add_custom(CustomKernel kernel, const std::vector<Version>& args, int step, const std::string& what,
+                  const std::string& impl = "inr element-wise");
   // Copies `data` (plain in `src_md`, of its data type) into owned memory laid out as `dst_md` (weights at
   // compile time; int8 weight descriptors may carry oneDNN's compensation, which the reorder computes).
   Version owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md);

@@ -48,4 +48,33 @@ std::optional<std::pair<PD, bool>> choose_int8_pd(bool has_src_zp, Make make) {
   return chosen;
 }
 
+// Exactness without VNNI (AVX2, AVX-512 without VNNI). oneDNN's int8 kernels there multiply u8 sources by s8
+// weights with vpmaddubsw, which adds two u8 x s8 products into a saturating int16. When every weight has
+// |w| <= kPairSafeMax, |x0 w0 + x1 w1| <= 2 * 255 * 64 = 32640 < 32767 for ANY pairing oneDNN forms, so the
+// kernel is exact. Other weights are split: main = clamp(w, -64, 64) and rest = w - main (in [-64, 63]);
+// both parts are pair-safe, and the two int32 accumulators add up to the exact one. oneDNN halves s8 weights
+// for s8 sources (scale_adjust), which rounds, so a lowering that takes an s8 source shifts it to u8 first
+// (x + 128, zero point + 128) where the route is not that of a VNNI tier.
+constexpr int32_t kPairSafeMax = 64;
+enum class Int8Route {
+  kDirect,  // one primitive with the weights as they are (a VNNI/AMX tier, or pair-safe weights)
+  kSplit,   // two primitives (main + rest) into int32, then inr's requantisation
+  kNone,    // no exact oneDNN route: the node stays on the reference backend
+};
+// The route for u8/s8 source `src` (as u8) times the s8 weights `w` on the process's CPU tier.
+Int8Route int8_route(DType src, const Tensor& w);
+// main = clamp(w, -kPairSafeMax, kPairSafeMax), rest = w - main, element by element (w is s8).
+void split_pair_safe(const Tensor& w, std::vector<int8_t>& main, std::vector<int8_t>& rest);
+
+// x + 128 as u8 in the layout `s8_md` (x's s8 version in that layout, xor 0x80 byte by byte; an inr step):
+// the s8 -> u8 shift of a source on a tier without VNNI (its zero point goes up by 128 with it).
+Version shifted_source(Compiler& c, Value* x, const memory::desc& s8_md, int step, const std::string& name);
+
+// The reference's requantisation of int32 accumulators laid out rows x cols (cols = output channels):
+// y[r, j] = saturate(round_half_even(float(acc[r, j] + bias[j]) * scale[j]) + y_zp), scale per tensor (one
+// value) or per channel; `bias` may be null. Bit-exact with ops/quant_util.h's requantize_row (same float
+// operations), vectorised and OpenMP-parallel over rows.
+void requant_s32_rows(const int32_t* acc, const int32_t* bias, int64_t rows, int64_t cols,
+                      const std::vector<float>& scales, int32_t y_zp, DType y_type, void* y);
+
 }  // namespace inr::onednn

@@ -3,6 +3,10 @@
 // y_scale computed in the reference's float32 order, the source zero point through oneDNN (subtracted in
 // int32), then post-ops round half to even and + y_zp, so the u8/s8 saturation sees integers only.
 //
+// Without VNNI (onednn_int8.h's int8_route): an s8 `a` is shifted to u8 first, and weights with |b| > 64 are
+// split into two pair-safe matmuls into one int32 accumulator (the second adds with a sum post-op), which
+// the reference's requantisation (requant_s32_rows) or QGemm's output stage turns into y.
+//
 // com.microsoft QGemm: the oneDNN int8 matmul gives the exact int32 accumulators (source zero point
 // subtracted, B transposed once at compile time when transB), and a custom step adds C and runs the
 // reference's output stage (ops/qgemm_kernel.h) on them, float or requantised.
@@ -43,8 +47,55 @@ bool qlinear_matmul_supported(const Node& n) {
     for (int64_t i = 0; i < b_zp->constant.numel(); ++i)
       if (load_qint(b_zp->constant, i) != 0) return false;
   }
-  return cpu_has_exact_int8();
+  return int8_route(a->dtype, b->constant) != Int8Route::kNone;
 }
+
+namespace {
+
+// The source of an int8 matmul on this tier: `a` as it is (plain), or shifted to u8 (zero point + 128).
+Version matmul_source(Compiler& c, Value* a, int32_t& zp, int step, const std::string& name) {
+  if (a->dtype != DType::kI8 || cpu_has_exact_int8()) return c.as(a, plain_md(a), step);
+  zp += 128;
+  return shifted_source(c, a, plain_md(a), step, name);
+}
+
+// int32 accumulators acc = (a - a_zp) b of a plain [m, k] u8/s8 `a` (after matmul_source) and the constant
+// [k, cols] s8 `b` (stored as `w_src`): one matmul on the direct route, main + rest on the split route.
+Status add_int8_matmul_acc(Compiler& c, const Node& n, const Version& src, int32_t a_zp, const Tensor& b,
+                           const memory::desc& w_src, const Version& acc, int step) {
+  const memory::desc& acc_md = acc.md;
+  memory::desc w_any(w_src.dims(), dt::s8, tag::any);
+  auto make = [&](bool rt, bool sum) {
+    dnnl::primitive_attr attr = Compiler::base_attr();
+    if (a_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {rt ? DNNL_RUNTIME_S32_VAL : a_zp});
+    if (sum) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.f);
+      attr.set_post_ops(ops);
+    }
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src.md, w_any, acc_md), attr, c.engine());
+  };
+  auto chosen = choose_int8_pd<dnnl::matmul::primitive_desc>(a_zp != 0, [&](bool rt) { return make(rt, false); });
+  if (!chosen) return error("oneDNN has no int8 matmul for this node");
+  const bool rt = chosen->second;
+  std::vector<int8_t> w_main, w_rest;
+  const bool split = int8_route(DType::kU8, b) == Int8Route::kSplit;
+  if (split) split_pair_safe(b, w_main, w_rest);
+  for (int part = 0; part < (split ? 2 : 1); ++part) {
+    dnnl::matmul::primitive_desc pd = part == 0 ? chosen->first : make(rt, true);
+    const void* w = !split ? b.raw() : part == 0 ? static_cast<const void*>(w_main.data()) : w_rest.data();
+    Version wv = c.owned_constant(w, w_src, pd.weights_desc());
+    std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, acc}};
+    if (rt) {
+      memory::desc zp_md({1}, dt::s32, tag::x);
+      args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
+    }
+    c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name + (!split ? "" : part == 0 ? " main" : " rest"));
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   Value* a = n.inputs[0];
@@ -52,6 +103,21 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   Value* y = n.outputs[0];
   int64_t k = a->shape[1], cols = b->shape[1];
   Int8Requant rq = int8_requant(n);
+  if (int8_route(a->dtype, b->constant) == Int8Route::kSplit || (a->dtype == DType::kI8 && !cpu_has_exact_int8())) {
+    // int32 accumulators, then the reference's requantisation.
+    int64_t m = a->shape[0];
+    Version src = matmul_source(c, a, rq.src_zp, step, n.name);
+    Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
+    INR_TRY(add_int8_matmul_acc(c, n, src, rq.src_zp, b->constant, memory::desc({k, cols}, dt::s8, tag::ab), acc,
+                                step));
+    Version dst = c.output(y, plain_md(y), step);
+    c.add_custom(
+        [m, cols, scales = rq.scales, y_zp = rq.y_zp, y_type = y->dtype](void* const* data) {
+          requant_s32_rows(static_cast<const int32_t*>(data[0]), nullptr, m, cols, scales, y_zp, y_type, data[1]);
+        },
+        {acc, dst}, step, n.name + " requant", "inr int8 requant");
+    return Status::ok();
+  }
   memory::desc src_md = plain_md(a);
   memory::desc dst_md = plain_md(y);
   memory::desc w_plain({k, cols}, dt::s8, tag::ab);
@@ -101,7 +167,7 @@ bool qgemm_supported(const Node& n) {
   for (size_t i : {7, 8})
     if (!absent_or_const_scalar(n.input(i))) return false;
   if (n.input(8) && !n.input(7)) return false;
-  return cpu_has_exact_int8();
+  return int8_route(a->dtype, b->constant) != Int8Route::kNone;
 }
 
 Status lower_qgemm(Compiler& c, Node& n, int step) {
@@ -111,26 +177,11 @@ Status lower_qgemm(Compiler& c, Node& n, int step) {
   bool trans_b = n.attr_int("transB", 0) != 0;
   int64_t m = a->shape[0], k = a->shape[1], cols = trans_b ? b->shape[0] : b->shape[1];
   int32_t a_zp = load_qint(n.inputs[2]->constant, 0);
-  memory::desc src_md = plain_md(a);
-  memory::desc acc_md({m, cols}, dt::s32, tag::ab);
-  memory::desc w_src({k, cols}, dt::s8, trans_b ? tag::ba : tag::ab);  // B as stored, viewed as [K, N]
-  memory::desc w_any({k, cols}, dt::s8, tag::any);
-  auto chosen = choose_int8_pd<dnnl::matmul::primitive_desc>(a_zp != 0, [&](bool rt) {
-    dnnl::primitive_attr attr = Compiler::base_attr();
-    if (a_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {rt ? DNNL_RUNTIME_S32_VAL : a_zp});
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, w_any, acc_md), attr, c.engine());
-  });
-  if (!chosen) return error("oneDNN has no int8 matmul for this node");
-  dnnl::matmul::primitive_desc pd = chosen->first;
-  Version src = c.as(a, src_md, step);
-  Version wv = c.owned_constant(b->constant.raw(), w_src, pd.weights_desc());
-  Version acc = c.temporary(acc_md, step);
-  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, acc}};
-  if (chosen->second) {
-    memory::desc zp_md({1}, dt::s32, tag::x);
-    args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
-  }
-  c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  Version src = matmul_source(c, a, a_zp, step, n.name);
+  Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
+  // B as stored, viewed as [K, N]
+  INR_TRY(add_int8_matmul_acc(c, n, src, a_zp, b->constant, memory::desc({k, cols}, dt::s8, trans_b ? tag::ba : tag::ab),
+                              acc, step));
 
   // Output stage: + C (int32), then the reference's scaling and rounding.
   const Tensor* y_scale = n.input(7) ? &n.input(7)->constant : nullptr;
