@@ -59,6 +59,10 @@ class Session {
 
   // A summary of how the graph specialised for these shapes was placed: "onednn: 52 nodes, reference: 3".
   Result<std::string> placement_summary(std::span<const Shape> input_shapes);
+  // The kernel each compute step runs, for the graph specialised for these shapes: "node conv1 main:
+  // jit_uni_int8:avx2" (oneDNN's implementation name, or inr's own kernel), one per step; nodes on the
+  // reference backend read "node X: reference".
+  Result<std::vector<std::string>> kernels(std::span<const Shape> input_shapes);
   // Bytes of the activation arena planned for these shapes.
   Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
 

@@ -38,7 +38,7 @@ std::string describe(const Value* v) {
 }
 }  // namespace
 
-std::string node_event_args(const Node& node, std::string_view backend) {
+std::string node_event_args(const Node& node, std::string_view backend, std::string_view kernel) {
   std::string ins, outs;
   int64_t bytes = 0;
   for (const Value* v : node.inputs) {
@@ -50,8 +50,8 @@ std::string node_event_args(const Node& node, std::string_view backend) {
     if (v) bytes += static_cast<int64_t>(dtype_bytes(v->dtype, shape_numel(v->shape)));
   }
   return fmt::format(
-      R"({{"node": "{}", "op_type": "{}", "backend": "{}", "inputs": [{}], "outputs": [{}], "bytes": {}, "macs": {}}})",
-      node.name, node.op_type, backend, ins, outs, bytes, node_macs(node));
+      R"({{"node": "{}", "op_type": "{}", "backend": "{}", "kernel": "{}", "inputs": [{}], "outputs": [{}], "bytes": {}, "macs": {}}})",
+      node.name, node.op_type, backend, kernel.empty() ? backend : kernel, ins, outs, bytes, node_macs(node));
 }
 
 }  // namespace inr

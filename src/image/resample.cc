@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/cpu_tier.h"
+
 namespace inr::image {
 
 namespace {
@@ -256,7 +258,7 @@ __attribute__((target("avx2"))) int pil_horizontal_avx2(const uint8_t* in, const
 }
 
 bool have_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
+  static const bool has = tier_has_avx2(cpu_tier());
   return has;
 }
 
@@ -302,8 +304,9 @@ void pil_horizontal(const SourceView& src, const AxisCoeffs& h, int y_first, int
 
 // Vertical pass over 8-bit rows; `rows_base` holds source row `row_first` first. Contiguous inner loop so
 // that the compiler vectorises it.
-__attribute__((target_clones("avx2", "default"))) void pil_vertical(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0,
-                  int oy1, int width_bytes, uint8_t* dst, size_t dst_stride, std::vector<int32_t>& acc) {
+[[gnu::always_inline]] inline void pil_vertical_body(const uint8_t* rows_base, size_t rows_stride, int row_first,
+                                                   const AxisCoeffs& v, int oy0, int oy1, int width_bytes, uint8_t* dst,
+                                                   size_t dst_stride, std::vector<int32_t>& acc) {
   acc.resize(static_cast<size_t>(width_bytes));
   int32_t* a = acc.data();
   for (int yy = oy0; yy < oy1; ++yy) {
@@ -319,6 +322,24 @@ __attribute__((target_clones("avx2", "default"))) void pil_vertical(const uint8_
     uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
     for (int i = 0; i < width_bytes; ++i) d[i] = clip_shift(a[i], kPilBits);
   }
+}
+
+// The vertical pass compiled for AVX2 and for baseline x86-64, picked by the CPU tier (core/cpu_tier.h).
+[[gnu::target("avx2")]] void pil_vertical_avx2(const uint8_t* rows_base, size_t rows_stride, int row_first,
+                                               const AxisCoeffs& v, int oy0, int oy1, int width_bytes, uint8_t* dst,
+                                               size_t dst_stride, std::vector<int32_t>& acc) {
+  pil_vertical_body(rows_base, rows_stride, row_first, v, oy0, oy1, width_bytes, dst, dst_stride, acc);
+}
+void pil_vertical_baseline(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0,
+                           int oy1, int width_bytes, uint8_t* dst, size_t dst_stride, std::vector<int32_t>& acc) {
+  pil_vertical_body(rows_base, rows_stride, row_first, v, oy0, oy1, width_bytes, dst, dst_stride, acc);
+}
+void pil_vertical(const uint8_t* rows_base, size_t rows_stride, int row_first, const AxisCoeffs& v, int oy0, int oy1,
+                  int width_bytes, uint8_t* dst, size_t dst_stride, std::vector<int32_t>& acc) {
+  if (have_avx2())
+    pil_vertical_avx2(rows_base, rows_stride, row_first, v, oy0, oy1, width_bytes, dst, dst_stride, acc);
+  else
+    pil_vertical_baseline(rows_base, rows_stride, row_first, v, oy0, oy1, width_bytes, dst, dst_stride, acc);
 }
 
 void resize_pil(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0, int oy1,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/cpu_tier.h"
 #include "ops/quant_util.h"
 
 namespace inr {
@@ -64,7 +65,7 @@ __attribute__((target("avx2,fma"))) void span_fma(const int8_t* a, bool as, cons
   span_loop(a, as, b, bs, c, n, p);
 }
 bool cpu_has_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = tier_has_avx2(cpu_tier());  // the tier's avx2 includes FMA
   return has;
 }
 #endif

@@ -2,6 +2,8 @@
 // GEMM and the integer convolution. See quant_util.h for the exactness contract.
 #include "ops/quant_util.h"
 
+#include "core/cpu_tier.h"
+
 #include <cstring>
 
 #include "core/half.h"
@@ -219,8 +221,8 @@ void to_s16_minus_zp(const Tensor& t, int64_t offset, int64_t count, int32_t zp,
 // for a pointwise conv). Operands are int16 (u8/s8 minus a zero point fits), and each int32 lane of the
 // micro-kernel accumulates two products at once: w and col are packed as pairs of consecutive k
 // (w2[m][k/2] = {w[m,k], w[m,k+1]}, rhs[k/2][p] = {col[k,p], col[k+1,p]}), the form compilers turn into
-// pmaddwd. The micro-kernel is compiled twice (AVX2 and baseline x86-64) and picked at run time; integer
-// arithmetic makes both give identical results.
+// pmaddwd. The micro-kernel is compiled twice (AVX2 and baseline x86-64) and picked by the process's CPU tier
+// (core/cpu_tier.h, so INR_MAX_ISA=baseline runs the baseline one); integer arithmetic makes both identical.
 
 namespace {
 
@@ -230,10 +232,8 @@ constexpr int64_t kTileRows = 4;   // output channels per micro-kernel call
 constexpr int64_t kTileCols = 32;  // output pixels per packed panel
 
 // tile[r][j] = sum over k pairs of w2[r][kp] . panel[kp * ld + j] (two int16 products per int32 lane).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void conv_tile(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld, int32_t tile[kTileRows][kTileCols]) {
+[[gnu::always_inline]] inline void conv_tile_body(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld,
+                                                  int32_t tile[kTileRows][kTileCols]) {
   int32_t acc[kTileRows][kTileCols] = {};
   for (int64_t kp = 0; kp < k_pairs; ++kp) {
     const int16_t* b = reinterpret_cast<const int16_t*>(panel + kp * ld);
@@ -245,6 +245,22 @@ void conv_tile(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t
   }
   for (int64_t r = 0; r < kTileRows; ++r)
     for (int64_t j = 0; j < kTileCols; ++j) tile[r][j] = acc[r][j];
+}
+
+[[gnu::target("avx2")]] void conv_tile_avx2(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld,
+                                            int32_t tile[kTileRows][kTileCols]) {
+  conv_tile_body(k_pairs, w2, panel, ld, tile);
+}
+void conv_tile_baseline(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld,
+                        int32_t tile[kTileRows][kTileCols]) {
+  conv_tile_body(k_pairs, w2, panel, ld, tile);
+}
+void conv_tile(int64_t k_pairs, const int32_t* w2, const int32_t* panel, int64_t ld, int32_t tile[kTileRows][kTileCols]) {
+  static const bool avx2 = tier_has_avx2(cpu_tier());
+  if (avx2)
+    conv_tile_avx2(k_pairs, w2, panel, ld, tile);
+  else
+    conv_tile_baseline(k_pairs, w2, panel, ld, tile);
 }
 
 // col[(c, kd, kh, kw), p] = x[c, window position of output p] or 0 in the padding (x already minus x_zp).
@@ -290,11 +306,18 @@ inline void valid_range(int64_t out, int64_t stride, int64_t offset, int64_t in,
 }
 
 // acc[i] += w * in[i]: a widening int16 x int16 -> int32 multiply-add (pmullw/pmulhw on SSE2).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void mac_row(int32_t* acc, const int16_t* in, int16_t w, int64_t n) {
+[[gnu::target("avx2")]] void mac_row_avx2(int32_t* acc, const int16_t* in, int16_t w, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(w) * static_cast<int32_t>(in[i]);
+}
+void mac_row_baseline(int32_t* acc, const int16_t* in, int16_t w, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(w) * static_cast<int32_t>(in[i]);
+}
+void mac_row(int32_t* acc, const int16_t* in, int16_t w, int64_t n) {
+  static const bool avx2 = tier_has_avx2(cpu_tier());
+  if (avx2)
+    mac_row_avx2(acc, in, w, n);
+  else
+    mac_row_baseline(acc, in, w, n);
 }
 
 // One channel of a depthwise convolution (one input and one output channel per group). Per output row, the

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "backends/backend.h"
+#include "backends/onednn/onednn_backend.h"
 #include "core/arena.h"
 #include "core/profiler.h"
 #include "onnx/onnx_io.h"
@@ -27,6 +28,7 @@ struct Plan {
   Arena arena;
   std::vector<std::unique_ptr<Executable>> executables;
   std::vector<std::string> executable_backend;
+  std::vector<std::vector<std::string>> executable_nodes;  // node labels per executable
   std::vector<int> input_slots, output_slots;
   std::map<std::string, int> nodes_per_backend;
   size_t internal_bytes = 0;
@@ -192,6 +194,9 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     plan->internal_bytes += (*exe)->internal_bytes();
     plan->executables.push_back(std::move(exe.value()));
     plan->executable_backend.emplace_back(parts[p].backend->name());
+    std::vector<std::string> labels;
+    for (const Node* n : parts[p].nodes) labels.push_back(n->name.empty() ? n->op_type : n->name);
+    plan->executable_nodes.push_back(std::move(labels));
   }
   for (Value* v : g.inputs) plan->input_slots.push_back(slot_of[v]);
   for (Value* v : g.outputs) plan->output_slots.push_back(slot_of[v]);
@@ -223,6 +228,21 @@ Result<std::string> Session::placement_summary(std::span<const Shape> input_shap
   for (const auto& [backend, count] : plan->nodes_per_backend)
     s += fmt::format("{}{}: {} node{}", s.empty() ? "" : ", ", backend, count, count == 1 ? "" : "s");
   return s.empty() ? std::string("no nodes (all constant)") : s;
+}
+
+Result<std::vector<std::string>> Session::kernels(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < plan->executables.size(); ++i) {
+    if (plan->executable_backend[i] == "onednn") {
+      for (const std::string& k : onednn_executable_stats(*plan->executables[i]).impls) out.push_back("node " + k);
+    } else {
+      for (const std::string& n : plan->executable_nodes[i])
+        out.push_back(fmt::format("node {}: {}", n, plan->executable_backend[i]));
+    }
+  }
+  return out;
 }
 
 Result<size_t> Session::arena_bytes(std::span<const Shape> input_shapes) {

@@ -4,11 +4,19 @@
 // Every calibrator, both formats. The clipping calibrators (percentile, l2, tf-enhanced) make residual
 // QLinearAdds round exact ties often; inr evaluates QLinearAdd (and fuses QDQ DQ->Add->Q into it) with ONNX
 // Runtime's x86 arithmetic (ops/qadd_kernel.h), without which 2-3 of these 32 images flip top-1.
+//
+// ORT is the oracle only where it is exact (issue #9): its u8 x s8 kernels on CPUs without VNNI (AVX2,
+// AVX-512 without VNNI) add products in pairs at 16 bits (vpmaddubsw), which saturates for full-range
+// weights. There (the real CPU's tier: ORT cannot be capped) a full-range model's agreement is reported, not
+// asserted; reduce-range models (|w| <= 64, no pair can saturate) are asserted on every CPU. inr itself is
+// exact on every tier (tests/unit/onednn_int8_test.cc).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
+#include "core/cpu_tier.h"
 #include "core/npy.h"
 #include "data/labels.h"
 #include "image/preprocess.h"
@@ -57,7 +65,11 @@ std::vector<int> top1(const Tensor& logits) {
 
 struct QuantCase {
   std::string name, flags;
+  bool reduce_range = false;  // 7-bit weights: ORT exact on every x86 CPU
 };
+
+// Whether ONNX Runtime computes this model exactly on this machine's CPU.
+bool ort_exact(const QuantCase& c) { return c.reduce_range || tier_has_vnni(detected_cpu_tier()); }
 
 class QuantOrtAgreement : public ::testing::TestWithParam<QuantCase> {};
 
@@ -86,6 +98,11 @@ TEST_P(QuantOrtAgreement, OrtLoadsItAndAgreesOnTop1) {
   int same = 0;
   for (int i = 0; i < kImages; ++i) same += a[i] == b[i];
   RecordProperty("agreement", same);
+  if (!ort_exact(GetParam())) {
+    std::cout << "[ort] " << same << "/" << kImages << " top-1 agree; not asserted: ONNX Runtime's u8 x s8 kernels "
+              << "saturate on this CPU (" << cpu_tier_name(detected_cpu_tier()) << ", no VNNI)\n";
+    return;
+  }
   EXPECT_GE(same, kMinAgreement * kImages) << same << "/" << kImages << " top-1 agree";
 }
 
@@ -101,6 +118,10 @@ INSTANTIATE_TEST_SUITE_P(
           std::replace(id.begin(), id.end(), '-', '_');
           cases.push_back({id, kStatic + test::data_dir() + "/imagenet/samples --format " + fmt + " --calib " + cal});
         }
+      // 7-bit weights: exact in ORT on every CPU, so asserted everywhere.
+      for (std::string fmt : {"qdq", "qop"})
+        cases.push_back({fmt + "_minmax_reduce_range",
+                         kStatic + test::data_dir() + "/imagenet/samples --format " + fmt + " --reduce-range", true});
       return cases;
     }()),
     [](const auto& info) { return info.param.name; });

@@ -21,6 +21,7 @@
 #include "inr/session.h"
 #include "ops/op_schema.h"
 #include "ops/quant_util.h"
+#include "core/cpu_tier.h"
 #include "test_util.h"
 
 namespace inr {
@@ -52,6 +53,7 @@ struct QConvSpec {
   int32_t x_zp = 131, y_zp = 117;
   bool per_channel = true, bias = true;
   uint32_t seed = 1;
+  int32_t w_max = 127;  // weights clamped to [-w_max - 1, w_max] (64: pair-safe, as --reduce-range makes them)
 };
 
 class QGraph {
@@ -65,6 +67,7 @@ class QGraph {
     int64_t cin = x->shape[1];
     Shape ws{s.cout, cin / s.group, s.k, s.k};
     Tensor w = random_q(DType::kI8, ws, s.seed * 31 + 3);
+    for (int64_t i = 0; i < w.numel(); ++i) store_qint(w, i, std::clamp(load_qint(w, i), -s.w_max - 1, s.w_max));
     int64_t m = s.cout;
     std::vector<float> w_scale;
     for (int64_t i = 0; i < (s.per_channel ? m : 1); ++i) w_scale.push_back(0.002f + 0.00037f * static_cast<float>(i % 7));
@@ -227,6 +230,44 @@ TEST(OnednnInt8, Conv1x1Stride2S8Out) {
 TEST(OnednnInt8, DepthwiseStride1And2) {
   expect_jit(single({.x = {1, 32, 13, 11}, .cout = 32, .group = 32, .seed = 6}));
   expect_jit(single({.x = {1, 24, 15, 12}, .cout = 24, .stride = 2, .group = 24, .per_channel = false, .seed = 7}));
+}
+
+// The route follows the CPU tier (core/cpu_tier.h; CTest runs this binary again with INR_MAX_ISA=avx2):
+// VNNI tiers run every convolution as one primitive; others run pair-safe weights (|w| <= 64) as one and
+// split full-range ones into main + rest convolutions plus inr's requantisation, exact either way.
+int count_impls(const Result8& r, const std::string& part) {
+  return static_cast<int>(std::count_if(r.stats.impls.begin(), r.stats.impls.end(),
+                                        [&](const std::string& s) { return s.find(part) != std::string::npos; }));
+}
+
+TEST(OnednnInt8, RouteFollowsTier) {
+  const bool vnni = tier_has_vnni(cpu_tier());
+  std::cout << "[int8] tier " << cpu_tier_name(cpu_tier()) << "\n";
+  Result8 full = single({.x = {1, 16, 12, 10}, .cout = 16, .seed = 21});
+  Result8 safe = single({.x = {1, 16, 12, 10}, .cout = 16, .seed = 21, .w_max = 63});
+  EXPECT_EQ(count_impls(full, " main:"), vnni ? 0 : 1);
+  EXPECT_EQ(count_impls(full, " rest:"), vnni ? 0 : 1);
+  EXPECT_EQ(count_impls(full, "inr int8 requant"), vnni ? 0 : 1);
+  EXPECT_EQ(count_impls(safe, " main:"), 0);
+  EXPECT_EQ(safe.stats.primitives, 1);
+  // An s8 source is shifted to u8 on tiers without VNNI.
+  Result8 s8 = single({.x = {1, 16, 12, 10}, .cout = 16, .xt = DType::kI8, .x_zp = -5, .seed = 22, .w_max = 63});
+  EXPECT_EQ(count_impls(s8, "inr int8 shift"), vnni ? 0 : 1);
+  expect_jit(full);
+  expect_jit(safe);
+}
+
+// All-maximal operands: x = 255 with zero point 0 and weights of +-127/-128, where a single vpmaddubsw pair
+// (255 * 127 * 2) saturates int16 and a one-primitive route on a tier without VNNI could not be exact.
+TEST(OnednnInt8, SaturatingPairsStayExact) {
+  QGraph q;
+  QConvSpec s{.cout = 8, .k = 3, .x_zp = 0, .y_zp = 0, .seed = 23};
+  Node* n = q.qconv(q.input("x", DType::kU8, {1, 16, 7, 7}), s);
+  Tensor& w = n->inputs[3]->constant;
+  for (int64_t i = 0; i < w.numel(); ++i) store_qint(w, i, (i / 9) % 3 == 0 ? -128 : 127);
+  Tensor x = Tensor::empty(DType::kU8, {1, 16, 7, 7});
+  for (int64_t i = 0; i < x.numel(); ++i) store_qint(x, i, 255);
+  check_int8(q, 1, {x});
 }
 
 TEST(OnednnInt8, DepthwiseOddChannels) {

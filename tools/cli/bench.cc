@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "core/cpu_tier.h"
 #include "session_flags.h"
 
 namespace inr::cli {
@@ -35,6 +38,21 @@ double percentile(std::vector<double> v, double p) {
   size_t lo = static_cast<size_t>(idx);
   size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
+}
+
+// "30 jit_uni_int8:avx2, 23 jit_uni_int8_1x1:avx2, ...": how many steps ran each kernel, most used first.
+std::string kernel_histogram(const std::vector<std::string>& steps) {
+  std::map<std::string, int> count;
+  for (const std::string& s : steps) {
+    size_t colon = s.rfind(": ");
+    count[colon == std::string::npos ? s : s.substr(colon + 2)]++;
+  }
+  std::vector<std::pair<int, std::string>> order;
+  for (const auto& [k, n] : count) order.emplace_back(-n, k);
+  std::sort(order.begin(), order.end());
+  std::string out;
+  for (const auto& [n, k] : order) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", -n, k);
+  return out;
 }
 
 double peak_rss_mib() {
@@ -72,6 +90,7 @@ Command make_bench_command(CLI::App& parent) {
     if (!session) return fail(session.status());
     Session& s = **session;
     nlohmann::json results = nlohmann::json::array();
+    if (!f->json) std::printf("cpu tier: %s\n", cpu_tier_summary().c_str());
     if (!f->json)
       std::printf("%-6s %9s %9s %9s %9s %9s %10s %10s\n", "batch", "p50_ms", "p90_ms", "p99_ms", "min_ms", "max_ms",
                   "images/s", "arena_MiB");
@@ -105,6 +124,7 @@ Command make_bench_command(CLI::App& parent) {
       }
       auto arena = s.arena_bytes(shapes);
       auto placement = s.placement_summary(shapes);
+      auto kernels = s.kernels(shapes);
       double p50 = percentile(ms, 50);
       nlohmann::json r = {{"batch", batch},
                           {"runs", ms.size()},
@@ -116,7 +136,8 @@ Command make_bench_command(CLI::App& parent) {
                           {"images_per_s", static_cast<double>(batch) * 1000.0 / p50},
                           {"arena_bytes", arena ? *arena : 0},
                           {"peak_rss_mib", peak_rss_mib()},
-                          {"placement", placement ? *placement : placement.status().message()}};
+                          {"placement", placement ? *placement : placement.status().message()},
+                          {"kernels", kernels ? *kernels : std::vector<std::string>{}}};
       results.push_back(r);
       if (!f->json)
         std::printf("%-6ld %9.3f %9.3f %9.3f %9.3f %9.3f %10.1f %10.1f\n", static_cast<long>(batch), p50,
@@ -125,9 +146,15 @@ Command make_bench_command(CLI::App& parent) {
                     static_cast<double>(r["arena_bytes"].get<size_t>()) / (1024.0 * 1024.0));
     }
     if (!f->json)
-      for (const auto& r : results) std::printf("batch %ld placement: %s\n", static_cast<long>(r["batch"].get<int64_t>()), r["placement"].get<std::string>().c_str());
+      for (const auto& r : results) {
+        std::printf("batch %ld placement: %s\n", static_cast<long>(r["batch"].get<int64_t>()),
+                    r["placement"].get<std::string>().c_str());
+        std::printf("batch %ld kernels: %s\n", static_cast<long>(r["batch"].get<int64_t>()),
+                    kernel_histogram(r["kernels"].get<std::vector<std::string>>()).c_str());
+      }
     if (f->json) {
-      nlohmann::json out = {{"model", f->session.model}, {"threads", f->session.threads}, {"results", results},
+      nlohmann::json out = {{"model", f->session.model}, {"threads", f->session.threads},
+                            {"cpu_tier", std::string(cpu_tier_name(cpu_tier()))}, {"results", results},
                             {"peak_rss_mib", peak_rss_mib()}};
       std::printf("%s\n", out.dump().c_str());
     } else {

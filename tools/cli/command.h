@@ -22,6 +22,9 @@ int fail(const Status& status);
 // True when stderr is a terminal (progress bars are shown only then).
 bool stderr_is_tty();
 
+// "avx2 (capped by INR_MAX_ISA; the CPU has avx512_vnni)" or "avx512_vnni": the CPU tier in force.
+std::string cpu_tier_summary();
+
 // Data directory: $INR_DATA_DIR, else ../shared/data beside the executable's checkout, else "".
 std::string default_data_dir();
 

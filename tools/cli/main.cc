@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "command.h"
+#include "core/cpu_tier.h"
 #include "core/log.h"
 
 namespace inr::cli {
@@ -18,6 +21,13 @@ namespace inr::cli {
 int fail(const Status& status) {
   std::fprintf(stderr, "inr: error: %s\n", status.message().c_str());
   return 1;
+}
+
+std::string cpu_tier_summary() {
+  CpuTier t = cpu_tier(), d = detected_cpu_tier();
+  if (t == d) return std::string(cpu_tier_name(t));
+  const char* var = std::getenv("INR_MAX_ISA") ? "INR_MAX_ISA" : "ONEDNN_MAX_CPU_ISA";
+  return fmt::format("{} (capped by {}; the CPU has {})", cpu_tier_name(t), var, cpu_tier_name(d));
 }
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
@@ -66,6 +76,8 @@ int main(int argc, char** argv) {
 #define INR_COMMAND(name) commands.push_back(make_##name##_command(app));
 #include "commands.def"
 #undef INR_COMMAND
+  // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap".
+  if (auto cap = inr::cpu_tier_cap(); !cap) return fail(cap.status());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

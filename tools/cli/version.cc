@@ -14,6 +14,7 @@ Command make_version_command(CLI::App& parent) {
   c.run = [] {
     const dnnl_version_t* v = dnnl_version();
     std::printf("inr %s\noneDNN %d.%d.%d (cpu runtime: OpenMP)\n", INR_VERSION, v->major, v->minor, v->patch);
+    std::printf("cpu tier: %s\n", cpu_tier_summary().c_str());
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     const char* spin = std::getenv("GOMP_SPINCOUNT");
     std::printf("OpenMP wait: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", policy ? policy : "(unset)", spin ? spin : "(unset)");

@@ -70,7 +70,13 @@ class OnednnExecutable final : public Executable {
       c_args_.push_back(std::move(args));
       phase_args_.push_back(fmt::format(R"({{"what": "{}"}})", json_escape(s.label)));
     }
-    for (const Node* n : nodes_) node_args_.push_back(node_event_args(*n, "onednn"));
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      std::string kernel;  // the node's compute steps' kernels, in order (the trace's "kernel" field)
+      for (const onednn::Step& st : program_.steps)
+        if (st.node == static_cast<int>(k) && !st.reorder && !st.impl.empty())
+          kernel += (kernel.empty() ? "" : " + ") + st.impl;
+      node_args_.push_back(node_event_args(*nodes_[k], "onednn", kernel));
+    }
   }
 
   Status run(Profiler* profiler) override {

@@ -196,6 +196,7 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
   }
   s.node = step;
   s.label = what;
+  s.impl = pd.impl_info_str();
   program_.stats.primitives++;
   program_.stats.impls.push_back(fmt::format("{}: {}", what, pd.impl_info_str()));
   program_.steps.push_back(std::move(s));
@@ -209,6 +210,7 @@ void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args,
   for (size_t i = 0; i < args.size(); ++i) s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
   s.node = step;
   s.label = what;
+  s.impl = impl;
   program_.stats.impls.push_back(fmt::format("{}: {}", what, impl));
   program_.steps.push_back(std::move(s));
 }

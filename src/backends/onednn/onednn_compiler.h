@@ -57,6 +57,7 @@ struct Step {
   int node = 0;          // partition-local node index the step belongs to (for the profiler)
   bool reorder = false;  // emitted as a "reorder" phase event
   std::string label;
+  std::string impl;  // the kernel: oneDNN's implementation name or inr's own ("inr int8 requant")
 };
 
 struct MemSpec {
