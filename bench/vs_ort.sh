@@ -3,11 +3,15 @@
 # other processes hits both alike; prints each round and the median ratio.
 #
 #   bench/vs_ort.sh [--models "resnet18 resnet50 mobilenetv2"] [--batches "1 16"] [--rounds 5] [--runs 30]
-#                   [--threads 2] [--precision fp32|int8]
+#                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"]
 #
 # Synthetic ResNets come from `inr synth` (speed does not depend on weights); mobilenetv2 is the real
-# fp32 model from the data directory. int8 models are quantized by `inr quantize` (QDQ, per-channel)
-# when that command exists. Ratio = inr p50 latency / ORT p50 latency (< 1: inr is faster).
+# fp32 model from the data directory, zoo-int8 the zoo's QOperator int8 MobileNetV2 as it is. int8 models
+# are quantized by `inr quantize` (QDQ, per-channel, plus --quant-flags). Ratio = inr p50 latency / ORT p50
+# latency (< 1: inr is faster).
+#
+# CPU tier: INR_MAX_ISA (e.g. avx2) caps inr, not ONNX Runtime, which always uses the CPU's best kernels;
+# the script prints both tiers, so a capped run compares inr's lower tier against ORT's native one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INR=${INR:-./build/inr}
@@ -18,6 +22,7 @@ ROUNDS=5
 RUNS=30
 THREADS=2
 PRECISION=fp32
+QUANT_FLAGS=""
 while (($#)); do
   case "$1" in
     --models) MODELS=$2; shift 2 ;;
@@ -26,6 +31,7 @@ while (($#)); do
     --runs) RUNS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --precision) PRECISION=$2; shift 2 ;;
+    --quant-flags) QUANT_FLAGS=$2; shift 2 ;;
     *) echo "vs_ort.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -36,13 +42,17 @@ model_file() {
   local name=$1 f
   case "$name" in
     mobilenetv2) f="$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
+    zoo-int8) echo "$DATA/models/mobilenetv2-12-int8.onnx"; return ;;
     *) f="$WORK/$name.onnx"; [ -f "$f" ] || "$INR" synth "$name" --seed 1 --batch dynamic -o "$f" >/dev/null ;;
   esac
   if [ "$PRECISION" = int8 ]; then
-    local q="$WORK/$name.int8.onnx"
+    local tag
+    tag=$(printf "%s" "$QUANT_FLAGS" | tr -c 'a-zA-Z0-9' '_')
+    local q="$WORK/$name.int8$tag.onnx"
     if [ ! -f "$q" ]; then
+      # shellcheck disable=SC2086
       "$INR" quantize -m "$f" -o "$q" --mode static --per-channel --format qdq --calib-data "$DATA/imagenet/samples" \
-        --calib-count 32 >&2
+        --calib-count 32 $QUANT_FLAGS >&2
     fi
     f=$q
   fi
@@ -52,6 +62,8 @@ model_file() {
 median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 field() { node -e "const j=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=j.results?j.results[0]:j; console.log(r['$1'])"; }
 
+echo "inr $("$INR" version | grep 'cpu tier')" >&2
+echo "ONNX Runtime: the CPU's own kernels (not capped)" >&2
 printf "%-12s %-5s %-5s %10s %10s %8s\n" model prec batch inr_p50_ms ort_p50_ms ratio
 for name in $MODELS; do
   f=$(model_file "$name")
