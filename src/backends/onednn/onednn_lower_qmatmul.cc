@@ -10,6 +10,7 @@
 // com.microsoft QGemm: the oneDNN int8 matmul gives the exact int32 accumulators (source zero point
 // subtracted, B transposed once at compile time when transB), and a custom step adds C and runs the
 // reference's output stage (ops/qgemm_kernel.h) on them, float or requantised.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,12 +61,22 @@ Version matmul_source(Compiler& c, Value* a, int32_t& zp, int step, const std::s
 }
 
 // int32 accumulators acc = (a - a_zp) b of a plain [m, k] u8/s8 `a` (after matmul_source) and the constant
-// [k, cols] s8 `b` (stored as `w_src`): one matmul on the direct route, main + rest on the split route.
+// s8 `b`, stored [k, cols] (or [cols, k] when `b_transposed`): one primitive on the direct route, main + rest
+// on the split route. Without VNNI the product runs as a 1x1 convolution ([m, k] row-major is NHWC with
+// H = W = 1): its weights are reordered once at compile time, where oneDNN's gemm-based int8 matmul on those
+// tiers packs the whole weight matrix again on every call (2-3x slower for a classifier at batch 1).
 Status add_int8_matmul_acc(Compiler& c, const Node& n, const Version& src, int32_t a_zp, const Tensor& b,
-                           const memory::desc& w_src, const Version& acc, int step) {
-  const memory::desc& acc_md = acc.md;
+                           bool b_transposed, const Version& acc, int step) {
+  const Dims ad = src.md.dims(), cd = acc.md.dims();
+  const int64_t m = ad[0], k = ad[1], cols = cd[1];
+  const bool as_conv = !cpu_has_exact_int8();
+  memory::desc w_src = as_conv ? memory::desc({cols, k, 1, 1}, dt::s8, b_transposed ? tag::oihw : tag::iohw)
+                               : memory::desc({k, cols}, dt::s8, b_transposed ? tag::ba : tag::ab);
   memory::desc w_any(w_src.dims(), dt::s8, tag::any);
-  auto make = [&](bool rt, bool sum) {
+  // The 1x1 convolution's views of the same memories.
+  Version src_v = as_conv ? Version{memory::desc({m, k, 1, 1}, src.md.data_type(), tag::acdb), src.ref} : src;
+  Version acc_v = as_conv ? Version{memory::desc({m, cols, 1, 1}, dt::s32, tag::acdb), acc.ref} : acc;
+  auto make = [&](bool rt, bool sum) -> std::unique_ptr<dnnl::primitive_desc> {
     dnnl::primitive_attr attr = Compiler::base_attr();
     if (a_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {rt ? DNNL_RUNTIME_S32_VAL : a_zp});
     if (sum) {
@@ -73,24 +84,43 @@ Status add_int8_matmul_acc(Compiler& c, const Node& n, const Version& src, int32
       ops.append_sum(1.f);
       attr.set_post_ops(ops);
     }
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src.md, w_any, acc_md), attr, c.engine());
+    if (!as_conv)
+      return std::make_unique<dnnl::matmul::primitive_desc>(dnnl::matmul::desc(src_v.md, w_any, acc_v.md), attr,
+                                                            c.engine());
+    using fwd = dnnl::convolution_forward;
+    fwd::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_v.md, w_any, acc_v.md,
+                {1, 1}, {0, 0}, {0, 0});
+    return std::make_unique<fwd::primitive_desc>(d, attr, c.engine());
   };
-  auto chosen = choose_int8_pd<dnnl::matmul::primitive_desc>(a_zp != 0, [&](bool rt) { return make(rt, false); });
-  if (!chosen) return error("oneDNN has no int8 matmul for this node");
-  const bool rt = chosen->second;
+  // A compile-time zero point first, a runtime one when only that has a fast kernel (choose_int8_pd's rule).
+  std::shared_ptr<dnnl::primitive_desc> first;
+  bool rt = false;
+  for (bool r : {false, true}) {
+    if (r && a_zp == 0) break;
+    try {
+      std::shared_ptr<dnnl::primitive_desc> pd = make(r, false);
+      if (!first || (is_reference_impl(*first) && !is_reference_impl(*pd))) first = pd, rt = r;
+    } catch (const dnnl::error&) {
+    }
+    if (first && !is_reference_impl(*first)) break;
+  }
+  if (!first) return error("oneDNN has no int8 matmul for this node");
   std::vector<int8_t> w_main, w_rest;
   const bool split = int8_route(DType::kU8, b) == Int8Route::kSplit;
   if (split) split_pair_safe(b, w_main, w_rest);
   for (int part = 0; part < (split ? 2 : 1); ++part) {
-    dnnl::matmul::primitive_desc pd = part == 0 ? chosen->first : make(rt, true);
+    std::shared_ptr<dnnl::primitive_desc> pd = part == 0 ? first : std::shared_ptr(make(rt, true));
     const void* w = !split ? b.raw() : part == 0 ? static_cast<const void*>(w_main.data()) : w_rest.data();
-    Version wv = c.owned_constant(w, w_src, pd.weights_desc());
-    std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, acc}};
+    Version wv = c.owned_constant(w, w_src, pd->weights_desc());
+    std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src_v}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, acc_v}};
     if (rt) {
       memory::desc zp_md({1}, dt::s32, tag::x);
       args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
     }
-    c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name + (!split ? "" : part == 0 ? " main" : " rest"));
+    dnnl::primitive prim =
+        as_conv ? dnnl::primitive(dnnl::convolution_forward(static_cast<dnnl::convolution_forward::primitive_desc&>(*pd)))
+                : dnnl::primitive(dnnl::matmul(static_cast<dnnl::matmul::primitive_desc&>(*pd)));
+    c.add_primitive(prim, *pd, args, step, n.name + (!split ? "" : part == 0 ? " main" : " rest"));
   }
   return Status::ok();
 }
@@ -108,8 +138,7 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
     int64_t m = a->shape[0];
     Version src = matmul_source(c, a, rq.src_zp, step, n.name);
     Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
-    INR_TRY(add_int8_matmul_acc(c, n, src, rq.src_zp, b->constant, memory::desc({k, cols}, dt::s8, tag::ab), acc,
-                                step));
+    INR_TRY(add_int8_matmul_acc(c, n, src, rq.src_zp, b->constant, false, acc, step));
     Version dst = c.output(y, plain_md(y), step);
     c.add_custom(
         [m, cols, scales = rq.scales, y_zp = rq.y_zp, y_type = y->dtype](void* const* data) {
@@ -180,8 +209,7 @@ Status lower_qgemm(Compiler& c, Node& n, int step) {
   Version src = matmul_source(c, a, a_zp, step, n.name);
   Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
   // B as stored, viewed as [K, N]
-  INR_TRY(add_int8_matmul_acc(c, n, src, a_zp, b->constant, memory::desc({k, cols}, dt::s8, trans_b ? tag::ba : tag::ab),
-                              acc, step));
+  INR_TRY(add_int8_matmul_acc(c, n, src, a_zp, b->constant, trans_b, acc, step));
 
   // Output stage: + C (int32), then the reference's scaling and rounding.
   const Tensor* y_scale = n.input(7) ? &n.input(7)->constant : nullptr;
