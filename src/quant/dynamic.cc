@@ -10,6 +10,9 @@
 // --op-types Conv,MatMul for ORT's choice). The result is standard ONNX that ORT runs.
 // ORT's CPU ConvInteger takes uint8 weights with one zero point only, so Conv weights are symmetric u8
 // (zero point 128, per-channel scales allowed) whatever --weight says; MatMul weights follow --weight.
+// Targets (quantize.h): DynamicQuantizeLinear's activations are u8, so MatMul/Gemm weights are s8 full
+// range (vnni), s8 7-bit (avx2) or u8 = s8 + 128 (portable). Conv (ConvInteger u8 x u8, exact on every
+// CPU) keeps 8-bit weights under every target; only an explicit --reduce-range without a target narrows it.
 #include <algorithm>
 
 #include "passes/passes.h"
@@ -113,8 +116,11 @@ Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantO
       continue;
     }
     int64_t axis = o.per_channel ? (conv ? 0 : 1) : -1;
-    QRangeSpec ws = conv ? QRangeSpec{DType::kU8, true, o.reduce_range}
-                         : QRangeSpec{o.weight, o.weight == DType::kI8, o.reduce_range};
+    bool conv_reduce = o.reduce_range && o.target == Target::kNone;
+    QRangeSpec ws = conv ? QRangeSpec{DType::kU8, true, conv_reduce}
+                         : QRangeSpec{o.weight, o.weight == DType::kI8, o.reduce_range,
+                                      o.weight == DType::kU8 && o.weight_zp128};
+    if (ws.dtype == DType::kI8 && !ws.reduce_range) ++report.full_range_u8s8;
     QParams wp;
     Tensor wq = quantize_weight(wf, ws, axis, wp);
     Value* wqv = g->add_constant(w->name + (gemm && n->attr_int("transB", 0) ? "_transposed_quantized" : "_quantized"), wq);

@@ -10,6 +10,12 @@
 namespace inr::quant {
 
 void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax) {
+  if (spec.offset128 && spec.dtype == DType::kU8) {
+    qrange({DType::kI8, true, spec.reduce_range}, qmin, qmax);
+    qmin += 128;
+    qmax += 128;
+    return;
+  }
   if (spec.dtype == DType::kI8) {
     if (spec.reduce_range) {
       qmin = -64;
@@ -28,6 +34,11 @@ void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax) {
 }
 
 void scale_zp(float lo, float hi, const QRangeSpec& spec, float& scale, int32_t& zp) {
+  if (spec.offset128 && spec.dtype == DType::kU8) {
+    scale_zp(lo, hi, {DType::kI8, true, spec.reduce_range}, scale, zp);
+    zp = 128;
+    return;
+  }
   int32_t qmin, qmax;
   qrange(spec, qmin, qmax);
   double rmin = std::min(0.0, static_cast<double>(lo)), rmax = std::max(0.0, static_cast<double>(hi));

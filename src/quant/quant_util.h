@@ -25,11 +25,15 @@ struct QRangeSpec {
   DType dtype = DType::kU8;
   bool symmetric = false;
   bool reduce_range = false;
+  // u8 only: the symmetric s8 grid shifted by 128 (scale max|x| / 127, zero point 128, values [1, 255];
+  // with reduce_range [64, 192]), i.e. exactly the s8 weights + 128 (--target portable).
+  bool offset128 = false;
 };
-// qmin/qmax of a type (ORT get_qmin_qmax_for_qType): s8 symmetric -> [-127, 127]; reduce_range -> 7 bits.
+// qmin/qmax of a type (ORT get_qmin_qmax_for_qType): s8 symmetric -> [-127, 127]; reduce_range -> 7 bits;
+// offset128 -> the s8 symmetric range + 128.
 void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax);
 // ORT compute_scale_zp: the range is widened to contain 0; symmetric uses max |x|; a zero range gives
-// scale 1.
+// scale 1. offset128: the s8 symmetric scale, zero point 128.
 void scale_zp(float lo, float hi, const QRangeSpec& spec, float& scale, int32_t& zp);
 QParams params_for_range(Range r, const QRangeSpec& spec);
 

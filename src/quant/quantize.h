@@ -12,7 +12,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/image.h"
@@ -27,6 +29,17 @@ namespace inr::quant {
 enum class Mode { kFp16, kDynamic, kStatic };
 enum class Format { kQdq, kQop };
 
+// The x86 CPU family whose ONNX Runtime int8 kernels the model is quantized for (issue #9). ORT multiplies
+// u8 activations by s8 weights with vpmaddubsw on CPUs without VNNI (AVX2, AVX-512 without VNNI); its int16
+// pair sums saturate, so full-range s8 weights give inexact results there. 7-bit weights (|w| <= 64) cannot
+// saturate a pair (2 * 255 * 64 < 32767), and ORT's u8 x u8 path widens to int16 (vpmaddwd): exact.
+//   kNone:     --act / --weight / --reduce-range as given (the default).
+//   kVnni:     u8 activations, s8 weights, full range: fastest on VNNI/AMX CPUs, exact in ORT only there.
+//   kAvx2:     u8 activations, s8 weights with reduce-range (7-bit): exact and fast on every x86 CPU.
+//   kPortable: u8 activations, u8 weights = symmetric s8 + 128 (zero point 128 on every channel): the same
+//              weight grid as kVnni, exact on every CPU, slower in ORT on CPUs without VNNI.
+enum class Target { kNone, kPortable, kVnni, kAvx2 };
+
 struct QuantOptions {
   Mode mode = Mode::kStatic;
   Format format = Format::kQdq;
@@ -37,11 +50,30 @@ struct QuantOptions {
   DType weight = DType::kI8;  // weight type: kI8 or kU8
   bool symmetric_act = false;
   bool reduce_range = false;  // 7-bit weights (ORT's reduce_range: weights only)
+  // u8 weights as symmetric s8 + 128: zero point 128 on every channel, values in [1, 255] (--target
+  // portable). Only with weight == kU8; without it u8 weights are asymmetric (per-channel zero points).
+  bool weight_zp128 = false;
+  Target target = Target::kNone;  // set by apply_target, which also sets the fields above
   std::vector<std::string> exclude;   // node names (or first-output names) left float
   std::vector<std::string> op_types;  // empty: default_op_types(mode, format)
 };
 
 std::vector<std::string> default_op_types(Mode mode, Format format);
+
+// "portable" | "vnni" | "avx2" (and "none").
+Result<Target> parse_target(std::string_view name);
+const char* target_name(Target target);
+
+// The type flags the user gave explicitly (nullopt / false: not given), checked against a target.
+struct TypeFlags {
+  std::optional<DType> act, weight;
+  bool reduce_range = false;
+  bool symmetric_act = false;
+};
+// Sets options.target and the types it implies (act, weight, reduce_range, weight_zp128). An explicit flag
+// that contradicts the target is an error naming it ("--target avx2 implies --weight s8 --reduce-range; drop
+// --weight u8"); --mode fp16 takes no target. Target::kNone applies `given` as it is.
+Status apply_target(Target target, const TypeFlags& given, QuantOptions& options);
 
 struct CalibData {
   std::vector<std::string> paths;  // image files
@@ -61,6 +93,9 @@ struct QuantReport {
   int nodes_quantized = 0;
   std::vector<std::string> skipped;  // "node X (Op): reason", one per node left float
   size_t observed_tensors = 0;
+  // Quantized nodes that multiply u8 activations by full-range (8-bit) s8 weights: ONNX Runtime computes
+  // them exactly only on VNNI/AMX CPUs (see Target).
+  int full_range_u8s8 = 0;
 };
 
 // Collects statistics for `tensors` (value names of `graph`) by running `graph` with inr's Session.

@@ -128,7 +128,7 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   StaticPlan plan;
   plan.per_channel = o.per_channel;
   plan.act_spec = {o.act, o.symmetric_act, false};
-  plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range};
+  plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range, o.weight == DType::kU8 && o.weight_zp128};
 
   // 1. Selection.
   std::vector<Node*> selected;
@@ -205,6 +205,15 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
     plan.nodes.insert(n);
   }
   report.nodes_quantized = static_cast<int>(plan.nodes.size());
+  // u8 activations x full-range s8 constant weights (Conv, Gemm, MatMul with a constant B): the products
+  // ORT computes exactly only on VNNI/AMX CPUs.
+  if (plan.act_spec.dtype == DType::kU8 && plan.weight_spec.dtype == DType::kI8 && !plan.weight_spec.reduce_range)
+    for (const Node* n : plan.nodes)
+      for (size_t i = 0; i < n->inputs.size(); ++i)
+        if (input_role(n, i, a) == InputRole::kWeight) {
+          ++report.full_range_u8s8;
+          break;
+        }
 
   if (o.format == Format::kQdq) {
     INR_TRY(write_qdq(*g, plan, a));

@@ -1,5 +1,5 @@
-// Weight and bias quantization: per-tensor or per-channel, symmetric s8 ([-127, 127], zero point 0) or
-// asymmetric u8, and int32 bias = round(b / (x_scale * w_scale)) with zero point 0 — the scheme of ORT's
+// Weight and bias quantization: per-tensor or per-channel, symmetric s8 ([-127, 127], zero point 0),
+// asymmetric u8, or u8 as symmetric s8 + 128 ([1, 255], zero point 128: QRangeSpec::offset128), and int32 bias = round(b / (x_scale * w_scale)) with zero point 0 — the scheme of ORT's
 // quantizer (onnx_quantizer.py quantize_weight_per_channel / quantize_bias_static) and of the QLinearConv
 // spec, where the bias scale must be x_scale * w_scale.
 #include <algorithm>

@@ -1,11 +1,19 @@
 // `inr quantize` end to end: bad inputs give one `inr: error:` line, exit 1, and no output file; models
 // written by fp16 / dynamic modes load and run in ONNX Runtime (static is covered by bench/quant_matrix.sh
-// and tests/quant, which calibrate).
+// and tests/quant, which calibrate). --target (issue #9): contradicting flags are one-line errors, the
+// summary's full-range u8 x s8 note appears exactly when such weights were written, and the avx2 / portable
+// models have the promised weights and run in ONNX Runtime with inr's top-1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "core/npy.h"
+#include "data/labels.h"
+#include "inr/session.h"
+#include "onnx/onnx_io.h"
 #include "test_util.h"
 
 namespace inr {
@@ -88,6 +96,159 @@ TEST_F(QuantizeCli, Fp16AndDynamicModelsRunInOrt) {
     // Five photos, preprocessed by the staging pipeline; ORT must load and run the model.
     auto o = test::run_shell("node " + test::source_dir() + "/tools/ort/ort_run.js bench " + out + " --batch 2 --runs 1 --warmup 0");
     EXPECT_EQ(o.exit_code, 0) << mode << ": " << o.err;
+  }
+}
+
+// --- --target ---------------------------------------------------------------------------------------------
+
+std::string calib_flags() { return " --per-channel --calib-count 4 --calib-data " + test::data_dir() + "/imagenet/samples"; }
+
+TEST_F(QuantizeCli, TargetContradictingFlagsAreOneLineErrors) {
+  const std::string base = "quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx" + calib_flags();
+  struct Bad {
+    std::string flags, needle;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"--target avx2 --weight u8", "--target avx2 implies --weight s8 --reduce-range; drop --weight u8"},
+           {"--target vnni --reduce-range", "--target vnni implies --weight s8 (full range); drop --reduce-range"},
+           {"--target vnni --weight u8", "drop --weight u8"},
+           {"--target portable --weight s8", "--target portable implies --weight u8 (zero point 128); drop --weight s8"},
+           {"--target portable --reduce-range", "drop --reduce-range"},
+           {"--target avx2 --act s8", "--target avx2 implies --act u8; drop --act s8"},
+           {"--target vnni --act s8 --symmetric-act", "drop --act s8"},
+           {"--target avx2 --mode dynamic --weight u8", "drop --weight u8"},
+           {"--target portable --mode fp16", "--target portable applies to int8 quantization"},
+       }) {
+    SCOPED_TRACE(b.flags);
+    expect_error_exit_1(test::run_cli(base + " " + b.flags), b.needle);
+    EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
+  }
+}
+
+// Quantized weight initializers of a written model (DequantizeLinear / QLinearConv / QLinearMatMul /
+// ConvInteger / MatMulInteger weight inputs) with their zero points.
+struct WrittenWeight {
+  Tensor q;
+  Tensor zp;
+};
+std::vector<WrittenWeight> written_weights(const std::string& path) {
+  std::vector<WrittenWeight> out;
+  auto g = import_onnx_file(path);
+  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  if (!g.is_ok()) return out;
+  for (const auto& n : (*g)->nodes()) {
+    size_t wi, zi;
+    if (n->op_type == "DequantizeLinear") wi = 0, zi = 2;
+    else if (n->op_type == "QLinearConv" || n->op_type == "QLinearMatMul") wi = 3, zi = 5;
+    else if (n->op_type == "ConvInteger" || n->op_type == "MatMulInteger") wi = 1, zi = 3;
+    else continue;
+    const Value* w = n->input(wi);
+    const Value* z = n->input(zi);
+    if (!w || !w->is_constant() || w->constant.rank() < 2 || !z || !z->is_constant()) continue;
+    if (w->constant.dtype() != DType::kU8 && w->constant.dtype() != DType::kI8) continue;
+    out.push_back({w->constant, z->constant});
+  }
+  return out;
+}
+
+struct NoteCase {
+  std::string name, flags;
+  bool note;
+};
+
+TEST_F(QuantizeCli, TargetNoteOnlyForFullRangeU8S8Weights) {
+  const std::string note = "note:        full-range u8 x s8 weights: ONNX Runtime is exact only on VNNI/AMX CPUs";
+  for (const NoteCase& c : std::vector<NoteCase>{
+           {"default", calib_flags(), true},
+           {"vnni", calib_flags() + " --target vnni", true},
+           {"avx2", calib_flags() + " --target avx2", false},
+           {"portable", calib_flags() + " --target portable", false},
+           {"qop_avx2", calib_flags() + " --format qop --target avx2", false},
+           {"reduce_range", calib_flags() + " --reduce-range", false},
+           {"u8_weights", calib_flags() + " --weight u8", false},
+           {"dynamic", " --mode dynamic --per-channel", true},  // MatMulInteger u8 x s8 (the classifier)
+           {"dynamic_avx2", " --mode dynamic --per-channel --target avx2", false},
+           {"dynamic_portable", " --mode dynamic --per-channel --target portable", false},
+       }) {
+    SCOPED_TRACE(c.name);
+    std::string out = dir_ + "/" + c.name + ".onnx";
+    auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + c.flags);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find(note) != std::string::npos, c.note) << r.out;
+    EXPECT_EQ(r.out.find("use --target avx2 or portable") != std::string::npos, c.note) << r.out;
+    bool targeted = c.flags.find("--target") != std::string::npos;
+    EXPECT_EQ(r.out.find("target:") != std::string::npos, targeted) << r.out;
+    auto ws = written_weights(out);
+    ASSERT_FALSE(ws.empty());
+    // What the note is about, read back from the file: s8 weights reaching beyond 7 bits.
+    int s8_max = 0;
+    for (const auto& w : ws)
+      if (w.q.dtype() == DType::kI8)
+        for (int8_t v : w.q.span<int8_t>()) s8_max = std::max(s8_max, std::abs(static_cast<int>(v)));
+    EXPECT_EQ(s8_max > 64, c.note) << "max |s8 weight| " << s8_max;
+  }
+  // --target avx2: every weight is s8 with |w| <= 64.
+  for (const char* name : {"avx2", "qop_avx2", "dynamic_avx2"})
+    for (const auto& w : written_weights(dir_ + "/" + name + ".onnx")) {
+      if (std::string(name) == "dynamic_avx2" && w.q.dtype() == DType::kU8) continue;  // ConvInteger: u8 x u8
+      ASSERT_EQ(w.q.dtype(), DType::kI8) << name;
+      for (int8_t v : w.q.span<int8_t>()) ASSERT_LE(std::abs(static_cast<int>(v)), 64) << name;
+    }
+  // --target portable: every weight is u8 with zero point 128 on every channel (values in [0, 255] by type).
+  for (const char* name : {"portable", "dynamic_portable"})
+    for (const auto& w : written_weights(dir_ + "/" + name + ".onnx")) {
+      ASSERT_EQ(w.q.dtype(), DType::kU8) << name;
+      ASSERT_EQ(w.zp.dtype(), DType::kU8) << name;
+      for (uint8_t z : w.zp.span<uint8_t>()) ASSERT_EQ(z, 128) << name;
+    }
+  // --target vnni: s8 weights reaching the full range.
+  int vmax = 0;
+  for (const auto& w : written_weights(dir_ + "/vnni.onnx")) {
+    ASSERT_EQ(w.q.dtype(), DType::kI8);
+    for (int8_t v : w.q.span<int8_t>()) vmax = std::max(vmax, std::abs(static_cast<int>(v)));
+  }
+  EXPECT_EQ(vmax, 127);
+}
+
+// The avx2 and portable models (both formats, and dynamic) load in ONNX Runtime and give inr's top-1 on the
+// five reference photos. These targets are exact in ORT on every x86 CPU, so this holds on any machine.
+TEST_F(QuantizeCli, TargetModelsRunInOrtWithInrsTop1) {
+  if (!fs::exists(test::source_dir() + "/tools/ort/node_modules/onnxruntime-node/package.json"))
+    GTEST_SKIP() << "onnxruntime-node not installed";
+  Tensor x = Tensor::empty(DType::kF32, {5, 3, 224, 224});
+  {
+    std::ifstream in(test::data_dir() + "/reference/photos_input_f32_nchw.bin", std::ios::binary);
+    ASSERT_TRUE(in.read(static_cast<char*>(x.raw()), static_cast<std::streamsize>(x.bytes())));
+  }
+  ASSERT_TRUE(write_npy(dir_ + "/x.npy", x).is_ok());
+  auto top1 = [](const Tensor& logits) {
+    std::vector<int> out;
+    int64_t k = logits.dim(-1);
+    for (int64_t r = 0; r < logits.dim(0); ++r)
+      out.push_back(data::top_k(std::span<const float>(logits.data<float>() + r * k, k), 1)[0]);
+    return out;
+  };
+  for (const NoteCase& c : std::vector<NoteCase>{
+           {"qdq_avx2", calib_flags() + " --target avx2", false},
+           {"qdq_portable", calib_flags() + " --target portable", false},
+           {"qop_avx2", calib_flags() + " --format qop --target avx2", false},
+           {"qop_portable", calib_flags() + " --format qop --target portable", false},
+           {"dyn_portable", " --mode dynamic --per-channel --target portable", false},
+       }) {
+    SCOPED_TRACE(c.name);
+    std::string model = dir_ + "/" + c.name + ".onnx";
+    auto q = test::run_cli("quantize -m " + fp32_model() + " -o " + model + c.flags);
+    ASSERT_EQ(q.exit_code, 0) << q.err;
+    auto s = Session::load(model);
+    ASSERT_TRUE(s.is_ok()) << s.status().message();
+    auto y = (*s)->run(std::span<const Tensor>(&x, 1));
+    ASSERT_TRUE(y.is_ok()) << y.status().message();
+    auto r = test::run_shell("node " + test::source_dir() + "/tools/ort/ort_run.js run " + model + " " + dir_ + "/ort_" +
+                             c.name + " " + dir_ + "/x.npy");
+    ASSERT_EQ(r.exit_code, 0) << "ORT could not run the model: " << r.err;
+    auto ort = read_npy(dir_ + "/ort_" + c.name + "/output.npy");
+    ASSERT_TRUE(ort.is_ok()) << ort.status().message();
+    EXPECT_EQ(top1((*y)[0]), top1(*ort));
   }
 }
 

@@ -1,7 +1,9 @@
 // `inr quantize -m IN -o OUT --mode fp16|dynamic|static [--format qdq|qop] [--calib-data DIR|LIST.txt]
-//  [--calib-count N] [-p PRESET] [--calib minmax|percentile|entropy|l2|tf-enhanced] [--per-channel] ...`
+//  [--calib-count N] [-p PRESET] [--calib minmax|percentile|entropy|l2|tf-enhanced] [--per-channel]
+//  [--target portable|vnni|avx2] ...`
 // Writes the quantized model atomically (nothing is left behind on error) and prints a summary: mode,
-// calibrator, images used, nodes quantized / left float, sizes before and after.
+// calibrator, images used, nodes quantized / left float, sizes before and after, and a note when the model
+// multiplies u8 activations by full-range s8 weights (inexact in ONNX Runtime on CPUs without VNNI).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -78,7 +80,7 @@ std::string mb(uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<do
 Command make_quantize_command(CLI::App& parent) {
   struct Flags {
     std::string model, output, mode = "static", format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
-    std::string exclude, op_types;
+    std::string exclude, op_types, target;
     int64_t calib_count = 0;
     int calib_batch = 8;
     bool per_channel = false, symmetric_act = false, reduce_range = false;
@@ -106,27 +108,37 @@ Command make_quantize_command(CLI::App& parent) {
       ->check(CLI::PositiveNumber);
   c.app->add_option("--tfe-gamma", f->knobs.tfe_gamma, "tf-enhanced: clipping noise weight (AIMET default 3.0)");
   c.app->add_flag("--per-channel", f->per_channel, "Per-output-channel weight scales");
-  c.app->add_option("--act", f->act, "Activation type: u8 | s8")->check(CLI::IsMember({"u8", "s8"}));
-  c.app->add_option("--weight", f->weight, "Weight type: s8 | u8")->check(CLI::IsMember({"s8", "u8"}));
+  CLI::Option* act_opt = c.app->add_option("--act", f->act, "Activation type: u8 | s8")->check(CLI::IsMember({"u8", "s8"}));
+  CLI::Option* weight_opt =
+      c.app->add_option("--weight", f->weight, "Weight type: s8 | u8")->check(CLI::IsMember({"s8", "u8"}));
   c.app->add_flag("--symmetric-act", f->symmetric_act, "Symmetric activation ranges (zero point 0; needs --act s8)");
   c.app->add_flag("--reduce-range", f->reduce_range, "7-bit weights (for CPUs without VNNI; ORT's reduce_range)");
+  c.app->add_option("--target", f->target,
+                    "CPU the int8 model is for (sets --act/--weight/--reduce-range): vnni (u8 x s8, full range: exact "
+                    "in ONNX Runtime only on VNNI/AMX CPUs) | avx2 (u8 x s8 7-bit: exact and fast on every x86 CPU) | "
+                    "portable (u8 x u8, zero point 128: exact everywhere, full 8-bit weights)")
+      ->check(CLI::IsMember({"portable", "vnni", "avx2"}));
   c.app->add_option("--exclude", f->exclude, "Comma-separated node names (or output names) to leave float");
   c.app->add_option("--op-types", f->op_types, "Comma-separated op types to quantize (default: Conv,MatMul,Gemm,Add,"
                                                "GlobalAveragePool,AveragePool,MaxPool,Concat; dynamic: Conv,MatMul)");
   add_preprocess_flags(c.app, f->pre);
-  c.run = [f] {
-    if (f->symmetric_act && f->act != "s8") return fail(error("--symmetric-act needs --act s8"));
+  c.run = [f, act_opt, weight_opt] {
     quant::QuantOptions o;
     o.mode = f->mode == "fp16" ? quant::Mode::kFp16 : f->mode == "dynamic" ? quant::Mode::kDynamic : quant::Mode::kStatic;
+    quant::TypeFlags given;
+    if (act_opt->count()) given.act = f->act == "s8" ? DType::kI8 : DType::kU8;
+    if (weight_opt->count()) given.weight = f->weight == "u8" ? DType::kU8 : DType::kI8;
+    given.reduce_range = f->reduce_range;
+    given.symmetric_act = f->symmetric_act;
+    auto target = quant::parse_target(f->target.empty() ? "none" : f->target);
+    if (!target) return fail(target.status());
+    if (Status s = quant::apply_target(*target, given, o); !s) return fail(s);
+    if (o.symmetric_act && o.act != DType::kI8) return fail(error("--symmetric-act needs --act s8"));
     o.format = f->format == "qop" ? quant::Format::kQop : quant::Format::kQdq;
     o.calibrator = f->calib;
     o.knobs = f->knobs;
-    o.knobs.symmetric = f->symmetric_act;
+    o.knobs.symmetric = o.symmetric_act;
     o.per_channel = f->per_channel;
-    o.act = f->act == "s8" ? DType::kI8 : DType::kU8;
-    o.weight = f->weight == "u8" ? DType::kU8 : DType::kI8;
-    o.symmetric_act = f->symmetric_act;
-    o.reduce_range = f->reduce_range;
     o.exclude = split_list(f->exclude);
     o.op_types = split_list(f->op_types);
     if (Status s = quant::Histogram::validate_bins(o.knobs.bins); !s) return fail(s);
@@ -177,19 +189,25 @@ Command make_quantize_command(CLI::App& parent) {
 
     uintmax_t before = fs::file_size(f->model, ec), after = fs::file_size(f->output, ec);
     std::printf("mode:        %s\n", report.mode.c_str());
+    if (o.target != quant::Target::kNone) std::printf("target:      %s\n", quant::target_name(o.target));
     if (o.mode == quant::Mode::kStatic) {
       std::printf("calibrator:  %s%s\n", report.calibrator.c_str(),
                   o.calibrator == "percentile" ? fmt::format(" ({})", o.knobs.percentile).c_str() : "");
       std::printf("images:      %zu used%s (%zu tensors observed)\n", report.images_used,
                   report.images_failed ? fmt::format(", {} unreadable", report.images_failed).c_str() : "",
                   report.observed_tensors);
-      std::printf("weights:     %s %s%s, activations %s%s\n", f->weight.c_str(), o.per_channel ? "per-channel" : "per-tensor",
-                  o.reduce_range ? " (7-bit)" : "", f->act.c_str(), o.symmetric_act ? " symmetric" : "");
+      std::printf("weights:     %s %s%s, activations %s%s\n", o.weight == DType::kU8 ? "u8" : "s8",
+                  o.per_channel ? "per-channel" : "per-tensor",
+                  o.reduce_range ? " (7-bit)" : o.weight_zp128 ? " (zero point 128)" : "",
+                  o.act == DType::kU8 ? "u8" : "s8", o.symmetric_act ? " symmetric" : "");
     }
     if (o.mode == quant::Mode::kFp16)
       std::printf("converted:   %d initializers to fp16 (graph inputs/outputs stay fp32)\n", report.nodes_quantized);
     else
       std::printf("nodes:       %d quantized, %zu left float\n", report.nodes_quantized, report.skipped.size());
+    if (report.full_range_u8s8 > 0)
+      std::printf("note:        full-range u8 x s8 weights: ONNX Runtime is exact only on VNNI/AMX CPUs; on AVX2 / "
+                  "AVX-512 without VNNI its results differ (use --target avx2 or portable)\n");
     std::printf("size:        %s -> %s (%.2fx)\n", mb(before).c_str(), mb(after).c_str(),
                 after ? static_cast<double>(before) / static_cast<double>(after) : 0.0);
     struct rusage ru {};
