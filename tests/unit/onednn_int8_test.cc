@@ -39,6 +39,12 @@ Tensor random_q(DType t, const Shape& shape, uint32_t seed) {
   return out;
 }
 
+Tensor u8_full(const Shape& shape, int32_t v) {
+  Tensor out = Tensor::empty(DType::kU8, shape);
+  for (int64_t i = 0; i < out.numel(); ++i) store_qint(out, i, v);
+  return out;
+}
+
 Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
 Tensor scalar_q(DType t, int32_t v) {
   Tensor out = Tensor::empty(t, {});
@@ -53,6 +59,7 @@ struct QConvSpec {
   int32_t x_zp = 131, y_zp = 117;
   bool per_channel = true, bias = true;
   uint32_t seed = 1;
+  bool u8_weights = false;  // the weights + 128 as u8 with zero point 128 (`inr quantize --target portable`)
   int32_t w_max = 127;  // weights clamped to [-w_max - 1, w_max] (64: pair-safe, as --reduce-range makes them)
 };
 
@@ -68,6 +75,11 @@ class QGraph {
     Shape ws{s.cout, cin / s.group, s.k, s.k};
     Tensor w = random_q(DType::kI8, ws, s.seed * 31 + 3);
     for (int64_t i = 0; i < w.numel(); ++i) store_qint(w, i, std::clamp(load_qint(w, i), -s.w_max - 1, s.w_max));
+    if (s.u8_weights) {
+      Tensor u = Tensor::empty(DType::kU8, ws);
+      for (int64_t i = 0; i < w.numel(); ++i) store_qint(u, i, load_qint(w, i) + 128);
+      w = std::move(u);
+    }
     int64_t m = s.cout;
     std::vector<float> w_scale;
     for (int64_t i = 0; i < (s.per_channel ? m : 1); ++i) w_scale.push_back(0.002f + 0.00037f * static_cast<float>(i % 7));
@@ -80,7 +92,7 @@ class QGraph {
                             constant("xz" + id, scalar_q(x->dtype, s.x_zp)),
                             constant("w" + id, std::move(w)),
                             constant("ws" + id, Tensor::from_vector<float>(DType::kF32, qs, w_scale)),
-                            constant("wz" + id, Tensor::zeros(DType::kI8, qs)),
+                            constant("wz" + id, s.u8_weights ? u8_full(qs, 128) : Tensor::zeros(DType::kI8, qs)),
                             constant("ys" + id, scalar_f32(y_scale)),
                             constant("yz" + id, scalar_q(s.yt, s.y_zp))};
     if (s.bias) {
@@ -268,6 +280,12 @@ TEST(OnednnInt8, SaturatingPairsStayExact) {
   Tensor x = Tensor::empty(DType::kU8, {1, 16, 7, 7});
   for (int64_t i = 0; i < x.numel(); ++i) store_qint(x, i, 255);
   check_int8(q, 1, {x});
+}
+
+// u8 weights with zero point 128 on every channel run on oneDNN as the s8 weights w - 128.
+TEST(OnednnInt8, U8WeightsZeroPoint128) {
+  expect_jit(single({.x = {1, 16, 11, 9}, .cout = 24, .seed = 24, .u8_weights = true}));
+  expect_jit(single({.x = {1, 16, 11, 9}, .cout = 16, .group = 16, .seed = 25, .u8_weights = true}));
 }
 
 TEST(OnednnInt8, DepthwiseOddChannels) {

@@ -44,6 +44,25 @@ std::pair<int, Version> Int8Requant::runtime_zp_arg(Compiler& c) const {
   return {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&src_zp, zp_md, zp_md)};
 }
 
+Tensor s8_weights(const Value* w, const Value* w_zp) {
+  if (w == nullptr || !w->is_constant()) return {};
+  const DType t = w->constant.dtype();
+  if (t != DType::kI8 && t != DType::kU8) return {};
+  const int32_t want_zp = t == DType::kU8 ? 128 : 0;
+  if (w_zp == nullptr && want_zp != 0) return {};
+  if (w_zp) {
+    if (!w_zp->is_constant() || w_zp->constant.dtype() != t) return {};
+    for (int64_t i = 0; i < w_zp->constant.numel(); ++i)
+      if (load_qint(w_zp->constant, i) != want_zp) return {};
+  }
+  if (t == DType::kI8) return w->constant;
+  Tensor out = Tensor::empty(DType::kI8, w->constant.shape());
+  const uint8_t* src = w->constant.data<uint8_t>();
+  int8_t* dst = out.data<int8_t>();
+  for (int64_t i = 0; i < out.numel(); ++i) dst[i] = static_cast<int8_t>(static_cast<int32_t>(src[i]) - 128);
+  return out;
+}
+
 Int8Route int8_route(DType src, const Tensor& w) {
   if (cpu_has_exact_int8()) return Int8Route::kDirect;
   if (src != DType::kU8 && src != DType::kI8) return Int8Route::kNone;  // (s8 sources are shifted to u8)

@@ -48,6 +48,12 @@ std::optional<std::pair<PD, bool>> choose_int8_pd(bool has_src_zp, Make make) {
   return chosen;
 }
 
+// The constant weights `w` (input `w_zp` its zero point, may be null) as s8 with zero point 0, which is what
+// oneDNN 2.6 takes: s8 weights whose zero point is absent or all 0 as they are, u8 weights whose zero point is
+// 128 on every channel (what `inr quantize --target portable` writes) as w - 128, exactly. An undefined
+// tensor for anything else (the node stays on the reference backend).
+Tensor s8_weights(const Value* w, const Value* w_zp);
+
 // Exactness without VNNI (AVX2, AVX-512 without VNNI). oneDNN's int8 kernels there multiply u8 sources by s8
 // weights with vpmaddubsw, which adds two u8 x s8 products into a saturating int16. When every weight has
 // |w| <= kPairSafeMax, |x0 w0 + x1 w1| <= 2 * 255 * 64 = 32640 < 32767 for ANY pairing oneDNN forms, so the

@@ -3,7 +3,7 @@
 // compile time (the reorder also computes oneDNN's s8-source and source-zero-point compensations), int32 bias.
 //
 // Exactness. The reference (src/ops/q_linear_conv.cc, bit-exact with ONNX Runtime) computes
-//   acc = B[m] + sum (x - x_zp) * w          (int32; w_zp is 0 here, supports() refuses others)
+//   acc = B[m] + sum (x - x_zp) * w          (int32; w_zp is 0 here, or 128 for u8 weights, taken as w - 128)
 //   y   = saturate(round_half_even(float(acc) * scale[m]) + y_zp),  scale[m] = x_scale * w_scale[m] / y_scale
 // oneDNN's int8 convolution computes sum x * w in int32, subtracts x_zp * sum w (and, for padded borders,
 // the taps that fall outside) in int32 -- so padding behaves as x_zp, i.e. contributes 0 -- converts to
@@ -57,22 +57,20 @@ bool qlinear_conv_supported(const Node& n) {
   if (x->dtype != DType::kU8 && x->dtype != DType::kI8) return false;
   if (y->dtype != DType::kU8 && y->dtype != DType::kI8) return false;
   if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || shape_numel(y->shape) == 0) return false;
-  if (!w->is_constant() || w->constant.dtype() != DType::kI8 || w->shape.size() != 4) return false;
+  if (!w->is_constant() || w->shape.size() != 4) return false;
   for (size_t i : {1, 2, 6, 7})
     if (!is_const_scalar(n.input(i))) return false;
   int64_t m = w->shape[0];
   if (!w_scale || !w_scale->is_constant() || (w_scale->constant.numel() != 1 && w_scale->constant.numel() != m))
     return false;
-  if (w_zp) {  // oneDNN 2.6 has no weight zero points: only an all-zero one is accepted
-    if (!w_zp->is_constant()) return false;
-    for (int64_t i = 0; i < w_zp->constant.numel(); ++i)
-      if (load_qint(w_zp->constant, i) != 0) return false;
-  }
+  // oneDNN 2.6 has no weight zero points: s8 weights with zero point 0, or u8 ones with 128 (made s8)
+  Tensor ws8 = s8_weights(w, w_zp);
+  if (!ws8.defined()) return false;
   if (b && (!b->is_constant() || b->constant.dtype() != DType::kI32 || b->shape != Shape{m})) return false;
   int64_t group = n.attr_int("group", 1);
   if (group < 1 || x->shape[1] != w->shape[1] * group || m % group != 0) return false;
   if (!window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).is_ok()) return false;
-  return int8_route(x->dtype, w->constant) != Int8Route::kNone;
+  return int8_route(x->dtype, ws8) != Int8Route::kNone;
 }
 
 namespace {
@@ -126,7 +124,7 @@ Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeom
   if (!fused_sum) rest_pd = make_pd(main_pd.src_desc(), runtime_zp, false);
 
   std::vector<int8_t> w_main, w_rest;
-  split_pair_safe(w->constant, w_main, w_rest);
+  split_pair_safe(s8_weights(w, n.input(5)), w_main, w_rest);
   Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name) : c.as(x, main_pd.src_desc(), step);
   Version acc = c.temporary(acc_md, step);
   Version acc2 = fused_sum ? acc : c.temporary(acc_md, step);
@@ -178,7 +176,8 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   // A depthwise convolution (one input and one output channel per group) on oneDNN's direct JIT kernels
   // widens u8 and s8 to 16 bits and multiplies with vpmaddwd against a zero: exact with any weights (oneDNN
   // 2.6 jit_uni_x8s8s32x_conv_kernel.cpp, compute_ker_dw); its gemm-based kernels pair taps and are not.
-  const bool split = int8_route(x->dtype, w->constant) == Int8Route::kSplit;
+  const Tensor ws8 = s8_weights(w, n.input(5));
+  const bool split = int8_route(x->dtype, ws8) == Int8Route::kSplit;
   const bool depthwise = group > 1 && ws[0] == group && ws[1] == 1;
   if (split && !depthwise) return lower_qlinear_conv_split(c, n, step, g);
 
@@ -226,7 +225,7 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
       return lower_qlinear_conv_split(c, n, step, g);
   }
   Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name) : c.as(x, pd.src_desc(), step);
-  Version wv = c.owned_constant(w->constant.raw(), w_plain, pd.weights_desc());
+  Version wv = c.owned_constant(ws8.raw(), w_plain, pd.weights_desc());
   Version dst = c.output(y, pd.dst_desc(), step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (b) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(b->constant.raw(), bias_md, pd.bias_desc()));

@@ -36,19 +36,14 @@ bool qlinear_matmul_supported(const Node& n) {
   if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return false;
   if (y->dtype != DType::kU8 && y->dtype != DType::kI8) return false;
   if (a->shape.size() != 2 || shape_numel(a->shape) == 0) return false;
-  if (!b->is_constant() || b->constant.dtype() != DType::kI8 || b->shape.size() != 2 || b->shape[0] != a->shape[1])
-    return false;
+  if (!b->is_constant() || b->shape.size() != 2 || b->shape[0] != a->shape[1]) return false;
   for (size_t i : {1, 2, 6, 7})
     if (!is_const_scalar(n.input(i))) return false;
   int64_t cols = b->shape[1];
   if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
     return false;
-  if (b_zp) {
-    if (!b_zp->is_constant()) return false;
-    for (int64_t i = 0; i < b_zp->constant.numel(); ++i)
-      if (load_qint(b_zp->constant, i) != 0) return false;
-  }
-  return int8_route(a->dtype, b->constant) != Int8Route::kNone;
+  Tensor bs8 = s8_weights(b, b_zp);
+  return bs8.defined() && int8_route(a->dtype, bs8) != Int8Route::kNone;
 }
 
 namespace {
@@ -133,12 +128,13 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   Value* y = n.outputs[0];
   int64_t k = a->shape[1], cols = b->shape[1];
   Int8Requant rq = int8_requant(n);
-  if (int8_route(a->dtype, b->constant) == Int8Route::kSplit || (a->dtype == DType::kI8 && !cpu_has_exact_int8())) {
+  const Tensor bs8 = s8_weights(b, n.input(5));
+  if (int8_route(a->dtype, bs8) == Int8Route::kSplit || (a->dtype == DType::kI8 && !cpu_has_exact_int8())) {
     // int32 accumulators, then the reference's requantisation.
     int64_t m = a->shape[0];
     Version src = matmul_source(c, a, rq.src_zp, step, n.name);
     Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
-    INR_TRY(add_int8_matmul_acc(c, n, src, rq.src_zp, b->constant, false, acc, step));
+    INR_TRY(add_int8_matmul_acc(c, n, src, rq.src_zp, bs8, false, acc, step));
     Version dst = c.output(y, plain_md(y), step);
     c.add_custom(
         [m, cols, scales = rq.scales, y_zp = rq.y_zp, y_type = y->dtype](void* const* data) {
@@ -158,7 +154,7 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   dnnl::matmul::primitive_desc pd = chosen_rt->first;
   bool runtime_zp = chosen_rt->second;
   Version src = c.as(a, src_md, step);
-  Version wv = c.owned_constant(b->constant.raw(), w_plain, pd.weights_desc());
+  Version wv = c.owned_constant(bs8.raw(), w_plain, pd.weights_desc());
   Version dst = c.output(y, dst_md, step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
@@ -175,7 +171,7 @@ bool qgemm_supported(const Node& n) {
   if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return false;
   if (a->shape.size() != 2 || shape_numel(a->shape) == 0 || n.attr_int("transA", 0) != 0) return false;
   bool trans_b = n.attr_int("transB", 0) != 0;
-  if (!b->is_constant() || b->constant.dtype() != DType::kI8 || b->shape.size() != 2) return false;
+  if (!b->is_constant() || b->shape.size() != 2) return false;
   int64_t k = trans_b ? b->shape[1] : b->shape[0], cols = trans_b ? b->shape[0] : b->shape[1];
   if (k != a->shape[1]) return false;
   for (size_t i : {1, 2})
@@ -183,11 +179,7 @@ bool qgemm_supported(const Node& n) {
   const Value* b_scale = n.inputs[4];
   if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
     return false;
-  if (const Value* b_zp = n.input(5)) {
-    if (!b_zp->is_constant()) return false;
-    for (int64_t i = 0; i < b_zp->constant.numel(); ++i)
-      if (load_qint(b_zp->constant, i) != 0) return false;
-  }
+  if (!s8_weights(b, n.input(5)).defined()) return false;
   if (const Value* c = n.input(6)) {
     int64_t numel = c->is_constant() ? c->constant.numel() : -1;
     if (c->dtype != DType::kI32 || (numel != 1 && numel != cols) || (numel == cols && c->shape.back() != cols))
@@ -196,7 +188,7 @@ bool qgemm_supported(const Node& n) {
   for (size_t i : {7, 8})
     if (!absent_or_const_scalar(n.input(i))) return false;
   if (n.input(8) && !n.input(7)) return false;
-  return int8_route(a->dtype, b->constant) != Int8Route::kNone;
+  return int8_route(a->dtype, s8_weights(b, n.input(5))) != Int8Route::kNone;
 }
 
 Status lower_qgemm(Compiler& c, Node& n, int step) {
@@ -209,7 +201,7 @@ Status lower_qgemm(Compiler& c, Node& n, int step) {
   Version src = matmul_source(c, a, a_zp, step, n.name);
   Version acc = c.temporary(memory::desc({m, cols}, dt::s32, tag::ab), step);
   // B as stored, viewed as [K, N]
-  INR_TRY(add_int8_matmul_acc(c, n, src, a_zp, b->constant, trans_b, acc, step));
+  INR_TRY(add_int8_matmul_acc(c, n, src, a_zp, s8_weights(b, n.input(5)), trans_b, acc, step));
 
   // Output stage: + C (int32), then the reference's scaling and rounding.
   const Tensor* y_scale = n.input(7) ? &n.input(7)->constant : nullptr;
