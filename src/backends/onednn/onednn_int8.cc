@@ -104,30 +104,15 @@ namespace {
 // Below this many outputs the requantisation runs on the calling thread.
 constexpr int64_t kParallelOutputs = int64_t{1} << 15;
 
-struct RequantArgs {
-  const int32_t *acc, *acc2, *bias;
-  int64_t ld, cols;
-  const float* scale;
-  bool per_channel;
-  int32_t y_zp;
-  QRange range;
-};
-
 template <typename Y>
-inline void requant_rows_body(const RequantArgs& p, int64_t r0, int64_t r1, Y* y) {
-  const int32_t *bias = p.bias, y_zp = p.y_zp;
-  const float* scale = p.scale;
-  const bool per_channel = p.per_channel;
-  const int64_t cols = p.cols;
-  const float lo = static_cast<float>(p.range.lo - y_zp), hi = static_cast<float>(p.range.hi - y_zp);
+inline void requant_rows_body(const int32_t* acc, const int32_t* bias, int64_t r0, int64_t r1, int64_t cols,
+                              const float* scale, bool per_channel, int32_t y_zp, QRange range, Y* y) {
+  const float lo = static_cast<float>(range.lo - y_zp), hi = static_cast<float>(range.hi - y_zp);
   for (int64_t r = r0; r < r1; ++r) {
-    const int32_t* a = p.acc + r * p.ld;
-    const int32_t* a2 = p.acc2 ? p.acc2 + r * p.ld : nullptr;
+    const int32_t* a = acc + r * cols;
     Y* out = y + r * cols;
     for (int64_t j = 0; j < cols; ++j) {
-      int32_t v = a[j];
-      if (a2) v += a2[j];
-      if (bias) v += bias[j];
+      int32_t v = bias ? a[j] + bias[j] : a[j];
       float f = static_cast<float>(v) * scale[per_channel ? j : 0];
       f = f > lo ? f : lo;  // the steps of quantize_value, written out so the loop vectorises
       f = f < hi ? f : hi;
@@ -137,25 +122,29 @@ inline void requant_rows_body(const RequantArgs& p, int64_t r0, int64_t r1, Y* y
 }
 
 template <typename Y>
-__attribute__((target("avx2"))) void requant_rows_avx2(const RequantArgs& p, int64_t r0, int64_t r1, Y* y) {
-  requant_rows_body(p, r0, r1, y);
+__attribute__((target("avx2"))) void requant_rows_avx2(const int32_t* acc, const int32_t* bias, int64_t r0,
+                                                        int64_t r1, int64_t cols, const float* scale,
+                                                        bool per_channel, int32_t y_zp, QRange range, Y* y) {
+  requant_rows_body(acc, bias, r0, r1, cols, scale, per_channel, y_zp, range, y);
 }
 
 template <typename Y>
-void requant_rows_baseline(const RequantArgs& p, int64_t r0, int64_t r1, Y* y) {
-  requant_rows_body(p, r0, r1, y);
+void requant_rows_baseline(const int32_t* acc, const int32_t* bias, int64_t r0, int64_t r1, int64_t cols,
+                           const float* scale, bool per_channel, int32_t y_zp, QRange range, Y* y) {
+  requant_rows_body(acc, bias, r0, r1, cols, scale, per_channel, y_zp, range, y);
 }
 
 template <typename Y>
-void requant_typed(const RequantArgs& p, int64_t rows, Y* y) {
-  const bool avx2 = tier_has_avx2(cpu_tier());
+void requant_typed(const int32_t* acc, const int32_t* bias, int64_t rows, int64_t cols, const std::vector<float>& s,
+                   int32_t y_zp, QRange range, Y* y) {
+  const bool avx2 = tier_has_avx2(cpu_tier()), per_channel = s.size() != 1;
   auto run = [&](int64_t r0, int64_t r1) {
     if (avx2)
-      requant_rows_avx2(p, r0, r1, y);
+      requant_rows_avx2(acc, bias, r0, r1, cols, s.data(), per_channel, y_zp, range, y);
     else
-      requant_rows_baseline(p, r0, r1, y);
+      requant_rows_baseline(acc, bias, r0, r1, cols, s.data(), per_channel, y_zp, range, y);
   };
-  if (rows * p.cols < kParallelOutputs) {
+  if (rows * cols < kParallelOutputs) {
     run(0, rows);
     return;
   }
@@ -170,13 +159,13 @@ void requant_typed(const RequantArgs& p, int64_t rows, Y* y) {
 
 }  // namespace
 
-void requant_s32_rows(const int32_t* acc, const int32_t* acc2, int64_t ld, const int32_t* bias, int64_t rows,
-                      int64_t cols, const std::vector<float>& scales, int32_t y_zp, DType y_type, void* y) {
-  RequantArgs p{acc, acc2, bias, ld, cols, scales.data(), scales.size() != 1, y_zp, qrange(y_type)};
+void requant_s32_rows(const int32_t* acc, const int32_t* bias, int64_t rows, int64_t cols,
+                      const std::vector<float>& scales, int32_t y_zp, DType y_type, void* y) {
+  QRange range = qrange(y_type);
   if (y_type == DType::kU8)
-    requant_typed(p, rows, static_cast<uint8_t*>(y));
+    requant_typed(acc, bias, rows, cols, scales, y_zp, range, static_cast<uint8_t*>(y));
   else
-    requant_typed(p, rows, static_cast<int8_t*>(y));
+    requant_typed(acc, bias, rows, cols, scales, y_zp, range, static_cast<int8_t*>(y));
 }
 
 }  // namespace inr::onednn

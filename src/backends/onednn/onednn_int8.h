@@ -76,12 +76,11 @@ void split_pair_safe(const Tensor& w, std::vector<int8_t>& main, std::vector<int
 // the s8 -> u8 shift of a source on a tier without VNNI (its zero point goes up by 128 with it).
 Version shifted_source(Compiler& c, Value* x, const memory::desc& s8_md, int step, const std::string& name);
 
-// The reference's requantisation of int32 accumulators, rows x cols (cols = output channels), row r at
-// acc + r * ld, plus a second accumulator at the same offsets of acc2 when acc2 is not null:
-// y[r, j] = saturate(round_half_even(float(acc[r, j] (+ acc2[r, j]) + bias[j]) * scale[j]) + y_zp), scale per
-// tensor (one value) or per channel; `bias` may be null; y is dense rows x cols. Bit-exact with
-// ops/quant_util.h's requantize_row (same float operations), vectorised and OpenMP-parallel over rows.
-void requant_s32_rows(const int32_t* acc, const int32_t* acc2, int64_t ld, const int32_t* bias, int64_t rows,
-                      int64_t cols, const std::vector<float>& scales, int32_t y_zp, DType y_type, void* y);
+// The reference's requantisation of int32 accumulators laid out rows x cols (cols = output channels):
+// y[r, j] = saturate(round_half_even(float(acc[r, j] + bias[j]) * scale[j]) + y_zp), scale per tensor (one
+// value) or per channel; `bias` may be null. Bit-exact with ops/quant_util.h's requantize_row (same float
+// operations), vectorised and OpenMP-parallel over rows.
+void requant_s32_rows(const int32_t* acc, const int32_t* bias, int64_t rows, int64_t cols,
+                      const std::vector<float>& scales, int32_t y_zp, DType y_type, void* y);
 
 }  // namespace inr::onednn

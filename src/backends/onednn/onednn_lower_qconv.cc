@@ -78,31 +78,22 @@ namespace {
 // Whether the node's s8 source must be shifted to u8 (a tier without VNNI; see the header).
 bool shifts_source(const Value* x) { return x->dtype == DType::kI8 && !cpu_has_exact_int8(); }
 
-// The split route (header): main and rest convolutions into int32, then requantisation. Without groups the
-// two weight sets are one convolution with 2M output channels, [main; rest], so the source is read once and
-// no sum post-op rewrites the accumulator; grouped convolutions run two, the second adding with a sum
-// post-op (or into a second accumulator when oneDNN has no fast kernel with the sum).
+// The split route (header): two pair-safe convolutions into one int32 accumulator, then requantisation.
 Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeometry& g) {
   Value* x = n.inputs[0];
   Value* w = n.inputs[3];
   Value* b = n.input(8);
   Value* y = n.outputs[0];
   const Shape& ws = w->shape;
-  const int64_t group = n.attr_int("group", 1), m = ws[0];
-  const bool concat = group == 1;
+  int64_t group = n.attr_int("group", 1);
+  int64_t m = ws[0];
   Int8Requant rq = int8_requant(n);
   const bool shift = shifts_source(x);
   if (shift) rq.src_zp += 128;
-  std::vector<int8_t> w_main, w_rest;
-  split_pair_safe(s8_weights(w, n.input(5)), w_main, w_rest);
-  if (concat) w_main.insert(w_main.end(), w_rest.begin(), w_rest.end());
-  const int64_t m_acc = concat ? 2 * m : m;  // accumulator channels
-  Dims w_dims = group == 1 ? Dims{m_acc, ws[1], ws[2], ws[3]} : Dims{group, m / group, ws[1], ws[2], ws[3]};
+  Dims w_dims = group == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{group, ws[0] / group, ws[1], ws[2], ws[3]};
   memory::desc w_plain(w_dims, dt::s8, group == 1 ? tag::oihw : tag::goihw);
   memory::desc w_any(w_dims, dt::s8, tag::any);
-  Dims acc_dims = to_dims(y->shape);
-  acc_dims[1] = m_acc;
-  memory::desc acc_md(acc_dims, dt::s32, tag::acdb);  // rows = N*OH*OW, m_acc channels each
+  memory::desc acc_md(to_dims(y->shape), dt::s32, tag::acdb);  // rows = N*OH*OW, cols = M
   Dims strides(g.stride.begin(), g.stride.end());
   Dims dilates{g.dilation[0] - 1, g.dilation[1] - 1};
   Dims pad_l(g.pad_begin.begin(), g.pad_begin.end());
@@ -125,45 +116,47 @@ Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeom
   auto picked = choose_int8_pd<fwd::primitive_desc>(rq.src_zp != 0, [&](bool rt) { return make_pd(src_any, rt, false); });
   if (!picked) return error("oneDNN has no int8 convolution for this node");
   fwd::primitive_desc main_pd = picked->first;
-  const bool runtime_zp = picked->second;
-  Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name)
-                      : c.as(x, main_pd.src_desc(), step);
+  bool runtime_zp = picked->second;
+  // The rest adds onto the main accumulator (sum post-op, exact on int32 values below 2^24 like the bias in
+  // the direct route); a second accumulator when oneDNN has no fast kernel with the sum.
+  fwd::primitive_desc rest_pd = make_pd(main_pd.src_desc(), runtime_zp, true);
+  bool fused_sum = !is_reference_impl(rest_pd) || is_reference_impl(main_pd);
+  if (!fused_sum) rest_pd = make_pd(main_pd.src_desc(), runtime_zp, false);
+
+  std::vector<int8_t> w_main, w_rest;
+  split_pair_safe(s8_weights(w, n.input(5)), w_main, w_rest);
+  Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name) : c.as(x, main_pd.src_desc(), step);
   Version acc = c.temporary(acc_md, step);
-  auto add_conv = [&](const fwd::primitive_desc& pd, const std::vector<int8_t>& wts, const Version& dst,
-                      const std::string& what) {
-    Version wv = c.owned_constant(wts.data(), w_plain, pd.weights_desc());
-    std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
+  Version acc2 = fused_sum ? acc : c.temporary(acc_md, step);
+  for (int part = 0; part < 2; ++part) {
+    const fwd::primitive_desc& pd = part == 0 ? main_pd : rest_pd;
+    Version wv = c.owned_constant(part == 0 ? w_main.data() : w_rest.data(), w_plain, pd.weights_desc());
+    std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv},
+                                              {DNNL_ARG_DST, part == 0 ? acc : acc2}};
     if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
-    c.add_primitive(fwd(pd), pd, args, step, n.name + what);
-  };
-  std::optional<Version> acc2;  // the rest's own accumulator (grouped, no fast kernel with the sum)
-  if (concat) {
-    add_conv(main_pd, w_main, acc, " main+rest");
-  } else {
-    fwd::primitive_desc rest_pd = make_pd(main_pd.src_desc(), runtime_zp, true);
-    if (is_reference_impl(rest_pd) && !is_reference_impl(main_pd)) {
-      rest_pd = make_pd(main_pd.src_desc(), runtime_zp, false);
-      acc2 = c.temporary(acc_md, step);
-    }
-    add_conv(main_pd, w_main, acc, " main");
-    add_conv(rest_pd, w_rest, acc2 ? *acc2 : acc, " rest");
+    c.add_primitive(fwd(pd), pd, args, step, n.name + (part == 0 ? " main" : " rest"));
   }
 
   std::vector<int32_t> bias;
   if (b) bias.assign(b->constant.data<int32_t>(), b->constant.data<int32_t>() + m);
-  const int64_t rows = shape_numel(y->shape) / m;
-  memory::desc y_md(to_dims(y->shape), dnnl_type(y->dtype), tag::acdb);
+  int64_t rows = shape_numel(y->shape) / m;
+  int32_t y_zp = rq.y_zp;
+  DType y_type = y->dtype;
+  std::vector<float> scales = rq.scales;
+  memory::desc y_md(to_dims(y->shape), dnnl_type(y_type), tag::acdb);
   Version dst = c.output(y, y_md, step);
   std::vector<Version> args{acc};
-  if (acc2) args.push_back(*acc2);
+  if (!fused_sum) args.push_back(acc2);
   args.push_back(dst);
-  const int second = concat ? 1 : acc2 ? 2 : 0;  // where the rest's sums are: acc + m, acc2, or in acc
   c.add_custom(
-      [rows, m, m_acc, second, bias, scales = rq.scales, y_zp = rq.y_zp, y_type = y->dtype](void* const* data) {
-        const auto* a = static_cast<const int32_t*>(data[0]);
-        const int32_t* a2 = second == 1 ? a + m : second == 2 ? static_cast<const int32_t*>(data[1]) : nullptr;
-        requant_s32_rows(a, a2, m_acc, bias.empty() ? nullptr : bias.data(), rows, m, scales, y_zp, y_type,
-                         data[second == 2 ? 2 : 1]);
+      [rows, m, bias, scales, y_zp, y_type, fused_sum](void* const* data) {
+        auto* a = static_cast<int32_t*>(data[0]);
+        if (!fused_sum) {
+          const auto* a2 = static_cast<const int32_t*>(data[1]);
+          for (int64_t i = 0; i < rows * m; ++i) a[i] += a2[i];
+        }
+        requant_s32_rows(a, bias.empty() ? nullptr : bias.data(), rows, m, scales, y_zp, y_type,
+                         data[fused_sum ? 1 : 2]);
       },
       args, step, n.name + " requant", "inr int8 requant");
   return Status::ok();

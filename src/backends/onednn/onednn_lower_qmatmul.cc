@@ -138,8 +138,7 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
     Version dst = c.output(y, plain_md(y), step);
     c.add_custom(
         [m, cols, scales = rq.scales, y_zp = rq.y_zp, y_type = y->dtype](void* const* data) {
-          requant_s32_rows(static_cast<const int32_t*>(data[0]), nullptr, cols, nullptr, m, cols, scales, y_zp, y_type,
-                           data[1]);
+          requant_s32_rows(static_cast<const int32_t*>(data[0]), nullptr, m, cols, scales, y_zp, y_type, data[1]);
         },
         {acc, dst}, step, n.name + " requant", "inr int8 requant");
     return Status::ok();
