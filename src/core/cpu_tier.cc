@@ -1,5 +1,7 @@
 // CPU tier detection and cap (cpu_tier.h). CPUID leaves and bits: Intel SDM vol. 2A, "CPUID"; the XCR0
-// state bits: vol. 1, 13.3 ("Enabling the XSAVE feature set").
+// state bits: vol. 1, 13.3 ("Enabling the XSAVE feature set"). Written here rather than taken from Debian's
+// CPU-feature libraries because neither knows every tier: libcpu-features-dev 0.7.0 has no AVX-VNNI, and
+// libcpuinfo-dev (2022-06) has neither AVX-VNNI nor AMX.
 #include "core/cpu_tier.h"
 
 #include <algorithm>
