@@ -77,9 +77,11 @@ namespace {
 
 // Whether the node's s8 source must be shifted to u8 (a tier without VNNI; see the header).
 bool shifts_source(const Value* x) { return x->dtype == DType::kI8 && !cpu_has_exact_int8(); }
+// The s8 channels-last layout the shift reads x in.
+memory::desc s8_channels_last(const Value* x) { return memory::desc(to_dims(x->shape), dt::s8, tag::acdb); }
 
 // The split route (header): two pair-safe convolutions into one int32 accumulator, then requantisation.
-Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeometry& g) {
+Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeometry& g, const Tensor& ws8) {
   Value* x = n.inputs[0];
   Value* w = n.inputs[3];
   Value* b = n.input(8);
@@ -113,7 +115,8 @@ Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeom
   };
   memory::desc src_any = shift ? memory::desc(to_dims(x->shape), dt::u8, tag::acdb)
                                : memory::desc(to_dims(x->shape), dnnl_type(x->dtype), tag::any);
-  auto picked = choose_int8_pd<fwd::primitive_desc>(rq.src_zp != 0, [&](bool rt) { return make_pd(src_any, rt, false); });
+  auto picked =
+      choose_int8_pd<fwd::primitive_desc>(rq.src_zp != 0, [&](bool rt) { return make_pd(src_any, rt, false); });
   if (!picked) return error("oneDNN has no int8 convolution for this node");
   fwd::primitive_desc main_pd = picked->first;
   bool runtime_zp = picked->second;
@@ -124,8 +127,8 @@ Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeom
   if (!fused_sum) rest_pd = make_pd(main_pd.src_desc(), runtime_zp, false);
 
   std::vector<int8_t> w_main, w_rest;
-  split_pair_safe(s8_weights(w, n.input(5)), w_main, w_rest);
-  Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name) : c.as(x, main_pd.src_desc(), step);
+  split_pair_safe(ws8, w_main, w_rest);
+  Version src = shift ? shifted_source(c, x, s8_channels_last(x), step, n.name) : c.as(x, main_pd.src_desc(), step);
   Version acc = c.temporary(acc_md, step);
   Version acc2 = fused_sum ? acc : c.temporary(acc_md, step);
   for (int part = 0; part < 2; ++part) {
@@ -179,7 +182,7 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   const Tensor ws8 = s8_weights(w, n.input(5));
   const bool split = int8_route(x->dtype, ws8) == Int8Route::kSplit;
   const bool depthwise = group > 1 && ws[0] == group && ws[1] == 1;
-  if (split && !depthwise) return lower_qlinear_conv_split(c, n, step, g);
+  if (split && !depthwise) return lower_qlinear_conv_split(c, n, step, g, ws8);
 
   Int8Requant rq = int8_requant(n);
   const bool shift = shifts_source(x);
@@ -222,9 +225,9 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   if (split) {
     std::string impl = pd.impl_info_str();
     if (impl.rfind("jit", 0) != 0 || impl.find("gemm") != std::string::npos)
-      return lower_qlinear_conv_split(c, n, step, g);
+      return lower_qlinear_conv_split(c, n, step, g, ws8);
   }
-  Version src = shift ? shifted_source(c, x, memory::desc(to_dims(x->shape), dt::s8, tag::acdb), step, n.name) : c.as(x, pd.src_desc(), step);
+  Version src = shift ? shifted_source(c, x, s8_channels_last(x), step, n.name) : c.as(x, pd.src_desc(), step);
   Version wv = c.owned_constant(ws8.raw(), w_plain, pd.weights_desc());
   Version dst = c.output(y, pd.dst_desc(), step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};

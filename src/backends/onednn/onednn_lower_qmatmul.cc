@@ -112,9 +112,9 @@ Status add_int8_matmul_acc(Compiler& c, const Node& n, const Version& src, int32
       memory::desc zp_md({1}, dt::s32, tag::x);
       args.emplace_back(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c.owned_constant(&a_zp, zp_md, zp_md));
     }
-    dnnl::primitive prim =
-        as_conv ? dnnl::primitive(dnnl::convolution_forward(static_cast<dnnl::convolution_forward::primitive_desc&>(*pd)))
-                : dnnl::primitive(dnnl::matmul(static_cast<dnnl::matmul::primitive_desc&>(*pd)));
+    using conv_pd = dnnl::convolution_forward::primitive_desc;
+    dnnl::primitive prim = as_conv ? dnnl::primitive(dnnl::convolution_forward(static_cast<conv_pd&>(*pd)))
+                                   : dnnl::primitive(dnnl::matmul(static_cast<dnnl::matmul::primitive_desc&>(*pd)));
     c.add_primitive(prim, *pd, args, step, n.name + (!split ? "" : part == 0 ? " main" : " rest"));
   }
   return Status::ok();
