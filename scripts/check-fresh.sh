@@ -43,7 +43,7 @@ fi
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 command -v mmdebstrap >/dev/null || { echo "check-fresh: installing mmdebstrap"; apt-get install -y -qq mmdebstrap >/dev/null; }
 
-MOUNTS=(proc sys dev dev/shm)
+MOUNTS=(proc sys dev dev/shm dev/pts)
 cleanup() {
   local m i
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
@@ -121,6 +121,10 @@ done
 ln -s /proc/self/fd "$ROOT/dev/fd"
 for i in 0 1 2; do ln -s "/proc/self/fd/$i" "$ROOT/dev/$(echo stdin stdout stderr | cut -d' ' -f$((i + 1)))"; done
 mkdir "$ROOT/dev/shm" && mount -t tmpfs -o mode=1777,nosuid,nodev shm "$ROOT/dev/shm"
+# Pseudo-terminals, as on any booted machine (tests drive `script` to check what a terminal shows): a private
+# devpts instance, so nothing of the host's terminals is visible inside.
+mkdir "$ROOT/dev/pts" && mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"
+ln -s pts/ptmx "$ROOT/dev/ptmx"
 
 ENVS=(HOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 while IFS= read -r v; do ENVS+=("$v=${!v}"); done < <(compgen -e | grep -E \
