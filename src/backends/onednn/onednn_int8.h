@@ -3,6 +3,7 @@
 // runtime source zero point.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -30,6 +31,9 @@ struct Int8Requant {
   std::pair<int, Version> runtime_zp_arg(Compiler& c) const;
 };
 Int8Requant int8_requant(const Node& n);
+
+// is_reference_impl for a primitive descriptor held by pointer (lowerings that pick between primitive kinds).
+inline bool is_reference_impl(const std::shared_ptr<dnnl::primitive_desc>& pd) { return is_reference_impl(*pd); }
 
 // The primitive descriptor `make(runtime_zp)` gives, preferring a compile-time zero point and a non-reference
 // implementation (some fast kernels take runtime zero points only); with whether the zero point is runtime.

@@ -87,19 +87,10 @@ Status add_int8_matmul_acc(Compiler& c, const Node& n, const Version& src, int32
                 {1, 1}, {0, 0}, {0, 0});
     return std::make_unique<fwd::primitive_desc>(d, attr, c.engine());
   };
-  // A compile-time zero point first, a runtime one when only that has a fast kernel (choose_int8_pd's rule).
-  std::shared_ptr<dnnl::primitive_desc> first;
-  bool rt = false;
-  for (bool r : {false, true}) {
-    if (r && a_zp == 0) break;
-    try {
-      std::shared_ptr<dnnl::primitive_desc> pd = make(r, false);
-      if (!first || (is_reference_impl(*first) && !is_reference_impl(*pd))) first = pd, rt = r;
-    } catch (const dnnl::error&) {
-    }
-    if (first && !is_reference_impl(*first)) break;
-  }
-  if (!first) return error("oneDNN has no int8 matmul for this node");
+  auto chosen = choose_int8_pd<std::shared_ptr<dnnl::primitive_desc>>(
+      a_zp != 0, [&](bool rt) { return std::shared_ptr<dnnl::primitive_desc>(make(rt, false)); });
+  if (!chosen) return error("oneDNN has no int8 matmul for this node");
+  const auto& [first, rt] = *chosen;
   std::vector<int8_t> w_main, w_rest;
   const bool split = int8_route(DType::kU8, b) == Int8Route::kSplit;
   if (split) split_pair_safe(b, w_main, w_rest);
@@ -179,7 +170,8 @@ bool qgemm_supported(const Node& n) {
   const Value* b_scale = n.inputs[4];
   if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
     return false;
-  if (!s8_weights(b, n.input(5)).defined()) return false;
+  const Tensor bs8 = s8_weights(b, n.input(5));
+  if (!bs8.defined()) return false;
   if (const Value* c = n.input(6)) {
     int64_t numel = c->is_constant() ? c->constant.numel() : -1;
     if (c->dtype != DType::kI32 || (numel != 1 && numel != cols) || (numel == cols && c->shape.back() != cols))
@@ -188,7 +180,7 @@ bool qgemm_supported(const Node& n) {
   for (size_t i : {7, 8})
     if (!absent_or_const_scalar(n.input(i))) return false;
   if (n.input(8) && !n.input(7)) return false;
-  return int8_route(a->dtype, s8_weights(b, n.input(5))) != Int8Route::kNone;
+  return int8_route(a->dtype, bs8) != Int8Route::kNone;
 }
 
 Status lower_qgemm(Compiler& c, Node& n, int step) {
