@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <algorithm>
+#include <random>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -289,6 +290,50 @@ std::pair<size_t, size_t> shard_range(size_t total, const Shard& shard) {
                                static_cast<unsigned>(shard.count));
   };
   return {bound(shard.index - 1), bound(shard.index)};
+}
+
+}  // namespace inr::data
+
+namespace inr::data {
+
+namespace {
+
+// Uniform integer in [0, bound) from a 64-bit generator by rejection (no modulo bias), portable unlike
+// std::uniform_int_distribution whose algorithm is up to the standard library.
+uint64_t bounded(std::mt19937_64& rng, uint64_t bound) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  uint64_t v = 0;
+  do {
+    v = rng();
+  } while (v >= limit);
+  return v % bound;
+}
+
+template <typename T>
+void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[bounded(rng, i)]);
+}
+
+}  // namespace
+
+std::vector<Sample> balanced_sample(std::span<const Sample> samples, size_t n, uint64_t seed) {
+  if (n >= samples.size()) return {samples.begin(), samples.end()};
+  std::map<int, std::vector<size_t>> by_class;
+  for (size_t i = 0; i < samples.size(); ++i) by_class[samples[i].label].push_back(i);
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<size_t>*> classes;
+  for (auto& [label, idx] : by_class) {
+    shuffle(idx, rng);
+    classes.push_back(&idx);
+  }
+  shuffle(classes, rng);
+  std::vector<Sample> out;
+  out.reserve(n);
+  for (size_t round = 0; out.size() < n; ++round)
+    for (std::vector<size_t>* c : classes)
+      if (round < c->size() && out.size() < n) out.push_back(samples[(*c)[round]]);
+  std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.key < b.key; });
+  return out;
 }
 
 }  // namespace inr::data

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,14 @@ struct Shard {
   int count = 1;
 };
 Result<Shard> parse_shard(std::string_view text);
+
+// `--sample N --seed S`: a class-balanced random subset of `n` samples. The classes (by label, in label
+// order) are put in a random order and visited round-robin, each visit taking that class's next sample
+// from a random permutation of its samples, until `n` are taken; so every class gets floor(n / classes)
+// or one more where it has that many. The result is sorted by key like every dataset. The permutation is
+// a Fisher-Yates shuffle driven by std::mt19937_64(seed) with its own unbiased bounded draw, so a seed
+// selects the same images on every machine and standard library. n >= samples.size() returns them all.
+std::vector<Sample> balanced_sample(std::span<const Sample> samples, size_t n, uint64_t seed);
 std::pair<size_t, size_t> shard_range(size_t total, const Shard& shard);  // [begin, end)
 
 }  // namespace inr::data

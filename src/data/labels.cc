@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 
 namespace inr::data {
@@ -38,6 +39,64 @@ Result<Labels> load_labels(const std::string& path) {
     }
   }
   return labels;
+}
+
+namespace {
+
+struct ImagenetClass {
+  const char* wnid;
+  const char* name;
+  const char* words;
+};
+
+constexpr ImagenetClass kClassTable[] = {
+#define INR_IMAGENET_CLASS(wnid, name, words) {wnid, name, words},
+#include "data/imagenet_classes.def"
+#undef INR_IMAGENET_CLASS
+};
+static_assert(std::size(kClassTable) == 1000, "imagenet_classes.def must list 1000 classes");
+
+}  // namespace
+
+const Labels& imagenet_labels() {
+  static const Labels labels = [] {
+    Labels l;
+    for (const ImagenetClass& c : kClassTable) {
+      l.names.emplace_back(c.name);
+      l.wnids.emplace_back(c.wnid);
+    }
+    return l;
+  }();
+  return labels;
+}
+
+const Labels& imagenet_synset_labels() {
+  static const Labels labels = [] {
+    Labels l;
+    for (const ImagenetClass& c : kClassTable) {
+      l.names.emplace_back(c.words);
+      l.wnids.emplace_back(c.wnid);
+    }
+    return l;
+  }();
+  return labels;
+}
+
+Result<Labels> labels_for_classes(const std::string& path, int64_t classes) {
+  if (!path.empty()) {
+    INR_ASSIGN_OR_RETURN(Labels l, load_labels(path));
+    if (static_cast<int64_t>(l.names.size()) != classes)
+      return error("{}: {} class names, but the model has {} classes", path, l.names.size(), classes);
+    return l;
+  }
+  if (classes == kImagenetClasses) return imagenet_labels();
+  if (classes == kImagenetClasses + 1) {
+    Labels l = imagenet_labels();
+    l.names.insert(l.names.begin(), "background");
+    l.wnids.insert(l.wnids.begin(), "");
+    return l;
+  }
+  return Labels{};
 }
 
 std::vector<int> top_k(std::span<const float> scores, int k) {

@@ -20,6 +20,19 @@ struct Labels {
 };
 Result<Labels> load_labels(const std::string& path);
 
+// The 1000 ImageNet-1k classes compiled into the binary (imagenet_classes.def): torchvision's names and the
+// WordNet ids, in the index order every ImageNet classifier uses. No data directory is needed.
+const Labels& imagenet_labels();
+// The same classes with Caffe's synset words as names ("tench, Tinca tinca").
+const Labels& imagenet_synset_labels();
+inline constexpr int64_t kImagenetClasses = 1000;
+
+// Class names for a model whose scores have `classes` entries. `path` non-empty: that file, which must
+// have exactly `classes` lines (an error naming both counts otherwise). `path` empty: the built-in
+// ImageNet classes for 1000 outputs; for 1001 outputs (TensorFlow's "background" first) the same shifted
+// by one; for any other count no names (Labels::name prints "class N").
+Result<Labels> labels_for_classes(const std::string& path, int64_t classes);
+
 // Indices of the k largest scores, best first; ties keep the lower index first.
 std::vector<int> top_k(std::span<const float> scores, int k);
 

@@ -1,6 +1,7 @@
 #include "data/predictions.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -55,8 +57,8 @@ Result<Prediction> parse_tsv(std::string_view line, const std::string& where) {
 
 std::string to_jsonl(const Prediction& p) {
   nlohmann::json j;
-  j["path"] = p.path;
-  j["label"] = p.label;
+  j["image"] = p.path;
+  if (p.label >= 0) j["label"] = p.label;
   if (p.failed()) {
     j["error"] = p.error;
   } else {
@@ -64,6 +66,7 @@ std::string to_jsonl(const Prediction& p) {
     nlohmann::json scores = nlohmann::json::array();
     for (float s : p.scores) scores.push_back(round6(s));
     j["scores"] = std::move(scores);
+    if (!p.names.empty()) j["names"] = p.names;
     j["ms"] = round3(p.ms);
   }
   std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -77,12 +80,13 @@ Result<Prediction> parse_prediction(std::string_view line, const std::string& wh
   nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return error("{}: not a JSON object", where);
   Prediction p;
-  auto path = j.find("path");
+  auto path = j.find("image");
   auto label = j.find("label");
-  if (path == j.end() || !path->is_string()) return error("{}: missing \"path\"", where);
-  if (label == j.end() || !label->is_number_integer()) return error("{}: missing integer \"label\"", where);
+  if (path == j.end() || !path->is_string()) return error("{}: missing \"image\"", where);
+  if (label != j.end() && !label->is_number_integer()) return error("{}: \"label\" is not an integer", where);
   p.path = path->get<std::string>();
-  p.label = label->get<int>();
+  if (label != j.end()) p.label = label->get<int>();
+  if (p.label < -1) return error("{}: negative \"label\" {}", where, p.label);
   if (auto e = j.find("error"); e != j.end()) {
     p.error = e->is_string() ? e->get<std::string>() : e->dump();
     if (p.error.empty()) p.error = "failed";
@@ -117,11 +121,33 @@ Result<PredictionsFile> read_predictions(const std::string& path) {
     pos = nl + 1;
     f.valid_bytes = pos;
     if (line.empty() || line == "\r" || line[0] == '#') continue;
+    if (f.predictions.empty() && f.header.is_null() && line[0] == '{') {
+      nlohmann::json h = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (h.is_object() && h.contains("schema")) {
+        f.header = std::move(h);
+        continue;
+      }
+    }
     INR_ASSIGN_OR_RETURN(Prediction p, parse_prediction(line, fmt::format("{}:{}", path, line_no)));
     f.predictions.push_back(std::move(p));
   }
   return f;
 }
+
+namespace {
+
+// A journal's first line must be its header; an older inr wrote none (and other keys).
+Status check_has_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  if (!std::getline(in, first) || in.eof()) return Status::ok();  // empty, or one torn line: nothing to keep
+  nlohmann::json h = nlohmann::json::parse(first, nullptr, /*allow_exceptions=*/false);
+  if (!h.is_object() || !h.contains("schema"))
+    return error("{}: has no header line (written by an older inr, or not an eval journal); start a new one", path);
+  return Status::ok();
+}
+
+}  // namespace
 
 PredictionsJournal::PredictionsJournal(std::string path, int fd, PredictionsFile existing)
     : path_(std::move(path)), fd_(fd), existing_(std::move(existing)) {}
@@ -135,7 +161,8 @@ PredictionsJournal::~PredictionsJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<PredictionsJournal> PredictionsJournal::open(const std::string& path, bool resume) {
+Result<PredictionsJournal> PredictionsJournal::open(const std::string& path, bool resume,
+                                                    const nlohmann::json& header) {
   struct stat st {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) return error("{}: is a directory", path);
@@ -143,14 +170,47 @@ Result<PredictionsJournal> PredictionsJournal::open(const std::string& path, boo
   if (exists && st.st_size > 0) {
     if (!resume)
       return error("{}: already exists; pass --resume to continue it, or remove it to start over", path);
+    INR_TRY(check_has_header(path));
     INR_ASSIGN_OR_RETURN(existing, read_predictions(path));
   }
+  if (exists && !S_ISREG(st.st_mode)) return error("{}: not a regular file", path);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return error("{}: cannot open for writing: {}", path, std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) return error("{}: another inr process is writing this journal", path);
+    return error("{}: cannot lock: {}", path, std::strerror(e));
+  }
+  // Read again under the lock: a writer that finished between the first read and the lock changed it.
+  if (exists && st.st_size > 0) {
+    auto again = read_predictions(path);
+    if (!again) {
+      ::close(fd);
+      return again.status();
+    }
+    existing = std::move(*again);
+  }
+  if (existing.header.is_null() && existing.valid_bytes > 0) {
+    ::close(fd);
+    return error("{}: has no header line (written by an older inr, or not an eval journal); start a new one", path);
+  }
   if (existing.dropped_torn_tail && ::ftruncate(fd, static_cast<off_t>(existing.valid_bytes)) != 0) {
     int e = errno;
     ::close(fd);
     return error("{}: cannot drop the torn last line: {}", path, std::strerror(e));
+  }
+  if (existing.header.is_null()) {
+    struct stat now {};
+    if (::fstat(fd, &now) == 0 && now.st_size == 0) {
+      std::string line = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        int e = errno;
+        ::close(fd);
+        return error("{}: cannot write the header: {}", path, std::strerror(e));
+      }
+      existing.header = header;
+    }
   }
   return PredictionsJournal(path, fd, std::move(existing));
 }

@@ -46,13 +46,21 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+// The per-image records of a journal: its lines without the header (the line with "schema").
+std::vector<std::string> records_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& l : lines_of(text))
+    if (!json::parse(l).contains("schema")) out.push_back(l);
+  return out;
+}
+
 // path -> the line without its timing ("ms" depends on the run), as canonical JSON. Fails on duplicates.
 std::map<std::string, std::string> keyed_lines(const std::string& path) {
   std::map<std::string, std::string> out;
-  for (const std::string& l : lines_of(slurp(path))) {
+  for (const std::string& l : records_of(slurp(path))) {
     json j = json::parse(l);
     j.erase("ms");
-    std::string key = j["path"].get<std::string>();
+    std::string key = j["image"].get<std::string>();
     EXPECT_TRUE(out.emplace(key, j.dump()).second) << "duplicate line for " << key << " in " << path;
   }
   return out;
@@ -88,9 +96,9 @@ RefCounts reference_counts(const std::string& prefix = "") {
 // Counts from an eval journal, over paths starting with `prefix`.
 RefCounts journal_counts(const std::string& path, const std::string& prefix) {
   RefCounts c;
-  for (const std::string& l : lines_of(slurp(path))) {
+  for (const std::string& l : records_of(slurp(path))) {
     json j = json::parse(l);
-    if (j["path"].get<std::string>().rfind(prefix, 0) != 0 || j.contains("error")) continue;
+    if (j["image"].get<std::string>().rfind(prefix, 0) != 0 || j.contains("error")) continue;
     std::vector<int> top = j["top"].get<std::vector<int>>();
     int label = j["label"].get<int>();
     ++c.images;
@@ -124,10 +132,22 @@ TEST(Eval, Fp32MobileNetV2MatchesOrtReference) {
   EXPECT_EQ(json::parse(slurp(dir + "/summary.json"))["top1_count"], j["top1_count"]);
 
   // One line per image, the documented fields.
-  std::vector<std::string> lines = lines_of(slurp(out));
+  // A header saying what made the file, then one line per image, the documented fields.
+  std::vector<std::string> all_lines = lines_of(slurp(out));
+  ASSERT_EQ(all_lines.size(), 1167u);
+  json header = json::parse(all_lines[0]);
+  EXPECT_EQ(header["schema"]["name"], "inr.eval.journal");
+  EXPECT_EQ(header["model"]["sha256"], "7c5d4aca72978a5a05ea29c36b30c6bba4bf3837bdf24d0913faa1c6ea68f144");
+  EXPECT_EQ(header["preprocess"]["preset"], "torchvision");
+  EXPECT_EQ(header["dataset"]["images"], 1166);
+  EXPECT_EQ(header["threads"], 2);
+  EXPECT_EQ(j["threads"], 2);  // the threads used, never 0
+  EXPECT_EQ(j["schema"]["name"], "inr.eval.summary");
+  EXPECT_EQ(j["model"], header["model"]);
+  std::vector<std::string> lines = records_of(slurp(out));
   ASSERT_EQ(lines.size(), 1166u);
   json first = json::parse(lines[0]);
-  EXPECT_EQ(first["path"], "samples/n01440764_tench.JPEG");  // sorted by path
+  EXPECT_EQ(first["image"], "samples/n01440764_tench.JPEG");  // sorted by path
   EXPECT_EQ(first["label"], 0);
   EXPECT_EQ(first["top"].size(), 5u);
   EXPECT_EQ(first["scores"].size(), 5u);
@@ -188,9 +208,34 @@ TEST(Eval, ShardsMergeToTheUnshardedRun) {
   for (const char* key : {"images", "failed", "top1", "top5", "top1_ci", "top5_ci", "top1_count", "top5_count"})
     EXPECT_EQ(a[key], b[key]) << key;
   EXPECT_EQ(keyed_lines(dir + "/all.jsonl"), keyed_lines(dir + "/merged.jsonl"));
-  // Overlapping shards are refused.
-  auto twice = run_cli("merge " + dir + "/preds-1.jsonl " + dir + "/preds-1.jsonl");
-  expect_one_line_error(twice, "is in both");
+  EXPECT_EQ(b["schema"]["name"], "inr.merge.summary");
+  EXPECT_EQ(b["complete"], true);
+  EXPECT_EQ(b["model"], a["model"]);
+  // A merged file is a journal of the whole selection: it merges again on its own.
+  auto again = run_cli("merge " + dir + "/merged.jsonl --json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["top1_count"], a["top1_count"]);
+  // Overlapping, missing, incomplete and foreign shards are refused, each with one line.
+  const std::string p1 = dir + "/preds-1.jsonl", p2 = dir + "/preds-2.jsonl", p3 = dir + "/preds-3.jsonl";
+  expect_one_line_error(run_cli("merge " + p1 + " " + p1), "shard 1/3 is given twice");
+  expect_one_line_error(run_cli("merge " + p1 + " " + p2), "missing shard 3/3 (--partial merges what is there)");
+  auto partial = run_cli("merge " + p1 + " " + p2 + " --partial --json");
+  ASSERT_EQ(partial.exit_code, 0) << partial.err;
+  EXPECT_NE(partial.err.find("missing shard 3/3"), std::string::npos) << partial.err;
+  EXPECT_EQ(json::parse(partial.out)["complete"], false);
+  expect_one_line_error(run_cli("merge " + dir + "/all.jsonl " + p1), "is not a shard");
+  std::string cut = dir + "/cut-3.jsonl";
+  {
+    std::vector<std::string> ls = lines_of(slurp(p3));
+    std::ofstream o(cut, std::ios::binary);
+    for (size_t i = 0; i + 1 < ls.size(); ++i) o << ls[i] << "\n";  // the last image is missing
+  }
+  expect_one_line_error(run_cli("merge " + p1 + " " + p2 + " " + cut), "shard 3/3 (" + cut + ") has 33 of its 34 images");
+  auto int8 = run_cli("eval -m " + int8_model() + " --data " + labels_tsv() + kThreads +
+                      "--limit 100 --shard 3/3 --out " + dir + "/int8-3.jsonl");
+  ASSERT_EQ(int8.exit_code, 0) << int8.err;
+  expect_one_line_error(run_cli("merge " + p1 + " " + p2 + " " + dir + "/int8-3.jsonl"),
+                        "cannot merge: " + p1 + " was made by model");
 }
 
 TEST(Eval, ResumeAfterSigkillEqualsAnUninterruptedRun) {
@@ -220,7 +265,7 @@ TEST(Eval, ResumeAfterSigkillEqualsAnUninterruptedRun) {
   EXPECT_GE(rj["resumed"].get<int>(), 10);
   for (const char* key : {"images", "failed", "top1_count", "top5_count", "top1_ci", "top5_ci"})
     EXPECT_EQ(rj[key], fj[key]) << key;
-  EXPECT_EQ(lines_of(slurp(out)).size(), 90u);  // no duplicates, nothing lost
+  EXPECT_EQ(records_of(slurp(out)).size(), 90u);  // no duplicates, nothing lost
   EXPECT_EQ(keyed_lines(out), keyed_lines(dir + "/full.jsonl"));
 
   // A torn last line (a kill in the middle of a write) is dropped and redone.
@@ -228,8 +273,8 @@ TEST(Eval, ResumeAfterSigkillEqualsAnUninterruptedRun) {
   std::string text = slurp(dir + "/full.jsonl");
   std::vector<std::string> ls = lines_of(text);
   std::string head;
-  for (size_t i = 0; i < 40; ++i) head += ls[i] + "\n";
-  head += ls[40].substr(0, ls[40].size() / 2);
+  for (size_t i = 0; i < 41; ++i) head += ls[i] + "\n";  // the header and 40 images
+  head += ls[41].substr(0, ls[41].size() / 2);
   std::ofstream(torn, std::ios::binary) << head;
   auto again = run_cli(common + "--json --resume --out " + torn);
   ASSERT_EQ(again.exit_code, 0) << again.err;
@@ -244,7 +289,7 @@ TEST(Eval, ResumeAfterSigkillEqualsAnUninterruptedRun) {
   EXPECT_EQ(json::parse(done.out)["top1_count"], fj["top1_count"]);
   // Without --resume an existing journal is refused, and left alone.
   expect_one_line_error(run_cli(common + "--out " + out), "--resume");
-  EXPECT_EQ(lines_of(slurp(out)).size(), 90u);
+  EXPECT_EQ(records_of(slurp(out)).size(), 90u);
 }
 
 // Total nodes of "onednn: 56 nodes, reference: 3".
@@ -376,10 +421,10 @@ std::vector<Picked> pick_images(size_t n) {
 // basename -> {label, top-1} of a journal.
 std::map<std::string, std::pair<int, int>> by_basename(const std::string& journal) {
   std::map<std::string, std::pair<int, int>> out;
-  for (const std::string& l : lines_of(slurp(journal))) {
+  for (const std::string& l : records_of(slurp(journal))) {
     json j = json::parse(l);
     if (j.contains("error")) continue;
-    out[fs::path(j["path"].get<std::string>()).filename().string()] = {j["label"].get<int>(), j["top"][0].get<int>()};
+    out[fs::path(j["image"].get<std::string>()).filename().string()] = {j["label"].get<int>(), j["top"][0].get<int>()};
   }
   return out;
 }
@@ -437,7 +482,16 @@ TEST(Eval, EveryDatasetLayout) {
 
   // An unreadable image is counted, listed and journaled, never dropped.
   fs::create_symlink(test::data_dir() + "/images/edge/truncated.jpg", dir + "/index/" + std::to_string(imgs[0].label) + "/zz_truncated.jpg");
-  auto bad = run_cli(common + "--data " + dir + "/index --out " + dir + "/bad.jsonl");
+  // By default a failed image fails the run (exit 1, the list in one line); --max-failures allows some.
+  // (The warning for the image as it fails, then the error that ends the run.)
+  auto strict = run_cli(common + "--data " + dir + "/index");
+  EXPECT_EQ(strict.exit_code, 1);
+  std::vector<std::string> err_lines = lines_of(strict.err);
+  ASSERT_EQ(err_lines.size(), 2u) << strict.err;
+  EXPECT_EQ(err_lines[0].rfind("inr: warning: ", 0), 0u) << strict.err;
+  EXPECT_EQ(err_lines[1].rfind("inr: error: 1 image failed (--max-failures 0): ", 0), 0u) << strict.err;
+  EXPECT_NE(err_lines[1].find("zz_truncated.jpg"), std::string::npos) << strict.err;
+  auto bad = run_cli(common + "--data " + dir + "/index --max-failures 1 --out " + dir + "/bad.jsonl");
   ASSERT_EQ(bad.exit_code, 0) << bad.err;
   json bj = json::parse(bad.out);
   EXPECT_EQ(bj["images"], 6);
@@ -446,7 +500,7 @@ TEST(Eval, EveryDatasetLayout) {
   EXPECT_NE(bj["failures"][0].get<std::string>().find("zz_truncated.jpg"), std::string::npos);
   EXPECT_NE(bad.err.find("zz_truncated.jpg"), std::string::npos) << bad.err;
   std::string journal = slurp(dir + "/bad.jsonl");
-  EXPECT_EQ(lines_of(journal).size(), 7u);
+  EXPECT_EQ(records_of(journal).size(), 7u);
   EXPECT_NE(journal.find("\"error\""), std::string::npos);
   auto merged = run_cli("merge " + dir + "/bad.jsonl --json");
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
@@ -522,11 +576,22 @@ TEST(Eval, BadInputIsOneLine) {
   expect_one_line_error(run_cli(m + " --data " + test::data_dir() + "/imagenet/val"), "--ground-truth");
   std::ofstream(dir + "/list.txt") << "a.jpg one\n";
   expect_one_line_error(run_cli(m + " --data " + dir + "/list.txt"), "list.txt:1");
-  // A journal from another dataset is not resumed into this one.
-  std::ofstream(dir + "/other.jsonl") << R"({"path": "elsewhere.jpg", "label": 1, "top": [1], "scores": [1], "ms": 1})"
-                                      << "\n";
-  expect_one_line_error(run_cli(m + " --data " + labels_tsv() + " --limit 4 --resume --out " + dir + "/other.jsonl"),
-                        "not in this run's images");
+  // A journal from another dataset selection, model or preset is not resumed into this one.
+  const std::string two = " --data " + labels_tsv() + kThreads + "--limit 2 --out " + dir + "/two.jsonl";
+  ASSERT_EQ(run_cli(m + two).exit_code, 0);
+  const std::string before = slurp(dir + "/two.jsonl");
+  expect_one_line_error(run_cli(m + " --data " + labels_tsv() + kThreads + "--limit 4 --resume --out " + dir +
+                                "/two.jsonl"),
+                        "cannot --resume: " + dir + "/two.jsonl covers dataset images 2, this run has 4");
+  expect_one_line_error(run_cli("eval -m " + int8_model() + two + " --resume"), "was made by model");
+  expect_one_line_error(run_cli(m + two + " --resume -p caffe2"), "was preprocessed with");
+  expect_one_line_error(run_cli(m + two + " --resume --shard 1/2"), "shard");
+  EXPECT_EQ(slurp(dir + "/two.jsonl"), before);  // refused runs leave the journal alone
+  // A journal without a header (an older inr) is refused too.
+  std::ofstream(dir + "/old.jsonl") << R"({"path": "elsewhere.jpg", "label": 1, "top": [1], "scores": [1], "ms": 1})"
+                                    << "\n";
+  expect_one_line_error(run_cli(m + " --data " + labels_tsv() + " --limit 4 --resume --out " + dir + "/old.jsonl"),
+                        "no header line");
 }
 
 }  // namespace

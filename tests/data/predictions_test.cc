@@ -63,28 +63,31 @@ TEST(Predictions, ReadsOrtReferenceTsv) {
   EXPECT_EQ(p->path, "val/ILSVRC2012_val_00000355.JPEG");
   EXPECT_EQ(p->label, 260);
   EXPECT_EQ(p->top, (std::vector<int>{259, 260, 154, 261, 230}));
-  EXPECT_FALSE(parse_prediction("{\"path\": 3}", "x").is_ok());
+  EXPECT_FALSE(parse_prediction("{\"image\": 3}", "x").is_ok());
   EXPECT_FALSE(parse_prediction("{broken", "x").is_ok());
 }
 
+const nlohmann::json kHeader = {{"schema", {{"name", "test.journal"}, {"version", 1}}}, {"model", "m"}};
+
 TEST(Predictions, TornLastLineIsDroppedAndTruncatedOnResume) {
   std::string path = test::temp_dir("pred_torn") + "/p.jsonl";
-  std::string full = to_jsonl(pred("a.jpg", 1, {1, 2, 3, 4, 5})) + to_jsonl(failed("b.jpg", 2));
+  std::string full = kHeader.dump() + "\n" + to_jsonl(pred("a.jpg", 1, {1, 2, 3, 4, 5})) + to_jsonl(failed("b.jpg", 2));
   std::string torn = to_jsonl(pred("c.jpg", 3, {3, 2, 1, 0, 4}));
   std::ofstream(path, std::ios::binary) << full << torn.substr(0, torn.size() / 2);
   auto r = read_predictions(path);
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_TRUE(r->dropped_torn_tail);
   EXPECT_EQ(r->predictions.size(), 2u);
+  EXPECT_EQ(r->header, kHeader);
   EXPECT_EQ(r->valid_bytes, full.size());
 
   // Without --resume an existing journal is never clobbered.
-  auto no = PredictionsJournal::open(path, /*resume=*/false);
+  auto no = PredictionsJournal::open(path, /*resume=*/false, kHeader);
   ASSERT_FALSE(no.is_ok());
   EXPECT_NE(no.status().message().find("--resume"), std::string::npos);
 
   {
-    auto j = PredictionsJournal::open(path, /*resume=*/true);
+    auto j = PredictionsJournal::open(path, /*resume=*/true, kHeader);
     ASSERT_TRUE(j.is_ok()) << j.status().message();
     EXPECT_EQ(j->existing().predictions.size(), 2u);
     EXPECT_EQ(slurp(path), full);  // the torn tail is gone
@@ -92,6 +95,50 @@ TEST(Predictions, TornLastLineIsDroppedAndTruncatedOnResume) {
     ASSERT_TRUE(j->append(more).is_ok());
   }
   EXPECT_EQ(slurp(path), full + torn);
+}
+
+TEST(Predictions, NewJournalStartsWithItsHeader) {
+  std::string path = test::temp_dir("pred_new") + "/p.jsonl";
+  {
+    auto j = PredictionsJournal::open(path, /*resume=*/false, kHeader);
+    ASSERT_TRUE(j.is_ok()) << j.status().message();
+    std::vector<Prediction> one = {pred("a.jpg", 1, {1, 2})};
+    ASSERT_TRUE(j->append(one).is_ok());
+  }
+  auto r = read_predictions(path);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->header, kHeader);
+  ASSERT_EQ(r->predictions.size(), 1u);
+  EXPECT_EQ(slurp(path).substr(0, slurp(path).find('\n')), kHeader.dump());
+}
+
+TEST(Predictions, JournalWithoutHeaderIsRefusedOnResume) {
+  std::string path = test::temp_dir("pred_nohdr") + "/p.jsonl";
+  std::ofstream(path, std::ios::binary) << to_jsonl(pred("a.jpg", 1, {1}));
+  auto j = PredictionsJournal::open(path, /*resume=*/true, kHeader);
+  ASSERT_FALSE(j.is_ok());
+  EXPECT_NE(j.status().message().find("no header"), std::string::npos) << j.status().message();
+}
+
+TEST(Predictions, SecondWriterIsRefusedWhileTheFirstHoldsTheJournal) {
+  std::string path = test::temp_dir("pred_lock") + "/p.jsonl";
+  auto first = PredictionsJournal::open(path, /*resume=*/false, kHeader);
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  auto second = PredictionsJournal::open(path, /*resume=*/true, kHeader);
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_NE(second.status().message().find("another inr process"), std::string::npos) << second.status().message();
+}
+
+TEST(Predictions, UnlabelledLinesAndNamesRoundTrip) {
+  Prediction p = pred("x.jpg", -1, {3, 1});
+  p.names = {"three", "one"};
+  std::string line = to_jsonl(p);
+  EXPECT_EQ(line.find("\"label\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"image\":\"x.jpg\""), std::string::npos) << line;
+  auto q = parse_prediction(std::string_view(line).substr(0, line.size() - 1), "t");
+  ASSERT_TRUE(q.is_ok()) << q.status().message();
+  EXPECT_EQ(q->label, -1);
+  EXPECT_EQ(q->top, (std::vector<int>{3, 1}));
 }
 
 TEST(Predictions, MalformedCompleteLineIsAnError) {

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -32,6 +33,7 @@
 #include "eval_common.h"
 #include "eval_runner.h"
 #include "preprocess_flags.h"
+#include "provenance.h"
 #include "session_flags.h"
 
 namespace inr::cli {
@@ -47,6 +49,7 @@ Command make_eval_command(CLI::App& parent) {
     std::string out, summary;
     bool resume = false;
     bool json = false;
+    int64_t max_failures = 0;
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -69,6 +72,10 @@ Command make_eval_command(CLI::App& parent) {
   c.app->add_flag("--resume", f->resume, "Continue the --out journal of an interrupted run");
   c.app->add_flag("--json", f->json, "Print the summary as one JSON object");
   c.app->add_option("--summary", f->summary, "Also write the JSON summary to this file (atomically)");
+  c.app->add_option("--max-failures", f->max_failures,
+                    "Images that may fail to decode before the run counts as failed (exit 1, with the list)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   c.run = [f] {
     if (f->resume && f->out.empty()) return fail(error("--resume needs --out FILE (the journal to continue)"));
     auto selected = select_samples(f->dataset);
@@ -78,6 +85,13 @@ Command make_eval_command(CLI::App& parent) {
     if (!selected->dataset.note.empty()) std::fprintf(stderr, "inr: note: %s\n", selected->dataset.note.c_str());
     auto spec = resolve(f->pre);
     if (!spec) return fail(spec.status());
+    auto model = model_json(f->session.model);
+    if (!model) return fail(model.status());
+    // What this run is: the journal's header and the summary's provenance.
+    nlohmann::json run = provenance_base(kEvalJournalSchema, 1, f->session.threads);
+    run["model"] = *model;
+    run["preprocess"] = preprocess_json(f->pre.preset, *spec);
+    run["dataset"] = selected->dataset_json;
 
     // The journal: what a previous run already did, checked against this run's samples.
     std::optional<data::PredictionsJournal> journal;
@@ -86,9 +100,16 @@ Command make_eval_command(CLI::App& parent) {
     std::vector<std::string> failures;
     int64_t resumed = 0;
     if (!f->out.empty()) {
-      auto j = data::PredictionsJournal::open(f->out, f->resume);
+      auto j = data::PredictionsJournal::open(f->out, f->resume, run);
       if (!j) return fail(j.status());
       journal.emplace(std::move(*j));
+      const nlohmann::json& old = journal->existing().header;
+      Status same = check_schema(old, kEvalJournalSchema, 1, f->out);
+      if (same) same = check_same_run(old, f->out, run, "this run");
+      if (same && old["dataset"].value("shard", "") != run["dataset"].value("shard", ""))
+        same = error("{} is shard '{}', this run is shard '{}'", f->out, old["dataset"].value("shard", "(none)"),
+                     run["dataset"].value("shard", "(none)"));
+      if (!same) return fail(error("cannot --resume: {}", same.message()));
       std::unordered_set<std::string> wanted;
       for (const data::Sample& s : samples) wanted.insert(s.key);
       std::unordered_set<std::string> done;
@@ -123,6 +144,10 @@ Command make_eval_command(CLI::App& parent) {
     if (!todo.empty()) {
       Status st = prepare_session(s, *spec, run_batch, f->session.model);
       if (!st) return fail(st);
+      auto classes = output_classes(s, *spec, run_batch);
+      if (!classes) return fail(classes.status());
+      st = check_labels(samples, *classes, f->dataset.data);
+      if (!st) return fail(st);
     }
 
     EvalPipelineOptions opts;
@@ -156,13 +181,14 @@ Command make_eval_command(CLI::App& parent) {
     if (!stats) return fail(stats.status());
     const double images_per_s = stats->seconds > 0 ? static_cast<double>(stats->images) / stats->seconds : 0.0;
 
-    nlohmann::json j = summary_json(summary);
+    nlohmann::json j = provenance_base(kEvalSummarySchema, 1, f->session.threads);
+    for (const char* k : {"model", "preprocess", "dataset"}) j[k] = run[k];
+    j.update(summary_json(summary));
     j["images_per_s"] = images_per_s;
     j["seconds"] = stats->seconds;
     j["evaluated_now"] = stats->images;
     j["resumed"] = resumed;
     j["batch"] = run_batch;
-    j["threads"] = f->session.threads;
     j["decode_threads"] = f->decode_threads;
     j["pipeline"] = opts.overlap ? "overlap" : "serial";
     j["failures"] = failures;
@@ -170,9 +196,9 @@ Command make_eval_command(CLI::App& parent) {
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::printf("dataset     %s\n", selected->description.c_str());
-      std::printf("model       %s  (batch %d, %s threads, %d decode thread%s)\n", f->session.model.c_str(), run_batch,
-                  f->session.threads ? std::to_string(f->session.threads).c_str() : "default", f->decode_threads,
-                  f->decode_threads == 1 ? "" : "s");
+      std::printf("model       %s  (batch %d, %d threads, %d decode thread%s, cpu tier %s)\n", f->session.model.c_str(),
+                  run_batch, effective_threads(f->session.threads), f->decode_threads, f->decode_threads == 1 ? "" : "s",
+                  cpu_tier_summary().c_str());
       if (resumed) std::printf("resumed     %ld images from %s\n", static_cast<long>(resumed), f->out.c_str());
       std::printf("%s", summary_text(summary).c_str());
       std::printf("throughput  %.1f images/s  (%ld images in %.2f s, decode + preprocess + inference)\n", images_per_s,
@@ -187,6 +213,16 @@ Command make_eval_command(CLI::App& parent) {
     if (!f->session.trace.empty()) {
       Status st = write_eval_trace(profiler, f->session.trace);
       if (!st) return fail(st);
+    }
+    if (summary.images == 0)
+      return fail(error("no image could be scored: all {} failed (first: {})", failures.size(),
+                        failures.empty() ? "?" : failures.front()));
+    if (static_cast<int64_t>(failures.size()) > f->max_failures) {
+      std::string list;
+      for (size_t i = 0; i < failures.size() && i < 10; ++i) list += (i ? ", " : "") + failures[i];
+      if (failures.size() > 10) list += fmt::format(", ... ({} more)", failures.size() - 10);
+      return fail(error("{} image{} failed (--max-failures {}): {}", failures.size(), failures.size() == 1 ? "" : "s",
+                        f->max_failures, list));
     }
     return 0;
   };

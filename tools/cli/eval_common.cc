@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include "core/sha256.h"
 #include "data/labels.h"
 
 namespace inr::cli {
@@ -18,41 +19,63 @@ void add_dataset_flags(CLI::App* app, DatasetFlags& f, bool required) {
   if (required) d->required();
   app->add_option("--ground-truth", f.ground_truth, "Caffe-format ground truth ('name label' per line) for a flat folder");
   app->add_option("--synsets", f.synsets,
-                  "Class order for wnid folders (synset_words.txt; default: labels/synset_words.txt of the data dir)");
+                  "Class order for wnid folders (synset_words.txt; default: the ImageNet-1k classes built into inr)");
   app->add_option("--limit", f.limit, "Only the first N images (sorted by path, before --shard)")
       ->check(CLI::PositiveNumber);
+  app->add_option("--sample", f.sample,
+                  "A class-balanced random subset of N images (round-robin over the classes, seeded by --seed; "
+                  "before --shard)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--seed", f.seed, "Seed of --sample")->capture_default_str();
   app->add_option("--shard", f.shard, "Evaluate shard K of N (K/N, 1-based; contiguous, no padding)");
 }
 
 Result<SelectedSamples> select_samples(const DatasetFlags& f) {
+  if (f.limit > 0 && f.sample > 0) return error("--limit and --sample are alternatives: give one");
   data::DatasetOptions opts;
   opts.ground_truth = f.ground_truth;
-  std::string synsets = f.synsets;
-  if (synsets.empty()) {
-    std::string d = default_data_dir();
-    std::error_code ec;
-    if (!d.empty() && fs::exists(fs::path(d) / "labels" / "synset_words.txt", ec))
-      synsets = (fs::path(d) / "labels" / "synset_words.txt").string();
-  }
   SelectedSamples out;
-  // The class list only matters for wnid folders; read it lazily so a bad default never breaks other layouts.
+  // The class list only matters for wnid folders; read a --synsets file only for them.
   std::error_code ec;
-  if (!synsets.empty() && fs::is_directory(f.data, ec) && f.ground_truth.empty()) {
-    auto labels = data::load_labels(synsets);
-    if (!labels) return labels.status();
-    if (labels->wnids.empty() && !f.synsets.empty())
-      return error("{}: --synsets needs 'n01440764 name' lines (synset_words.txt)", synsets);
-    opts.wnids = labels->wnids;
+  if (fs::is_directory(f.data, ec) && f.ground_truth.empty()) {
+    if (f.synsets.empty()) {
+      opts.wnids = data::imagenet_labels().wnids;
+    } else {
+      auto labels = data::load_labels(f.synsets);
+      if (!labels) return labels.status();
+      if (labels->wnids.empty()) return error("{}: --synsets needs 'n01440764 name' lines (synset_words.txt)", f.synsets);
+      opts.wnids = labels->wnids;
+    }
   }
   INR_ASSIGN_OR_RETURN(out.dataset, data::open_dataset(f.data, opts));
   std::span<const data::Sample> all = out.dataset.samples;
   out.description = fmt::format("{} ({}): {} images", f.data, data::layout_name(out.dataset.layout), all.size());
+  std::vector<data::Sample> sampled;
   if (f.limit > 0 && static_cast<size_t>(f.limit) < all.size()) {
     all = all.first(static_cast<size_t>(f.limit));
     out.description += fmt::format(", first {}", all.size());
+  } else if (f.sample > 0 && static_cast<size_t>(f.sample) < all.size()) {
+    sampled = data::balanced_sample(all, static_cast<size_t>(f.sample), f.seed);
+    all = sampled;
+    out.description += fmt::format(", class-balanced sample of {} (seed {})", all.size(), f.seed);
   }
+  // What the selection is, for the provenance of every output: the same --data/--limit/--sample on
+  // another machine (another mount point) gives the same fingerprint.
+  Sha256 h;
+  for (const data::Sample& s : all) {
+    std::string line = fmt::format("{}\t{}\n", s.key, s.label);
+    h.update(line.data(), line.size());
+  }
+  out.dataset_json = {{"root", f.data},
+                      {"layout", std::string(data::layout_name(out.dataset.layout))},
+                      {"images", all.size()},
+                      {"limit", f.limit},
+                      {"sample", f.sample},
+                      {"seed", f.seed},
+                      {"fingerprint", h.hex_digest()}};
   if (!f.shard.empty()) {
     INR_ASSIGN_OR_RETURN(data::Shard shard, data::parse_shard(f.shard));
+    out.dataset_json["shard"] = fmt::format("{}/{}", shard.index, shard.count);
     auto [b, e] = data::shard_range(all.size(), shard);
     all = all.subspan(b, e - b);
     out.description += fmt::format(", shard {}/{}: {}", shard.index, shard.count, all.size());

@@ -15,8 +15,10 @@ namespace inr::cli {
 struct DatasetFlags {
   std::string data;          // folder or list file
   std::string ground_truth;  // Caffe val.txt for a flat folder
-  std::string synsets;       // class order for wnid folders (default: labels/synset_words.txt of the data dir)
+  std::string synsets;       // class order for wnid folders (default: the built-in ImageNet-1k wnids)
   int64_t limit = 0;         // first N samples (before sharding); 0: all
+  int64_t sample = 0;        // class-balanced random N samples (before sharding); 0: all
+  uint64_t seed = 0;         // seed of --sample
   std::string shard;         // "K/N", 1-based
 };
 
@@ -27,6 +29,9 @@ struct SelectedSamples {
   data::Dataset dataset;           // all samples
   std::vector<data::Sample> samples;  // after --limit and --shard
   std::string description;         // "imagenet/labels.tsv (list file): 1166 images, shard 1/3: 389"
+  // {"root", "layout", "images" (after --limit/--sample, before --shard), "limit", "sample", "seed",
+  //  "fingerprint" (sha256 of the selected keys and labels), "shard" ("K/N", only with --shard)}.
+  nlohmann::json dataset_json;
 };
 Result<SelectedSamples> select_samples(const DatasetFlags& f);
 

@@ -121,6 +121,26 @@ Status prepare_session(Session& session, const image::PreprocessSpec& spec, int 
   return Status::ok();
 }
 
+Result<int64_t> output_classes(Session& session, const image::PreprocessSpec& spec, int batch) {
+  Shape want = {batch};
+  Shape per_image = image::output_shape(spec);
+  want.insert(want.end(), per_image.begin(), per_image.end());
+  INR_ASSIGN_OR_RETURN(std::vector<Shape> outs, session.output_shapes(std::span<const Shape>(&want, 1)));
+  if (outs.empty() || outs[0].empty()) return error("the model has no output");
+  int64_t n = shape_numel(outs[0]);
+  if (n <= 0 || outs[0][0] != batch) return error("output '{}' is {}, expected [{}, classes]", session.outputs()[0].name, shape_str(outs[0]), batch);
+  return n / batch;
+}
+
+Status check_labels(std::span<const data::Sample> samples, int64_t classes, const std::string& what) {
+  for (const data::Sample& s : samples)
+    if (s.label >= classes)
+      return error("{}: '{}' has label {} but the model scores {} classes (0..{}); wrong --data, --ground-truth or "
+                   "class list?",
+                   what, s.key, s.label, classes, classes - 1);
+  return Status::ok();
+}
+
 Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, std::span<const data::Sample> samples,
                                             const EvalPipelineOptions& options, const BatchCallback& on_batch) {
   EvalPipelineStats stats;

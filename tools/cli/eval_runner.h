@@ -64,6 +64,13 @@ struct EvalPipelineStats {
 // session for [batch, ...] so no compile time lands in the timed loop.
 Status prepare_session(Session& session, const image::PreprocessSpec& spec, int batch, const std::string& what);
 
+// Classes the session's first output scores per image (its last dim at `batch`), after prepare_session.
+Result<int64_t> output_classes(Session& session, const image::PreprocessSpec& spec, int batch);
+
+// Every sample's label must be a class of the model: a label >= `classes` is an error naming the first such
+// sample (a 1001-class list against a 1000-class model would otherwise score as silently wrong).
+Status check_labels(std::span<const data::Sample> samples, int64_t classes, const std::string& what);
+
 // The batch to use for a session: `requested` (0: not given) against a fixed leading dim of the model's
 // input. A fixed batch wins when nothing is requested; a different request is an error naming both.
 Result<int> resolve_batch(const Session& session, int requested, const std::string& what);

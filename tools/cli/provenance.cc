@@ -102,7 +102,7 @@ Status check_same_run(const nlohmann::json& a, const std::string& what_a, const 
     return error("{} and {} were preprocessed differently", what_a, what_b);
   }
   if (compare_dataset && a.contains("dataset") && b.contains("dataset")) {
-    for (const char* k : {"root", "layout", "images", "limit", "sample", "seed"}) {
+    for (const char* k : {"images", "limit", "sample", "seed", "layout", "fingerprint"}) {
       nlohmann::json va = get(a, "dataset", k), vb = get(b, "dataset", k);
       if (va != vb)
         return error("{} covers dataset {} {}, {} has {}", what_a, k, show(va), what_b, show(vb));

@@ -12,7 +12,9 @@
 //                   "crop": [224, 224], "value_range": 255, "mean": [..], "std": [..], "channels": "rgb",
 //                   "layout": "nchw", "output": "f32"},
 //    "dataset": {"root": "imagenet/val", "layout": "wnid folders", "images": 966, "limit": 0,
-//                "sample": 0, "seed": 0, "shard": "1/3"}}
+//                "sample": 0, "seed": 0, "fingerprint": "9f2c...", "shard": "1/3"}}
+// The dataset root is recorded but not compared (shards may see the data under other mount points);
+// the fingerprint (sha256 of the selected keys and labels) is.
 #pragma once
 
 #include <string>
