@@ -1,5 +1,7 @@
 #include "data/dataset.h"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <random>
 #include <charconv>
@@ -334,6 +336,122 @@ std::vector<Sample> balanced_sample(std::span<const Sample> samples, size_t n, u
       if (round < c->size() && out.size() < n) out.push_back(samples[(*c)[round]]);
   std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.key < b.key; });
   return out;
+}
+
+}  // namespace inr::data
+
+namespace inr::data {
+
+namespace {
+
+bool is_list_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".txt" || ext == ".lst" || ext == ".tsv";
+}
+
+Result<std::vector<Sample>> read_image_list(const std::string& list) {
+  std::ifstream in(list);
+  if (!in) return error("{}: cannot open image list", list);
+  const fs::path dir = fs::path(list).parent_path();
+  std::vector<Sample> out;
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    std::string_view l = trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    Sample s;
+    std::string where = fmt::format("{}:{}", list, n);
+    // A label is the last field when there is a TAB, or a trailing integer after whitespace.
+    size_t sep = l.find('\t');
+    if (sep == std::string_view::npos) sep = l.find_last_of(" ");
+    int label = -1;
+    std::string path(l);
+    if (sep != std::string_view::npos) {
+      std::string_view tail = trim(l.substr(sep + 1));
+      if (l.find('\t') != std::string_view::npos) {
+        INR_ASSIGN_OR_RETURN(ListEntry e, parse_list_line(l, where));
+        path = e.path;
+        label = e.label;
+      } else if (parse_int(tail, label)) {
+        path = std::string(trim(l.substr(0, sep)));
+      } else {
+        label = -1;
+      }
+    }
+    if (label < -1) return error("{}: negative class index {}", where, label);
+    fs::path p(path);
+    s.path = p.is_absolute() ? path : (dir / p).string();
+    s.key = s.path;
+    s.label = label;
+    out.push_back(std::move(s));
+  }
+  if (out.empty()) return error("{}: no images listed", list);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Sample>> collect_image_args(std::span<const std::string> args) {
+  std::vector<Sample> out;
+  auto add = [&](std::string path) {
+    Sample s;
+    s.key = path;
+    s.path = std::move(path);
+    out.push_back(std::move(s));
+  };
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      std::vector<std::string> rel;
+      int64_t skipped = 0;
+      INR_TRY(collect_images(arg, arg, /*recursive=*/true, rel, skipped));
+      if (rel.empty()) return error("{}: no image files in this folder", arg);
+      std::sort(rel.begin(), rel.end());
+      for (const std::string& r : rel) add((fs::path(arg) / r).string());
+    } else if (arg.find_first_of("*?[") != std::string::npos && !fs::exists(arg, ec)) {
+      glob_t g{};
+      int rc = ::glob(arg.c_str(), GLOB_ERR, nullptr, &g);
+      if (rc == GLOB_NOMATCH) {
+        ::globfree(&g);
+        return error("{}: no file matches this pattern", arg);
+      }
+      if (rc != 0) {
+        ::globfree(&g);
+        return error("{}: cannot expand this pattern", arg);
+      }
+      std::vector<std::string> matches(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+      ::globfree(&g);
+      std::sort(matches.begin(), matches.end());
+      size_t before = out.size();
+      for (std::string& m : matches)
+        if (!fs::is_directory(m, ec)) add(std::move(m));
+      if (out.size() == before) return error("{}: the pattern matches only folders", arg);
+    } else if (is_list_file(arg)) {
+      INR_ASSIGN_OR_RETURN(std::vector<Sample> listed, read_image_list(arg));
+      for (Sample& s : listed) out.push_back(std::move(s));
+    } else {
+      if (!fs::exists(arg, ec)) return error("{}: no such file", arg);
+      add(arg);
+    }
+  }
+  return out;
+}
+
+Result<Range> parse_range(std::string_view text) {
+  auto number = [&](std::string_view s, size_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size() && v >= 1;
+  };
+  Range r;
+  size_t comma = text.find(',');
+  std::string_view a = text.substr(0, comma);
+  if (!number(a, r.first)) return error("-r: '{}' is not START[,END] with 1-based image numbers", text);
+  if (comma != std::string_view::npos) {
+    if (!number(text.substr(comma + 1), r.last) || r.last < r.first)
+      return error("-r: '{}' is not START[,END] with 1 <= START <= END", text);
+  }
+  return r;
 }
 
 }  // namespace inr::data

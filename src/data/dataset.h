@@ -69,6 +69,23 @@ Result<std::vector<ListEntry>> read_list_file(const std::string& path);
 
 bool has_image_extension(std::string_view path);
 
+// The images named by `inr classify -i` arguments, in argument order, each argument expanded as:
+//  - a folder: every image file under it (recursive, sorted by path);
+//  - a pattern with * ? or [ (glob(3), quoted so the shell leaves it): the matching files, sorted;
+//  - a list file (.txt .lst .tsv): one image per line, relative to the list's folder, optionally followed
+//    by a class index (`path<TAB>label` or `path label`); '#' comments and blank lines skipped;
+//  - anything else: one image file (which must exist).
+// Sample::key and Sample::path are the path to open; label is -1 where no list gives one. An argument that
+// matches nothing is an error naming it. The same image listed twice is kept twice (the runner does).
+Result<std::vector<Sample>> collect_image_args(std::span<const std::string> args);
+
+// `-r START[,END]`: the runner's 1-based, inclusive range over the image list ("5" = from the 5th to the end).
+struct Range {
+  size_t first = 1;  // 1-based
+  size_t last = 0;   // inclusive; 0: to the end
+};
+Result<Range> parse_range(std::string_view text);
+
 // `--shard K/N`: K is 1-based (1..N). Shard K takes the contiguous block [floor((K-1)*M/N), floor(K*M/N))
 // of the M sorted samples: the N shards partition the dataset exactly (no padding, no overlap) and
 // differ in size by at most one.

@@ -121,10 +121,11 @@ Result<PredictionsFile> read_predictions(const std::string& path) {
     pos = nl + 1;
     f.valid_bytes = pos;
     if (line.empty() || line == "\r" || line[0] == '#') continue;
-    if (f.predictions.empty() && f.header.is_null() && line[0] == '{') {
+    if (line[0] == '{' && line.find("\"schema\"") != std::string_view::npos) {
+      // The header (first line) or a summary line (classify --json ends with one): not an image.
       nlohmann::json h = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (h.is_object() && h.contains("schema")) {
-        f.header = std::move(h);
+        if (f.predictions.empty() && f.header.is_null()) f.header = std::move(h);
         continue;
       }
     }

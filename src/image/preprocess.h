@@ -58,7 +58,9 @@ struct PresetInfo {
 // The preset table (presets.cc). Names are unique; `torchvision` is the default.
 std::span<const PresetInfo> presets();
 inline constexpr std::string_view kDefaultPreset = "torchvision";
-Result<PreprocessSpec> preset_spec(std::string_view name);
+Result<PreprocessSpec> preset_spec(std::string_view name);  // accepts aliases
+// The preset an alias stands for ("runner-caffe2" -> "caffe2-runner"); other names unchanged.
+std::string_view canonical_preset_name(std::string_view name);
 
 // Parsing helpers shared by the CLI flags: "bilinear" / "pil_bilinear" / "cv_linear" ...
 Result<Kernel> parse_interp(std::string_view name);

@@ -2,6 +2,8 @@
 // Where two sources use one name for different pipelines, both are kept under distinct names.
 #include <string>
 
+#include <fmt/format.h>
+
 #include "image/preprocess.h"
 
 namespace inr::image {
@@ -83,13 +85,32 @@ constexpr InterpName kInterpNames[] = {
 
 std::span<const PresetInfo> presets() { return kPresets; }
 
+namespace {
+
+// Other names for a preset. `runner-caffe2` is what ucb-bar's imagenet runner calls `-p caffe2`; inr's own
+// `caffe2` is the Caffe2 model card's pipeline (kept: it is what the zoo's Caffe2 models were trained with).
+struct PresetAlias {
+  std::string_view alias, name;
+};
+constexpr PresetAlias kPresetAliases[] = {{"runner-caffe2", "caffe2-runner"}};
+
+}  // namespace
+
+std::string_view canonical_preset_name(std::string_view name) {
+  for (const PresetAlias& a : kPresetAliases)
+    if (a.alias == name) return a.name;
+  return name;
+}
+
 Result<PreprocessSpec> preset_spec(std::string_view name) {
+  name = canonical_preset_name(name);
   std::string known;
   for (const PresetInfo& p : kPresets) {
     if (p.name == name) return p.spec;
     known += known.empty() ? "" : ", ";
     known += p.name;
   }
+  for (const PresetAlias& a : kPresetAliases) known += fmt::format(", {} (= {})", a.alias, a.name);
   return error("unknown preprocessing preset '{}' (known: {})", name, known);
 }
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
@@ -26,24 +27,167 @@ TEST(Cli, Version) {
   EXPECT_NE(r.out.find("inr 0."), std::string::npos);
 }
 
+// classify --json lines: a header saying what made them, one record per image, a summary.
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::stringstream ss(text);
+  for (std::string l; std::getline(ss, l);)
+    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
 TEST(Cli, ClassifyDogIsSamoyed) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   auto r = run_cli("classify -m " + fp32_model() + " -i " + test::data_dir() + "/images/dog.jpg -k 5 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[0]["schema"]["name"], "inr.classify");
+  EXPECT_EQ(lines[0]["model"]["sha256"], "7c5d4aca72978a5a05ea29c36b30c6bba4bf3837bdf24d0913faa1c6ea68f144");
+  EXPECT_EQ(lines[0]["preprocess"]["preset"], "torchvision");
+  EXPECT_GT(lines[0]["threads"].get<int>(), 0);
+  const nlohmann::json& j = lines[1];
+  EXPECT_EQ(j["image"], test::data_dir() + "/images/dog.jpg");
   ASSERT_EQ(j["top"].size(), 5u);
-  EXPECT_EQ(j["top"][0]["index"], 258);
-  EXPECT_EQ(j["top"][0]["label"], "Samoyed");
-  EXPECT_NEAR(j["top"][0]["score"].get<double>(), 0.772, 0.005);  // ORT: 77.2% (MANIFEST.md)
+  EXPECT_EQ(j["top"][0], 258);
+  EXPECT_EQ(j["names"][0], "Samoyed");
+  EXPECT_NEAR(j["scores"][0].get<double>(), 0.772, 0.005);  // ORT: 77.2% (MANIFEST.md)
   EXPECT_GT(j["ms"].get<double>(), 0.0);
+  EXPECT_FALSE(j.contains("label"));  // unknown for a bare image
+  EXPECT_EQ(lines[2]["schema"]["name"], "inr.classify.summary");
+  EXPECT_EQ(lines[2]["images"], 1);
+  EXPECT_GT(lines[2]["images_per_s"].get<double>(), 0.0);
 }
 
 TEST(Cli, ClassifyTextListsTopK) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   auto r = run_cli("classify -m " + fp32_model() + " -i " + test::data_dir() + "/images/cat.png -k 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(test::count_lines(r.out), 4);  // header + 3 classes
+  EXPECT_EQ(test::count_lines(r.out), 5) << r.out;  // image + 3 classes + throughput
   EXPECT_NE(r.out.find("tiger cat"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("images/s"), std::string::npos) << r.out;
+}
+
+// The class names are inside the binary: a copy of inr far from any checkout or data directory still
+// names classes, and scores wnid folders.
+TEST(Cli, LabelsWithoutADataDirectory) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  std::string dir = test::temp_dir("labels_away");
+  fs::copy_file(test::cli_path(), dir + "/inr");
+  const std::string away = "env -u INR_DATA_DIR INR_NO_REEXEC=1 " + dir + "/inr ";
+  auto r = test::run_shell(away + "classify -m " + fp32_model() + " -i " + test::data_dir() + "/images/dog.jpg -k 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Samoyed"), std::string::npos) << r.out;
+  // A wnid-folder dataset of 4 val images (labels from imagenet/labels.tsv).
+  std::ifstream tsv(test::data_dir() + "/imagenet/labels.tsv");
+  int n = 0;
+  for (std::string line; std::getline(tsv, line) && n < 4;) {
+    std::stringstream ss(line);
+    std::string path, label, wnid;
+    std::getline(ss, path, '\t');
+    std::getline(ss, label, '\t');
+    std::getline(ss, wnid, '\t');
+    if (path.rfind("val/", 0) != 0 || wnid.empty()) continue;
+    fs::create_directories(dir + "/wnids/" + wnid);
+    fs::create_symlink(test::data_dir() + "/imagenet/" + path, dir + "/wnids/" + wnid + "/" + fs::path(path).filename().string());
+    ++n;
+  }
+  ASSERT_EQ(n, 4);
+  auto e = test::run_shell(away + "eval -m " + fp32_model() + " --data " + dir + "/wnids --threads 2 --json");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.err, "");  // no "numbered in sorted order" caveat any more
+  auto j = nlohmann::json::parse(e.out);
+  EXPECT_EQ(j["images"], 4);
+  EXPECT_GE(j["top5_count"].get<int>(), 3) << e.out;  // fp32 MobileNetV2 top-5 is 94% on val
+  // A --labels file must fit the model.
+  std::ofstream(dir + "/two.txt") << "a\nb\n";
+  expect_one_line_error(run_cli("classify -m " + fp32_model() + " -i " + test::data_dir() + "/images/dog.jpg --labels " +
+                                dir + "/two.txt"),
+                        "2 class names, but the model has 1000 classes");
+}
+
+// ucb-bar's imagenet runner's flags: -p caffe2 as the runner means it (runner-caffe2), -x 0/1/2, -r, --repeat.
+TEST(Cli, RunnerFlags) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  const std::string base = "classify -m " + test::data_dir() + "/models/mobilenetv2-12-int8.onnx -i " +
+                           test::data_dir() + "/images/dog_224.jpg --json -k 1 ";
+  auto alias = run_cli(base + "-p runner-caffe2 -x 0");
+  auto named = run_cli(base + "-p caffe2-runner");
+  ASSERT_EQ(alias.exit_code, 0) << alias.err;
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  std::vector<nlohmann::json> a = json_lines(alias.out), b = json_lines(named.out);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[1]["top"], b[1]["top"]);
+  EXPECT_EQ(a[0]["preprocess"], b[0]["preprocess"]);  // the alias is recorded under its preset's name
+  EXPECT_EQ(a[0]["preprocess"]["preset"], "caffe2-runner");
+  // inr's own caffe2 (the model card's pipeline) gives another answer here, and says so.
+  auto card = run_cli(base + "-p caffe2");
+  ASSERT_EQ(card.exit_code, 0) << card.err;
+  EXPECT_NE(json_lines(card.out)[1]["top"], a[1]["top"]);
+  EXPECT_NE(card.err.find("-p runner-caffe2"), std::string::npos) << card.err;
+  // -x 1 / -x 2 name what they are in the runner and what to use instead.
+  for (const char* x : {"1", "2"}) {
+    auto r = run_cli(base + "-x " + x);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("Gemmini systolic array"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("use -x 0"), std::string::npos) << r.err;
+  }
+  // --repeat (the long form; -r is the runner's range) times each image several times.
+  auto rep = run_cli(base + "--repeat 3");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_EQ(json_lines(rep.out)[1]["top"][0], 208);  // torchvision preset: Labrador retriever (MANIFEST.md)
+}
+
+// Several -i, folders, quoted globs, list files with and without labels, the runner's -r range, batches.
+TEST(Cli, ClassifyManyInputsInBatches) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  std::string dir = test::temp_dir("classify_many");
+  const std::string img = test::data_dir() + "/images";
+  // A labelled list relative to its folder, one unlabelled line, and a comment.
+  std::ofstream(dir + "/list.txt") << "# photos\n" << img << "/dog.jpg 258\n" << img << "/cat.png\t282\n" << img
+                                   << "/grace_hopper.jpg\n";
+  auto r = run_cli("classify -m " + fp32_model() + " --threads 2 --batch 2 --json -k 5 -i " + dir + "/list.txt -i '" +
+                   img + "/*_224.jpg'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u + 5u + 1u) << r.out;  // header, 3 listed + 2 globbed, summary
+  EXPECT_EQ(lines[0]["batch"], 2);
+  EXPECT_EQ(lines[1]["label"], 258);
+  EXPECT_EQ(lines[1]["top"][0], 258);
+  EXPECT_EQ(lines[2]["label"], 282);
+  EXPECT_FALSE(lines[3].contains("label"));
+  EXPECT_EQ(lines[4]["image"], img + "/cat_224.jpg");  // the glob's matches, sorted
+  EXPECT_EQ(lines[5]["image"], img + "/dog_224.jpg");
+  EXPECT_EQ(lines[5]["names"][0], "Labrador retriever");
+  const nlohmann::json& sum = lines[6];
+  EXPECT_EQ(sum["images"], 5);
+  EXPECT_EQ(sum["top1_count"], 2);  // the two labelled photos (MANIFEST.md: Samoyed, tiger cat)
+
+  // Batched results equal one-at-a-time ones.
+  auto one = run_cli("classify -m " + fp32_model() + " --threads 2 --json -i " + dir + "/list.txt -r 2,3");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  std::vector<nlohmann::json> ol = json_lines(one.out);
+  ASSERT_EQ(ol.size(), 4u) << one.out;  // -r 2,3: the cat and Grace Hopper
+  EXPECT_EQ(ol[1]["image"], lines[2]["image"]);
+  EXPECT_EQ(ol[1]["top"], lines[2]["top"]);
+  EXPECT_EQ(ol[2]["top"], lines[3]["top"]);
+
+  // A folder: every image under it, in path order.
+  auto folder = run_cli("classify -m " + fp32_model() + " --threads 2 --batch 4 -k 1 -i " + test::data_dir() +
+                        "/imagenet/val -r 1,6");
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  EXPECT_EQ(test::count_lines(folder.out), 6 * 2 + 1) << folder.out;
+  EXPECT_NE(folder.out.find("6 images in"), std::string::npos) << folder.out;
+
+  // Bad ranges and inputs: one line each.
+  const std::string base = "classify -m " + fp32_model() + " -i " + dir + "/list.txt ";
+  expect_one_line_error(run_cli(base + "-r 0"), "1-based");
+  expect_one_line_error(run_cli(base + "-r 3,2"), "START <= END");
+  expect_one_line_error(run_cli(base + "-r 2,9"), "the list has 3 images");
+  expect_one_line_error(run_cli(base + "-r 1,3000000000000000000000000"), "-r");
+  expect_one_line_error(run_cli("classify -m " + fp32_model() + " -i '" + dir + "/*.nothing'"), "no file matches");
+  std::ofstream(dir + "/bad.txt") << img << "/dog.jpg 1000\n";
+  expect_one_line_error(run_cli("classify -m " + fp32_model() + " -i " + dir + "/bad.txt"), "has label 1000");
 }
 
 TEST(Cli, ClassifyCorruptImageIsOneLine) {
@@ -224,6 +368,7 @@ TEST(Cli, TraceHasOneEventPerNode) {
   auto j = nlohmann::json::parse(in);
   int nodes = 0, runs = 0;
   for (const auto& e : j["traceEvents"]) {
+    if (e["ph"] == "M") continue;  // track names
     EXPECT_EQ(e["ph"], "X");
     if (e["cat"] == "node") {
       ++nodes;

@@ -566,6 +566,37 @@ TEST(Eval, ProgressBarOnlyOnATerminal) {
   EXPECT_EQ(piped.err, "");
 }
 
+// --sample N --seed S: a class-balanced random subset, the same for the same seed, recorded in the outputs.
+TEST(Eval, SampleIsClassBalancedAndSeeded) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  std::string dir = test::temp_dir("eval_sample");
+  const std::string base = "eval -m " + fp32_model() + " --data " + labels_tsv() + kThreads + "--sample 40 ";
+  auto a = run_cli(base + "--seed 5 --json --out " + dir + "/a.jsonl");
+  auto b = run_cli(base + "--seed 5 --json --out " + dir + "/b.jsonl");
+  auto c = run_cli(base + "--seed 6 --json --out " + dir + "/c.jsonl");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(json::parse(a.out)["images"], 40);
+  EXPECT_EQ(json::parse(a.out)["dataset"]["sample"], 40);
+  EXPECT_EQ(json::parse(a.out)["dataset"]["seed"], 5);
+  auto ka = keyed_lines(dir + "/a.jsonl"), kb = keyed_lines(dir + "/b.jsonl"), kc = keyed_lines(dir + "/c.jsonl");
+  EXPECT_EQ(ka, kb);
+  EXPECT_NE(ka, kc);
+  std::set<int> labels;
+  bool val = false, samples = false;
+  for (const auto& [key, line] : ka) {
+    labels.insert(json::parse(line)["label"].get<int>());
+    val = val || key.rfind("val/", 0) == 0;
+    samples = samples || key.rfind("samples/", 0) == 0;
+  }
+  EXPECT_EQ(labels.size(), 40u);  // 40 images from 40 classes, not the first 40 paths (all one folder)
+  EXPECT_TRUE(val && samples);
+  // Another seed is another selection: its journal is not resumed.
+  expect_one_line_error(run_cli(base + "--seed 6 --resume --out " + dir + "/a.jsonl"), "covers dataset");
+  expect_one_line_error(run_cli(base + "--limit 10"), "--limit and --sample are alternatives");
+}
+
 TEST(Eval, BadInputIsOneLine) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   std::string dir = test::temp_dir("eval_bad");
@@ -584,7 +615,7 @@ TEST(Eval, BadInputIsOneLine) {
                                 "/two.jsonl"),
                         "cannot --resume: " + dir + "/two.jsonl covers dataset images 2, this run has 4");
   expect_one_line_error(run_cli("eval -m " + int8_model() + two + " --resume"), "was made by model");
-  expect_one_line_error(run_cli(m + two + " --resume -p caffe2"), "was preprocessed with");
+  expect_one_line_error(run_cli(m + two + " --resume -p mxnet"), "was preprocessed with");
   expect_one_line_error(run_cli(m + two + " --resume --shard 1/2"), "shard");
   EXPECT_EQ(slurp(dir + "/two.jsonl"), before);  // refused runs leave the journal alone
   // A journal without a header (an older inr) is refused too.

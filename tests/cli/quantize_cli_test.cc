@@ -39,6 +39,31 @@ class QuantizeCli : public ::testing::Test {
   std::string dir_;
 };
 
+// --calib-sample N --seed S: the same images for the same seed (byte-identical models), one per folder first.
+TEST_F(QuantizeCli, CalibrationSampleIsSeeded) {
+  // Three "classes" of 3, 1 and 2 images.
+  const std::string img = test::data_dir() + "/imagenet/samples/";
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"a", "n01440764_tench.JPEG"}, {"a", "n01530575_brambling.JPEG"}, {"a", "n01601694_water_ouzel.JPEG"},
+      {"b", "n01641577_bullfrog.JPEG"}, {"c", "n01667114_mud_turtle.JPEG"}, {"c", "n01682714_American_chameleon.JPEG"}};
+  for (const auto& [folder, name] : files) {
+    fs::create_directories(dir_ + "/calib/" + folder);
+    ASSERT_TRUE(fs::exists(img + name)) << name;
+    fs::create_symlink(img + name, dir_ + "/calib/" + folder + "/" + name);
+  }
+  const std::string base = "quantize -m " + fp32_model() + " --mode static --calib-data " + dir_ + "/calib --calib-sample 3 ";
+  auto a = test::run_cli(base + "--seed 9 -o " + dir_ + "/a.onnx");
+  auto b = test::run_cli(base + "--seed 9 -o " + dir_ + "/b.onnx");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::ifstream fa(dir_ + "/a.onnx", std::ios::binary), fb(dir_ + "/b.onnx", std::ios::binary);
+  std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
+  EXPECT_FALSE(sa.empty());
+  EXPECT_EQ(sa, sb);
+  EXPECT_NE(a.out.find("3"), std::string::npos) << a.out;
+  expect_error_exit_1(test::run_cli(base + "--calib-count 2 -o " + dir_ + "/c.onnx"), "are alternatives");
+}
+
 TEST_F(QuantizeCli, EmptyCalibrationFolder) {
   fs::create_directories(dir_ + "/empty");
   auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/empty");

@@ -3,7 +3,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "data/dataset.h"
 #include "test_util.h"
@@ -16,6 +19,40 @@ namespace fs = std::filesystem;
 void touch(const fs::path& p, const std::string& bytes = "x") {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << bytes;
+}
+
+TEST(BalancedSample, RoundRobinOverClassesSortedAndSeeded) {
+  std::vector<Sample> all;
+  auto add = [&](int label, int n) {
+    for (int i = 0; i < n; ++i) all.push_back({fmt::format("c{}/{:02}.jpg", label, i), "", label});
+  };
+  add(0, 5);
+  add(1, 1);
+  add(2, 10);
+  std::vector<Sample> a = balanced_sample(all, 7, 42), b = balanced_sample(all, 7, 42);
+  ASSERT_EQ(a.size(), 7u);
+  std::map<int, int> per_class;
+  for (const Sample& s : a) ++per_class[s.label];
+  // 7 over 3 classes: class 1 has only one image, the other two share the rest evenly.
+  EXPECT_EQ(per_class[1], 1);
+  EXPECT_EQ(per_class[0], 3);
+  EXPECT_EQ(per_class[2], 3);
+  EXPECT_TRUE(std::is_sorted(a.begin(), a.end(), [](const Sample& x, const Sample& y) { return x.key < y.key; }));
+  std::set<std::string> keys;
+  for (const Sample& s : a) keys.insert(s.key);
+  EXPECT_EQ(keys.size(), 7u);  // no image twice
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].key, b[i].key);  // the seed decides
+  bool any_differs = false;
+  for (uint64_t seed = 1; seed < 8 && !any_differs; ++seed) {
+    std::vector<Sample> c = balanced_sample(all, 7, seed);
+    for (size_t i = 0; i < c.size(); ++i) any_differs = any_differs || c[i].key != a[i].key;
+  }
+  EXPECT_TRUE(any_differs);
+  EXPECT_EQ(balanced_sample(all, 100, 1).size(), all.size());
+  // A fixed seed gives these images on every machine (own Fisher-Yates over mt19937_64, no std:: shuffle).
+  std::vector<Sample> two = balanced_sample(all, 2, 7);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_NE(two[0].label, two[1].label);
 }
 
 TEST(ListLine, TabsSpacesAndErrors) {

@@ -1,38 +1,43 @@
-// `inr classify -m MODEL -i IMAGE|LIST.txt [-p PRESET] [-k 5] [--labels FILE] [--json]`
-// Prints the top-k classes (index, label, probability; softmax applied when the output is not already a
-// probability vector) and the inference time per image.
-#include <chrono>
-#include <filesystem>
-#include <fstream>
+// `inr classify -m MODEL -i IMAGE|DIR|'GLOB'|LIST.txt [-i ...] [-r START[,END]] [--batch N] [-k 5]
+//               [--labels FILE] [--repeat N] [--json]`
+//
+// Top-k classes of each image (index, name, probability; softmax applied when the output is not already
+// a probability vector) with the inference time per image, then the run's throughput. Inputs: several -i,
+// folders (recursive), quoted glob patterns, list files with or without labels (data/dataset.h
+// collect_image_args); `-r` is ucb-bar's runner's 1-based inclusive range over that list. Images go
+// through the eval pipeline (eval_runner.h): decoded on a loader thread, run --batch at a time. When the
+// list gives labels, top-1/top-5 over the labelled images are printed too.
+//
+// Class names: the 1000 ImageNet classes built into inr for a 1000-class model (1001: "background"
+// first), or --labels FILE, whose line count must equal the model's classes.
+//
+// --json prints JSON lines: a header (schema inr.classify, provenance.h), one record per image with the
+// keys of an eval journal (data/predictions.h: "image", "label" when known, "top", "scores", "names",
+// "ms"; or "error"), and a last line with schema inr.classify.summary (images, failed, seconds,
+// images_per_s, and top1/top5 when labelled). The output is a predictions file `inr compare` reads.
+#include <cstdio>
+#include <string>
+#include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "data/dataset.h"
 #include "data/labels.h"
+#include "data/predictions.h"
+#include "eval_common.h"
+#include "eval_runner.h"
 #include "preprocess_flags.h"
+#include "provenance.h"
 #include "session_flags.h"
 
 namespace inr::cli {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-// IMAGE, or a .txt list of images (one per line, relative to the list's folder; '#' comments).
-Result<std::vector<std::string>> expand_images(const std::string& arg) {
-  if (fs::path(arg).extension() != ".txt") return std::vector<std::string>{arg};
-  std::ifstream in(arg);
-  if (!in) return error("{}: cannot open image list", arg);
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    fs::path p(line);
-    out.push_back(p.is_absolute() ? line : (fs::path(arg).parent_path() / p).string());
-  }
-  if (out.empty()) return error("{}: no images listed", arg);
-  return out;
+std::string dump_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
@@ -41,99 +46,169 @@ Command make_classify_command(CLI::App& parent) {
   struct Flags {
     SessionFlags session;
     PreprocessFlags pre;
-    std::string image, labels;
+    std::vector<std::string> images;
+    std::string range, labels, pipeline = "auto";
     int k = 5;
     int repeat = 1;
+    int batch = 0;
+    int decode_threads = 0;
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
   Command c;
-  c.app = parent.add_subcommand("classify", "Classify images: top-k labels and inference time");
+  c.app = parent.add_subcommand("classify", "Classify images: top-k labels, time per image and throughput");
   add_session_flags(c.app, f->session);
   add_preprocess_flags(c.app, f->pre);
-  c.app->add_option("-i,--image", f->image, "Image file, or a .txt list of image files")->required();
-  c.app->add_option("-k,--top", f->k, "How many classes to print")->check(CLI::PositiveNumber);
-  c.app->add_option("--labels", f->labels, "Labels file (default: imagenet_classes.txt in the data directory)");
-  c.app->add_option("-r,--repeat", f->repeat, "Run each image this many times; the time printed is the median")
+  c.app->add_option("-i,--image", f->images,
+                    "Image file, folder, quoted glob ('dir/*.jpg') or list file (.txt/.lst/.tsv: one path per "
+                    "line, optionally followed by its class index); repeatable")
+      ->required();
+  c.app->add_option("-r,--range", f->range,
+                    "Only images START..END of the list (1-based, inclusive; 'START' runs to the end), as in "
+                    "ucb-bar's imagenet runner");
+  c.app->add_option("-k,--top", f->k, "How many classes to print")->check(CLI::PositiveNumber)->capture_default_str();
+  c.app->add_option("--labels", f->labels,
+                    "Class names, one per line (default: the ImageNet-1k classes built into inr)");
+  c.app->add_option("--batch", f->batch, "Images per inference (default: the model's fixed batch, else 1)")
       ->check(CLI::PositiveNumber);
-  c.app->add_flag("--json", f->json, "One JSON object per image");
+  c.app->add_option("--pipeline", f->pipeline,
+                    "auto | overlap (decode the next batch during inference) | serial; as in inr eval")
+      ->check(CLI::IsMember({"auto", "overlap", "serial"}))
+      ->capture_default_str();
+  c.app->add_option("--decode-threads", f->decode_threads,
+                    "Threads decoding images (default: 1 when overlapping, all cores when serial)")
+      ->check(CLI::PositiveNumber);
+  c.app->add_option("--repeat", f->repeat, "Run each batch this many times; the time printed is the median")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.app->add_flag("--json", f->json, "JSON lines: a header, one record per image, a summary");
   c.run = [f] {
-    auto images = expand_images(f->image);
-    if (!images) return fail(images.status());
+    auto model = model_json(f->session.model);
+    if (!model) return fail(model.status());
+    auto collected = data::collect_image_args(f->images);
+    if (!collected) return fail(collected.status());
+    std::vector<data::Sample> samples = std::move(*collected);
+    if (!f->range.empty()) {
+      auto range = data::parse_range(f->range);
+      if (!range) return fail(range.status());
+      const size_t last = range->last ? range->last : samples.size();
+      if (range->first > samples.size() || last > samples.size())
+        return fail(error("-r {}: the list has {} image{}", f->range, samples.size(), samples.size() == 1 ? "" : "s"));
+      samples = std::vector<data::Sample>(samples.begin() + static_cast<std::ptrdiff_t>(range->first - 1),
+                                          samples.begin() + static_cast<std::ptrdiff_t>(last));
+    }
     auto spec = resolve(f->pre);
     if (!spec) return fail(spec.status());
-    data::Labels labels;
-    std::string labels_path = f->labels;
-    if (labels_path.empty()) {
-      std::string d = default_data_dir();
-      if (!d.empty() && fs::exists(fs::path(d) / "labels" / "imagenet_classes.txt"))
-        labels_path = (fs::path(d) / "labels" / "imagenet_classes.txt").string();
-    }
-    if (!labels_path.empty()) {
-      auto l = data::load_labels(labels_path);
-      if (!l) return fail(l.status());
-      labels = std::move(*l);
-    }
+
     Profiler profiler;
     auto session = open_session(f->session, &profiler);
     if (!session) return fail(session.status());
     Session& s = **session;
-    if (s.inputs().size() != 1) return fail(error("classify needs a model with one input, this one has {}", s.inputs().size()));
-    image::Preprocessor pre(*spec, decode_options(f->pre));
-    Shape chw = image::output_shape(*spec);
-    Shape nchw = {1};
-    nchw.insert(nchw.end(), chw.begin(), chw.end());
-    auto expected = batch_input_shape(s.inputs()[0], 1);
-    if (!expected) return fail(expected.status());
-    if (*expected != nchw)
-      return fail(error("preprocessing gives {} but the model input '{}' is {}", shape_str(nchw), s.inputs()[0].name,
-                        shape_str(*expected)));
-    Tensor input = Tensor::empty(image::output_dtype(*spec), nchw);
-    if (input.dtype() != s.inputs()[0].dtype)
-      return fail(error("preprocessing gives {} but the model input is {}", dtype_name(input.dtype()),
-                        dtype_name(s.inputs()[0].dtype)));
-    // Specialise and compile for this shape now, so the time printed per image is inference only.
-    auto compiled = s.output_shapes(std::span<const Shape>(&nchw, 1));
-    if (!compiled) return fail(compiled.status());
-    int failures = 0;
-    std::vector<float> probs;
-    for (const std::string& path : *images) {
-      Status st = pre.run_file(path, input.raw(), input.bytes());
-      if (!st) {
-        fail(st);
-        ++failures;
-        continue;
-      }
-      std::vector<double> times;
-      Result<std::vector<Tensor>> out = Status::error("not run");
-      for (int r = 0; r < f->repeat; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        out = s.run(std::span<const Tensor>(&input, 1));
-        auto t1 = std::chrono::steady_clock::now();
-        if (!out) return fail(out.status());
-        times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      }
-      std::sort(times.begin(), times.end());
-      double ms = times[times.size() / 2];
-      const Tensor& y = (*out)[0];
-      if (y.dtype() != DType::kF32) return fail(error("output '{}' is {}, expected f32 scores", s.outputs()[0].name, dtype_name(y.dtype())));
-      std::span<const float> scores = y.span<float>();
-      probs.assign(scores.begin(), scores.end());
-      if (!data::is_probability_vector(scores)) data::softmax(scores, probs);
-      std::vector<int> top = data::top_k(probs, f->k);
-      if (f->json) {
-        nlohmann::json j = {{"image", path}, {"ms", ms}};
-        j["top"] = nlohmann::json::array();
-        for (int idx : top) j["top"].push_back({{"index", idx}, {"label", labels.name(idx)}, {"score", probs[idx]}});
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::printf("%s  (%.2f ms)\n", path.c_str(), ms);
-        for (int idx : top) std::printf("  %4d  %-40s %7.4f\n", idx, labels.name(idx).c_str(), probs[idx]);
-      }
-    }
-    Status st = finish_trace(f->session, profiler);
+    auto batch = resolve_batch(s, f->batch == 0 && (s.inputs().empty() || s.inputs()[0].shape.empty() ||
+                                                     s.inputs()[0].shape[0] < 0)
+                                      ? 1
+                                      : f->batch,
+                               f->session.model);
+    if (!batch) return fail(batch.status());
+    int run_batch = *batch;
+    if (s.inputs()[0].shape[0] < 0) run_batch = static_cast<int>(std::min<size_t>(run_batch, samples.size()));
+    Status st = prepare_session(s, *spec, run_batch, f->session.model);
     if (!st) return fail(st);
-    return failures ? 1 : 0;
+    auto classes = output_classes(s, *spec, run_batch);
+    if (!classes) return fail(classes.status());
+    auto labels = data::labels_for_classes(f->labels, *classes);
+    if (!labels) return fail(labels.status());
+    st = check_labels(samples, *classes, "image list");
+    if (!st) return fail(st);
+
+    EvalPipelineOptions opts;
+    opts.batch = run_batch;
+    auto overlap = resolve_overlap(f->pipeline, f->session.threads);
+    if (!overlap) return fail(overlap.status());
+    opts.overlap = *overlap;
+    opts.decode_threads = f->decode_threads ? f->decode_threads
+                                            : (opts.overlap ? kDefaultDecodeThreads
+                                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    opts.spec = *spec;
+    opts.decode = decode_options(f->pre);
+    opts.profiler = f->session.trace.empty() ? nullptr : &profiler;
+    opts.progress = false;  // results stream to stdout as they come
+    opts.top_k = f->k;
+    opts.repeat = f->repeat;
+
+    nlohmann::json header = provenance_base(kClassifySchema, 1, f->session.threads);
+    header["model"] = *model;
+    header["preprocess"] = preprocess_json(f->pre.preset, *spec);
+    header["batch"] = run_batch;
+    if (f->json) std::fputs(dump_line(header).c_str(), stdout);
+    data::Summary summary;
+    int64_t labelled = 0;
+    std::vector<std::string> failures;
+    const bool many = samples.size() > 1;
+    Session* sessions[] = {&s};
+    auto stats = run_eval_pipeline(
+        sessions, samples, opts,
+        [&](std::span<const data::Sample>, std::span<const std::vector<data::Prediction>> per_model) -> Status {
+          for (data::Prediction p : per_model[0]) {
+            if (p.failed()) {
+              failures.push_back(p.error);
+              if (many) std::fprintf(stderr, "inr: warning: %s\n", p.error.c_str());
+              if (f->json) std::fputs(data::to_jsonl(p).c_str(), stdout);
+              continue;
+            }
+            if (p.label >= 0) {
+              summary.add(p);
+              ++labelled;
+            }
+            for (int idx : p.top) p.names.push_back(labels->name(idx));
+            if (f->json) {
+              std::fputs(data::to_jsonl(p).c_str(), stdout);
+              continue;
+            }
+            std::printf("%s  (%.2f ms)\n", p.path.c_str(), p.ms);
+            for (size_t i = 0; i < p.top.size(); ++i)
+              std::printf("  %4d  %-40s %7.4f\n", p.top[i], p.names[i].c_str(), p.scores[i]);
+            if (p.label >= 0)
+              std::printf("  label %d %s: %s\n", p.label, labels->name(p.label).c_str(),
+                          p.top[0] == p.label ? "top-1" : "not top-1");
+          }
+          std::fflush(stdout);
+          return Status::ok();
+        });
+    if (!stats) return fail(stats.status());
+    const double images_per_s = stats->seconds > 0 ? static_cast<double>(stats->images) / stats->seconds : 0.0;
+    if (f->json) {
+      nlohmann::json tail = {{"schema", schema_json("inr.classify.summary", 1)},
+                             {"images", stats->images},
+                             {"failed", failures.size()},
+                             {"seconds", stats->seconds},
+                             {"images_per_s", images_per_s},
+                             {"batch", run_batch},
+                             {"threads", effective_threads(f->session.threads)}};
+      if (labelled) tail.update(summary_json(summary));
+      tail["images"] = stats->images;
+      tail["failed"] = failures.size();
+      std::fputs(dump_line(tail).c_str(), stdout);
+    } else {
+      const int threads = effective_threads(f->session.threads);
+      std::printf("%ld image%s in %.3f s: %.1f images/s  (batch %d, %d thread%s, decode %s; cpu tier %s)\n",
+                  static_cast<long>(stats->images), stats->images == 1 ? "" : "s", stats->seconds, images_per_s,
+                  run_batch, threads, threads == 1 ? "" : "s", opts.overlap ? "overlapped" : "serial",
+                  cpu_tier_summary().c_str());
+      if (labelled)
+        std::printf("labelled    %ld: top-1 %ld (%.2f%%), top-5 %ld (%.2f%%)\n", static_cast<long>(summary.images),
+                    static_cast<long>(summary.top1), 100 * summary.top1_rate(), static_cast<long>(summary.top5),
+                    100 * summary.top5_rate());
+    }
+    if (!f->session.trace.empty()) {
+      header["schema"] = schema_json(kTraceSchema, 1);
+      st = write_eval_trace(profiler, f->session.trace, header);
+      if (!st) return fail(st);
+    }
+    if (failures.size() == 1 && !many) return fail(error("{}", failures[0]));
+    if (!failures.empty())
+      return fail(error("{} of {} images failed (first: {})", failures.size(), samples.size(), failures[0]));
+    return 0;
   };
   return c;
 }

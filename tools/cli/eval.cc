@@ -211,7 +211,9 @@ Command make_eval_command(CLI::App& parent) {
       if (!st) return fail(st);
     }
     if (!f->session.trace.empty()) {
-      Status st = write_eval_trace(profiler, f->session.trace);
+      nlohmann::json other = run;
+      other["schema"] = schema_json(kTraceSchema, 1);
+      Status st = write_eval_trace(profiler, f->session.trace, other);
       if (!st) return fail(st);
     }
     if (summary.images == 0)

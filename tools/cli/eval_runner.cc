@@ -239,14 +239,20 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
     std::vector<double> ms(sessions.size());
     {
       ScopedEvent event(prof, "batch", "batch", fmt::format(R"({{"batch": {}, "images": {}}})", b, slot.count));
+      std::vector<double> times;
       for (size_t m = 0; m < sessions.size(); ++m) {
-        auto t0 = Clock::now();
-        Status st = sessions[m]->run_into(std::span<const Tensor>(&slot.input, 1), outputs[m]);
-        ms[m] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        if (!st) {
-          stop_loader();
-          return st;
+        times.clear();
+        for (int r = 0; r < std::max(1, options.repeat); ++r) {
+          auto t0 = Clock::now();
+          Status st = sessions[m]->run_into(std::span<const Tensor>(&slot.input, 1), outputs[m]);
+          times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          if (!st) {
+            stop_loader();
+            return st;
+          }
         }
+        std::sort(times.begin(), times.end());
+        ms[m] = times[times.size() / 2];
       }
     }
     // The batch's images are consumed (outputs hold the results): let the loader refill this slot.
@@ -280,7 +286,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
         std::span<const float> scores = all.subspan(i * classes, classes);
         probs.assign(scores.begin(), scores.end());
         if (!data::is_probability_vector(scores)) data::softmax(scores, probs);
-        p.top = data::top_k(probs, kEvalTopK);
+        p.top = data::top_k(probs, options.top_k);
         for (int idx : p.top) p.scores.push_back(probs[static_cast<size_t>(idx)]);
         p.ms = ms[m] / static_cast<double>(count);
       }
@@ -300,9 +306,11 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
   return stats;
 }
 
-Status write_eval_trace(const Profiler& profiler, const std::string& path) {
+Status write_eval_trace(const Profiler& profiler, const std::string& path, const nlohmann::json& other_data) {
   constexpr int kInferenceTid = 1, kLoaderTid = 2;
-  std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
+  std::string out = "{\"displayTimeUnit\": \"ms\", \"otherData\": " +
+                    other_data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                    ", \"traceEvents\": [\n";
   out += fmt::format(R"({{"name": "thread_name", "ph": "M", "pid": 1, "tid": {}, "args": {{"name": "inference"}}}},)",
                      kInferenceTid);
   out += "\n";

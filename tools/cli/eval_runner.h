@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/profiler.h"
 #include "data/dataset.h"
 #include "data/predictions.h"
@@ -38,6 +40,8 @@ struct EvalPipelineOptions {
   image::DecodeOptions decode;
   Profiler* profiler = nullptr;  // eval-side "decode" and "batch" events; null: none
   bool progress = false;         // a progress line on stderr (only for a terminal)
+  int top_k = kEvalTopK;         // classes kept per image
+  int repeat = 1;                // run each batch this many times; the time reported is the median
   // true: decode batch i+1 while batch i runs (double buffering). false: decode batch i+1 only after
   // batch i ran, so decoding and inference never share cores. When inference already has a thread on
   // every core, overlapping preempts one OpenMP thread and stalls every primitive's barrier; serial
@@ -80,7 +84,9 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
 
 // Writes the profiler's events as a Chrome trace with the loader's "decode" events on their own track
 // (tid 2, "loader") and everything else on tid 1 ("inference"), atomically.
-Status write_eval_trace(const Profiler& profiler, const std::string& path);
+// `other_data` (what made the trace: provenance.h) goes to the trace's "otherData" object, which
+// Perfetto and chrome://tracing show as metadata.
+Status write_eval_trace(const Profiler& profiler, const std::string& path, const nlohmann::json& other_data);
 
 // "1.5 s", "2:03", "1:02:03": for progress lines.
 std::string format_duration(double seconds);

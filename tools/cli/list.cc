@@ -21,6 +21,7 @@ Command make_list_command(CLI::App& parent) {
       }
     } else if (*what == "presets") {
       for (const auto& p : image::presets()) std::printf("%-16s %s\n", std::string(p.name).c_str(), std::string(p.description).c_str());
+      std::printf("%-16s alias of caffe2-runner: ucb-bar's imagenet runner's -p caffe2\n", "runner-caffe2");
     } else if (*what == "calibrators") {
       for (const auto& c : quant::calibrators())
         std::printf("%-12s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());

@@ -1,6 +1,7 @@
 #include "preprocess_flags.h"
 
 #include <charconv>
+#include <cstdio>
 
 namespace inr::cli {
 
@@ -65,6 +66,12 @@ void add_preprocess_flags(CLI::App* app, PreprocessFlags& f) {
 
 Result<image::PreprocessSpec> resolve(const PreprocessFlags& f) {
   INR_ASSIGN_OR_RETURN(image::PreprocessSpec s, image::preset_spec(f.preset));
+  // ucb-bar's runner also has a `-p caffe2`, with another pipeline: say so where a runner user would
+  // otherwise get other numbers without a word.
+  if (f.preset == "caffe2")
+    std::fprintf(stderr,
+                 "inr: note: -p caffe2 is the Caffe2 model card's pipeline (resize 256, crop 224, (x - mean) / std); "
+                 "ucb-bar's imagenet runner's -p caffe2 is -p runner-caffe2 (= caffe2-runner)\n");
   if (!f.resize.empty()) {
     if (f.resize == "none") {
       s.resize_mode = image::ResizeMode::kNone;

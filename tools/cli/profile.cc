@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "provenance.h"
 #include "core/file.h"
 
 namespace inr::cli {
@@ -163,7 +164,10 @@ Command make_profile_command(CLI::App& parent) {
         }
         return arr;
       };
-      nlohmann::json j = {{"events", events.size()},
+      nlohmann::json j = provenance_base(kProfileSchema, 1, 0);
+      j.erase("threads");  // the trace's, not this process's: see the trace's otherData
+      j["trace"] = f->trace;
+      j.update(nlohmann::json{{"events", events.size()},
                           {"span_ms", (t1 - t0) / 1e3},
                           {"node_ms", node_total / 1e3},
                           {"run_ms", run_total / 1e3},
@@ -173,7 +177,7 @@ Command make_profile_command(CLI::App& parent) {
                           {"by_op_type", table(by_op, SIZE_MAX)},
                           {"by_backend", table(by_backend, SIZE_MAX)},
                           {"by_node", table(by_node, static_cast<size_t>(f->top))},
-                          {"phases", table(by_phase, SIZE_MAX)}};
+                          {"phases", table(by_phase, SIZE_MAX)}});
       std::printf("%s\n", j.dump().c_str());
       return 0;
     }

@@ -40,7 +40,7 @@ Result<nlohmann::json> model_json(const std::string& path) {
 
 nlohmann::json preprocess_json(std::string_view preset, const image::PreprocessSpec& s) {
   nlohmann::json j;
-  j["preset"] = std::string(preset);
+  j["preset"] = std::string(image::canonical_preset_name(preset));
   switch (s.resize_mode) {
     case image::ResizeMode::kNone: j["resize"] = "none"; break;
     case image::ResizeMode::kShorterSide: j["resize"] = "shorter " + std::to_string(s.resize_shorter); break;

@@ -34,6 +34,8 @@ inline constexpr std::string_view kMergeSummarySchema = "inr.merge.summary"; // 
 inline constexpr std::string_view kClassifySchema = "inr.classify";          // classify --json lines
 inline constexpr std::string_view kBenchSchema = "inr.bench";                // bench --json
 inline constexpr std::string_view kCompareSchema = "inr.compare";            // compare --json
+inline constexpr std::string_view kProfileSchema = "inr.profile";            // profile --json
+inline constexpr std::string_view kTraceSchema = "inr.trace";                // otherData of eval/classify -t
 
 // {"name": name, "version": version}
 nlohmann::json schema_json(std::string_view name, int version = 1);

@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "command.h"
+#include "data/dataset.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "onnx/onnx_io.h"
@@ -82,6 +84,8 @@ Command make_quantize_command(CLI::App& parent) {
     std::string model, output, mode = "static", format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
     std::string exclude, op_types, target;
     int64_t calib_count = 0;
+    int64_t calib_sample = 0;
+    uint64_t seed = 0;
     int calib_batch = 8;
     bool per_channel = false, symmetric_act = false, reduce_range = false;
     quant::CalibKnobs knobs;
@@ -100,6 +104,11 @@ Command make_quantize_command(CLI::App& parent) {
   c.app->add_option("--calib", f->calib, "Calibrator: " + quant::calibrator_names())->check(CLI::IsMember(calib_names));
   c.app->add_option("--calib-data", f->calib_data, "Calibration images: a folder (searched recursively) or a list file");
   c.app->add_option("--calib-count", f->calib_count, "Use at most N calibration images (0: all)")->check(CLI::NonNegativeNumber);
+  c.app->add_option("--calib-sample", f->calib_sample,
+                    "Use N calibration images drawn at random, balanced over their folders (the classes of a "
+                    "wnid-folder layout); seeded by --seed")
+      ->check(CLI::PositiveNumber);
+  c.app->add_option("--seed", f->seed, "Seed of --calib-sample")->capture_default_str();
   c.app->add_option("--calib-batch", f->calib_batch, "Images per calibration batch")->check(CLI::PositiveNumber);
   c.app->add_option("--percentile", f->knobs.percentile, "percentile: percentile of the mass kept (ORT default 99.999)")
       ->check(CLI::Range(50.0, 100.0));
@@ -153,9 +162,24 @@ Command make_quantize_command(CLI::App& parent) {
     quant::CalibData data;
     if (o.mode == quant::Mode::kStatic) {
       if (f->calib_data.empty()) return fail(error("--mode static needs --calib-data DIR|LIST"));
+      if (f->calib_count > 0 && f->calib_sample > 0)
+        return fail(error("--calib-count (the first N) and --calib-sample (a random N) are alternatives: give one"));
       auto paths = calibration_images(f->calib_data, f->calib_count);
       if (!paths) return fail(paths.status());
       data.paths = std::move(*paths);
+      if (f->calib_sample > 0) {
+        // One class per folder: class-balanced on wnid folders, uniform on a flat folder or list.
+        std::map<std::string, int> folder_class;
+        std::vector<data::Sample> all;
+        for (const std::string& p : data.paths) {
+          std::string folder = fs::path(p).parent_path().string();
+          int label = folder_class.emplace(folder, static_cast<int>(folder_class.size())).first->second;
+          all.push_back({p, p, label});
+        }
+        data.paths.clear();
+        for (const data::Sample& s : data::balanced_sample(all, static_cast<size_t>(f->calib_sample), f->seed))
+          data.paths.push_back(s.path);
+      }
       auto spec = resolve(f->pre);
       if (!spec) return fail(spec.status());
       data.spec = *spec;

@@ -15,7 +15,18 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
       ->check(CLI::NonNegativeNumber);
   app->add_option("-x,--backend", f.backend, "Backend: auto, onednn or reference (seed: 0 = cpu)")
       ->transform(CLI::Transformer(std::map<std::string, std::string>{{"0", "auto"}, {"cpu", "auto"}}))
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // ucb-bar's runner: -x 0 CPU, 1 Gemmini output-stationary, 2 Gemmini weight-stationary.
+            if (v == "1" || v == "2")
+              return "-x " + v + " is ucb-bar's runner's Gemmini systolic array (" +
+                     (v == "1" ? "output-stationary" : "weight-stationary") +
+                     " dataflow), which inr does not emulate yet; use -x 0 (= auto: the CPU), onednn or reference";
+            if (v != "auto" && v != "onednn" && v != "reference")
+              return "'" + v + "' is not a backend: use auto (or 0 / cpu), onednn or reference";
+            return "";
+          },
+          "BACKEND"));
   app->add_option("-t,--trace", f.trace, "Write a Chrome/Perfetto trace (JSON) to this file");
   app->add_option("-d,--debug", f.debug, "Log level: 0 verbose, 1 info, 2 warning, 3 error, 4 quiet")
       ->check(CLI::Range(0, 4));
