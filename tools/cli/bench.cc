@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "core/cpu_tier.h"
 #include "session_flags.h"
@@ -77,11 +78,11 @@ Command make_bench_command(CLI::App& parent) {
   Command c;
   c.app = parent.add_subcommand("bench", "Measure latency and throughput of a model");
   add_session_flags(c.app, f->session);
-  c.app->add_option("--batch", f->batches, "Batch sizes, comma separated")->delimiter(',')->check(CLI::PositiveNumber);
-  c.app->add_option("-r,--runs", f->runs, "Timed runs per batch size")->check(CLI::PositiveNumber);
-  c.app->add_option("--warmup", f->warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
+  c.app->add_option("--batch", f->batches, "Batch sizes, comma separated")->delimiter(',')->check(at_least(1))->default_str("1");
+  c.app->add_option("-r,--runs", f->runs, "Timed runs per batch size")->check(at_least(1));
+  c.app->add_option("--warmup", f->warmup, "Untimed runs first")->check(at_least(0));
   c.app->add_option("--duration", f->duration, "Run for at least this many seconds per batch (after --runs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   c.app->add_flag("--json", f->json, "Print one JSON object");
   c.app->add_option("--seed", f->seed, "Seed for the random inputs");
   c.run = [f] {

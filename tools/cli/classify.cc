@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "data/dataset.h"
 #include "data/labels.h"
@@ -65,22 +66,22 @@ Command make_classify_command(CLI::App& parent) {
       ->required();
   c.app->add_option("-r,--range", f->range,
                     "Only images START..END of the list (1-based, inclusive; 'START' runs to the end), as in "
-                    "ucb-bar's imagenet runner");
-  c.app->add_option("-k,--top", f->k, "How many classes to print")->check(CLI::PositiveNumber)->capture_default_str();
-  c.app->add_option("--labels", f->labels,
-                    "Class names, one per line (default: the ImageNet-1k classes built into inr)");
-  c.app->add_option("--batch", f->batch, "Images per inference (default: the model's fixed batch, else 1)")
-      ->check(CLI::PositiveNumber);
+                    "ucb-bar's imagenet runner")
+      ->default_str("all");
+  c.app->add_option("-k,--top", f->k, "How many classes to print")->check(at_least(1));
+  c.app->add_option("--labels", f->labels, "Class names, one per line")
+      ->default_str("the ImageNet-1k classes built into inr");
+  c.app->add_option("--batch", f->batch, "Images per inference")
+      ->check(at_least(1))
+      ->default_str("the model's fixed batch, else 1");
   c.app->add_option("--pipeline", f->pipeline,
                     "auto | overlap (decode the next batch during inference) | serial; as in inr eval")
-      ->check(CLI::IsMember({"auto", "overlap", "serial"}))
-      ->capture_default_str();
-  c.app->add_option("--decode-threads", f->decode_threads,
-                    "Threads decoding images (default: 1 when overlapping, all cores when serial)")
-      ->check(CLI::PositiveNumber);
+      ->check(one_of({"auto", "overlap", "serial"}));
+  c.app->add_option("--decode-threads", f->decode_threads, "Threads decoding images")
+      ->check(at_least(1))
+      ->default_str("1 when overlapping, all cores when serial");
   c.app->add_option("--repeat", f->repeat, "Run each batch this many times; the time printed is the median")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+      ->check(at_least(1));
   c.app->add_flag("--json", f->json, "JSON lines: a header, one record per image, a summary");
   c.run = [f] {
     auto model = model_json(f->session.model);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "core/file.h"
 #include "data/labels.h"
@@ -62,22 +63,25 @@ Command make_compare_command(CLI::App& parent) {
   c.app->add_option("a", f->a, "Model A (.onnx) or predictions (eval --out .jsonl, or reference .tsv)")->required();
   c.app->add_option("b", f->b, "Model B (.onnx) or predictions")->required();
   c.app->add_option("-O,--opt-level", f->session.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all")
-      ->check(CLI::IsMember({0, 1, 2, 99}));
-  c.app->add_option("--threads", f->session.threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(one_of({"0", "1", "2", "99"}));
+  c.app->add_option("--threads", f->session.threads, "Intra-op threads (0: the default)")
+      ->check(at_least(0))
+      ->default_str("OMP_NUM_THREADS, else all cores");
   c.app->add_option("-x,--backend", f->session.backend, "Backend: auto, onednn or reference")
-      ->check(CLI::IsMember({"auto", "onednn", "reference"}));
+      ->check(one_of({"auto", "onednn", "reference"}));
   add_preprocess_flags(c.app, f->pre);
   add_dataset_flags(c.app, f->dataset, /*required=*/false);
-  c.app->add_option("--batch", f->batch, "Images per inference (default: the models' fixed batch, else 16)")
-      ->check(CLI::PositiveNumber);
+  c.app->add_option("--batch", f->batch, "Images per inference")
+      ->check(at_least(1))
+      ->default_str("the models' fixed batch, else 16");
   c.app->add_option("--decode-threads", f->decode_threads, "Threads decoding and preprocessing images")
-      ->check(CLI::PositiveNumber);
-  c.app->add_option("--show", f->show, "Flipped images to print (0: none)")->check(CLI::NonNegativeNumber);
+      ->check(at_least(1));
+  c.app->add_option("--show", f->show, "Flipped images to print (0: none)")->check(at_least(0));
   c.app->add_option("--flips", f->flips, "Write every flipped image (TSV: path label a_top1 b_top1 winner)");
   c.app->add_option("--out-a", f->out_a, "Write A's per-image predictions (JSONL) to this file");
   c.app->add_option("--out-b", f->out_b, "Write B's per-image predictions (JSONL) to this file");
-  c.app->add_option("--labels", f->labels, "Class names for the flips (default: imagenet_classes.txt of the data dir)");
+  c.app->add_option("--labels", f->labels, "Class names for the flips")
+      ->default_str("labels/imagenet_classes.txt of the data directory");
   c.app->add_flag("--json", f->json, "Print one JSON object");
   c.run = [f] {
     Side sides[2];

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "core/file.h"
 #include "eval_common.h"
@@ -57,25 +58,24 @@ Command make_eval_command(CLI::App& parent) {
   add_session_flags(c.app, f->session);
   add_preprocess_flags(c.app, f->pre);
   add_dataset_flags(c.app, f->dataset, /*required=*/true);
-  c.app->add_option("--batch", f->batch,
-                    "Images per inference (default: the model's fixed batch, else " +
-                        std::to_string(kDefaultEvalBatch) + ")")
-      ->check(CLI::PositiveNumber);
+  c.app->add_option("--batch", f->batch, "Images per inference")
+      ->check(at_least(1))
+      ->default_str("the model's fixed batch, else " + std::to_string(kDefaultEvalBatch));
   c.app->add_option("--pipeline", f->pipeline,
                     "auto | overlap (decode the next batch during inference) | serial (decode between "
                     "inferences with every core); auto overlaps only when inference leaves a core free")
-      ->check(CLI::IsMember({"auto", "overlap", "serial"}));
+      ->check(one_of({"auto", "overlap", "serial"}));
   c.app->add_option("--decode-threads", f->decode_threads,
-                    "Threads decoding and preprocessing images (default: 1 when overlapping, all cores when serial)")
-      ->check(CLI::PositiveNumber);
+                    "Threads decoding and preprocessing images")
+      ->check(at_least(1))
+      ->default_str(std::to_string(kDefaultDecodeThreads) + " when overlapping, all cores when serial");
   c.app->add_option("--out", f->out, "Per-image predictions, one JSON line per image (an append-only journal)");
   c.app->add_flag("--resume", f->resume, "Continue the --out journal of an interrupted run");
   c.app->add_flag("--json", f->json, "Print the summary as one JSON object");
   c.app->add_option("--summary", f->summary, "Also write the JSON summary to this file (atomically)");
   c.app->add_option("--max-failures", f->max_failures,
                     "Images that may fail to decode before the run counts as failed (exit 1, with the list)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+      ->check(at_least(0));
   c.run = [f] {
     if (f->resume && f->out.empty()) return fail(error("--resume needs --out FILE (the journal to continue)"));
     auto selected = select_samples(f->dataset);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "core/sha256.h"
 #include "data/labels.h"
@@ -19,13 +20,16 @@ void add_dataset_flags(CLI::App* app, DatasetFlags& f, bool required) {
   if (required) d->required();
   app->add_option("--ground-truth", f.ground_truth, "Caffe-format ground truth ('name label' per line) for a flat folder");
   app->add_option("--synsets", f.synsets,
-                  "Class order for wnid folders (synset_words.txt; default: the ImageNet-1k classes built into inr)");
+                  "Class order for wnid folders (synset_words.txt)")
+      ->default_str("the ImageNet-1k classes built into inr");
   app->add_option("--limit", f.limit, "Only the first N images (sorted by path, before --shard)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1))
+      ->default_str("all");
   app->add_option("--sample", f.sample,
                   "A class-balanced random subset of N images (round-robin over the classes, seeded by --seed; "
                   "before --shard)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1))
+      ->default_str("all");
   app->add_option("--seed", f.seed, "Seed of --sample")->capture_default_str();
   app->add_option("--shard", f.shard, "Evaluate shard K of N (K/N, 1-based; contiguous, no padding)");
 }

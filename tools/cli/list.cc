@@ -1,4 +1,5 @@
 // `inr list ops|presets|backends`
+#include "cli_errors.h"
 #include "command.h"
 #include "image/preprocess.h"
 #include "ir/graph.h"
@@ -11,7 +12,7 @@ Command make_list_command(CLI::App& parent) {
   auto what = std::make_shared<std::string>();
   Command c;
   c.app = parent.add_subcommand("list", "List supported ops, preprocessing presets, calibrators or backends");
-  c.app->add_option("what", *what, "ops | presets | calibrators | backends")->required()->check(CLI::IsMember({"ops", "presets", "calibrators", "backends"}));
+  c.app->add_option("what", *what, "ops | presets | calibrators | backends")->required()->check(one_of({"ops", "presets", "calibrators", "backends"}));
   c.run = [what] {
     if (*what == "ops") {
       for (int i = 0; i < static_cast<int>(Op::kUnknown); ++i) {

@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "cli_errors.h"
 #include "command.h"
+#include "help_format.h"
 #include "core/cpu_tier.h"
 #include "core/log.h"
 
@@ -72,17 +74,28 @@ int main(int argc, char** argv) {
   CLI::App app{"inr: run, quantize, evaluate, benchmark and trace ImageNet classifiers stored as ONNX"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("inr ") + INR_VERSION);
+  // Every option shows its default in --help: subcommands copy both settings from the root when created.
+  app.option_defaults()->always_capture_default();
+  app.formatter(help_formatter());
   std::vector<Command> commands;
 #define INR_COMMAND(name) commands.push_back(make_##name##_command(app));
 #include "commands.def"
 #undef INR_COMMAND
   // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap".
   if (auto cap = inr::cpu_tier_cap(); !cap) return fail(cap.status());
+  // Command-line errors: one line, exit code 2 (cli_errors.h).
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (auto msg = unknown_command(app, args)) {
+    std::fprintf(stderr, "inr: error: %s\n", msg->c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    std::fprintf(stderr, "inr: error: %s\n", parse_error_message(app, e, args).c_str());
+    return 2;
   }
   for (Command& c : commands)
     if (c.app->parsed()) {

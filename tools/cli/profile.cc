@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "provenance.h"
 #include "core/file.h"
@@ -114,7 +115,7 @@ Command make_profile_command(CLI::App& parent) {
   Command c;
   c.app = parent.add_subcommand("profile", "Summarise a Chrome trace (-t): time by op type, node and backend");
   c.app->add_option("trace", f->trace, "Trace JSON written by -t")->required();
-  c.app->add_option("--top", f->top, "Nodes to list")->check(CLI::NonNegativeNumber);
+  c.app->add_option("--top", f->top, "Nodes to list")->check(at_least(0));
   c.app->add_flag("--json", f->json, "Print one JSON object");
   c.run = [f] {
     auto loaded = load_trace(f->trace);

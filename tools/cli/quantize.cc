@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "cli_errors.h"
 #include "command.h"
 #include "data/dataset.h"
 #include "core/file.h"
@@ -96,40 +97,46 @@ Command make_quantize_command(CLI::App& parent) {
   c.app = parent.add_subcommand("quantize", "Quantize a float model: fp16, dynamic int8 or static int8 (QDQ / QOperator)");
   c.app->add_option("-m,--model", f->model, "Input fp32 ONNX model")->required();
   c.app->add_option("-o,--output", f->output, "Output ONNX model")->required();
-  c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->check(CLI::IsMember({"fp16", "dynamic", "static"}));
+  c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->check(one_of({"fp16", "dynamic", "static"}));
   c.app->add_option("--format", f->format, "Static format: qdq (QuantizeLinear/DequantizeLinear pairs) | qop (QLinear* ops)")
-      ->check(CLI::IsMember({"qdq", "qop"}));
+      ->check(one_of({"qdq", "qop"}));
   std::vector<std::string> calib_names;
   for (const auto& ci : quant::calibrators()) calib_names.emplace_back(ci.name);
-  c.app->add_option("--calib", f->calib, "Calibrator: " + quant::calibrator_names())->check(CLI::IsMember(calib_names));
+  c.app->add_option("--calib", f->calib, "Calibrator: " + quant::calibrator_names())->check(one_of(calib_names));
   c.app->add_option("--calib-data", f->calib_data, "Calibration images: a folder (searched recursively) or a list file");
-  c.app->add_option("--calib-count", f->calib_count, "Use at most N calibration images (0: all)")->check(CLI::NonNegativeNumber);
+  c.app->add_option("--calib-count", f->calib_count, "Use at most N calibration images (0: all)")->check(at_least(0));
   c.app->add_option("--calib-sample", f->calib_sample,
                     "Use N calibration images drawn at random, balanced over their folders (the classes of a "
                     "wnid-folder layout); seeded by --seed")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   c.app->add_option("--seed", f->seed, "Seed of --calib-sample")->capture_default_str();
-  c.app->add_option("--calib-batch", f->calib_batch, "Images per calibration batch")->check(CLI::PositiveNumber);
+  c.app->add_option("--calib-batch", f->calib_batch, "Images per calibration batch")->check(at_least(1));
   c.app->add_option("--percentile", f->knobs.percentile, "percentile: percentile of the mass kept (ORT default 99.999)")
-      ->check(CLI::Range(50.0, 100.0));
+      ->check(in_range(50, 100));
   c.app->add_option("--bins", f->knobs.bins, "Histogram bins, a power of two (ORT default 2048)");
   c.app->add_option("--entropy-bins", f->knobs.entropy_quantized_bins, "entropy: quantized bins (ORT default 128)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   c.app->add_option("--tfe-gamma", f->knobs.tfe_gamma, "tf-enhanced: clipping noise weight (AIMET default 3.0)");
   c.app->add_flag("--per-channel", f->per_channel, "Per-output-channel weight scales");
-  CLI::Option* act_opt = c.app->add_option("--act", f->act, "Activation type: u8 | s8")->check(CLI::IsMember({"u8", "s8"}));
+  CLI::Option* act_opt = c.app->add_option("--act", f->act, "Activation type: u8 | s8")->check(one_of({"u8", "s8"}));
   CLI::Option* weight_opt =
-      c.app->add_option("--weight", f->weight, "Weight type: s8 | u8")->check(CLI::IsMember({"s8", "u8"}));
+      c.app->add_option("--weight", f->weight, "Weight type: s8 | u8")->check(one_of({"s8", "u8"}));
   c.app->add_flag("--symmetric-act", f->symmetric_act, "Symmetric activation ranges (zero point 0; needs --act s8)");
   c.app->add_flag("--reduce-range", f->reduce_range, "7-bit weights (for CPUs without VNNI; ORT's reduce_range)");
   c.app->add_option("--target", f->target,
                     "CPU the int8 model is for (sets --act/--weight/--reduce-range): vnni (u8 x s8, full range: exact "
                     "in ONNX Runtime only on VNNI/AMX CPUs) | avx2 (u8 x s8 7-bit: exact and fast on every x86 CPU) | "
                     "portable (u8 x u8, zero point 128: exact everywhere, full 8-bit weights)")
-      ->check(CLI::IsMember({"portable", "vnni", "avx2"}));
+      ->check(one_of({"portable", "vnni", "avx2"}));
   c.app->add_option("--exclude", f->exclude, "Comma-separated node names (or output names) to leave float");
-  c.app->add_option("--op-types", f->op_types, "Comma-separated op types to quantize (default: Conv,MatMul,Gemm,Add,"
-                                               "GlobalAveragePool,AveragePool,MaxPool,Concat; dynamic: Conv,MatMul)");
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& t : v) s += (s.empty() ? "" : ",") + t;
+    return s;
+  };
+  c.app->add_option("--op-types", f->op_types, "Comma-separated op types to quantize")
+      ->default_str("static: " + join(quant::default_op_types(quant::Mode::kStatic, quant::Format::kQdq)) +
+                    "; dynamic: " + join(quant::default_op_types(quant::Mode::kDynamic, quant::Format::kQdq)));
   add_preprocess_flags(c.app, f->pre);
   c.run = [f, act_opt, weight_opt] {
     quant::QuantOptions o;

@@ -1,5 +1,7 @@
 #include "session_flags.h"
 
+#include "cli_errors.h"
+
 #include "core/log.h"
 #include "onnx/onnx_io.h"
 #include "passes/passes.h"
@@ -10,9 +12,10 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
   auto* m = app->add_option("-m,--model", f.model, "ONNX model file");
   if (model_required) m->required();
   app->add_option("-O,--opt-level", f.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all")
-      ->check(CLI::IsMember({0, 1, 2, 99}));
-  app->add_option("--threads", f.threads, "Intra-op threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(one_of({"0", "1", "2", "99"}));
+  app->add_option("--threads", f.threads, "Intra-op threads (0: the default)")
+      ->check(at_least(0))
+      ->default_str("OMP_NUM_THREADS, else all cores");
   app->add_option("-x,--backend", f.backend, "Backend: auto, onednn or reference (seed: 0 = cpu)")
       ->transform(CLI::Transformer(std::map<std::string, std::string>{{"0", "auto"}, {"cpu", "auto"}}))
       ->check(CLI::Validator(
@@ -29,7 +32,8 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
           "BACKEND"));
   app->add_option("-t,--trace", f.trace, "Write a Chrome/Perfetto trace (JSON) to this file");
   app->add_option("-d,--debug", f.debug, "Log level: 0 verbose, 1 info, 2 warning, 3 error, 4 quiet")
-      ->check(CLI::Range(0, 4));
+      ->check(in_range(0, 4))
+      ->default_str("2, or $INR_LOG_LEVEL (debug|info|warning|error|quiet)");
   app->add_option("-s,--save-model", f.save_model,
                   "Save the model after canonical passes (constant folding, BatchNorm folding) as ONNX");
 }
