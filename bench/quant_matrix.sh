@@ -13,7 +13,7 @@ models=("$M")
 "$INR" quantize -m "$M" -o "$OUT/dynamic.onnx" --mode dynamic --per-channel > "$OUT/dynamic.log"; models+=("$OUT/dynamic.onnx")
 for fmt in $FORMATS; do
   for c in minmax percentile entropy l2 tf-enhanced; do
-    "$INR" quantize -m "$M" -o "$OUT/static_${fmt}_$c.onnx" --format "$fmt" --calib "$c" --per-channel \
+    "$INR" quantize -m "$M" -o "$OUT/static_${fmt}_$c.onnx" --mode static --format "$fmt" --calib "$c" --per-channel \
       --calib-data "$D/imagenet/samples" -p torchvision > "$OUT/static_${fmt}_$c.log" 2>&1
     models+=("$OUT/static_${fmt}_$c.onnx")
   done

@@ -170,9 +170,9 @@ TEST(CliHelp, DefaultsAreShown) {
   EXPECT_NE(help_line("synth", "--batch").find("[default: 1]"), std::string::npos);
   EXPECT_NE(help_line("profile", "--top").find("[default: 15]"), std::string::npos);
   // A required option shows REQUIRED and no default.
-  std::string model = help_line("classify", "--model");
-  EXPECT_NE(model.find("REQUIRED"), std::string::npos) << model;
-  EXPECT_EQ(model.find("[default:"), std::string::npos) << model;
+  std::string mode = help_line("quantize", "--mode");
+  EXPECT_NE(mode.find("REQUIRED"), std::string::npos) << mode;
+  EXPECT_EQ(mode.find("[default:"), std::string::npos) << mode;
 }
 
 }  // namespace

@@ -66,13 +66,13 @@ TEST_F(QuantizeCli, CalibrationSampleIsSeeded) {
 
 TEST_F(QuantizeCli, EmptyCalibrationFolder) {
   fs::create_directories(dir_ + "/empty");
-  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/empty");
+  auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/empty");
   expect_error_exit_1(r, "no .jpg/.jpeg/.png images");
   EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
 }
 
 TEST_F(QuantizeCli, MissingCalibrationFolder) {
-  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/nope");
+  auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/nope");
   expect_error_exit_1(r, "calibration data not found");
   EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
 }
@@ -80,7 +80,7 @@ TEST_F(QuantizeCli, MissingCalibrationFolder) {
 TEST_F(QuantizeCli, UnreadableCalibrationImages) {
   fs::create_directories(dir_ + "/bad");
   std::ofstream(dir_ + "/bad/a.jpg") << "not a jpeg";
-  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/bad");
+  auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/bad");
   expect_error_exit_1(r, "none of the 1 calibration images could be used");
   EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
 }
@@ -98,8 +98,18 @@ TEST_F(QuantizeCli, UnwritableOutput) {
 }
 
 TEST_F(QuantizeCli, StaticWithoutCalibrationData) {
-  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx");
+  auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx");
   expect_error_exit_1(r, "--calib-data");
+}
+
+// There is no default mode (it was static, which then failed for want of --calib-data): without --mode the
+// command is one line naming the modes, a command-line error (exit code 2), and writes nothing.
+TEST_F(QuantizeCli, ModeIsRequired) {
+  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + test::data_dir() +
+                         "/imagenet/samples");
+  EXPECT_EQ(r.err, "inr: error: --mode is required (fp16 | dynamic | static)\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
 }
 
 TEST_F(QuantizeCli, OpWithoutIntegerFormIsLeftFloatWithAWarning) {
@@ -126,21 +136,23 @@ TEST_F(QuantizeCli, Fp16AndDynamicModelsRunInOrt) {
 
 // --- --target ---------------------------------------------------------------------------------------------
 
-std::string calib_flags() { return " --per-channel --calib-count 4 --calib-data " + test::data_dir() + "/imagenet/samples"; }
+std::string calib_flags() {
+  return " --mode static --per-channel --calib-count 4 --calib-data " + test::data_dir() + "/imagenet/samples";
+}
 
 TEST_F(QuantizeCli, TargetContradictingFlagsAreOneLineErrors) {
-  const std::string base = "quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx" + calib_flags();
+  const std::string base = "quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx";
   struct Bad {
     std::string flags, needle;
   };
   for (const Bad& b : std::vector<Bad>{
-           {"--target avx2 --weight u8", "--target avx2 implies --weight s8 --reduce-range; drop --weight u8"},
-           {"--target vnni --reduce-range", "--target vnni implies --weight s8 (full range); drop --reduce-range"},
-           {"--target vnni --weight u8", "drop --weight u8"},
-           {"--target portable --weight s8", "--target portable implies --weight u8 (zero point 128); drop --weight s8"},
-           {"--target portable --reduce-range", "drop --reduce-range"},
-           {"--target avx2 --act s8", "--target avx2 implies --act u8; drop --act s8"},
-           {"--target vnni --act s8 --symmetric-act", "drop --act s8"},
+           {calib_flags() + " --target avx2 --weight u8", "--target avx2 implies --weight s8 --reduce-range; drop --weight u8"},
+           {calib_flags() + " --target vnni --reduce-range", "--target vnni implies --weight s8 (full range); drop --reduce-range"},
+           {calib_flags() + " --target vnni --weight u8", "drop --weight u8"},
+           {calib_flags() + " --target portable --weight s8", "--target portable implies --weight u8 (zero point 128); drop --weight s8"},
+           {calib_flags() + " --target portable --reduce-range", "drop --reduce-range"},
+           {calib_flags() + " --target avx2 --act s8", "--target avx2 implies --act u8; drop --act s8"},
+           {calib_flags() + " --target vnni --act s8 --symmetric-act", "drop --act s8"},
            {"--target avx2 --mode dynamic --weight u8", "drop --weight u8"},
            {"--target portable --mode fp16", "--target portable applies to int8 quantization"},
        }) {

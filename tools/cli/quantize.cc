@@ -1,6 +1,7 @@
 // `inr quantize -m IN -o OUT --mode fp16|dynamic|static [--format qdq|qop] [--calib-data DIR|LIST.txt]
 //  [--calib-count N] [-p PRESET] [--calib minmax|percentile|entropy|l2|tf-enhanced] [--per-channel]
 //  [--target portable|vnni|avx2] ...`
+// --mode is required.
 // Writes the quantized model atomically (nothing is left behind on error) and prints a summary: mode,
 // calibrator, images used, nodes quantized / left float, sizes before and after, and a note when the model
 // multiplies u8 activations by full-range s8 weights (inexact in ONNX Runtime on CPUs without VNNI).
@@ -82,7 +83,7 @@ std::string mb(uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<do
 
 Command make_quantize_command(CLI::App& parent) {
   struct Flags {
-    std::string model, output, mode = "static", format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
+    std::string model, output, mode, format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
     std::string exclude, op_types, target;
     int64_t calib_count = 0;
     int64_t calib_sample = 0;
@@ -97,7 +98,8 @@ Command make_quantize_command(CLI::App& parent) {
   c.app = parent.add_subcommand("quantize", "Quantize a float model: fp16, dynamic int8 or static int8 (QDQ / QOperator)");
   c.app->add_option("-m,--model", f->model, "Input fp32 ONNX model")->required();
   c.app->add_option("-o,--output", f->output, "Output ONNX model")->required();
-  c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->check(one_of({"fp16", "dynamic", "static"}));
+  // No default mode: fp16, dynamic and static int8 are different trade-offs, and static needs calibration data.
+  c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->required()->check(one_of({"fp16", "dynamic", "static"}));
   c.app->add_option("--format", f->format, "Static format: qdq (QuantizeLinear/DequantizeLinear pairs) | qop (QLinear* ops)")
       ->check(one_of({"qdq", "qop"}));
   std::vector<std::string> calib_names;
