@@ -45,7 +45,9 @@ struct QuantOptions {
   Format format = Format::kQdq;
   std::string calibrator = "minmax";
   CalibKnobs knobs;
-  bool per_channel = false;
+  // One weight scale per output channel: the default, the usual choice for CNNs (ORT's quantize_static /
+  // quantize_dynamic default to per-tensor; `inr quantize --per-tensor` asks for that).
+  bool per_channel = true;
   DType act = DType::kU8;     // activation type: kU8 or kI8
   DType weight = DType::kI8;  // weight type: kI8 or kU8
   bool symmetric_act = false;

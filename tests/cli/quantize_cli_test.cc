@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/npy.h"
 #include "data/labels.h"
@@ -132,6 +133,45 @@ TEST_F(QuantizeCli, Fp16AndDynamicModelsRunInOrt) {
     auto o = test::run_shell("node " + test::source_dir() + "/tools/ort/ort_run.js bench " + out + " --batch 2 --runs 1 --warmup 0");
     EXPECT_EQ(o.exit_code, 0) << mode << ": " << o.err;
   }
+}
+
+// Per-channel weight scales are the default for static and dynamic int8 (ORT's recommendation for CNNs);
+// --per-tensor asks for one scale per weight tensor. Read back from the written model: the weight scales
+// are the only scale initializers with more than one element.
+int multi_element_scales(const std::string& path) {
+  auto g = import_onnx_file(path);
+  EXPECT_TRUE(g.is_ok()) << g.status().message();
+  if (!g.is_ok()) return -1;
+  std::set<std::string> names;
+  for (const auto& n : (*g)->nodes())
+    for (const Value* v : n->inputs)
+      if (v && v->is_constant() && v->name.ends_with("_scale") && v->constant.numel() > 1) names.insert(v->name);
+  return static_cast<int>(names.size());
+}
+
+TEST_F(QuantizeCli, PerChannelWeightsByDefault) {
+  const std::string calib = " --calib-count 2 --calib-data " + test::data_dir() + "/imagenet/samples";
+  for (std::string mode : {"static", "dynamic"}) {
+    SCOPED_TRACE(mode);
+    const std::string flags = " --mode " + mode + (mode == "static" ? calib : "");
+    auto d = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/default.onnx" + flags);
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    auto t = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/tensor.onnx --per-tensor" + flags);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    // MobileNetV2 has 52 convolutions and one Gemm: a per-channel weight scale each (static QDQ also writes
+    // the per-channel bias scales).
+    EXPECT_GE(multi_element_scales(dir_ + "/default.onnx"), 53);
+    EXPECT_EQ(multi_element_scales(dir_ + "/tensor.onnx"), 0);
+    if (mode == "static") {
+      EXPECT_NE(d.out.find("weights:     s8 per-channel"), std::string::npos) << d.out;
+      EXPECT_NE(t.out.find("weights:     s8 per-tensor"), std::string::npos) << t.out;
+    }
+  }
+  auto both = test::run_cli("quantize --mode dynamic --per-channel --per-tensor -m " + fp32_model() + " -o " + dir_ +
+                            "/both.onnx");
+  test::expect_one_line_error(both, "--per-channel and --per-tensor cannot be used together");
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ + "/both.onnx"));
 }
 
 // --- --target ---------------------------------------------------------------------------------------------
