@@ -19,7 +19,7 @@ namespace inr {
 struct SynthOptions {
   std::string arch = "resnet50";  // resnet18 | resnet34 | resnet50 | resnet101
   uint32_t seed = 1;
-  int64_t batch = 1;          // <= 0: dynamic batch dim ("batch")
+  int64_t batch = 0;          // <= 0 (the default): dynamic batch dim ("batch"); > 0: that fixed batch
   int64_t image_size = 224;   // input is [batch, 3, image_size, image_size]
   int64_t classes = 1000;
   int64_t calib_size = 64;    // spatial size of the eager calibration input used for BN statistics

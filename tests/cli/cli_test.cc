@@ -330,6 +330,18 @@ TEST(Cli, SynthWritesLoadableResNet18) {
   EXPECT_FALSE(fs::exists(out + ".x"));
 }
 
+// The batch dim is dynamic unless a number is given: one file serves every batch size.
+TEST(Cli, SynthBatchIsDynamicByDefault) {
+  std::string dir = test::temp_dir("synth_batch");
+  ASSERT_EQ(run_cli("synth resnet18 --image-size 32 --classes 10 -o " + dir + "/d.onnx").exit_code, 0);
+  ASSERT_EQ(run_cli("synth resnet18 --image-size 32 --classes 10 --batch 2 -o " + dir + "/2.onnx").exit_code, 0);
+  auto d = run_cli("info -m " + dir + "/d.onnx");
+  EXPECT_NE(d.out.find("input:  input f32[?,3,32,32]"), std::string::npos) << d.out;
+  auto two = run_cli("info -m " + dir + "/2.onnx");
+  EXPECT_NE(two.out.find("input:  input f32[2,3,32,32]"), std::string::npos) << two.out;
+  expect_one_line_error(run_cli("synth resnet18 --batch 0 -o " + dir + "/0.onnx"), "--batch must be positive");
+}
+
 TEST(Cli, BenchJson) {
   std::string out = test::temp_dir("bench_cli") + "/r18.onnx";
   ASSERT_EQ(run_cli("synth resnet18 -o " + out + " --batch dynamic").exit_code, 0);

@@ -1,4 +1,5 @@
-// `inr synth resnet50 --seed 1 -o resnet50.onnx [--batch N|dynamic]`
+// `inr synth resnet50 --seed 1 -o resnet50.onnx [--batch N|dynamic]`: the batch dim is dynamic unless a
+// number is given, so one file serves every batch size (bench --batch 1,16, eval).
 #include "command.h"
 #include "models/synth.h"
 #include "onnx/onnx_io.h"
@@ -8,7 +9,7 @@ namespace inr::cli {
 Command make_synth_command(CLI::App& parent) {
   struct Flags {
     SynthOptions o;
-    std::string out, batch = "1";
+    std::string out, batch = "dynamic";
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -16,7 +17,7 @@ Command make_synth_command(CLI::App& parent) {
   c.app->add_option("arch", f->o.arch, "resnet18 | resnet34 | resnet50 | resnet101")->required();
   c.app->add_option("--seed", f->o.seed, "Random seed for weights and BatchNorm statistics");
   c.app->add_option("-o,--output", f->out, "Output ONNX file")->required();
-  c.app->add_option("--batch", f->batch, "Batch size, or 'dynamic'");
+  c.app->add_option("--batch", f->batch, "Batch size, or 'dynamic' (a symbolic batch dim)");
   c.app->add_option("--image-size", f->o.image_size, "Input height and width");
   c.app->add_option("--classes", f->o.classes, "Number of classes");
   c.run = [f] {
