@@ -76,8 +76,12 @@ int main(int argc, char** argv) {
 #define INR_COMMAND(name) commands.push_back(make_##name##_command(app));
 #include "commands.def"
 #undef INR_COMMAND
-  // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap".
+  // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap"; so is a bad INR_LOG (the
+  // level until a command's -d/--debug sets another).
   if (auto cap = inr::cpu_tier_cap(); !cap) return fail(cap.status());
+  auto log = inr::log_level_from_env();
+  if (!log) return fail(log.status());
+  inr::set_log_level(*log);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
