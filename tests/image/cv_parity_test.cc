@@ -80,8 +80,8 @@ std::vector<Size2> exact_sizes(int w, int h) {
 const std::pair<Kernel, const char*> kKernels[] = {
     {Kernel::kCvLinear, "linear"}, {Kernel::kCvCubic, "cubic"}, {Kernel::kCvArea, "area"}};
 
-// One resize to compare: the image, the kernel, the output size; `window` adds the torchvision-style
-// center crop 224 of a shorter-side-256 resize, computed by inr as a window of the resize.
+// One resize to compare: the image, the kernel, the output size. A shorter-side-256 resize is also compared
+// as its center crop 224, which inr computes as a window of the resize (only the kept pixels).
 struct ResizeJob {
   std::string image;
   int src_w, src_h;
@@ -103,7 +103,11 @@ struct Oracle {
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
 
-Oracle run_oracle() {
+// What one test asks the oracle for: the resizes of one kernel, or the caffe2 preset restatements. (Each
+// test runs in its own process under CTest; asking for everything would write ~300 MB per process.)
+enum class Want { kLinear, kCubic, kArea, kCaffe2 };
+
+Oracle run_oracle(Want want) {
   Oracle o;
   if (!has_data()) {
     o.skip = true, o.skip_reason = "shared data not found (set INR_DATA_DIR)";
@@ -114,7 +118,7 @@ Oracle run_oracle() {
     o.skip_reason = std::string(kPython) + " cannot import cv2: install python3-opencv (scripts/install-deps.sh)";
     return o;
   }
-  const std::string dir = inr::test::temp_dir("cv_parity");
+  const std::string dir = inr::test::temp_dir("cv_parity_" + std::to_string(static_cast<int>(want)));
   std::ofstream jobs(dir + "/jobs.tsv");
   int n = 0;
   for (const std::string& path : parity_images()) {
@@ -128,29 +132,31 @@ Oracle run_oracle() {
       return o;
     }
     o.images.push_back(path);
-    const std::string c2 = dir + "/caffe2_" + std::to_string(n) + ".npy";
-    jobs << "caffe2\t" << in << '\t' << c2 << '\n';
-    o.caffe2_out[path] = c2;
-    if (path.find("/edge/") == std::string::npos) {  // plain photos: the whole pipeline, decoding included
-      const std::string cf = dir + "/caffe2_file_" + std::to_string(n) + ".npy";
-      jobs << "caffe2_file\t" << path << '\t' << cf << '\n';
-      o.caffe2_file_out[path] = cf;
-    }
-    PreprocessSpec shorter = preset_spec("caffe2").value();
-    const Geometry g = plan_geometry(shorter, img->width, img->height);
-    std::vector<std::pair<ResizeMode, Size2>> sizes;
-    if (int64_t{g.resized_width} * g.resized_height <= kMaxPixels)
-      sizes.push_back({ResizeMode::kShorterSide, {g.resized_width, g.resized_height}});
-    for (Size2 z : exact_sizes(img->width, img->height)) sizes.push_back({ResizeMode::kExact, z});
-    int m = 0;
-    for (const auto& [kernel, name] : kKernels) {
+    const int index = n++;
+    if (want != Want::kCaffe2) {
+      const auto& [kernel, name] = kKernels[static_cast<int>(want)];
+      PreprocessSpec shorter = preset_spec("caffe2").value();
+      const Geometry g = plan_geometry(shorter, img->width, img->height);
+      std::vector<std::pair<ResizeMode, Size2>> sizes;
+      if (int64_t{g.resized_width} * g.resized_height <= kMaxPixels)
+        sizes.push_back({ResizeMode::kShorterSide, {g.resized_width, g.resized_height}});
+      for (Size2 z : exact_sizes(img->width, img->height)) sizes.push_back({ResizeMode::kExact, z});
+      int m = 0;
       for (const auto& [mode, z] : sizes) {
-        const std::string out = dir + "/out" + std::to_string(n) + "_" + std::to_string(m++) + ".npy";
+        const std::string out = dir + "/out" + std::to_string(index) + "_" + std::to_string(m++) + ".npy";
         jobs << "resize\t" << in << '\t' << out << '\t' << name << '\t' << z.w << '\t' << z.h << '\n';
         o.resizes.push_back({path, img->width, img->height, kernel, mode, z, out});
       }
+      continue;
     }
-    ++n;
+    const std::string c2 = dir + "/caffe2_" + std::to_string(index) + ".npy";
+    jobs << "caffe2\t" << in << '\t' << c2 << '\n';
+    o.caffe2_out[path] = c2;
+    if (path.find("/edge/") == std::string::npos) {  // plain photos: the whole pipeline, decoding included
+      const std::string cf = dir + "/caffe2_file_" + std::to_string(index) + ".npy";
+      jobs << "caffe2_file\t" << path << '\t' << cf << '\n';
+      o.caffe2_file_out[path] = cf;
+    }
   }
   jobs.close();
   auto r = inr::test::run_shell(std::string(kPython) + " " + q(inr::test::source_dir() + "/tests/image/cv2_oracle.py") + " " +
@@ -159,13 +165,15 @@ Oracle run_oracle() {
   return o;
 }
 
-const Oracle& oracle() {
-  static const Oracle o = run_oracle();
-  return o;
+const Oracle& oracle(Want want) {
+  static std::map<Want, Oracle> done;
+  auto it = done.find(want);
+  if (it == done.end()) it = done.emplace(want, run_oracle(want)).first;
+  return it->second;
 }
 
-#define REQUIRE_ORACLE()                             \
-  const Oracle& o = oracle();                        \
+#define REQUIRE_ORACLE(want)                         \
+  const Oracle& o = oracle(want);                    \
   if (o.skip) GTEST_SKIP() << o.skip_reason;         \
   ASSERT_TRUE(o.error.empty()) << o.error;           \
   ASSERT_GE(o.images.size(), 30u) << "images found"
@@ -204,6 +212,7 @@ Tally check_kernel(const Oracle& o, Kernel kernel) {
   for (const ResizeJob& j : o.resizes) {
     if (j.kernel != kernel) continue;
     auto want = read_npy(j.cv_out);
+    fs::remove(j.cv_out);  // read once: keep the temporary files small
     EXPECT_TRUE(want.is_ok()) << want.status().message();
     if (!want.is_ok()) continue;
     EXPECT_EQ(want->shape(), (Shape{j.size.h, j.size.w, 3})) << j.image;
@@ -259,7 +268,7 @@ void report(const char* what, const Tally& t, int images) {
 }
 
 TEST(CvParity, LinearMatchesOpenCvPixelForPixel) {
-  REQUIRE_ORACLE();
+  REQUIRE_ORACLE(Want::kLinear);
   Tally t = check_kernel(o, Kernel::kCvLinear);
   report("cv_linear (INTER_LINEAR)", t, static_cast<int>(o.images.size()));
   EXPECT_EQ(t.max_diff, 0);
@@ -267,7 +276,7 @@ TEST(CvParity, LinearMatchesOpenCvPixelForPixel) {
 }
 
 TEST(CvParity, CubicMatchesOpenCvPixelForPixel) {
-  REQUIRE_ORACLE();
+  REQUIRE_ORACLE(Want::kCubic);
   Tally t = check_kernel(o, Kernel::kCvCubic);
   report("cv_cubic (INTER_CUBIC)", t, static_cast<int>(o.images.size()));
   EXPECT_EQ(t.max_diff, 0);
@@ -275,7 +284,7 @@ TEST(CvParity, CubicMatchesOpenCvPixelForPixel) {
 }
 
 TEST(CvParity, AreaMatchesOpenCvPixelForPixel) {
-  REQUIRE_ORACLE();
+  REQUIRE_ORACLE(Want::kArea);
   Tally t = check_kernel(o, Kernel::kCvArea);
   report("cv_area (INTER_AREA)", t, static_cast<int>(o.images.size()));
   EXPECT_EQ(t.max_diff, 0);
@@ -313,13 +322,13 @@ void check_caffe2(const std::map<std::string, std::string>& outputs, const char*
 
 // The `caffe2` preset after decoding: resize, crop, BGR, (x - mean) / std, NCHW float32, bit for bit.
 TEST(CvParity, Caffe2PresetMatchesOpenCvRestatement) {
-  REQUIRE_ORACLE();
+  REQUIRE_ORACLE(Want::kCaffe2);
   check_caffe2(o.caffe2_out, "cv2 + numpy on the same pixels");
 }
 
 // The same from the file: cv2.imread's decoding (libjpeg-turbo, libpng) included, on the plain photos.
 TEST(CvParity, Caffe2PresetMatchesOpenCvPipelineFromFile) {
-  REQUIRE_ORACLE();
+  REQUIRE_ORACLE(Want::kCaffe2);
   ASSERT_GE(o.caffe2_file_out.size(), 25u);
   check_caffe2(o.caffe2_file_out, "cv2.imread + cv2 + numpy");
 }
