@@ -10,7 +10,8 @@ APT_PACKAGES=(
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
-  python3-pil python3-numpy  # bench/preprocess_pillow.py only
+  python3-pil python3-numpy  # bench/preprocess_pillow.py
+  python3-opencv  # tests/image/cv2_oracle.py: the OpenCV parity tests (skipped without it)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -47,8 +47,10 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
-  // May this backend run `node` (with its concrete input/output dtypes and shapes)?
-  virtual bool supports(const Node& node) const = 0;
+  // May this backend run `node` (with its concrete input/output dtypes and shapes)? Ok, or an error whose
+  // message says why not in words a user can act on ("weights 'w' f32[64,3,7,7] are not constant"); the
+  // runtime logs it with the node's placement. Called once per node when a plan is built.
+  virtual Status supports(const Node& node) const = 0;
   // True when every node should be its own partition (the reference backend).
   virtual bool one_node_per_partition() const { return false; }
   virtual Result<std::unique_ptr<Executable>> compile(const CompileRequest& request) = 0;

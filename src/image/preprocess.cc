@@ -70,11 +70,11 @@ class CropPlanner : public detail::RegionPlanner {
     if (static_cast<int64_t>(width) * height <= 0) return {0, 0, width, height};
     Geometry g = plan_geometry(spec_, width, height);
     Kernel k = (g.resized_width == width && g.resized_height == height) ? Kernel::kPilBilinear : spec_.interp;
-    bool area = g.resized_width <= width && g.resized_height <= height;
+    const CvAlgo algo = cv_algo(k, width, height, g.resized_width, g.resized_height);
     detail::Rect r;
-    const AxisCoeffs& h = cache_.get(k, width, g.resized_width, area);
+    const AxisCoeffs& h = cache_.get(k, width, g.resized_width, algo, Axis::kHorizontal);
     source_span(h, g.src_x, g.src_x + g.copy_width, r.x0, r.x1);
-    const AxisCoeffs& v = cache_.get(k, height, g.resized_height, area);
+    const AxisCoeffs& v = cache_.get(k, height, g.resized_height, algo, Axis::kVertical);
     source_span(v, g.src_y, g.src_y + g.copy_height, r.y0, r.y1);
     return r;
   }
@@ -202,14 +202,14 @@ Status Preprocessor::crop(std::span<const uint8_t> bytes, const std::string& nam
   const int w = decoded_.full_width, h = decoded_.full_height;
   const Geometry g = plan_geometry(spec_, w, h);
   const Kernel k = (g.resized_width == w && g.resized_height == h) ? Kernel::kPilBilinear : spec_.interp;
-  const bool area = g.resized_width <= w && g.resized_height <= h;
+  const CvAlgo algo = cv_algo(k, w, h, g.resized_width, g.resized_height);
   crop_.width = g.out_width;
   crop_.height = g.out_height;
   crop_.pixels.resize(static_cast<size_t>(g.out_width) * static_cast<size_t>(g.out_height) * 3);
   if (g.copy_width != g.out_width || g.copy_height != g.out_height)
     std::fill(crop_.pixels.begin(), crop_.pixels.end(), uint8_t{0});
-  const AxisCoeffs& hc = coeffs_.get(k, w, g.resized_width, area);
-  const AxisCoeffs& vc = coeffs_.get(k, h, g.resized_height, area);
+  const AxisCoeffs& hc = coeffs_.get(k, w, g.resized_width, algo, Axis::kHorizontal);
+  const AxisCoeffs& vc = coeffs_.get(k, h, g.resized_height, algo, Axis::kVertical);
   SourceView src{decoded_.image.pixels.data(), static_cast<size_t>(decoded_.image.width) * 3, decoded_.x0,
                  decoded_.y0, decoded_.image.width};
   resize_window(src, hc, vc, g.src_x, g.src_x + g.copy_width, g.src_y, g.src_y + g.copy_height, resize_scratch_,

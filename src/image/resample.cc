@@ -1,12 +1,16 @@
 // Resampling, written from the algorithms of Pillow 9.4 src/libImaging/Resample.c (precompute_coeffs,
 // normalize_coeffs_8bpc, ImagingResampleHorizontal/Vertical_8bpc, ImagingResampleInner) and OpenCV 4
-// modules/imgproc/src/resize.cpp (cv::resize coefficient set-up, HResizeLinear/VResizeLinear fixed point,
-// resizeArea). Not copied: re-implemented so that each output pixel can be computed on its own.
+// modules/imgproc/src/resize.cpp (cv::hal::resize's choice of algorithm and coefficient set-up,
+// HResizeLinear/VResizeLinear and HResizeCubic/VResizeCubic for 8 bits with their SSE2 vertical loops,
+// resizeAreaFast, computeResizeAreaTab/ResizeArea_Invoker). Not copied: re-implemented so that each output
+// pixel can be computed on its own, with OpenCV's integer and float arithmetic step by step, because the
+// OpenCV parity standard is pixel-exact (tests/image/cv_parity_test.cc, against Debian's OpenCV 4.6).
 #include "image/resample.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -104,11 +108,12 @@ void build_pil(Kernel kernel, int in_size, int out_size, AxisCoeffs& c) {
   }
 }
 
-int16_t cv_fixed(float v) {  // saturate_cast<short>(v * INTER_RESIZE_COEF_SCALE): round to nearest
-  return static_cast<int16_t>(std::lrint(v * kCvScale));
+int16_t cv_fixed(float v) {  // saturate_cast<short>(v * INTER_RESIZE_COEF_SCALE): float, rounded half to even
+  const long r = std::lrint(v * static_cast<float>(kCvScale));
+  return static_cast<int16_t>(std::clamp<long>(r, INT16_MIN, INT16_MAX));
 }
 
-// OpenCV's cubic kernel (interpolateCubic, A = -0.75).
+// OpenCV's cubic kernel (interpolateCubic, A = -0.75), evaluated in float as OpenCV does.
 void cv_cubic_coeffs(float x, float* k) {
   constexpr float A = -0.75f;
   k[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
@@ -117,30 +122,58 @@ void cv_cubic_coeffs(float x, float* k) {
   k[3] = 1.f - k[0] - k[1] - k[2];
 }
 
-void build_cv(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, AxisCoeffs& c) {
-  const double scale = static_cast<double>(in_size) / out_size;
-  c.clamp = true;
-  if (kernel == Kernel::kCvArea && area_shrinks_both) {
-    // resizeArea: output o averages the input interval [o * scale, (o + 1) * scale), each input pixel
-    // weighted by its overlap; weights sum to 1 and are applied in float.
-    c.is_float = true;
-    c.ksize = static_cast<int>(std::ceil(scale)) + 1;
-    c.start.assign(static_cast<size_t>(out_size), 0);
-    c.count.assign(static_cast<size_t>(out_size), 0);
-    c.fweights.assign(static_cast<size_t>(out_size) * static_cast<size_t>(c.ksize), 0.f);
-    for (int o = 0; o < out_size; ++o) {
-      const double f0 = o * scale, f1 = f0 + scale;
-      const int s0 = static_cast<int>(std::floor(f0));
-      int n = 0;
-      for (int s = s0; s < f1 && s < in_size && n < c.ksize; ++s, ++n) {
-        const double lo = std::max<double>(s, f0), hi = std::min<double>(s + 1, f1);
-        c.fweights[static_cast<size_t>(o) * c.ksize + n] = static_cast<float>((hi - lo) / scale);
-      }
-      c.start[static_cast<size_t>(o)] = s0;
-      c.count[static_cast<size_t>(o)] = n;
+// cv::resize works with inv_scale = out / in and scale = 1 / inv_scale, both doubles; scale is not always
+// exactly in / out, and the rounding of the coordinates below depends on it.
+double cv_inv_scale(int in_size, int out_size) { return static_cast<double>(out_size) / in_size; }
+
+// INTER_AREA shrinking by a non-integer factor (OpenCV's computeResizeAreaTab): output o covers source
+// [o * scale, (o + 1) * scale) clipped to the image; a partial first or last source pixel counts only when it
+// is covered by more than 1e-3, and every weight is the covered part divided by the width of the cell.
+void build_cv_area_float(int in_size, int out_size, AxisCoeffs& c) {
+  const double scale = 1.0 / cv_inv_scale(in_size, out_size);
+  c.ksize = static_cast<int>(std::ceil(scale)) + 2;
+  c.start.assign(static_cast<size_t>(out_size), 0);
+  c.count.assign(static_cast<size_t>(out_size), 0);
+  c.fweights.assign(static_cast<size_t>(out_size) * static_cast<size_t>(c.ksize), 0.f);
+  constexpr double kMinCover = 1e-3;
+  for (int o = 0; o < out_size; ++o) {
+    const double f0 = o * scale, f1 = f0 + scale;
+    const double cell = std::min(scale, in_size - f0);
+    int s1 = static_cast<int>(std::ceil(f0));
+    int s2 = std::min(static_cast<int>(std::floor(f1)), in_size - 1);
+    s1 = std::min(s1, s2);
+    float* w = &c.fweights[static_cast<size_t>(o) * static_cast<size_t>(c.ksize)];
+    int n = 0, first = s1;
+    if (s1 - f0 > kMinCover) {
+      first = s1 - 1;
+      w[n++] = static_cast<float>((s1 - f0) / cell);
     }
+    for (int s = s1; s < s2; ++s) w[n++] = static_cast<float>(1.0 / cell);
+    if (f1 - s2 > kMinCover) w[n++] = static_cast<float>(std::min(std::min(f1 - s2, 1.0), cell) / cell);
+    c.start[static_cast<size_t>(o)] = first;
+    c.count[static_cast<size_t>(o)] = n;
+  }
+}
+
+void build_cv(Kernel kernel, int in_size, int out_size, CvAlgo algo, Axis axis, AxisCoeffs& c) {
+  c.algo = algo;
+  c.axis = axis;
+  const double inv_scale = cv_inv_scale(in_size, out_size);
+  const double scale = 1.0 / inv_scale;
+  if (algo == CvAlgo::kAreaFloat) {
+    build_cv_area_float(in_size, out_size, c);
     return;
   }
+  if (algo == CvAlgo::kAreaInteger) {  // block sums of block x block pixels (cv_algo checked the scales)
+    const int block = static_cast<int>(std::lrint(scale));
+    c.ksize = block;
+    c.start.resize(static_cast<size_t>(out_size));
+    c.count.assign(static_cast<size_t>(out_size), block);
+    c.w.assign(static_cast<size_t>(out_size) * static_cast<size_t>(block), 1);
+    for (int o = 0; o < out_size; ++o) c.start[static_cast<size_t>(o)] = o * block;
+    return;
+  }
+  c.clamp = true;  // taps outside the image read the border pixel (OpenCV's replicated border)
   const bool cubic = kernel == Kernel::kCvCubic;
   c.ksize = cubic ? 4 : 2;
   c.start.assign(static_cast<size_t>(out_size), 0);
@@ -151,8 +184,8 @@ void build_cv(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, 
     int sx;
     if (kernel == Kernel::kCvArea) {  // growing with INTER_AREA: OpenCV's "area mode" linear weights
       sx = static_cast<int>(std::floor(o * scale));
-      fx = static_cast<float>((o + 1) - (sx + 1) / scale);
-      fx = fx <= 0 ? 0.f : fx - std::floor(fx);
+      fx = static_cast<float>((o + 1) - (sx + 1) * inv_scale);
+      fx = fx <= 0 ? 0.f : fx - static_cast<float>(std::floor(fx));
     } else {
       fx = static_cast<float>((o + 0.5) * scale - 0.5);
       sx = static_cast<int>(std::floor(fx));
@@ -165,8 +198,12 @@ void build_cv(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, 
       for (int t = 0; t < 4; ++t) w[t] = cv_fixed(k[t]);
       c.start[static_cast<size_t>(o)] = sx - 1;  // taps sx-1 .. sx+2, clamped when read
     } else {
-      if (sx < 0) fx = 0, sx = 0;
-      if (sx >= in_size - 1) fx = 0, sx = in_size - 1;
+      // Only the horizontal linear weights are moved inside the image; vertically OpenCV keeps the weights
+      // and reads the clamped rows, which its vertical rounding (below) does not treat the same way.
+      if (axis == Axis::kHorizontal) {
+        if (sx < 0) fx = 0, sx = 0;
+        if (sx >= in_size - 1) fx = 0, sx = in_size - 1;
+      }
       w[0] = cv_fixed(1.f - fx);
       w[1] = cv_fixed(fx);
       c.start[static_cast<size_t>(o)] = sx;
@@ -401,31 +438,97 @@ void cv_horizontal(const SourceView& src, const AxisCoeffs& h, const Acc* weight
   }
 }
 
-void resize_cv_fixed(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
-                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
-  // Horizontal sums for every source row the vertical taps read, taps clamped to the image.
-  int y_first, y_last;
-  source_span(v, oy0, oy1, y_first, y_last);
+// Horizontal sums for every source row [y_first, y_last) the vertical taps read, into scratch.i32.
+const int32_t* cv_horizontal_fixed(const SourceView& src, const AxisCoeffs& h, int ox0, int ox1, int y_first,
+                                   int y_last, ResizeScratch& scratch) {
   const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
   scratch.i32.resize(stride * static_cast<size_t>(y_last - y_first));
-  cv_horizontal<int32_t>(src, h, h.w.data(), true, ox0, ox1, y_first, y_last, scratch.i32.data());
+  cv_horizontal<int32_t>(src, h, h.w.data(), h.clamp, ox0, ox1, y_first, y_last, scratch.i32.data());
+  return scratch.i32.data();
+}
+
+// INTER_LINEAR's vertical pass on 8-bit images (VResizeLinear for uchar, scalar and SIMD alike): each
+// horizontal sum (11 fractional bits) is shifted right by 4, multiplied by the 11-bit weight keeping the high
+// 16 bits of the product (mulhi), and the two terms are added and rounded by 2 bits.
+// Not the exactly rounded (a * b0 + c * b1 + 2^21) >> 22: it can differ by one.
+inline uint8_t cv_vertical_linear(int32_t a, int32_t c, int32_t b0, int32_t b1) {
+  const int32_t v = (((b0 * (a >> 4)) >> 16) + ((b1 * (c >> 4)) >> 16) + 2) >> 2;
+  return static_cast<uint8_t>(std::clamp(v, 0, 255));
+}
+
+// INTER_CUBIC's vertical pass: OpenCV's SIMD loop (VResizeCubicVec_32s8u, 8 values per step) converts the
+// sums to float, multiplies them by weight / 2^22 and adds S0*b0 + (S1*b1 + (S2*b2 + S3*b3)) in float,
+// rounding half to even; the values after the last full step take the fixed-point route.
+inline uint8_t cv_vertical_cubic(const int32_t* s, const int32_t* b, bool simd) {
+  if (simd) {
+    constexpr float kScale = 1.f / static_cast<float>(kCvScale * kCvScale);
+    float acc = static_cast<float>(s[3]) * (static_cast<float>(b[3]) * kScale);
+    acc = static_cast<float>(s[2]) * (static_cast<float>(b[2]) * kScale) + acc;
+    acc = static_cast<float>(s[1]) * (static_cast<float>(b[1]) * kScale) + acc;
+    acc = static_cast<float>(s[0]) * (static_cast<float>(b[0]) * kScale) + acc;
+    return static_cast<uint8_t>(std::clamp<long>(std::lrint(acc), 0, 255));
+  }
+  int64_t v = int64_t{1} << (2 * kCvBits - 1);
+  for (int t = 0; t < 4; ++t) v += static_cast<int64_t>(s[t]) * b[t];
+  return static_cast<uint8_t>(std::clamp<int64_t>(v >> (2 * kCvBits), 0, 255));
+}
+
+void resize_cv_interp(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
+                      int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  int y_first, y_last;
+  source_span(v, oy0, oy1, y_first, y_last);
+  const int32_t* sums = cv_horizontal_fixed(src, h, ox0, ox1, y_first, y_last, scratch);
+  const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
+  const bool cubic = v.ksize == 4;
+  // Row positions [0, simd_end) of the full output row go through the float SIMD loop (cubic only).
+  constexpr int kSimdStep = 8;
+  const int simd_end = h.out_size * 3 / kSimdStep * kSimdStep - ox0 * 3;
   for (int yy = oy0; yy < oy1; ++yy) {
     const int32_t* k = &v.w[static_cast<size_t>(yy) * v.ksize];
+    const int32_t* rows[4];
+    for (int t = 0; t < v.ksize; ++t) {
+      const int sy = clampi(v.start[static_cast<size_t>(yy)] + t, 0, v.in_size - 1);
+      rows[t] = sums + static_cast<size_t>(sy - y_first) * stride;
+    }
     uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
+    if (!cubic) {
+      for (size_t i = 0; i < stride; ++i) d[i] = cv_vertical_linear(rows[0][i], rows[1][i], k[0], k[1]);
+      continue;
+    }
     for (size_t i = 0; i < stride; ++i) {
-      int64_t s = int64_t{1} << (2 * kCvBits - 1);
-      for (int t = 0; t < v.count[static_cast<size_t>(yy)]; ++t) {
-        const int sy = clampi(v.start[static_cast<size_t>(yy)] + t, 0, v.in_size - 1);
-        s += static_cast<int64_t>(scratch.i32[static_cast<size_t>(sy - y_first) * stride + i]) * k[t];
-      }
-      s >>= 2 * kCvBits;
-      d[i] = static_cast<uint8_t>(s < 0 ? 0 : (s > 255 ? 255 : s));
+      const int32_t s[4] = {rows[0][i], rows[1][i], rows[2][i], rows[3][i]};
+      d[i] = cv_vertical_cubic(s, k, static_cast<int>(i) < simd_end);
     }
   }
 }
 
-void resize_cv_float(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
-                     int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+// INTER_AREA by integer factors (resizeAreaFast): integer block sums, divided by rounding half up for 2 x 2
+// (its SIMD and scalar loops) and otherwise multiplied by the float 1 / area and rounded half to even.
+void resize_cv_area_integer(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1,
+                            int oy0, int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
+  int y_first, y_last;
+  source_span(v, oy0, oy1, y_first, y_last);
+  const int32_t* sums = cv_horizontal_fixed(src, h, ox0, ox1, y_first, y_last, scratch);
+  const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
+  const int area = h.ksize * v.ksize;
+  const float inv_area = 1.f / static_cast<float>(area);
+  const bool half = h.ksize == 2 && v.ksize == 2;
+  for (int yy = oy0; yy < oy1; ++yy) {
+    const int32_t* r = sums + static_cast<size_t>(v.start[static_cast<size_t>(yy)] - y_first) * stride;
+    uint8_t* d = dst + static_cast<size_t>(yy - oy0) * dst_stride;
+    for (size_t i = 0; i < stride; ++i) {
+      int32_t s = 0;
+      for (int t = 0; t < v.ksize; ++t) s += r[static_cast<size_t>(t) * stride + i];
+      const long q = half ? (s + 2) >> 2 : std::lrint(static_cast<float>(s) * inv_area);
+      d[i] = static_cast<uint8_t>(std::clamp<long>(q, 0, 255));
+    }
+  }
+}
+
+// INTER_AREA by non-integer factors (ResizeArea_Invoker): float sums in OpenCV's order, first along the row
+// (0 + p0 * w0 + p1 * w1 ...), then over the rows (r0 * b0 + r1 * b1 ...), rounded half to even.
+void resize_cv_area_float(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1,
+                          int oy0, int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
   int y_first, y_last;
   source_span(v, oy0, oy1, y_first, y_last);
   const size_t stride = static_cast<size_t>(ox1 - ox0) * 3;
@@ -438,29 +541,36 @@ void resize_cv_float(const SourceView& src, const AxisCoeffs& h, const AxisCoeff
       float s = 0;
       for (int t = 0; t < v.count[static_cast<size_t>(yy)]; ++t)
         s += scratch.f32[static_cast<size_t>(v.start[static_cast<size_t>(yy)] + t - y_first) * stride + i] * k[t];
-      long r = std::lrint(s);  // saturate_cast<uchar>(float): round half to even
-      d[i] = static_cast<uint8_t>(r < 0 ? 0 : (r > 255 ? 255 : r));
+      d[i] = static_cast<uint8_t>(std::clamp<long>(std::lrint(s), 0, 255));  // saturate_cast<uchar>(float)
     }
   }
 }
 
+bool is_pil(Kernel k) { return k == Kernel::kPilBilinear || k == Kernel::kPilBicubic || k == Kernel::kPilLanczos; }
+
 }  // namespace
 
-void build_axis(Kernel kernel, int in_size, int out_size, bool area_shrinks_both, AxisCoeffs& out) {
+CvAlgo cv_algo(Kernel kernel, int in_width, int in_height, int out_width, int out_height) {
+  // cv::resize: scale = 1 / inv_scale per axis; "integer" when within DBL_EPSILON of its rounding.
+  const double sx = 1.0 / cv_inv_scale(in_width, out_width), sy = 1.0 / cv_inv_scale(in_height, out_height);
+  const double ix = std::nearbyint(sx), iy = std::nearbyint(sy);
+  const bool integer = std::abs(sx - ix) < DBL_EPSILON && std::abs(sy - iy) < DBL_EPSILON;
+  // OpenCV runs INTER_LINEAR at exactly 1/2 x 1/2 as INTER_AREA (the same average of 2 x 2 pixels, faster).
+  if (kernel == Kernel::kCvLinear && integer && ix == 2 && iy == 2) return CvAlgo::kAreaInteger;
+  // True pixel-area averaging only when no axis grows; otherwise INTER_AREA is a variant of INTER_LINEAR.
+  if (kernel == Kernel::kCvArea && sx >= 1 && sy >= 1) return integer ? CvAlgo::kAreaInteger : CvAlgo::kAreaFloat;
+  return CvAlgo::kInterp;
+}
+
+void build_axis(Kernel kernel, int in_size, int out_size, CvAlgo algo, Axis axis, AxisCoeffs& out) {
   out = AxisCoeffs{};
   out.in_size = in_size;
   out.out_size = out_size;
   out.kernel = kernel;
-  switch (kernel) {
-    case Kernel::kPilBilinear:
-    case Kernel::kPilBicubic:
-    case Kernel::kPilLanczos:
-      build_pil(kernel, in_size, out_size, out);
-      break;
-    default:
-      build_cv(kernel, in_size, out_size, area_shrinks_both, out);
-      break;
-  }
+  if (is_pil(kernel))
+    build_pil(kernel, in_size, out_size, out);
+  else
+    build_cv(kernel, in_size, out_size, algo, axis, out);
 }
 
 void source_span(const AxisCoeffs& c, int o0, int o1, int& first, int& last) {
@@ -479,19 +589,21 @@ void source_span(const AxisCoeffs& c, int o0, int o1, int& first, int& last) {
   if (last <= first) first = 0, last = std::min(1, c.in_size);
 }
 
-const AxisCoeffs& CoeffCache::get(Kernel kernel, int in_size, int out_size, bool area_shrinks_both) {
+const AxisCoeffs& CoeffCache::get(Kernel kernel, int in_size, int out_size, CvAlgo algo, Axis axis) {
+  if (is_pil(kernel)) algo = CvAlgo::kInterp, axis = Axis::kHorizontal;  // one table serves both axes
   ++clock_;
   Entry* victim = &entries_[0];
   for (Entry& e : entries_) {
     if (e.stamp != 0 && e.c.kernel == kernel && e.c.in_size == in_size && e.c.out_size == out_size &&
-        e.area == area_shrinks_both) {
+        e.c.algo == algo && e.c.axis == axis) {
       e.stamp = clock_;
       return e.c;
     }
     if (e.stamp < victim->stamp) victim = &e;
   }
-  build_axis(kernel, in_size, out_size, area_shrinks_both, victim->c);
-  victim->area = area_shrinks_both;
+  build_axis(kernel, in_size, out_size, algo, axis, victim->c);
+  victim->c.algo = algo;
+  victim->c.axis = axis;
   victim->stamp = clock_;
   return victim->c;
 }
@@ -499,17 +611,19 @@ const AxisCoeffs& CoeffCache::get(Kernel kernel, int in_size, int out_size, bool
 void resize_window(const SourceView& src, const AxisCoeffs& h, const AxisCoeffs& v, int ox0, int ox1, int oy0,
                    int oy1, ResizeScratch& scratch, uint8_t* dst, size_t dst_stride) {
   if (ox1 <= ox0 || oy1 <= oy0) return;
-  switch (h.kernel) {
-    case Kernel::kPilBilinear:
-    case Kernel::kPilBicubic:
-    case Kernel::kPilLanczos:
-      resize_pil(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+  if (is_pil(h.kernel)) {
+    resize_pil(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+    return;
+  }
+  switch (h.algo) {
+    case CvAlgo::kInterp:
+      resize_cv_interp(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
       break;
-    default:
-      if (h.is_float)
-        resize_cv_float(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
-      else
-        resize_cv_fixed(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+    case CvAlgo::kAreaInteger:
+      resize_cv_area_integer(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
+      break;
+    case CvAlgo::kAreaFloat:
+      resize_cv_area_float(src, h, v, ox0, ox1, oy0, oy1, scratch, dst, dst_stride);
       break;
   }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/log.h"
 #include "passes/passes.h"
 
 namespace inr {
@@ -16,30 +17,41 @@ bool is_graph_output(const Graph& g, const Value* v) {
   return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
 }
 
-// Replaces node's output 0 by its input 0 everywhere (graph outputs included).
-void forward_input(Graph& g, Node* n) {
+// Replaces node's output 0 by its input 0 everywhere (graph outputs included). False when it keeps the node.
+bool forward_input(Graph& g, Node* n) {
   Value* in = n->inputs[0];
   Value* out = n->outputs[0];
   if (is_graph_output(g, out) && (is_graph_output(g, in) || std::find(g.inputs.begin(), g.inputs.end(), in) != g.inputs.end())) {
-    return;  // would merge a graph input/output name: keep the node
+    return false;  // would merge a graph input/output name: keep the node
   }
+  log_debug("canonicalize: removed {}", n->label());
   g.replace_all_uses(out, in);
   if (is_graph_output(g, in)) g.rename(in, out->name);  // keep the model's output name
   g.remove_node(n);
+  return true;
 }
 
-Status fold_batch_norm(Graph& g, Node* bn) {
+// Folds `bn` into the Conv before it when it can (`folded` says whether it did).
+Status fold_batch_norm(Graph& g, Node* bn, bool& folded) {
+  folded = false;
   Value* x = bn->inputs[0];
   Node* conv = x->producer;
-  if (conv == nullptr || conv->op != Op::kConv || x->consumers.size() != 1 || is_graph_output(g, x)) return Status::ok();
+  auto keep = [&](const char* why) {
+    log_debug("canonicalize: {} kept: {}", bn->label(), why);
+    return Status::ok();
+  };
+  if (conv == nullptr || conv->op != Op::kConv) return keep("its input is not a Conv output");
+  if (x->consumers.size() != 1 || is_graph_output(g, x)) return keep("the Conv output is also used elsewhere");
   Value* w = conv->input(1);
   Value* b = conv->input(2);
-  if (!w->is_constant() || (b && !b->is_constant()) || w->dtype != DType::kF32) return Status::ok();
+  if (!w->is_constant() || (b && !b->is_constant()) || w->dtype != DType::kF32)
+    return keep("the Conv weights or bias are not constant f32");
   for (size_t i = 1; i < 5; ++i)
-    if (!bn->input(i) || !bn->input(i)->is_constant() || bn->input(i)->dtype != DType::kF32) return Status::ok();
+    if (!bn->input(i) || !bn->input(i)->is_constant() || bn->input(i)->dtype != DType::kF32)
+      return keep("its parameters are not constant f32");
   if (bn->outputs.size() > 1) {
     for (size_t i = 1; i < bn->outputs.size(); ++i)
-      if (bn->outputs[i] && !bn->outputs[i]->consumers.empty()) return Status::ok();
+      if (bn->outputs[i] && !bn->outputs[i]->consumers.empty()) return keep("its training outputs are used");
   }
   const int64_t c_out = w->shape[0];
   const float eps = bn->attr_float("epsilon", 1e-5f);
@@ -69,6 +81,8 @@ Status fold_batch_norm(Graph& g, Node* bn) {
   nw->consumers.push_back(conv);
   nb->consumers.push_back(conv);
   // The conv now produces the BN output directly.
+  log_debug("canonicalize: folded {} into {}", bn->label(), conv->label());
+  folded = true;
   Value* y = bn->outputs[0];
   g.remove_node(bn);
   g.replace_all_uses(y, x);
@@ -82,20 +96,27 @@ Status canonicalize(Graph& g) {
   g.rebuild_uses();
   std::vector<Node*> nodes;
   for (const auto& n : g.nodes()) nodes.push_back(n.get());
+  int removed = 0, bn_folded = 0, bn_kept = 0;
   for (Node* n : nodes) {
     if (n->op == Op::kIdentity) {
-      forward_input(g, n);
+      removed += forward_input(g, n);
     } else if (n->op == Op::kCast && n->inputs[0]->dtype == dtype_from_onnx(static_cast<int>(n->attr_int("to", 0)))) {
-      forward_input(g, n);  // a Cast to the dtype it already has
+      removed += forward_input(g, n);  // a Cast to the dtype it already has
     } else if (n->op == Op::kDropout) {
       bool mask_used = n->outputs.size() > 1 && n->outputs[1] && !n->outputs[1]->consumers.empty();
-      if (!mask_used) forward_input(g, n);
+      if (!mask_used) removed += forward_input(g, n);
     }
   }
   nodes.clear();
   for (const auto& n : g.nodes()) nodes.push_back(n.get());
   for (Node* n : nodes)
-    if (n->op == Op::kBatchNormalization) INR_TRY(fold_batch_norm(g, n));
+    if (n->op == Op::kBatchNormalization) {
+      bool folded = false;
+      INR_TRY(fold_batch_norm(g, n, folded));
+      (folded ? bn_folded : bn_kept)++;
+    }
+  log_info("pass canonicalize: {} Identity/Dropout/no-op Cast removed, {} BatchNorm folded into Conv{}", removed,
+           bn_folded, bn_kept ? fmt::format(" ({} kept)", bn_kept) : "");
   g.remove_dead();
   return g.topo_sort();
 }

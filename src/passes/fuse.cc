@@ -6,8 +6,10 @@
 // the intermediate. Backends without a fused kernel run FusedConv on the reference kernel.
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <unordered_map>
 
+#include "core/log.h"
 #include "ops/op_util.h"
 #include "passes/passes.h"
 
@@ -82,6 +84,7 @@ Status fuse(Graph& g) {
   std::unordered_map<const Node*, size_t> pos;
   for (size_t i = 0; i < g.nodes().size(); ++i) pos[g.nodes()[i].get()] = i;
 
+  std::map<std::string, int> fused;  // pattern ("Conv+Add+Relu") -> count
   for (Node* conv : convs) {
     Value* y = conv->outputs[0];
     if (!single_private_use(g, y)) continue;
@@ -114,6 +117,10 @@ Status fuse(Graph& g) {
       continue;
     }
     // Detach the absorbed nodes and the conv, then add the fused node producing `out`.
+    std::string pattern = "Conv", what = conv->label();
+    for (const Node* n : absorbed) pattern += "+" + n->op_type, what += " + " + n->label();
+    fused[pattern]++;
+    log_debug("fuse: {} -> FusedConv", what);
     Node* fused_conv_source = conv;
     std::string name = conv->name;
     for (Node* n : absorbed) g.remove_node(n);
@@ -121,6 +128,9 @@ Status fuse(Graph& g) {
     g.remove_node(conv);
     f->name = name;
   }
+  std::string counts;
+  for (const auto& [pattern, count] : fused) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, pattern);
+  log_info("pass fuse: {}", counts.empty() ? std::string("nothing fused") : counts + " fused into FusedConv");
   g.remove_dead();
   return g.topo_sort();
 }

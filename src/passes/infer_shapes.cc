@@ -1,6 +1,7 @@
 // Shape inference with constant propagation (and optional full constant folding).
 #include <algorithm>
 
+#include "core/log.h"
 #include "ops/op_schema.h"
 #include "passes/passes.h"
 #include "passes/quant_qdq.h"
@@ -40,6 +41,10 @@ Status infer_shapes(Graph& graph, bool fold_all) {
     }
     if (all_out_constant && fold_all) folded.push_back(&n);
   }
+  if (!folded.empty()) {
+    for (Node* n : folded) log_debug("constant folding: {} evaluated, its outputs are constants now", n->label());
+    log_info("pass constant folding: {} node{} folded", folded.size(), folded.size() == 1 ? "" : "s");
+  }
   // Nodes whose outputs are all known need not run; graph outputs that became constant stay as values.
   for (Node* n : folded) graph.remove_node(n);
   graph.remove_dead();
@@ -69,6 +74,7 @@ Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {
 }
 
 Status optimize(Graph& graph, int level) {
+  const size_t nodes_before = graph.nodes().size();
   INR_TRY(compute_fp16_in_fp32(graph));
   // QDQ -> integer ops (passes/quant_qdq.h) must see the DequantizeLinear of constant weights before
   // constant folding turns them into float weights.
@@ -85,6 +91,7 @@ Status optimize(Graph& graph, int level) {
     INR_TRY(fuse(graph));
     INR_TRY(infer_shapes(graph, true));
   }
+  log_info("passes at -O {}: {} nodes -> {}", level, nodes_before, graph.nodes().size());
   return Status::ok();
 }
 

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
+#include "core/log.h"
 #include "ops/op_util.h"
 #include "ops/quant_util.h"
 
@@ -273,7 +276,9 @@ Status fuse_qdq(Graph& g) {
         n->op == Op::kMaxPool)
       candidates.push_back(n.get());
   bool changed = false;
+  std::map<std::string, int> rewritten;  // op -> count
   for (Node* n : candidates) {
+    const std::string label = n->label(), op = n->op_type;
     bool done = n->op == Op::kConv     ? try_conv(g, n)
                 : n->op == Op::kMatMul ? try_matmul(g, n)
                 : n->op == Op::kGemm   ? try_gemm(g, n)
@@ -281,9 +286,14 @@ Status fuse_qdq(Graph& g) {
                                        : try_max_pool(g, n);
     if (done) {
       changed = true;
+      rewritten[op]++;
+      log_debug("qdq to integer ops: {} with its Q/DQ -> integer op", label);
       g.rebuild_uses();
     }
   }
+  std::string counts;
+  for (const auto& [op, count] : rewritten) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, op);
+  log_info("pass qdq to integer ops: {}", counts.empty() ? std::string("nothing rewritten") : counts + " rewritten");
   if (!changed) return Status::ok();
   g.remove_dead();
   return g.topo_sort();

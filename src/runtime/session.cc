@@ -1,9 +1,12 @@
 // Session: load -> (per input-shape set: specialise + passes -> partition -> plan memory -> compile) -> run.
+// Logging (core/log.h): info = one line per step (model, threads, passes, placement, memory, compile);
+// debug = also one line per node placed, with the reason it went to that backend.
 #include "inr/session.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -13,6 +16,7 @@
 #include "backends/backend.h"
 #include "backends/onednn/onednn_backend.h"
 #include "core/arena.h"
+#include "core/log.h"
 #include "core/profiler.h"
 #include "onnx/onnx_io.h"
 #include "passes/passes.h"
@@ -20,6 +24,18 @@
 namespace inr {
 
 namespace {
+
+std::string shapes_str(std::span<const Shape> shapes) {
+  std::string s;
+  for (const Shape& shape : shapes) s += (s.empty() ? "" : " ") + shape_str(shape);
+  return s.empty() ? std::string("(no inputs)") : s;
+}
+
+std::string mib(size_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < (1 << 20)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
+  return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 // One specialisation of the graph for a set of concrete input shapes.
 struct Plan {
@@ -55,6 +71,8 @@ Session::~Session() = default;
 Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, const SessionOptions& options) {
   ScopedEvent event(options.profiler, "load " + onnx_path, "session");
   INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(onnx_path));
+  log_info("model {}: {} nodes, {} values, opset {}{}", onnx_path, graph->nodes().size(), graph->values().size(),
+           graph->opset, graph->opset_ms ? fmt::format(" + com.microsoft {}", graph->opset_ms) : "");
   return create(std::move(graph), options);
 }
 
@@ -67,6 +85,13 @@ Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, c
   }
   impl->backends.push_back(make_reference_backend());
   if (options.threads > 0) omp_set_num_threads(options.threads);
+  if (log_enabled(LogLevel::kInfo)) {
+    std::string names;
+    for (const auto& b : impl->backends) names += (names.empty() ? "" : ", ") + std::string(b->name());
+    log_info("session: backends {} (in order of preference), opt level {}, {} thread{} ({})", names,
+             options.opt_level, omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s",
+             options.threads > 0 ? "asked for" : "OMP_NUM_THREADS or all cores");
+  }
   INR_TRY(graph->topo_sort());
   for (const Value* v : graph->inputs) {
     if (v->dtype == DType::kUndefined) return error("graph input '{}' has no tensor type", v->name);
@@ -83,6 +108,9 @@ const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs; }
 
 Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> shapes) {
   Profiler* prof = options.profiler;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string for_shapes = shapes_str(shapes);
+  log_info("compile for input shapes {}", for_shapes);
   auto plan = std::make_unique<Plan>();
   {
     ScopedEvent event(prof, "passes", "session", fmt::format(R"({{"opt_level": {}}})", options.opt_level));
@@ -109,17 +137,32 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     std::vector<Node*> nodes;
   };
   std::vector<Part> parts;
+  std::map<std::string, int> fallback_ops;  // op -> nodes that a preferred backend refused
   for (const auto& up : g.nodes()) {
     Node* n = up.get();
     bool all_const = std::all_of(n->outputs.begin(), n->outputs.end(), [](const Value* v) { return !v || v->is_constant(); });
-    if (all_const) continue;
+    if (all_const) {
+      log_debug("place {}: not run, its outputs are constant", n->label());
+      continue;
+    }
     Backend* chosen = nullptr;
-    for (auto& b : backends)
-      if (b->supports(*n)) {
+    std::string refusals;  // "onednn: <why>; " for each backend tried before the chosen one
+    for (auto& b : backends) {
+      Status s = b->supports(*n);
+      if (s) {
         chosen = b.get();
         break;
       }
-    if (chosen == nullptr) return error("{}: no backend can run this node", n->label());
+      refusals += fmt::format("{}{} does not support it: {}", refusals.empty() ? "" : "; ", b->name(), s.message());
+    }
+    if (chosen == nullptr) return error("{}: no backend can run this node ({})", n->label(), refusals);
+    if (!refusals.empty()) fallback_ops[n->op_type]++;
+    if (log_enabled(LogLevel::kDebug)) {
+      const std::string why = !refusals.empty()       ? refusals
+                              : backends.size() == 1 ? std::string("the only backend of this session")
+                                                     : std::string("the first backend, and it supports it");
+      log_debug("place {} -> {} ({})", n->label(), chosen->name(), why);
+    }
     plan->nodes_per_backend[std::string(chosen->name())]++;
     if (parts.empty() || parts.back().backend != chosen || chosen->one_node_per_partition())
       parts.push_back({chosen, {}});
@@ -174,6 +217,18 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
   }
   ArenaPlan ap = plan_arena(lifetimes);
   plan->arena = Arena(ap.total_bytes);
+  if (log_enabled(LogLevel::kInfo)) {
+    std::string placed, fell;
+    for (const auto& [backend, count] : plan->nodes_per_backend) placed += fmt::format(", {} on {}", count, backend);
+    for (const auto& [op, count] : fallback_ops) fell += fmt::format("{}{} {}", fell.empty() ? "" : ", ", count, op);
+    log_info("placement: {} partition{}{}{}", parts.size(), parts.size() == 1 ? "" : "s", placed,
+             fell.empty() ? "" : " (refused by a preferred backend: " + fell + "; -d 0 says why)");
+    size_t unplanned = 0;
+    for (const BufferLifetime& l : lifetimes) unplanned += l.bytes;
+    log_info("memory: arena {} for {} tensors between partitions and graph I/O (liveness-planned; their sizes "
+             "add up to {})",
+             mib(ap.total_bytes), lifetimes.size(), mib(unplanned));
+  }
   for (size_t i = 0; i < planned.size(); ++i)
     plan->slots[slot_of[planned[i]]] = Tensor::wrap(planned[i]->dtype, planned[i]->shape, plan->arena.data() + ap.offsets[i]);
 
@@ -196,10 +251,16 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     plan->executable_backend.emplace_back(parts[p].backend->name());
     std::vector<std::string> labels;
     for (const Node* n : parts[p].nodes) labels.push_back(n->name.empty() ? n->op_type : n->name);
+    log_debug("partition {}: {}, {} node{}, {} internal", p, parts[p].backend->name(), parts[p].nodes.size(),
+              parts[p].nodes.size() == 1 ? "" : "s", mib(plan->executables.back()->internal_bytes()));
     plan->executable_nodes.push_back(std::move(labels));
   }
   for (Value* v : g.inputs) plan->input_slots.push_back(slot_of[v]);
   for (Value* v : g.outputs) plan->output_slots.push_back(slot_of[v]);
+  log_info("compiled for {} in {:.1f} ms: {} executables, backend buffers {} (activations, reordered weights)",
+           for_shapes,
+           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+           plan->executables.size(), mib(plan->internal_bytes));
   return plan;
 }
 

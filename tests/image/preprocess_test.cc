@@ -90,9 +90,9 @@ std::vector<int> resize_row(Kernel k, std::vector<uint8_t> row, int out_w) {
   std::vector<uint8_t> rgb;
   for (uint8_t v : row) rgb.insert(rgb.end(), {v, v, v});
   AxisCoeffs h, v;
-  const bool shrink = out_w <= w;
-  build_axis(k, w, out_w, shrink, h);
-  build_axis(k, 1, 1, shrink, v);
+  const CvAlgo algo = cv_algo(k, w, 1, out_w, 1);
+  build_axis(k, w, out_w, algo, Axis::kHorizontal, h);
+  build_axis(k, 1, 1, algo, Axis::kVertical, v);
   std::vector<uint8_t> out(static_cast<size_t>(out_w) * 3);
   ResizeScratch scratch;
   resize_window(SourceView{rgb.data(), rgb.size(), 0, 0, w}, h, v, 0, out_w, 0, 1, scratch, out.data(), out.size());
@@ -114,6 +114,53 @@ TEST(ImageResize, OpenCvStyleHandComputedCases) {
   EXPECT_EQ(resize_row(Kernel::kCvCubic, {80, 80}, 4), (std::vector<int>{80, 80, 80, 80}));
   // Pillow bilinear 4 -> 2 antialiases: support 2, weights 3/7 3/7 1/7 -> 500/7 = 71.4.
   EXPECT_EQ(resize_row(Kernel::kPilBilinear, {0, 100, 200, 250}, 2)[0], 71);
+}
+
+// Resizes a gray image given as rows (w x h) and returns the first channel of the output rows.
+std::vector<std::vector<int>> resize_gray(Kernel k, const std::vector<std::vector<uint8_t>>& rows, int out_w,
+                                          int out_h) {
+  const int h = static_cast<int>(rows.size()), w = static_cast<int>(rows[0].size());
+  std::vector<uint8_t> rgb;
+  for (const auto& row : rows)
+    for (uint8_t v : row) rgb.insert(rgb.end(), {v, v, v});
+  const CvAlgo algo = cv_algo(k, w, h, out_w, out_h);
+  AxisCoeffs hc, vc;
+  build_axis(k, w, out_w, algo, Axis::kHorizontal, hc);
+  build_axis(k, h, out_h, algo, Axis::kVertical, vc);
+  std::vector<uint8_t> out(static_cast<size_t>(out_w) * static_cast<size_t>(out_h) * 3);
+  ResizeScratch scratch;
+  resize_window(SourceView{rgb.data(), static_cast<size_t>(w) * 3, 0, 0, w}, hc, vc, 0, out_w, 0, out_h, scratch,
+                out.data(), static_cast<size_t>(out_w) * 3);
+  std::vector<std::vector<int>> r(static_cast<size_t>(out_h));
+  for (int y = 0; y < out_h; ++y)
+    for (int x = 0; x < out_w; ++x) r[static_cast<size_t>(y)].push_back(out[(static_cast<size_t>(y) * out_w + x) * 3]);
+  return r;
+}
+
+// OpenCV's own arithmetic where it is not the exactly rounded one (values checked with cv2.resize 4.6; the
+// parity test compares everything, but it needs python3-opencv and these do not).
+TEST(ImageResize, OpenCvRoundingQuirks) {
+  // INTER_LINEAR's vertical pass rounds each term down (sum >> 4, times the weight, high 16 bits): rows 5 and
+  // 10 grown to 5 rows give 5 at row 1 (fy = 0.1, weights 1843 and 205 of 2048), where exact rounding of
+  // 5 * 0.9 + 10 * 0.1 = 5.5005 gives 6.
+  EXPECT_EQ(resize_gray(Kernel::kCvLinear, {{5}, {10}}, 1, 5),
+            (std::vector<std::vector<int>>{{5}, {5}, {8}, {9}, {10}}));
+  // 1/2 x 1/2 (INTER_AREA, and INTER_LINEAR which OpenCV runs as INTER_AREA there) rounds half up:
+  // (0 + 1 + 1 + 0 + 2) >> 2 = 1; other integer factors multiply by the float 1 / area and round half to even.
+  EXPECT_EQ(resize_gray(Kernel::kCvArea, {{0, 1}, {1, 0}}, 1, 1)[0][0], 1);
+  EXPECT_EQ(resize_gray(Kernel::kCvLinear, {{0, 1}, {1, 0}}, 1, 1)[0][0], 1);
+  std::vector<std::vector<uint8_t>> block(4, std::vector<uint8_t>(4, 0));
+  block[0][0] = 8;  // 8 / 16 = 0.5 -> 0
+  EXPECT_EQ(resize_gray(Kernel::kCvArea, block, 1, 1)[0][0], 0);
+  block[0][0] = 24;  // 1.5 -> 2
+  EXPECT_EQ(resize_gray(Kernel::kCvArea, block, 1, 1)[0][0], 2);
+  block[0][0] = 40;  // 2.5 -> 2
+  EXPECT_EQ(resize_gray(Kernel::kCvArea, block, 1, 1)[0][0], 2);
+  EXPECT_EQ(cv_algo(Kernel::kCvLinear, 8, 6, 4, 3), CvAlgo::kAreaInteger);
+  EXPECT_EQ(cv_algo(Kernel::kCvCubic, 8, 6, 4, 3), CvAlgo::kInterp);
+  EXPECT_EQ(cv_algo(Kernel::kCvArea, 9, 6, 3, 3), CvAlgo::kAreaInteger);
+  EXPECT_EQ(cv_algo(Kernel::kCvArea, 9, 6, 4, 3), CvAlgo::kAreaFloat);
+  EXPECT_EQ(cv_algo(Kernel::kCvArea, 9, 6, 4, 7), CvAlgo::kInterp);  // one axis grows
 }
 
 Image solid(int w, int h, uint8_t r, uint8_t g, uint8_t b) {

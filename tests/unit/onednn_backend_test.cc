@@ -130,7 +130,10 @@ Outcome check_against_reference(GraphBuilder& b, const std::vector<Value*>& extr
   std::vector<Node*> nodes;
   for (const auto& n : g.nodes()) nodes.push_back(n.get());
   if (g.outputs.empty()) g.outputs.push_back(nodes.back()->outputs[0]);
-  for (Node* n : nodes) EXPECT_TRUE(make_onednn_backend()->supports(*n)) << n->label() << " not supported";
+  for (Node* n : nodes) {
+    Status s = make_onednn_backend()->supports(*n);
+    EXPECT_TRUE(s.is_ok()) << n->label() << " not supported: " << s.message();
+  }
 
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < g.inputs.size(); ++i) inputs.push_back(random_f32(g.inputs[i]->shape, seed + i));
@@ -351,7 +354,9 @@ TEST(OnednnBackend, AveragePoolIncludePadCeilOverhangIsRefused) {
                     {"strides", Attr::of_ints({2, 2})},
                     {"ceil_mode", Attr::of_int(1)},
                     {"count_include_pad", Attr::of_int(1)}});
-  EXPECT_FALSE(make_onednn_backend()->supports(*n));
+  Status s = make_onednn_backend()->supports(*n);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_FALSE(s.message().empty());  // the reason logged with the placement
 }
 
 TEST(OnednnBackend, GlobalAveragePoolBlockedAndPlain) {
@@ -461,7 +466,9 @@ TEST(OnednnBackend, SoftmaxAxes) {
   {
     GraphBuilder b;  // opset 11 flattens at axis: only the last axis is a single-axis softmax
     Node* n = b.node("Softmax", {b.input("x", {3, 5, 7})}, {{"axis", Attr::of_int(1)}, {"_opset", Attr::of_int(11)}});
-    EXPECT_FALSE(make_onednn_backend()->supports(*n));
+    Status s = make_onednn_backend()->supports(*n);
+    EXPECT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("last axis"), std::string::npos) << s.message();
   }
 }
 

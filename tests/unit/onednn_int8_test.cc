@@ -129,7 +129,10 @@ Result8 check_int8(QGraph& q, uint32_t seed = 7, std::vector<Tensor> inputs = {}
   for (const auto& n : g.nodes()) nodes.push_back(n.get());
   if (g.outputs.empty()) g.outputs.push_back(nodes.back()->outputs[0]);
   auto backend = make_onednn_backend();
-  for (Node* n : nodes) EXPECT_TRUE(backend->supports(*n)) << n->label() << " not supported";
+  for (Node* n : nodes) {
+    Status s = backend->supports(*n);
+    EXPECT_TRUE(s.is_ok()) << n->label() << " not supported: " << s.message();
+  }
 
   for (size_t i = inputs.size(); i < g.inputs.size(); ++i) {
     const Value* v = g.inputs[i];

@@ -81,8 +81,12 @@ int main(int argc, char** argv) {
 #define INR_COMMAND(name) commands.push_back(make_##name##_command(app));
 #include "commands.def"
 #undef INR_COMMAND
-  // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap".
+  // A bad INR_MAX_ISA / ONEDNN_MAX_CPU_ISA is a user error, not a silent "no cap"; so is a bad INR_LOG (the
+  // level until a command's -d/--debug sets another).
   if (auto cap = inr::cpu_tier_cap(); !cap) return fail(cap.status());
+  auto log = inr::log_level_from_env();
+  if (!log) return fail(log.status());
+  inr::set_log_level(*log);
   // Command-line errors: one line, exit code 2 (cli_errors.h).
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (auto msg = unknown_command(app, args)) {

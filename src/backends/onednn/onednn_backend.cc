@@ -147,11 +147,11 @@ class OnednnBackend final : public Backend {
  public:
   OnednnBackend() : engine_((onednn_apply_cpu_tier(), dnnl::engine(dnnl::engine::kind::cpu, 0))) {}
   std::string_view name() const override { return "onednn"; }
-  bool supports(const Node& node) const override {
+  Status supports(const Node& node) const override {
     try {
-      return onednn::onednn_supports(node);
-    } catch (const std::exception&) {
-      return false;
+      return onednn::onednn_support(node);
+    } catch (const std::exception& e) {
+      return error("oneDNN refused it: {}", e.what());
     }
   }
 

@@ -186,29 +186,29 @@ Status lower_qgemm(Compiler& c, Node& node, int step);
 // Activation of FusedConv (attrs "activation", "activation_params") as oneDNN eltwise post-ops.
 Status append_activation(dnnl::post_ops& ops, const std::string& activation, const std::vector<float>& params);
 
-// supports() of the backend (onednn_supports.cc).
-bool onednn_supports(const Node& node);
+// supports() of the backend (onednn_supports.cc): ok, or why the node stays on another backend.
+Status onednn_support(const Node& node);
 // Whether a QLinearConv node has an exact int8 oneDNN lowering (onednn_lower_qconv.cc): 2-D, u8/s8 x,
 // constant s8 weights with zero point 0, constant per-tensor x/y parameters, per-tensor or per-channel
 // w_scale, optional constant int32 bias (u8 weights with zero point 128 are taken as s8 w - 128); exact on
-// every CPU tier (onednn_int8.h's int8_route).
-bool qlinear_conv_supported(const Node& node);
+// every CPU tier (onednn_int8.h's int8_route). Like the others below: ok, or the reason it has none.
+Status qlinear_conv_support(const Node& node);
 // Whether a QuantizeLinear (f32 -> u8/s8) or DequantizeLinear (u8/s8 -> f32) has an exact lowering
 // (onednn_lower_quant.cc): per-tensor constant f32 scale and constant zero point, non-constant x.
-bool quant_linear_supported(const Node& node);
+Status quant_linear_support(const Node& node);
 // Whether a QLinearMatMul has an exact int8 lowering (onednn_lower_qmatmul.cc): 2-D u8/s8 a, constant 2-D s8 b
 // with zero point 0 (or u8 with 128), per-tensor or per-column b_scale, constant per-tensor a/y parameters.
-bool qlinear_matmul_supported(const Node& node);
+Status qlinear_matmul_support(const Node& node);
 // Whether a com.microsoft QLinearAdd runs in the backend (onednn_lower_custom.cc): A and B of the output's
 // shape, constant per-tensor scales and zero points.
-bool qlinear_add_supported(const Node& node);
+Status qlinear_add_support(const Node& node);
 // Whether a com.microsoft QLinearGlobalAveragePool runs in the backend (onednn_lower_custom.cc): 4-D NCHW
 // (channels_last 0), constant per-tensor parameters.
-bool qlinear_gap_supported(const Node& node);
+Status qlinear_gap_support(const Node& node);
 // Whether a com.microsoft QGemm runs in the backend (onednn_lower_qmatmul.cc): 2-D u8/s8 A without transA,
 // constant s8 B with zero point 0, constant per-tensor A / output parameters, per-tensor or per-column
 // b_scale, an optional constant int32 C.
-bool qgemm_supported(const Node& node);
+Status qgemm_support(const Node& node);
 // The CPU's int8 kernels accumulate exactly (VNNI or AMX; older ones saturate int16 pair sums).
 bool cpu_has_exact_int8();
 

@@ -36,20 +36,25 @@ int32_t zp_of(const Node& n, size_t i) { return n.input(i) ? load_qint(n.input(i
 
 }  // namespace
 
-bool qlinear_add_supported(const Node& n) {
+Status qlinear_add_support(const Node& n) {
   const Value* a = n.input(0);
   const Value* b = n.input(3);
   const Value* y = n.outputs.empty() ? nullptr : n.outputs[0];
-  if (!a || !b || !y || (a->is_constant() && b->is_constant())) return false;  // (a constant is materialised)
-  if (!is_q8(y->dtype) || a->dtype != y->dtype || b->dtype != y->dtype) return false;
+  if (!a || !b || !y) return error("A, B or Y absent");
+  if (a->is_constant() && b->is_constant()) return error("A and B are both constant");  // (a constant is materialised)
+  if (!is_q8(y->dtype) || a->dtype != y->dtype || b->dtype != y->dtype)
+    return error("A {}, B {}, Y {} are not one u8/s8 type", dtype_name(a->dtype), dtype_name(b->dtype),
+                 dtype_name(y->dtype));
   if (!(a->shape == y->shape && (b->shape == y->shape || is_trailing(b->shape, y->shape))) &&
       !(b->shape == y->shape && is_trailing(a->shape, y->shape)))
-    return false;
+    return error("A {} and B {} broadcast other than a row over {}", shape_str(a->shape), shape_str(b->shape),
+                 shape_str(y->shape));
   for (size_t i : {1, 4, 6})
-    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32) return false;
+    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32)
+      return error("input {} (a scale) is not a constant f32 scalar", i);
   for (size_t i : {2, 5, 7})
-    if (!absent_or_const_scalar(n.input(i))) return false;
-  return true;
+    if (!absent_or_const_scalar(n.input(i))) return error("input {} (a zero point) is not a constant scalar", i);
+  return Status::ok();
 }
 
 Status lower_qlinear_add(Compiler& c, Node& n, int step) {
@@ -94,16 +99,19 @@ Status lower_qlinear_add(Compiler& c, Node& n, int step) {
   return Status::ok();
 }
 
-bool qlinear_gap_supported(const Node& n) {
+Status qlinear_gap_support(const Node& n) {
   const Value* x = n.input(0);
   const Value* y = n.outputs.empty() ? nullptr : n.outputs[0];
-  if (!x || !y || x->is_constant() || !is_q8(x->dtype) || y->dtype != x->dtype) return false;
-  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || n.attr_int("channels_last", 0) != 0) return false;
+  if (!x || !y || x->is_constant() || !is_q8(x->dtype) || y->dtype != x->dtype)
+    return error("X and Y are not one non-constant u8/s8 type");
+  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || n.attr_int("channels_last", 0) != 0)
+    return error("X {} is not a non-empty 4-D NCHW tensor", shape_str(x->shape));
   for (size_t i : {1, 3})
-    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32) return false;
+    if (!is_const_scalar(n.input(i)) || n.input(i)->dtype != DType::kF32)
+      return error("input {} (a scale) is not a constant f32 scalar", i);
   for (size_t i : {2, 4})
-    if (!is_const_scalar(n.input(i))) return false;
-  return true;
+    if (!is_const_scalar(n.input(i))) return error("input {} (a zero point) is not a constant scalar", i);
+  return Status::ok();
 }
 
 Status lower_qlinear_gap(Compiler& c, Node& n, int step) {

@@ -45,32 +45,39 @@ using tag = memory::format_tag;
 
 bool cpu_has_exact_int8() { return tier_has_vnni(cpu_tier()); }
 
-bool qlinear_conv_supported(const Node& n) {
-  if (n.inputs.size() < 8 || n.inputs.size() > 9 || n.outputs.size() != 1) return false;
+Status qlinear_conv_support(const Node& n) {
+  if (n.inputs.size() < 8 || n.inputs.size() > 9 || n.outputs.size() != 1)
+    return error("{} inputs and {} outputs", n.inputs.size(), n.outputs.size());
   const Value* x = n.inputs[0];
   const Value* w = n.inputs[3];
   const Value* w_scale = n.inputs[4];
   const Value* w_zp = n.input(5);
   const Value* b = n.input(8);
   const Value* y = n.outputs[0];
-  if (!x || !w || !y || !x->shape_known() || !y->shape_known() || x->is_constant()) return false;
-  if (x->dtype != DType::kU8 && x->dtype != DType::kI8) return false;
-  if (y->dtype != DType::kU8 && y->dtype != DType::kI8) return false;
-  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || shape_numel(y->shape) == 0) return false;
-  if (!w->is_constant() || w->shape.size() != 4) return false;
+  if (!x || !w || !y || !x->shape_known() || !y->shape_known()) return error("x, w or y absent or without shape");
+  if (x->is_constant()) return error("x is constant");
+  if ((x->dtype != DType::kU8 && x->dtype != DType::kI8) || (y->dtype != DType::kU8 && y->dtype != DType::kI8))
+    return error("x {} and y {} are not u8/s8", dtype_name(x->dtype), dtype_name(y->dtype));
+  if (x->shape.size() != 4 || shape_numel(x->shape) == 0 || shape_numel(y->shape) == 0)
+    return error("x {} is not a non-empty 4-D tensor", shape_str(x->shape));
+  if (!w->is_constant() || w->shape.size() != 4) return error("weights are not a constant 4-D tensor");
   for (size_t i : {1, 2, 6, 7})
-    if (!is_const_scalar(n.input(i))) return false;
+    if (!is_const_scalar(n.input(i))) return error("input {} (x/y scale or zero point) is not a constant scalar", i);
   int64_t m = w->shape[0];
   if (!w_scale || !w_scale->is_constant() || (w_scale->constant.numel() != 1 && w_scale->constant.numel() != m))
-    return false;
+    return error("w_scale is not a constant per-tensor or per-channel scale");
   // oneDNN 2.6 has no weight zero points: s8 weights with zero point 0, or u8 ones with 128 (made s8)
   Tensor ws8 = s8_weights(w, w_zp);
-  if (!ws8.defined()) return false;
-  if (b && (!b->is_constant() || b->constant.dtype() != DType::kI32 || b->shape != Shape{m})) return false;
+  if (!ws8.defined()) return error("weights are not s8 with zero point 0 or u8 with zero point 128 (oneDNN 2.6 has no weight zero points)");
+  if (b && (!b->is_constant() || b->constant.dtype() != DType::kI32 || b->shape != Shape{m}))
+    return error("bias is not a constant int32 vector of the output channels");
   int64_t group = n.attr_int("group", 1);
-  if (group < 1 || x->shape[1] != w->shape[1] * group || m % group != 0) return false;
-  if (!window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).is_ok()) return false;
-  return int8_route(x->dtype, ws8) != Int8Route::kNone;
+  if (group < 1 || x->shape[1] != w->shape[1] * group || m % group != 0)
+    return error("group {} does not fit {} input channels and weights {}", group, x->shape[1], shape_str(w->shape));
+  INR_TRY(window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).status());
+  if (int8_route(x->dtype, ws8) == Int8Route::kNone)
+    return error("no exact int8 route on CPU tier {} for these weights", cpu_tier_name(cpu_tier()));
+  return Status::ok();
 }
 
 namespace {

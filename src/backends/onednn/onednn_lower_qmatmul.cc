@@ -17,6 +17,7 @@
 
 #include "backends/onednn/onednn_compiler.h"
 #include "backends/onednn/onednn_int8.h"
+#include "core/cpu_tier.h"
 #include "ops/qgemm_kernel.h"
 #include "ops/quant_util.h"
 
@@ -25,25 +26,31 @@ namespace inr::onednn {
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-bool qlinear_matmul_supported(const Node& n) {
-  if (n.inputs.size() != 8 || n.outputs.size() != 1 || n.outputs[0] == nullptr) return false;
+Status qlinear_matmul_support(const Node& n) {
+  if (n.inputs.size() != 8 || n.outputs.size() != 1 || n.outputs[0] == nullptr)
+    return error("{} inputs and {} outputs", n.inputs.size(), n.outputs.size());
   const Value* a = n.inputs[0];
   const Value* b = n.inputs[3];
   const Value* b_scale = n.inputs[4];
   const Value* b_zp = n.input(5);
   const Value* y = n.outputs[0];
-  if (!a || !b || a->is_constant() || !a->shape_known() || !y->shape_known()) return false;
-  if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return false;
-  if (y->dtype != DType::kU8 && y->dtype != DType::kI8) return false;
-  if (a->shape.size() != 2 || shape_numel(a->shape) == 0) return false;
-  if (!b->is_constant() || b->shape.size() != 2 || b->shape[0] != a->shape[1]) return false;
+  if (!a || !b || a->is_constant() || !a->shape_known() || !y->shape_known())
+    return error("a is absent, constant or without shape");
+  if ((a->dtype != DType::kU8 && a->dtype != DType::kI8) || (y->dtype != DType::kU8 && y->dtype != DType::kI8))
+    return error("a {} and y {} are not u8/s8", dtype_name(a->dtype), dtype_name(y->dtype));
+  if (a->shape.size() != 2 || shape_numel(a->shape) == 0) return error("a {} is not a non-empty 2-D tensor", shape_str(a->shape));
+  if (!b->is_constant() || b->shape.size() != 2 || b->shape[0] != a->shape[1])
+    return error("b is not a constant 2-D tensor with {} rows", a->shape[1]);
   for (size_t i : {1, 2, 6, 7})
-    if (!is_const_scalar(n.input(i))) return false;
+    if (!is_const_scalar(n.input(i))) return error("input {} (a/y scale or zero point) is not a constant scalar", i);
   int64_t cols = b->shape[1];
   if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
-    return false;
+    return error("b_scale is not a constant per-tensor or per-column scale");
   Tensor bs8 = s8_weights(b, b_zp);
-  return bs8.defined() && int8_route(a->dtype, bs8) != Int8Route::kNone;
+  if (!bs8.defined()) return error("b is not s8 with zero point 0 or u8 with zero point 128");
+  if (int8_route(a->dtype, bs8) == Int8Route::kNone)
+    return error("no exact int8 route on CPU tier {} for these weights", cpu_tier_name(cpu_tier()));
+  return Status::ok();
 }
 
 namespace {
@@ -153,34 +160,39 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   return Status::ok();
 }
 
-bool qgemm_supported(const Node& n) {
-  if (n.outputs.size() != 1 || n.outputs[0] == nullptr || n.inputs.size() < 6) return false;
+Status qgemm_support(const Node& n) {
+  if (n.outputs.size() != 1 || n.outputs[0] == nullptr || n.inputs.size() < 6)
+    return error("{} inputs and {} outputs", n.inputs.size(), n.outputs.size());
   const Value* a = n.inputs[0];
   const Value* b = n.inputs[3];
   const Value* y = n.outputs[0];
-  if (!a || !b || a->is_constant() || !a->shape_known() || !y->shape_known()) return false;
-  if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return false;
-  if (a->shape.size() != 2 || shape_numel(a->shape) == 0 || n.attr_int("transA", 0) != 0) return false;
+  if (!a || !b || a->is_constant() || !a->shape_known() || !y->shape_known())
+    return error("A is absent, constant or without shape");
+  if (a->dtype != DType::kU8 && a->dtype != DType::kI8) return error("A {} is not u8/s8", dtype_name(a->dtype));
+  if (a->shape.size() != 2 || shape_numel(a->shape) == 0) return error("A {} is not a non-empty 2-D tensor", shape_str(a->shape));
+  if (n.attr_int("transA", 0) != 0) return error("transA is set");
   bool trans_b = n.attr_int("transB", 0) != 0;
-  if (!b->is_constant() || b->shape.size() != 2) return false;
+  if (!b->is_constant() || b->shape.size() != 2) return error("B is not a constant 2-D tensor");
   int64_t k = trans_b ? b->shape[1] : b->shape[0], cols = trans_b ? b->shape[0] : b->shape[1];
-  if (k != a->shape[1]) return false;
+  if (k != a->shape[1]) return error("shapes {} x {} do not multiply", shape_str(a->shape), shape_str(b->shape));
   for (size_t i : {1, 2})
-    if (!is_const_scalar(n.input(i))) return false;
+    if (!is_const_scalar(n.input(i))) return error("input {} (A scale or zero point) is not a constant scalar", i);
   const Value* b_scale = n.inputs[4];
   if (!b_scale || !b_scale->is_constant() || (b_scale->constant.numel() != 1 && b_scale->constant.numel() != cols))
-    return false;
+    return error("b_scale is not a constant per-tensor or per-column scale");
   const Tensor bs8 = s8_weights(b, n.input(5));
-  if (!bs8.defined()) return false;
+  if (!bs8.defined()) return error("B is not s8 with zero point 0 or u8 with zero point 128");
   if (const Value* c = n.input(6)) {
     int64_t numel = c->is_constant() ? c->constant.numel() : -1;
     if (c->dtype != DType::kI32 || (numel != 1 && numel != cols) || (numel == cols && c->shape.back() != cols))
-      return false;
+      return error("C is not a constant int32 scalar or row of {} values", cols);
   }
   for (size_t i : {7, 8})
-    if (!absent_or_const_scalar(n.input(i))) return false;
-  if (n.input(8) && !n.input(7)) return false;
-  return int8_route(a->dtype, bs8) != Int8Route::kNone;
+    if (!absent_or_const_scalar(n.input(i))) return error("input {} (Y scale or zero point) is not a constant scalar", i);
+  if (n.input(8) && !n.input(7)) return error("Y zero point without a Y scale");
+  if (int8_route(a->dtype, bs8) == Int8Route::kNone)
+    return error("no exact int8 route on CPU tier {} for these weights", cpu_tier_name(cpu_tier()));
+  return Status::ok();
 }
 
 Status lower_qgemm(Compiler& c, Node& n, int step) {

@@ -30,19 +30,23 @@ memory::desc with_type(const memory::desc& md, dt type) {
 
 }  // namespace
 
-bool quant_linear_supported(const Node& n) {
-  if (n.inputs.size() < 2 || n.inputs.size() > 3 || n.outputs.size() != 1 || n.outputs[0] == nullptr) return false;
+Status quant_linear_support(const Node& n) {
+  if (n.inputs.size() < 2 || n.inputs.size() > 3 || n.outputs.size() != 1 || n.outputs[0] == nullptr)
+    return error("{} inputs and {} outputs", n.inputs.size(), n.outputs.size());
   const Value* x = n.inputs[0];
   const Value* scale = n.inputs[1];
   const Value* zp = n.input(2);
   const Value* y = n.outputs[0];
-  if (!x || x->is_constant() || !x->shape_known() || !y->shape_known()) return false;
-  if (x->shape.empty() || x->shape.size() > 6 || shape_numel(x->shape) == 0) return false;
-  if (!is_const_scalar(scale) || scale->constant.dtype() != DType::kF32) return false;
-  if (!absent_or_const_scalar(zp)) return false;
-  if (n.attr_int("block_size", 0) != 0) return false;
-  if (n.op == Op::kQuantizeLinear) return x->dtype == DType::kF32 && is_q8(y->dtype);
-  return is_q8(x->dtype) && y->dtype == DType::kF32;
+  if (!x || x->is_constant() || !x->shape_known() || !y->shape_known()) return error("x is absent, constant or without shape");
+  if (x->shape.empty() || x->shape.size() > 6 || shape_numel(x->shape) == 0)
+    return error("x {} is not a non-empty tensor of rank 1..6", shape_str(x->shape));
+  if (!is_const_scalar(scale) || scale->constant.dtype() != DType::kF32) return error("scale is not a constant f32 scalar (per-axis scales are not lowered)");
+  if (!absent_or_const_scalar(zp)) return error("zero point is not a constant scalar");
+  if (n.attr_int("block_size", 0) != 0) return error("blocked quantization");
+  const bool types = n.op == Op::kQuantizeLinear ? x->dtype == DType::kF32 && is_q8(y->dtype)
+                                                 : is_q8(x->dtype) && y->dtype == DType::kF32;
+  if (!types) return error("{} -> {} is not f32 <-> u8/s8", dtype_name(x->dtype), dtype_name(y->dtype));
+  return Status::ok();
 }
 
 Status lower_quantize_linear(Compiler& c, Node& n, int step) {

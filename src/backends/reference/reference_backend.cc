@@ -37,7 +37,10 @@ class ReferenceExecutable final : public Executable {
 class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
-  bool supports(const Node& node) const override { return op_schema(node.op) != nullptr; }
+  Status supports(const Node& node) const override {
+    if (op_schema(node.op) == nullptr) return error("no reference kernel for {}", node.op_type);
+    return Status::ok();
+  }
   bool one_node_per_partition() const override { return true; }
 
   Result<std::unique_ptr<Executable>> compile(const CompileRequest& req) override {
