@@ -62,7 +62,8 @@ std::unique_ptr<Backend> make_onednn_backend();
 // "op_type": .., "backend": .., "inputs": ["f32[1,3,224,224]", ..], "outputs": [..], "macs": N, "bytes": N
 // and "kernel": the kernel(s) that ran it (oneDNN implementation names; the backend's name when empty).
 std::string node_event_args(const Node& node, std::string_view backend, std::string_view kernel = {});
-// Multiply-accumulates of a Conv/FusedConv/Gemm/MatMul node (0 for others).
+// Multiply-accumulates of a Conv/FusedConv/Gemm/MatMul node and of their integer forms (QLinearConv,
+// ConvInteger, QGemm, QLinearMatMul, MatMulInteger); 0 for other ops and for unknown shapes.
 int64_t node_macs(const Node& node);
 
 }  // namespace inr
