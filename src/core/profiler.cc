@@ -8,9 +8,8 @@ namespace inr {
 
 Profiler::Profiler() : origin_(std::chrono::steady_clock::now()) {}
 
-int64_t Profiler::now_us() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - origin_)
-      .count();
+double Profiler::now_us() const {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - origin_).count();
 }
 
 namespace {
@@ -38,7 +37,7 @@ Status Profiler::write_chrome_trace(const std::string& path) const {
   std::string out = "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n";
   for (size_t i = 0; i < events_.size(); ++i) {
     const Event& e = events_[i];
-    out += fmt::format(R"({{"name": "{}", "cat": "{}", "ph": "X", "ts": {}, "dur": {}, "pid": 1, "tid": 1)",
+    out += fmt::format(R"({{"name": "{}", "cat": "{}", "ph": "X", "ts": {:.3f}, "dur": {:.3f}, "pid": 1, "tid": 1)",
                        json_escape(e.name), json_escape(e.cat), e.ts_us, e.dur_us);
     if (!e.args_json.empty()) out += ", \"args\": " + e.args_json;
     out += i + 1 < events_.size() ? "},\n" : "}\n";

@@ -20,13 +20,16 @@ class Profiler {
   struct Event {
     std::string name;
     std::string cat;   // "session", "run", "node", "phase"
-    int64_t ts_us = 0;   // start, microseconds since the profiler was created
-    int64_t dur_us = 0;  // duration
+    // Start (since the profiler was created) and duration in microseconds, with the steady clock's
+    // nanosecond resolution: whole microseconds made the 0-1 us nodes (Reshape, Flatten) start on the same
+    // tick as the next node, which then looked like it contained them (runtime/trace_summary.h nests by time).
+    double ts_us = 0;
+    double dur_us = 0;
     std::string args_json;  // a JSON object ("{...}") or empty
   };
 
   Profiler();
-  int64_t now_us() const;
+  double now_us() const;
   void add(Event e) { events_.push_back(std::move(e)); }
   const std::vector<Event>& events() const { return events_; }
   // Writes {"traceEvents": [...], "displayTimeUnit": "ms"} atomically.

@@ -29,7 +29,7 @@ struct Slot {
   std::vector<image::BatchFailure> failures;
   size_t begin = 0, count = 0;  // samples [begin, begin + count)
   int64_t batch_index = -1;
-  int64_t decode_ts_us = 0, decode_dur_us = 0;
+  double decode_ts_us = 0, decode_dur_us = 0;
   bool ready = false;  // filled by the loader, not yet consumed
 };
 
@@ -188,7 +188,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
       slot.begin = b * batch;
       slot.count = std::min(batch, total - slot.begin);
       slot.batch_index = static_cast<int64_t>(b);
-      const int64_t t0 = prof ? prof->now_us() : 0;  // now_us() only reads the origin: thread-safe
+      const double t0 = prof ? prof->now_us() : 0;  // now_us() only reads the origin: thread-safe
       // A short last batch fills the first `count` images; the rest of the buffer keeps the previous
       // batch's images, which are run (one compiled shape for the whole pass) and ignored.
       Status st = loader.load(std::span<const std::string>(paths).subspan(slot.begin, slot.count), slot.input.raw(),
@@ -318,7 +318,7 @@ Status write_eval_trace(const Profiler& profiler, const std::string& path, const
                      kLoaderTid);
   for (const Profiler::Event& e : profiler.events()) {
     const int tid = e.cat == "decode" ? kLoaderTid : kInferenceTid;
-    out += fmt::format(",\n{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"ts\": {}, \"dur\": {}, \"pid\": 1, "
+    out += fmt::format(",\n{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"ts\": {:.3f}, \"dur\": {:.3f}, \"pid\": 1, "
                        "\"tid\": {}",
                        json_escape(e.name), json_escape(e.cat), e.ts_us, e.dur_us, tid);
     if (!e.args_json.empty()) out += ", \"args\": " + e.args_json;
