@@ -65,6 +65,10 @@ class Session {
   Result<std::vector<std::string>> kernels(std::span<const Shape> input_shapes);
   // Bytes of the activation arena planned for these shapes.
   Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
+  // Attaches a profiler (not owned; null detaches) that receives the events of later calls, replacing
+  // SessionOptions::profiler: `inr bench --per-op` times the nodes in runs of their own this way, so the
+  // timed runs carry no profiling cost.
+  void set_profiler(Profiler* profiler);
 
   struct Impl;
 

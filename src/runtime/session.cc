@@ -306,6 +306,11 @@ Result<std::vector<std::string>> Session::kernels(std::span<const Shape> input_s
   return out;
 }
 
+void Session::set_profiler(Profiler* profiler) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->options.profiler = profiler;
+}
+
 Result<size_t> Session::arena_bytes(std::span<const Shape> input_shapes) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
