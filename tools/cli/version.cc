@@ -2,18 +2,23 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "command.h"
 
 namespace inr::cli {
 
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+}
+
 Command make_version_command(CLI::App& parent) {
   Command c;
   c.app = parent.add_subcommand("version", "Print the version and the libraries inr was built with");
   c.run = [] {
-    const dnnl_version_t* v = dnnl_version();
-    std::printf("inr %s\noneDNN %d.%d.%d (cpu runtime: OpenMP)\n", INR_VERSION, v->major, v->minor, v->patch);
+    std::printf("inr %s\noneDNN %s (cpu runtime: OpenMP)\n", INR_VERSION, onednn_version().c_str());
     std::printf("cpu tier: %s\n", cpu_tier_summary().c_str());
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     const char* spin = std::getenv("GOMP_SPINCOUNT");
