@@ -3,8 +3,8 @@
 // Percentile method: nearest rank. For n sorted values x[1..n] and 0 < p <= 100 the p-th percentile is
 // x[ceil(p/100 * n)], and the 0th is x[1]. Every reported percentile is therefore a value that was actually
 // measured (no interpolation between two runs), percentiles never decrease with p, p100 is the maximum,
-// and with fewer than 1000 runs p99.9 is the maximum too. (Hyndman & Fan 1996, definition 1; the method
-// Google Benchmark's and most load-testing tools' "p99" use.)
+// and with fewer than 1000 runs p99.9 is the maximum too (Hyndman & Fan 1996, "Sample quantiles in
+// statistical packages", definition 1: the inverse of the empirical distribution function).
 #pragma once
 
 #include <cstddef>
