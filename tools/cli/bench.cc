@@ -26,8 +26,9 @@
 #include "command.h"
 #include "core/cpu_tier.h"
 #include "core/stats.h"
-#include "provenance.h"
+#include "drivers/provenance.h"
 #include "runtime/trace_summary.h"
+#include "drivers/eval_pipeline.h"
 #include "session_flags.h"
 
 namespace inr::cli {

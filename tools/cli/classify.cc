@@ -28,9 +28,9 @@
 #include "data/labels.h"
 #include "data/predictions.h"
 #include "eval_common.h"
-#include "eval_runner.h"
+#include "drivers/eval_pipeline.h"
 #include "preprocess_flags.h"
-#include "provenance.h"
+#include "drivers/provenance.h"
 #include "session_flags.h"
 
 namespace inr::cli {
@@ -133,7 +133,7 @@ Command make_classify_command(CLI::App& parent) {
     opts.spec = *spec;
     opts.decode = decode_options(f->pre);
     opts.profiler = f->session.trace.empty() ? nullptr : &profiler;
-    opts.progress = false;  // results stream to stdout as they come
+    // No progress bar: results stream to stdout as they come.
     opts.top_k = f->k;
     opts.repeat = f->repeat;
 

@@ -19,11 +19,12 @@
 
 #include "cli_errors.h"
 #include "command.h"
+#include "progress.h"
 #include "core/file.h"
 #include "data/labels.h"
 #include "data/metrics.h"
 #include "eval_common.h"
-#include "eval_runner.h"
+#include "drivers/eval_pipeline.h"
 #include "preprocess_flags.h"
 #include "session_flags.h"
 
@@ -173,7 +174,8 @@ Command make_compare_command(CLI::App& parent) {
       opts.decode_threads = f->decode_threads;
       opts.spec = *spec;
       opts.decode = decode_options(f->pre);
-      opts.progress = stderr_is_tty();
+      auto bar = std::make_shared<ProgressBar>(stderr_is_tty());
+      if (stderr_is_tty()) opts.progress = [bar](size_t done, size_t total) { bar->update(done, total); };
       auto stats = run_eval_pipeline(
           sessions, samples, opts,
           [&](std::span<const data::Sample>, std::span<const std::vector<data::Prediction>> per_model) -> Status {

@@ -32,9 +32,11 @@
 #include "command.h"
 #include "core/file.h"
 #include "eval_common.h"
-#include "eval_runner.h"
+#include "drivers/eval_pipeline.h"
+#include "inr/eval.h"
+#include "progress.h"
 #include "preprocess_flags.h"
-#include "provenance.h"
+#include "drivers/provenance.h"
 #include "session_flags.h"
 
 namespace inr::cli {
@@ -77,155 +79,50 @@ Command make_eval_command(CLI::App& parent) {
                     "Images that may fail to decode before the run counts as failed (exit 1, with the list)")
       ->check(at_least(0));
   c.run = [f] {
-    if (f->resume && f->out.empty()) return fail(error("--resume needs --out FILE (the journal to continue)"));
-    auto selected = select_samples(f->dataset);
-    if (!selected) return fail(selected.status());
-    const std::vector<data::Sample>& samples = selected->samples;
-    if (samples.empty()) return fail(error("{}: nothing to evaluate", selected->description));
-    if (!selected->dataset.note.empty()) std::fprintf(stderr, "inr: note: %s\n", selected->dataset.note.c_str());
-    auto spec = resolve(f->pre);
-    if (!spec) return fail(spec.status());
-    auto model = model_json(f->session.model);
-    if (!model) return fail(model.status());
-    // What this run is: the journal's header and the summary's provenance.
-    nlohmann::json run = provenance_base(kEvalJournalSchema, 1, f->session.threads);
-    run["model"] = *model;
-    run["preprocess"] = preprocess_json(f->pre.preset, *spec);
-    run["dataset"] = selected->dataset_json;
-
-    // The journal: what a previous run already did, checked against this run's samples.
-    std::optional<data::PredictionsJournal> journal;
-    data::Summary summary;
-    std::vector<data::Sample> todo;
-    std::vector<std::string> failures;
-    int64_t resumed = 0;
-    if (!f->out.empty()) {
-      auto j = data::PredictionsJournal::open(f->out, f->resume, run);
-      if (!j) return fail(j.status());
-      journal.emplace(std::move(*j));
-      const nlohmann::json& old = journal->existing().header;
-      Status same = check_schema(old, kEvalJournalSchema, 1, f->out);
-      if (same) same = check_same_run(old, f->out, run, "this run");
-      if (same && old["dataset"].value("shard", "") != run["dataset"].value("shard", ""))
-        same = error("{} is shard '{}', this run is shard '{}'", f->out, old["dataset"].value("shard", "(none)"),
-                     run["dataset"].value("shard", "(none)"));
-      if (!same) return fail(error("cannot --resume: {}", same.message()));
-      std::unordered_set<std::string> wanted;
-      for (const data::Sample& s : samples) wanted.insert(s.key);
-      std::unordered_set<std::string> done;
-      for (const data::Prediction& p : journal->existing().predictions) {
-        if (!wanted.count(p.path))
-          return fail(error("{}: '{}' is not in this run's images (a different --data, --limit or --shard?)", f->out,
-                            p.path));
-        if (!done.insert(p.path).second) return fail(error("{}: '{}' appears twice", f->out, p.path));
-        summary.add(p);
-        if (p.failed()) failures.push_back(p.path);
-      }
-      resumed = static_cast<int64_t>(done.size());
-      for (const data::Sample& s : samples)
-        if (!done.count(s.key)) todo.push_back(s);
-      if (journal->existing().dropped_torn_tail)
-        std::fprintf(stderr, "inr: note: %s: dropped a torn last line (the previous run was killed mid-write)\n",
-                     f->out.c_str());
-    } else {
-      todo = samples;
-    }
-
-    Profiler profiler;
-    auto session = open_session(f->session, &profiler);
-    if (!session) return fail(session.status());
-    Session& s = **session;
-    auto batch = resolve_batch(s, f->batch, f->session.model);
-    if (!batch) return fail(batch.status());
-    // A dynamic batch never needs to exceed the work left (a --limit 5 run is not padded to 16).
-    int run_batch = *batch;
-    if (s.inputs()[0].shape[0] < 0 && !todo.empty())
-      run_batch = static_cast<int>(std::min<size_t>(static_cast<size_t>(run_batch), todo.size()));
-    if (!todo.empty()) {
-      Status st = prepare_session(s, *spec, run_batch, f->session.model);
-      if (!st) return fail(st);
-      auto classes = output_classes(s, *spec, run_batch);
-      if (!classes) return fail(classes.status());
-      st = check_labels(samples, *classes, f->dataset.data);
-      if (!st) return fail(st);
-    }
-
-    EvalPipelineOptions opts;
-    opts.batch = run_batch;
-    auto overlap = resolve_overlap(f->pipeline, f->session.threads);
-    if (!overlap) return fail(overlap.status());
-    opts.overlap = *overlap;
-    if (f->decode_threads == 0)
-      f->decode_threads = opts.overlap ? kDefaultDecodeThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    opts.decode_threads = f->decode_threads;
-    opts.spec = *spec;
-    opts.decode = decode_options(f->pre);
-    opts.profiler = f->session.trace.empty() ? nullptr : &profiler;
-    opts.progress = stderr_is_tty();
-    Session* sessions[] = {&s};
-    auto stats = run_eval_pipeline(
-        sessions, todo, opts,
-        [&](std::span<const data::Sample>, std::span<const std::vector<data::Prediction>> per_model) -> Status {
-          const std::vector<data::Prediction>& preds = per_model[0];
-          if (journal) INR_TRY(journal->append(preds));
-          for (const data::Prediction& p : preds) {
-            summary.add(p);
-            if (p.failed()) {
-              if (opts.progress) std::fputc('\n', stderr);
-              std::fprintf(stderr, "inr: warning: %s\n", p.error.c_str());
-              failures.push_back(p.path);
-            }
-          }
-          return Status::ok();
-        });
-    if (!stats) return fail(stats.status());
-    const double images_per_s = stats->seconds > 0 ? static_cast<double>(stats->images) / stats->seconds : 0.0;
-
-    nlohmann::json j = provenance_base(kEvalSummarySchema, 1, f->session.threads);
-    for (const char* k : {"model", "preprocess", "dataset"}) j[k] = run[k];
-    j.update(summary_json(summary));
-    j["images_per_s"] = images_per_s;
-    j["seconds"] = stats->seconds;
-    j["evaluated_now"] = stats->images;
-    j["resumed"] = resumed;
-    j["batch"] = run_batch;
-    j["decode_threads"] = f->decode_threads;
-    j["pipeline"] = opts.overlap ? "overlap" : "serial";
-    j["failures"] = failures;
+    Status st = apply_session_flags(f->session);
+    if (!st) return fail(st);
+    EvalOptions o;
+    o.model = f->session.model;
+    o.session = session_options(f->session);
+    o.preprocess = f->pre;
+    (void)resolve(f->pre);  // the -p caffe2 note, once
+    o.dataset = f->dataset;
+    o.batch = f->batch;
+    o.pipeline = f->pipeline;
+    o.decode_threads = f->decode_threads;
+    o.out = f->out;
+    o.resume = f->resume;
+    o.max_failures = f->max_failures;
+    o.trace = f->session.trace;
+    const bool tty = stderr_is_tty();
+    auto bar = std::make_shared<ProgressBar>(tty);
+    if (tty) o.progress = [bar](size_t done, size_t total) { bar->update(done, total); };
+    o.note = [tty](const std::string& line) {
+      if (tty) std::fputc('\n', stderr);  // below the progress line
+      std::fprintf(stderr, "inr: %s\n", line.c_str());
+    };
+    auto r = evaluate(o);
+    if (!r) return fail(r.status());
+    const nlohmann::json& j = r->summary;
     if (f->json) {
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("dataset     %s\n", selected->description.c_str());
+      const int resumed = j["resumed"].get<int>();
+      const int decode = j["decode_threads"].get<int>();
+      std::printf("dataset     %s\n", r->description.c_str());
       std::printf("model       %s  (batch %d, %d threads, %d decode thread%s, cpu tier %s)\n", f->session.model.c_str(),
-                  run_batch, effective_threads(f->session.threads), f->decode_threads, f->decode_threads == 1 ? "" : "s",
+                  j["batch"].get<int>(), j["threads"].get<int>(), decode, decode == 1 ? "" : "s",
                   cpu_tier_summary().c_str());
-      if (resumed) std::printf("resumed     %ld images from %s\n", static_cast<long>(resumed), f->out.c_str());
-      std::printf("%s", summary_text(summary).c_str());
-      std::printf("throughput  %.1f images/s  (%ld images in %.2f s, decode + preprocess + inference)\n", images_per_s,
-                  static_cast<long>(stats->images), stats->seconds);
-      if (selected->dataset.skipped_files)
-        std::printf("skipped     %ld non-image files\n", static_cast<long>(selected->dataset.skipped_files));
+      if (resumed) std::printf("resumed     %d images from %s\n", resumed, f->out.c_str());
+      std::printf("%s", summary_text(summary_from_json(j)).c_str());
+      std::printf("throughput  %.1f images/s  (%ld images in %.2f s, decode + preprocess + inference)\n",
+                  j["images_per_s"].get<double>(), j["evaluated_now"].get<long>(), j["seconds"].get<double>());
     }
     if (!f->summary.empty()) {
-      Status st = write_file_atomic(f->summary, j.dump(2) + "\n");
+      st = write_file_atomic(f->summary, j.dump(2) + "\n");
       if (!st) return fail(st);
     }
-    if (!f->session.trace.empty()) {
-      nlohmann::json other = run;
-      other["schema"] = schema_json(kTraceSchema, 1);
-      Status st = write_eval_trace(profiler, f->session.trace, other);
-      if (!st) return fail(st);
-    }
-    if (summary.images == 0)
-      return fail(error("no image could be scored: all {} failed (first: {})", failures.size(),
-                        failures.empty() ? "?" : failures.front()));
-    if (static_cast<int64_t>(failures.size()) > f->max_failures) {
-      std::string list;
-      for (size_t i = 0; i < failures.size() && i < 10; ++i) list += (i ? ", " : "") + failures[i];
-      if (failures.size() > 10) list += fmt::format(", ... ({} more)", failures.size() - 10);
-      return fail(error("{} image{} failed (--max-failures {}): {}", failures.size(), failures.size() == 1 ? "" : "s",
-                        f->max_failures, list));
-    }
+    if (!r->verdict) return fail(r->verdict);
     return 0;
   };
   return c;

@@ -19,7 +19,7 @@
 #include "command.h"
 #include "core/file.h"
 #include "eval_common.h"
-#include "provenance.h"
+#include "drivers/provenance.h"
 
 namespace inr::cli {
 

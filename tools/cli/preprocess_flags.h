@@ -10,27 +10,17 @@
 
 #include "image/image.h"
 #include "image/preprocess.h"
+#include "drivers/preprocess_options.h"
+#include "inr/preprocess_options.h"
 #include "inr/status.h"
 
 namespace inr::cli {
 
-struct PreprocessFlags {
-  std::string preset = std::string(image::kDefaultPreset);
-  std::string resize;  // "256" (shorter side), "320x240" (exact WxH) or "none"
-  std::string crop;    // "224", "224x200" (WxH) or "none"
-  std::vector<double> mean;  // 1 or 3 values, in the preset's units and channel order
-  std::vector<double> std;
-  bool bgr = false;
-  bool rgb = false;
-  std::string interp;
-  std::string layout;  // nchw | nhwc
-  bool exif_orientation = false;
-  int64_t max_pixels = image::kDefaultMaxPixels;
-};
+using PreprocessFlags = PreprocessOptions;
 
 void add_preprocess_flags(CLI::App* app, PreprocessFlags& f);
 
+// resolve_preprocess (drivers/preprocess_options.h), with a note on stderr for -p caffe2.
 Result<image::PreprocessSpec> resolve(const PreprocessFlags& f);
-image::DecodeOptions decode_options(const PreprocessFlags& f);
 
 }  // namespace inr::cli

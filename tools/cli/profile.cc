@@ -15,7 +15,7 @@
 
 #include "cli_errors.h"
 #include "command.h"
-#include "provenance.h"
+#include "drivers/provenance.h"
 #include "runtime/trace_summary.h"
 
 namespace inr::cli {

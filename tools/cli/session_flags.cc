@@ -41,13 +41,8 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
                   "Save the model after canonical passes (constant folding, BatchNorm folding) as ONNX");
 }
 
-Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* profiler) {
+Status apply_session_flags(const SessionFlags& f) {
   if (f.debug >= 0) set_log_level(static_cast<LogLevel>(f.debug));  // 0..4 in LogLevel's order
-  SessionOptions o;
-  o.opt_level = f.opt_level;
-  o.threads = f.threads;
-  o.backend = f.backend;
-  o.profiler = f.trace.empty() ? nullptr : profiler;
   if (!f.save_model.empty()) {
     // The exportable form: canonical passes only (fused ops are internal and not ONNX).
     INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, import_onnx_file(f.model));
@@ -57,27 +52,27 @@ Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* p
     INR_TRY(optimize(*g, 1));
     INR_TRY(export_onnx_file(*g, f.save_model));
   }
+  return Status::ok();
+}
+
+SessionOptions session_options(const SessionFlags& f) {
+  SessionOptions o;
+  o.opt_level = f.opt_level;
+  o.threads = f.threads;
+  o.backend = f.backend;
+  return o;
+}
+
+Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* profiler) {
+  INR_TRY(apply_session_flags(f));
+  SessionOptions o = session_options(f);
+  o.profiler = f.trace.empty() ? nullptr : profiler;
   return Session::load(f.model, o);
 }
 
 Status finish_trace(const SessionFlags& f, const Profiler& profiler) {
   if (f.trace.empty()) return Status::ok();
   return profiler.write_chrome_trace(f.trace);
-}
-
-Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch) {
-  Shape s = input.shape;
-  if (s.empty()) return error("input '{}' has no declared shape", input.name);
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 0) {
-      if (s[0] >= 0 && s[0] != batch)
-        return error("input '{}' has a fixed batch of {}, cannot run batch {}", input.name, s[0], batch);
-      s[0] = batch;
-    } else if (s[i] < 0) {
-      return error("input '{}' has a dynamic dim {} (only the batch dim may be dynamic)", input.name, i);
-    }
-  }
-  return s;
 }
 
 }  // namespace inr::cli

@@ -25,6 +25,12 @@ struct SessionFlags {
 
 void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required = true);
 
+// The log level (-d) and --save-model: what the flags do before a model runs. Commands that hand a
+// SessionOptions to a driver call this, then session_options().
+Status apply_session_flags(const SessionFlags& f);
+// -O, --threads, -x as SessionOptions (no profiler).
+SessionOptions session_options(const SessionFlags& f);
+
 // Loads the model with the flags' options; the profiler (owned by the caller) is used when a trace
 // was asked for.
 Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* profiler);
@@ -32,7 +38,5 @@ Result<std::unique_ptr<Session>> open_session(const SessionFlags& f, Profiler* p
 // Writes the trace if one was asked for (call once at the end).
 Status finish_trace(const SessionFlags& f, const Profiler& profiler);
 
-// Input shape for a batch: the model's declared input shape with its dynamic leading dim set to `batch`.
-Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch);
 
 }  // namespace inr::cli

@@ -1,4 +1,4 @@
-#include "provenance.h"
+#include "drivers/provenance.h"
 
 #include <omp.h>
 
@@ -6,11 +6,10 @@
 #include <map>
 #include <mutex>
 
-#include "command.h"
 #include "core/cpu_tier.h"
 #include "core/sha256.h"
 
-namespace inr::cli {
+namespace inr {
 
 nlohmann::json schema_json(std::string_view name, int version) {
   return {{"name", std::string(name)}, {"version", version}};
@@ -124,4 +123,4 @@ Status check_schema(const nlohmann::json& j, std::string_view name, int version,
   return Status::ok();
 }
 
-}  // namespace inr::cli
+}  // namespace inr

@@ -25,7 +25,7 @@
 #include "image/preprocess.h"
 #include "inr/status.h"
 
-namespace inr::cli {
+namespace inr {
 
 // Schema names in use (bump the version when a field changes meaning):
 inline constexpr std::string_view kEvalJournalSchema = "inr.eval.journal";   // eval --out header line
@@ -61,4 +61,4 @@ Status check_same_run(const nlohmann::json& a, const std::string& what_a, const 
 // Checks that `j` carries {"schema": {"name": name, "version": <= version}}; errors name `what`.
 Status check_schema(const nlohmann::json& j, std::string_view name, int version, const std::string& what);
 
-}  // namespace inr::cli
+}  // namespace inr

@@ -22,7 +22,7 @@
 #include "image/preprocess.h"
 #include "inr/session.h"
 
-namespace inr::cli {
+namespace inr {
 
 // Decode threads when --decode-threads is not given. On the 2-core machine this was measured against
 // 2 inference threads (see the eval.cc header): one decode thread keeps the loader ahead of inference
@@ -39,7 +39,8 @@ struct EvalPipelineOptions {
   image::PreprocessSpec spec;
   image::DecodeOptions decode;
   Profiler* profiler = nullptr;  // eval-side "decode" and "batch" events; null: none
-  bool progress = false;         // a progress line on stderr (only for a terminal)
+  // Called with (samples done, samples in all) after each batch; empty: nothing.
+  std::function<void(size_t, size_t)> progress;
   int top_k = kEvalTopK;         // classes kept per image
   int repeat = 1;                // run each batch this many times; the time reported is the median
   // true: decode batch i+1 while batch i runs (double buffering). false: decode batch i+1 only after
@@ -68,6 +69,9 @@ struct EvalPipelineStats {
 // session for [batch, ...] so no compile time lands in the timed loop.
 Status prepare_session(Session& session, const image::PreprocessSpec& spec, int batch, const std::string& what);
 
+// Input shape for a batch: the model's declared input shape with its dynamic leading dim set to `batch`.
+Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch);
+
 // Classes the session's first output scores per image (its last dim at `batch`), after prepare_session.
 Result<int64_t> output_classes(Session& session, const image::PreprocessSpec& spec, int batch);
 
@@ -88,7 +92,5 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
 // Perfetto and chrome://tracing show as metadata.
 Status write_eval_trace(const Profiler& profiler, const std::string& path, const nlohmann::json& other_data);
 
-// "1.5 s", "2:03", "1:02:03": for progress lines.
-std::string format_duration(double seconds);
 
-}  // namespace inr::cli
+}  // namespace inr

@@ -1,4 +1,4 @@
-#include "eval_runner.h"
+#include "drivers/eval_pipeline.h"
 
 #include <omp.h>
 
@@ -15,9 +15,8 @@
 #include "core/file.h"
 #include "data/labels.h"
 #include "image/batch_loader.h"
-#include "session_flags.h"
 
-namespace inr::cli {
+namespace inr {
 
 namespace {
 
@@ -33,48 +32,12 @@ struct Slot {
   bool ready = false;  // filled by the loader, not yet consumed
 };
 
-class Progress {
- public:
-  Progress(bool enabled, size_t total) : enabled_(enabled), total_(total), start_(Clock::now()) {}
-  void update(size_t done, bool final = false) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (!final && now - last_ < std::chrono::milliseconds(kRefreshMs)) return;
-    last_ = now;
-    double elapsed = std::chrono::duration<double>(now - start_).count();
-    double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
-    constexpr int kWidth = 30;
-    int filled = total_ ? static_cast<int>(kWidth * done / total_) : kWidth;
-    std::string bar(static_cast<size_t>(filled), '=');
-    if (filled < kWidth) bar += '>';
-    bar.resize(kWidth, ' ');
-    std::fprintf(stderr, "\r[%s] %zu/%zu  %.1f img/s  ETA %s   ", bar.c_str(), done, total_, rate,
-                 format_duration(eta).c_str());
-    if (final) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  static constexpr int kRefreshMs = 100;
-  bool enabled_;
-  size_t total_;
-  Clock::time_point start_, last_{};
-};
-
 std::string json_escape(const std::string& s) {
   std::string q = nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return q.substr(1, q.size() - 2);
 }
 
 }  // namespace
-
-std::string format_duration(double seconds) {
-  if (seconds < 60) return fmt::format("{:.1f} s", seconds);
-  auto s = static_cast<int64_t>(seconds + 0.5);
-  if (s < 3600) return fmt::format("{}:{:02}", s / 60, s % 60);
-  return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
-}
 
 Result<int> resolve_batch(const Session& session, int requested, const std::string& what) {
   if (session.inputs().size() != 1)
@@ -119,6 +82,21 @@ Status prepare_session(Session& session, const image::PreprocessSpec& spec, int 
     return error("{}: output '{}' is {}, expected [{}, classes]", what, session.outputs()[0].name,
                  outs.empty() ? "missing" : shape_str(outs[0]), batch);
   return Status::ok();
+}
+
+Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch) {
+  Shape s = input.shape;
+  if (s.empty()) return error("input '{}' has no declared shape", input.name);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 0) {
+      if (s[0] >= 0 && s[0] != batch)
+        return error("input '{}' has a fixed batch of {}, cannot run batch {}", input.name, s[0], batch);
+      s[0] = batch;
+    } else if (s[i] < 0) {
+      return error("input '{}' has a dynamic dim {} (only the batch dim may be dynamic)", input.name, i);
+    }
+  }
+  return s;
 }
 
 Result<int64_t> output_classes(Session& session, const image::PreprocessSpec& spec, int batch) {
@@ -223,7 +201,6 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
     ~Joiner() { stop(); }
   } joiner{stop_loader};
 
-  Progress progress(options.progress, total);
   std::vector<std::vector<data::Prediction>> per_model(sessions.size());
   std::vector<float> probs;
   for (size_t b = 0; b < n_batches; ++b) {
@@ -298,7 +275,7 @@ Result<EvalPipelineStats> run_eval_pipeline(std::span<Session* const> sessions, 
     }
     stats.images += static_cast<int64_t>(count);
     stats.batches += 1;
-    progress.update(begin + count, b + 1 == n_batches);
+    if (options.progress) options.progress(begin + count, total);
   }
   stop_loader();
   if (!loader_status) return loader_status;
@@ -328,4 +305,4 @@ Status write_eval_trace(const Profiler& profiler, const std::string& path, const
   return write_file_atomic(path, out);
 }
 
-}  // namespace inr::cli
+}  // namespace inr
