@@ -34,6 +34,7 @@ inline constexpr std::string_view kMergeSummarySchema = "inr.merge.summary"; // 
 inline constexpr std::string_view kClassifySchema = "inr.classify";          // classify --json lines
 inline constexpr std::string_view kBenchSchema = "inr.bench";                // bench --json
 inline constexpr std::string_view kCompareSchema = "inr.compare";            // compare --json
+inline constexpr std::string_view kQuantizeSchema = "inr.quantize.summary"; // quantize_model()
 inline constexpr std::string_view kProfileSchema = "inr.profile";            // profile --json
 inline constexpr std::string_view kTraceSchema = "inr.trace";                // otherData of eval/classify -t
 

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/npy.h"
 #include "data/labels.h"
 #include "inr/session.h"
@@ -63,6 +65,15 @@ TEST_F(QuantizeCli, CalibrationSampleIsSeeded) {
   EXPECT_EQ(sa, sb);
   EXPECT_NE(a.out.find("3"), std::string::npos) << a.out;
   expect_error_exit_1(test::run_cli(base + "--calib-count 2 -o " + dir_ + "/c.onnx"), "are alternatives");
+  // --json: the summary with what made it (schema inr.quantize.summary).
+  auto js = test::run_cli(base + "--seed 9 --json -o " + dir_ + "/d.onnx");
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  auto j = nlohmann::json::parse(js.out);
+  EXPECT_EQ(j["schema"]["name"], "inr.quantize.summary");
+  EXPECT_EQ(j["model"]["sha256"], "7c5d4aca72978a5a05ea29c36b30c6bba4bf3837bdf24d0913faa1c6ea68f144");
+  EXPECT_EQ(j["images_used"], 3);
+  EXPECT_EQ(j["weights"]["granularity"], "per-channel");
+  EXPECT_EQ(j["bytes_after"].get<uintmax_t>(), fs::file_size(dir_ + "/d.onnx"));
 }
 
 TEST_F(QuantizeCli, EmptyCalibrationFolder) {

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "onnx/onnx_io.h"
 #include "preprocess_flags.h"
+#include "inr/quantize.h"
 #include "quant/quantize.h"
 
 namespace inr::cli {
@@ -26,44 +27,6 @@ namespace inr::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool is_image(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
-  return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".jpe";
-}
-
-// DIR (images found recursively, sorted) or LIST.txt (one path per line, relative to the list's folder).
-Result<std::vector<std::string>> calibration_images(const std::string& arg, int64_t count) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (fs::is_directory(arg, ec)) {
-    fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec), end;
-    if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
-    for (; it != end; it.increment(ec)) {
-      if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
-      if (it->is_regular_file(ec) && is_image(it->path())) out.push_back(it->path().string());
-    }
-    std::sort(out.begin(), out.end());
-    if (out.empty()) return error("{}: no .jpg/.jpeg/.png images in the calibration folder", arg);
-  } else if (fs::exists(arg, ec)) {
-    std::ifstream in(arg);
-    if (!in) return error("{}: cannot open calibration list", arg);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty() || line[0] == '#') continue;
-      std::string path = line.substr(0, line.find('\t'));  // labels.tsv style lists: first column
-      fs::path p(path);
-      out.push_back(p.is_absolute() ? path : (fs::path(arg).parent_path() / p).string());
-    }
-    if (out.empty()) return error("{}: no images listed", arg);
-  } else {
-    return error("{}: calibration data not found (expected a folder of images or a list file)", arg);
-  }
-  if (count > 0 && static_cast<size_t>(count) < out.size()) out.resize(static_cast<size_t>(count));
-  return out;
-}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -92,6 +55,7 @@ Command make_quantize_command(CLI::App& parent) {
     bool per_channel = false, per_tensor = false, symmetric_act = false, reduce_range = false;
     quant::CalibKnobs knobs;
     PreprocessFlags pre;
+    bool json = false;
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -144,107 +108,70 @@ Command make_quantize_command(CLI::App& parent) {
       ->default_str("static: " + join(quant::default_op_types(quant::Mode::kStatic, quant::Format::kQdq)) +
                     "; dynamic: " + join(quant::default_op_types(quant::Mode::kDynamic, quant::Format::kQdq)));
   add_preprocess_flags(c.app, f->pre);
+  c.app->add_flag("--json", f->json, "Print the summary as one JSON object (schema inr.quantize.summary)");
   c.run = [f, act_opt, weight_opt] {
-    quant::QuantOptions o;
-    o.mode = f->mode == "fp16" ? quant::Mode::kFp16 : f->mode == "dynamic" ? quant::Mode::kDynamic : quant::Mode::kStatic;
-    quant::TypeFlags given;
-    if (act_opt->count()) given.act = f->act == "s8" ? DType::kI8 : DType::kU8;
-    if (weight_opt->count()) given.weight = f->weight == "u8" ? DType::kU8 : DType::kI8;
-    given.reduce_range = f->reduce_range;
-    given.symmetric_act = f->symmetric_act;
-    auto target = quant::parse_target(f->target.empty() ? "none" : f->target);
-    if (!target) return fail(target.status());
-    if (Status s = quant::apply_target(*target, given, o); !s) return fail(s);
-    if (o.symmetric_act && o.act != DType::kI8) return fail(error("--symmetric-act needs --act s8"));
-    o.format = f->format == "qop" ? quant::Format::kQop : quant::Format::kQdq;
-    o.calibrator = f->calib;
-    o.knobs = f->knobs;
-    o.knobs.symmetric = o.symmetric_act;
-    o.per_channel = !f->per_tensor;
-    o.exclude = split_list(f->exclude);
-    o.op_types = split_list(f->op_types);
-    if (Status s = quant::Histogram::validate_bins(o.knobs.bins); !s) return fail(s);
-
-    // Check the output location before the (possibly long) calibration.
-    fs::path out_dir = fs::path(f->output).parent_path();
-    if (out_dir.empty()) out_dir = ".";
-    std::error_code ec;
-    if (!fs::is_directory(out_dir, ec)) return fail(error("{}: output folder {} does not exist", f->output, out_dir.string()));
-    if (fs::is_directory(f->output, ec)) return fail(error("{}: output is a folder", f->output));
-
-    quant::CalibData data;
-    if (o.mode == quant::Mode::kStatic) {
-      if (f->calib_data.empty()) return fail(error("--mode static needs --calib-data DIR|LIST"));
-      if (f->calib_count > 0 && f->calib_sample > 0)
-        return fail(error("--calib-count (the first N) and --calib-sample (a random N) are alternatives: give one"));
-      auto paths = calibration_images(f->calib_data, f->calib_count);
-      if (!paths) return fail(paths.status());
-      data.paths = std::move(*paths);
-      if (f->calib_sample > 0) {
-        // One class per folder: class-balanced on wnid folders, uniform on a flat folder or list.
-        std::map<std::string, int> folder_class;
-        std::vector<data::Sample> all;
-        for (const std::string& p : data.paths) {
-          std::string folder = fs::path(p).parent_path().string();
-          int label = folder_class.emplace(folder, static_cast<int>(folder_class.size())).first->second;
-          all.push_back({p, p, label});
-        }
-        data.paths.clear();
-        for (const data::Sample& s : data::balanced_sample(all, static_cast<size_t>(f->calib_sample), f->seed))
-          data.paths.push_back(s.path);
-      }
-      auto spec = resolve(f->pre);
-      if (!spec) return fail(spec.status());
-      data.spec = *spec;
-      data.decode = decode_options(f->pre);
-      data.batch = f->calib_batch;
-      if (stderr_is_tty())
-        data.progress = [](size_t done, size_t total) {
-          std::fprintf(stderr, "\rcalibrating: %zu/%zu images", done, total);
-          if (done == total) std::fprintf(stderr, "\n");
-          std::fflush(stderr);
-        };
+    QuantizeRequest r;
+    r.model = f->model;
+    r.output = f->output;
+    r.mode = f->mode;
+    r.format = f->format;
+    r.calibrator = f->calib;
+    r.calib_data = f->calib_data;
+    r.calib_count = f->calib_count;
+    r.calib_sample = f->calib_sample;
+    r.seed = f->seed;
+    r.calib_batch = f->calib_batch;
+    r.bins = f->knobs.bins;
+    r.percentile = f->knobs.percentile;
+    r.entropy_bins = f->knobs.entropy_quantized_bins;
+    r.tfe_gamma = f->knobs.tfe_gamma;
+    r.preprocess = f->pre;
+    if (r.mode == "static") (void)resolve(f->pre);  // the -p caffe2 note, once
+    if (act_opt->count()) r.act = f->act;
+    if (weight_opt->count()) r.weight = f->weight;
+    r.target = f->target;
+    r.per_tensor = f->per_tensor;
+    r.symmetric_act = f->symmetric_act;
+    r.reduce_range = f->reduce_range;
+    r.exclude = split_list(f->exclude);
+    r.op_types = split_list(f->op_types);
+    const bool tty = stderr_is_tty();
+    if (tty)
+      r.progress = [](size_t done, size_t total) {
+        std::fprintf(stderr, "\rcalibrating: %zu/%zu images", done, total);
+        if (done == total) std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+      };
+    r.note = [](const std::string& line) { std::fprintf(stderr, "inr: %s\n", line.c_str()); };
+    auto j = quantize_model(r);
+    if (!j) return fail(j.status());
+    if (f->json) {
+      std::printf("%s\n", j->dump().c_str());
+      return 0;
     }
-
-    auto graph = import_onnx_file(f->model);
-    if (!graph) {
-      const std::string& m = graph.status().message();
-      for (const char* q : {"QuantizeLinear", "QLinear", "ConvInteger", "MatMulInteger"})
-        if (m.find(q) != std::string::npos) return fail(error("{}: model is already quantized ({})", f->model, m));
-      return fail(graph.status());
+    std::printf("mode:        %s\n", (*j)["mode"].get<std::string>().c_str());
+    if (j->contains("target")) std::printf("target:      %s\n", (*j)["target"].get<std::string>().c_str());
+    if (j->contains("calibrator")) {
+      std::printf("calibrator:  %s%s\n", (*j)["calibrator"].get<std::string>().c_str(),
+                  j->contains("percentile") ? fmt::format(" ({})", (*j)["percentile"].get<double>()).c_str() : "");
+      const int64_t failed = (*j)["images_failed"].get<int64_t>();
+      std::printf("images:      %ld used%s (%ld tensors observed)\n", (*j)["images_used"].get<long>(),
+                  failed ? fmt::format(", {} unreadable", failed).c_str() : "", (*j)["observed_tensors"].get<long>());
+      const nlohmann::json& w = (*j)["weights"];
+      const nlohmann::json& a = (*j)["activations"];
+      std::printf("weights:     %s %s%s, activations %s%s\n", w["type"].get<std::string>().c_str(),
+                  w["granularity"].get<std::string>().c_str(),
+                  w["reduce_range"].get<bool>() ? " (7-bit)" : w["zero_point_128"].get<bool>() ? " (zero point 128)" : "",
+                  a["type"].get<std::string>().c_str(), a["symmetric"].get<bool>() ? " symmetric" : "");
     }
-    quant::QuantReport report;
-    Result<std::unique_ptr<Graph>> out = Status::error("unreachable");
-    if (o.mode == quant::Mode::kFp16) out = quant::quantize_fp16(**graph, report);
-    else if (o.mode == quant::Mode::kDynamic) out = quant::quantize_dynamic(**graph, o, report);
-    else out = quant::quantize_static(**graph, o, data, report);
-    if (!out) return fail(out.status().with_context(f->model));
-    for (const auto& s : report.skipped) log_warn("left float: {}", s);
-    for (const auto& s : report.skipped_images) log_warn("calibration image skipped: {}", s);
-    Status st = export_onnx_file(**out, f->output);
-    if (!st) return fail(st.with_context(f->output));
-
-    uintmax_t before = fs::file_size(f->model, ec), after = fs::file_size(f->output, ec);
-    std::printf("mode:        %s\n", report.mode.c_str());
-    if (o.target != quant::Target::kNone) std::printf("target:      %s\n", quant::target_name(o.target));
-    if (o.mode == quant::Mode::kStatic) {
-      std::printf("calibrator:  %s%s\n", report.calibrator.c_str(),
-                  o.calibrator == "percentile" ? fmt::format(" ({})", o.knobs.percentile).c_str() : "");
-      std::printf("images:      %zu used%s (%zu tensors observed)\n", report.images_used,
-                  report.images_failed ? fmt::format(", {} unreadable", report.images_failed).c_str() : "",
-                  report.observed_tensors);
-      std::printf("weights:     %s %s%s, activations %s%s\n", o.weight == DType::kU8 ? "u8" : "s8",
-                  o.per_channel ? "per-channel" : "per-tensor",
-                  o.reduce_range ? " (7-bit)" : o.weight_zp128 ? " (zero point 128)" : "",
-                  o.act == DType::kU8 ? "u8" : "s8", o.symmetric_act ? " symmetric" : "");
-    }
-    if (o.mode == quant::Mode::kFp16)
-      std::printf("converted:   %d initializers to fp16 (graph inputs/outputs stay fp32)\n", report.nodes_quantized);
+    if (f->mode == "fp16")
+      std::printf("converted:   %d initializers to fp16 (graph inputs/outputs stay fp32)\n", (*j)["nodes_quantized"].get<int>());
     else
-      std::printf("nodes:       %d quantized, %zu left float\n", report.nodes_quantized, report.skipped.size());
-    if (report.full_range_u8s8 > 0)
+      std::printf("nodes:       %d quantized, %zu left float\n", (*j)["nodes_quantized"].get<int>(), (*j)["left_float"].size());
+    if ((*j)["full_range_u8s8"].get<int64_t>() > 0)
       std::printf("note:        full-range u8 x s8 weights: ONNX Runtime is exact only on VNNI/AMX CPUs; on AVX2 / "
                   "AVX-512 without VNNI its results differ (use --target avx2 or portable)\n");
+    const auto before = (*j)["bytes_before"].get<uintmax_t>(), after = (*j)["bytes_after"].get<uintmax_t>();
     std::printf("size:        %s -> %s (%.2fx)\n", mb(before).c_str(), mb(after).c_str(),
                 after ? static_cast<double>(before) / static_cast<double>(after) : 0.0);
     struct rusage ru {};

@@ -1,0 +1,54 @@
+// Quantizing a float ONNX model, as a library call: what `inr quantize` does (the CLI parses flags and calls
+// quantize_model()), and what the Python module's inr.quantize() returns. README "Quantization".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "inr/preprocess_options.h"
+#include "inr/status.h"
+
+namespace inr {
+
+struct QuantizeRequest {
+  std::string model;   // input float model
+  std::string output;  // written atomically
+  std::string mode;    // fp16 | dynamic | static (required)
+  std::string format = "qdq";  // static: qdq | qop
+  // Static calibration.
+  std::string calibrator = "minmax";  // inr list calibrators
+  std::string calib_data;             // a folder (searched recursively) or a list file
+  int64_t calib_count = 0;            // the first N images (0: all)
+  int64_t calib_sample = 0;           // N images drawn at random, balanced over their folders
+  uint64_t seed = 0;                  // of calib_sample
+  int calib_batch = 8;
+  int bins = 2048;                    // histogram calibrators
+  double percentile = 99.999;
+  int entropy_bins = 128;
+  double tfe_gamma = 3.0;
+  PreprocessOptions preprocess;       // how calibration images are preprocessed
+  // Types: "" = the default (u8 activations, s8 weights, or what `target` implies).
+  std::string act, weight, target;    // act u8|s8, weight s8|u8, target vnni|avx2|portable
+  bool per_tensor = false;            // one weight scale per tensor (default: per channel)
+  bool symmetric_act = false;
+  bool reduce_range = false;
+  std::vector<std::string> exclude;   // node or output names to leave float
+  std::vector<std::string> op_types;  // empty: the mode's defaults
+  // Called with (images done, images in all) during calibration; empty: nothing.
+  std::function<void(size_t, size_t)> progress;
+  // Warnings for the user (one line each, without "inr: "); empty: dropped.
+  std::function<void(const std::string&)> note;
+};
+
+// Writes request.output and returns the summary (schema inr.quantize.summary): mode, target, calibrator,
+// images_used, images_failed, observed_tensors, weights ({type, granularity, reduce_range, zero_point_128}),
+// activations ({type, symmetric}), nodes_quantized, left_float (names), full_range_u8s8 (count of weights
+// ONNX Runtime multiplies inexactly without VNNI), bytes_before, bytes_after, and the input model's
+// provenance ("model": {path, bytes, sha256}).
+Result<nlohmann::json> quantize_model(const QuantizeRequest& request);
+
+}  // namespace inr

@@ -1,0 +1,177 @@
+// inr::quantize_model (include/inr/quantize.h): the work of `inr quantize`.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "data/dataset.h"
+#include "drivers/preprocess_options.h"
+#include "drivers/provenance.h"
+#include "inr/quantize.h"
+#include "ir/graph.h"
+#include "onnx/onnx_io.h"
+#include "quant/quantize.h"
+
+namespace inr {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_image(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".jpe";
+}
+
+// DIR (images found recursively, sorted) or LIST.txt (one path per line, relative to the list's folder).
+Result<std::vector<std::string>> calibration_images(const std::string& arg, int64_t count) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (fs::is_directory(arg, ec)) {
+    fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec), end;
+    if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
+    for (; it != end; it.increment(ec)) {
+      if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
+      if (it->is_regular_file(ec) && is_image(it->path())) out.push_back(it->path().string());
+    }
+    std::sort(out.begin(), out.end());
+    if (out.empty()) return error("{}: no .jpg/.jpeg/.png images in the calibration folder", arg);
+  } else if (fs::exists(arg, ec)) {
+    std::ifstream in(arg);
+    if (!in) return error("{}: cannot open calibration list", arg);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      std::string path = line.substr(0, line.find('\t'));  // labels.tsv style lists: first column
+      fs::path p(path);
+      out.push_back(p.is_absolute() ? path : (fs::path(arg).parent_path() / p).string());
+    }
+    if (out.empty()) return error("{}: no images listed", arg);
+  } else {
+    return error("{}: calibration data not found (expected a folder of images or a list file)", arg);
+  }
+  if (count > 0 && static_cast<size_t>(count) < out.size()) out.resize(static_cast<size_t>(count));
+  return out;
+}
+
+}  // namespace
+
+Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
+  auto note = [&](const std::string& line) {
+    if (r.note) r.note(line);
+  };
+  quant::QuantOptions o;
+  if (r.mode == "fp16") o.mode = quant::Mode::kFp16;
+  else if (r.mode == "dynamic") o.mode = quant::Mode::kDynamic;
+  else if (r.mode == "static") o.mode = quant::Mode::kStatic;
+  else return error("mode must be fp16, dynamic or static, got '{}'", r.mode);
+  quant::TypeFlags given;
+  if (!r.act.empty()) {
+    if (r.act != "u8" && r.act != "s8") return error("act must be u8 or s8, got '{}'", r.act);
+    given.act = r.act == "s8" ? DType::kI8 : DType::kU8;
+  }
+  if (!r.weight.empty()) {
+    if (r.weight != "u8" && r.weight != "s8") return error("weight must be s8 or u8, got '{}'", r.weight);
+    given.weight = r.weight == "u8" ? DType::kU8 : DType::kI8;
+  }
+  given.reduce_range = r.reduce_range;
+  given.symmetric_act = r.symmetric_act;
+  INR_ASSIGN_OR_RETURN(quant::Target target, quant::parse_target(r.target.empty() ? "none" : r.target));
+  INR_TRY(quant::apply_target(target, given, o));
+  if (o.symmetric_act && o.act != DType::kI8) return error("--symmetric-act needs --act s8");
+  if (r.format != "qdq" && r.format != "qop") return error("format must be qdq or qop, got '{}'", r.format);
+  o.format = r.format == "qop" ? quant::Format::kQop : quant::Format::kQdq;
+  o.calibrator = r.calibrator;
+  o.knobs.bins = r.bins;
+  o.knobs.percentile = r.percentile;
+  o.knobs.entropy_quantized_bins = r.entropy_bins;
+  o.knobs.tfe_gamma = r.tfe_gamma;
+  o.knobs.symmetric = o.symmetric_act;
+  o.per_channel = !r.per_tensor;
+  o.exclude = r.exclude;
+  o.op_types = r.op_types;
+  INR_TRY(quant::Histogram::validate_bins(o.knobs.bins));
+
+  // Check the output location before the (possibly long) calibration.
+  fs::path out_dir = fs::path(r.output).parent_path();
+  if (out_dir.empty()) out_dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(out_dir, ec)) return error("{}: output folder {} does not exist", r.output, out_dir.string());
+  if (fs::is_directory(r.output, ec)) return error("{}: output is a folder", r.output);
+  INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
+
+  quant::CalibData data;
+  if (o.mode == quant::Mode::kStatic) {
+    if (r.calib_data.empty()) return error("--mode static needs --calib-data DIR|LIST");
+    if (r.calib_count > 0 && r.calib_sample > 0)
+      return error("--calib-count (the first N) and --calib-sample (a random N) are alternatives: give one");
+    INR_ASSIGN_OR_RETURN(data.paths, calibration_images(r.calib_data, r.calib_count));
+    if (r.calib_sample > 0) {
+      // One class per folder: class-balanced on wnid folders, uniform on a flat folder or list.
+      std::map<std::string, int> folder_class;
+      std::vector<data::Sample> all;
+      for (const std::string& p : data.paths) {
+        std::string folder = fs::path(p).parent_path().string();
+        int label = folder_class.emplace(folder, static_cast<int>(folder_class.size())).first->second;
+        all.push_back({p, p, label});
+      }
+      data.paths.clear();
+      for (const data::Sample& s : data::balanced_sample(all, static_cast<size_t>(r.calib_sample), r.seed))
+        data.paths.push_back(s.path);
+    }
+    INR_ASSIGN_OR_RETURN(data.spec, resolve_preprocess(r.preprocess));
+    data.decode = decode_options(r.preprocess);
+    data.batch = r.calib_batch;
+    data.progress = r.progress;
+  }
+
+  auto graph = import_onnx_file(r.model);
+  if (!graph) {
+    const std::string& m = graph.status().message();
+    for (const char* q : {"QuantizeLinear", "QLinear", "ConvInteger", "MatMulInteger"})
+      if (m.find(q) != std::string::npos) return error("{}: model is already quantized ({})", r.model, m);
+    return graph.status();
+  }
+  quant::QuantReport report;
+  Result<std::unique_ptr<Graph>> out = Status::error("unreachable");
+  if (o.mode == quant::Mode::kFp16) out = quant::quantize_fp16(**graph, report);
+  else if (o.mode == quant::Mode::kDynamic) out = quant::quantize_dynamic(**graph, o, report);
+  else out = quant::quantize_static(**graph, o, data, report);
+  if (!out) return out.status().with_context(r.model);
+  for (const auto& s : report.skipped) note("warning: left float: " + s);
+  for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
+  Status st = export_onnx_file(**out, r.output);
+  if (!st) return st.with_context(r.output);
+
+  nlohmann::json j = provenance_base(kQuantizeSchema, 1, 0);
+  j.erase("threads");
+  j["model"] = model;
+  j["output"] = r.output;
+  j["mode"] = report.mode;
+  if (o.target != quant::Target::kNone) j["target"] = quant::target_name(o.target);
+  if (o.mode == quant::Mode::kStatic) {
+    j["calibrator"] = report.calibrator;
+    if (o.calibrator == "percentile") j["percentile"] = o.knobs.percentile;
+    j["preprocess"] = preprocess_json(r.preprocess.preset, data.spec);
+    j["images_used"] = report.images_used;
+    j["images_failed"] = report.images_failed;
+    j["observed_tensors"] = report.observed_tensors;
+    j["weights"] = {{"type", o.weight == DType::kU8 ? "u8" : "s8"},
+                    {"granularity", o.per_channel ? "per-channel" : "per-tensor"},
+                    {"reduce_range", o.reduce_range},
+                    {"zero_point_128", o.weight_zp128}};
+    j["activations"] = {{"type", o.act == DType::kU8 ? "u8" : "s8"}, {"symmetric", o.symmetric_act}};
+  }
+  j["nodes_quantized"] = report.nodes_quantized;
+  j["left_float"] = report.skipped;
+  j["full_range_u8s8"] = report.full_range_u8s8;
+  j["bytes_before"] = fs::file_size(r.model, ec);
+  j["bytes_after"] = fs::file_size(r.output, ec);
+  return j;
+}
+
+}  // namespace inr
