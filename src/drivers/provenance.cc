@@ -2,6 +2,11 @@
 
 #include <omp.h>
 
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -10,6 +15,18 @@
 #include "core/sha256.h"
 
 namespace inr {
+
+std::string cpu_tier_summary() {
+  CpuTier t = cpu_tier(), d = detected_cpu_tier();
+  if (t == d) return std::string(cpu_tier_name(t));
+  const char* var = std::getenv("INR_MAX_ISA") ? "INR_MAX_ISA" : "ONEDNN_MAX_CPU_ISA";
+  return fmt::format("{} (capped by {}; the CPU has {})", cpu_tier_name(t), var, cpu_tier_name(d));
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+}
 
 nlohmann::json schema_json(std::string_view name, int version) {
   return {{"name", std::string(name)}, {"version", version}};

@@ -38,6 +38,11 @@ inline constexpr std::string_view kQuantizeSchema = "inr.quantize.summary"; // q
 inline constexpr std::string_view kProfileSchema = "inr.profile";            // profile --json
 inline constexpr std::string_view kTraceSchema = "inr.trace";                // otherData of eval/classify -t
 
+// "avx2 (capped by INR_MAX_ISA; the CPU has avx512_vnni)" or "avx512_vnni": the CPU tier in force.
+std::string cpu_tier_summary();
+// "2.6.3": the oneDNN library inr runs with (its run-time version, not the headers').
+std::string onednn_version();
+
 // {"name": name, "version": version}
 nlohmann::json schema_json(std::string_view name, int version = 1);
 

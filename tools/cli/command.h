@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "drivers/provenance.h"  // cpu_tier_summary, onednn_version
 #include "inr/status.h"
 
 namespace inr::cli {
@@ -21,12 +22,6 @@ int fail(const Status& status);
 
 // True when stderr is a terminal (progress bars are shown only then).
 bool stderr_is_tty();
-
-// "avx2 (capped by INR_MAX_ISA; the CPU has avx512_vnni)" or "avx512_vnni": the CPU tier in force.
-std::string cpu_tier_summary();
-
-// "2.6.3": the oneDNN library inr runs with (its run-time version, not the headers').
-std::string onednn_version();
 
 // Data directory: $INR_DATA_DIR, else ../shared/data beside the executable's checkout, else "".
 std::string default_data_dir();

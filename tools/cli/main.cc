@@ -25,13 +25,6 @@ int fail(const Status& status) {
   return 1;
 }
 
-std::string cpu_tier_summary() {
-  CpuTier t = cpu_tier(), d = detected_cpu_tier();
-  if (t == d) return std::string(cpu_tier_name(t));
-  const char* var = std::getenv("INR_MAX_ISA") ? "INR_MAX_ISA" : "ONEDNN_MAX_CPU_ISA";
-  return fmt::format("{} (capped by {}; the CPU has {})", cpu_tier_name(t), var, cpu_tier_name(d));
-}
-
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
 
 std::string default_data_dir() {

@@ -9,11 +9,6 @@
 
 namespace inr::cli {
 
-std::string onednn_version() {
-  const dnnl_version_t* v = dnnl_version();
-  return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
-}
-
 Command make_version_command(CLI::App& parent) {
   Command c;
   c.app = parent.add_subcommand("version", "Print the version and the libraries inr was built with");
