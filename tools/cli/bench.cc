@@ -6,39 +6,18 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "core/cpu_tier.h"
+#include "latency.h"
 #include "session_flags.h"
 
 namespace inr::cli {
 
 namespace {
-
-Tensor random_input(const IoInfo& info, const Shape& shape, uint32_t seed) {
-  Tensor t = Tensor::zeros(info.dtype, shape);
-  std::mt19937 rng(seed);
-  if (info.dtype == DType::kF32) {
-    std::normal_distribution<float> d(0.f, 1.f);
-    for (float& v : t.span<float>()) v = d(rng);
-  } else if (info.dtype == DType::kU8 || info.dtype == DType::kI8) {
-    std::uniform_int_distribution<int> d(0, 255);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<uint8_t>()[i] = static_cast<uint8_t>(d(rng));
-  }
-  return t;
-}
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  double idx = p / 100.0 * static_cast<double>(v.size() - 1);
-  size_t lo = static_cast<size_t>(idx);
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
-}
 
 // "30 jit_uni_int8:avx2, 23 jit_uni_int8_1x1:avx2, ...": how many steps ran each kernel, most used first.
 std::string kernel_histogram(const std::vector<std::string>& steps) {
