@@ -77,8 +77,9 @@ TEST_F(CompareN, FourModelsOneRowEachWithProvenance) {
   EXPECT_EQ(j["preprocess"]["preset"], "torchvision");
   EXPECT_EQ(j["preprocess"]["crop"], json({224, 224}));
   EXPECT_EQ(j["dataset"]["root"], labels_tsv());
-  EXPECT_EQ(j["dataset"]["images"], 1166);
+  EXPECT_EQ(j["dataset"]["images"], 6);  // after --limit
   EXPECT_EQ(j["dataset"]["limit"], 6);
+  EXPECT_EQ(j["dataset"]["fingerprint"].get<std::string>().size(), 64u);
   EXPECT_EQ(j["dataset"]["compared"], 6);
   EXPECT_EQ(j["image"], dog());
   EXPECT_EQ(j["latency"], json({{"batch", 2}, {"runs", 3}, {"warmup", 2}, {"order", "round-robin"}}));
@@ -183,11 +184,14 @@ TEST_F(CompareN, ModelAgainstItselfIsZeroDeltaPOne) {
   EXPECT_FALSE(fj.contains("preprocess"));  // nothing was run
 }
 
-// Prediction files sit in the table with their accuracy only; the model beside them has everything.
+// Prediction files sit in the table with their accuracy only; the model beside them has everything. An
+// eval journal names the model that made it.
 TEST_F(CompareN, PredictionFilesGiveAccuracyOnly) {
-  auto r = run_cli("compare " + int8_model() + " " + reference_tsv("mobilenetv2-12-int8") + " " +
-                   reference_tsv("mobilenetv2-12-int8-dequant-fp32") + " --data " + labels_tsv() + kThreads +
-                   "--limit 6 --latency-runs 2 --json");
+  const std::string journal = test::temp_dir("compare_files") + "/fp32.jsonl";
+  auto e = run_cli("eval -m " + fp32_model() + " --data " + labels_tsv() + kThreads + "--limit 6 --out " + journal);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  auto r = run_cli("compare " + int8_model() + " " + journal + " " + reference_tsv("mobilenetv2-12-int8") +
+                   " --data " + labels_tsv() + kThreads + "--limit 6 --latency-runs 2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   const json& models = j["models"];
@@ -204,6 +208,8 @@ TEST_F(CompareN, PredictionFilesGiveAccuracyOnly) {
     EXPECT_EQ(models[k]["accuracy"]["images"], 6);
     EXPECT_TRUE(models[k].contains("vs_first"));
   }
+  EXPECT_EQ(models[1]["made_by"]["sha256"], "7c5d4aca72978a5a05ea29c36b30c6bba4bf3837bdf24d0913faa1c6ea68f144");
+  EXPECT_FALSE(models[2].contains("made_by"));  // ORT's file has no header
 }
 
 // The table: one row per side in order, columns only for what was asked.

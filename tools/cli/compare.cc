@@ -21,8 +21,9 @@
 //
 // --json prints one object: the provenance (provenance.h; schema inr.compare v1), "preprocess" when a model
 // runs, "dataset", "image", "latency" (how it was measured) and "models": one object per side in order,
-// {"name", "kind", "path", "bytes", "sha256", "params", "params_by_dtype", "latency_ms", "top5_image",
-// "accuracy", "vs_first"} (keys absent when they do not apply; "vs_first" absent for A). With exactly two
+// {"name", "kind", "path", "bytes", "sha256", "made_by", "params", "params_by_dtype", "latency_ms",
+// "top5_image", "accuracy", "vs_first"} (keys absent when they do not apply; "vs_first" absent for A;
+// "made_by" is the model an `inr eval --out` journal names in its header). With exactly two
 // sides it also keeps the pair fields of the two-sided report: "a", "b", "images", "failed",
 // "top1_agreement", "top1_agreement_ci", "top1_mcnemar", "top5_mcnemar", "flips", "seconds".
 #include <cstdio>
@@ -78,7 +79,8 @@ struct Side {
   std::string name;    // as given
   std::string letter;  // A, B, ...
   bool model = false;
-  nlohmann::json file;  // {"path", "bytes", "sha256"}
+  nlohmann::json file;     // {"path", "bytes", "sha256"}
+  nlohmann::json made_by;  // a journal's header "model": the model that made the predictions (else null)
   std::unique_ptr<Session> session;
   std::map<DType, ConstantTotals> params;
   std::unordered_map<std::string, data::Prediction> file_preds;  // prediction-file side
@@ -284,6 +286,7 @@ Command make_compare_command(CLI::App& parent) {
       if (s.model) continue;
       auto pf = data::read_predictions(s.name);
       if (!pf) return fail(pf.status());
+      if (pf->header.is_object() && pf->header.contains("model")) s.made_by = pf->header["model"];
       for (data::Prediction& p : pf->predictions) {
         std::string key = p.path;
         if (!s.file_preds.emplace(key, std::move(p)).second)
@@ -304,11 +307,7 @@ Command make_compare_command(CLI::App& parent) {
       if (!sel) return fail(sel.status());
       samples = std::move(sel->samples);
       description = sel->description;
-      dataset_json = {{"root", f->dataset.data},
-                      {"layout", std::string(data::layout_name(sel->dataset.layout))},
-                      {"images", sel->dataset.samples.size()},
-                      {"limit", f->dataset.limit}};
-      if (!f->dataset.shard.empty()) dataset_json["shard"] = f->dataset.shard;
+      dataset_json = sel->dataset_json;
       if (!sel->dataset.note.empty()) std::fprintf(stderr, "inr: note: %s\n", sel->dataset.note.c_str());
     } else if (accuracy) {
       for (const auto& [key, p] : sides[0].file_preds) samples.push_back({key, key, p.label});
@@ -413,6 +412,10 @@ Command make_compare_command(CLI::App& parent) {
       for (Side* s : model_sides) {
         Status st = prepare_session(*s->session, spec, batch, s->name);
         if (!st) return fail(st);
+        auto classes = output_classes(*s->session, spec, batch);
+        if (!classes) return fail(classes.status());
+        st = check_labels(samples, *classes, s->name);
+        if (!st) return fail(st);
         s->preds.reserve(samples.size());
       }
       EvalPipelineOptions opts;
@@ -498,6 +501,7 @@ Command make_compare_command(CLI::App& parent) {
         const Side& s = sides[k];
         nlohmann::json m = {{"name", s.letter}, {"kind", s.model ? "model" : "predictions"}};
         m.update(s.file);
+        if (!s.made_by.is_null()) m["made_by"] = s.made_by;
         if (s.model) {
           nlohmann::json by = nlohmann::json::object();
           for (const auto& [dt, t] : s.params) by[std::string(dtype_name(dt))] = t.values;
