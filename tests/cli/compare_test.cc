@@ -249,6 +249,22 @@ TEST_F(CompareN, TextTableHasARowPerModelAndOnlyTheColumnsAsked) {
       << acc.out;
 }
 
+// A dynamic-batch model and the same weights with a fixed batch of 1: the fixed batch decides for both
+// (before, the dynamic model's default of 16 was tried on the fixed one and refused).
+TEST_F(CompareN, FixedBatchModelSetsTheBatchForAll) {
+  const std::string dyn = dir_ + "/r18_dyn.onnx", b1 = dir_ + "/r18_b1.onnx";
+  ASSERT_EQ(run_cli("synth resnet18 --seed 3 --batch dynamic -o " + dyn).exit_code, 0);
+  ASSERT_EQ(run_cli("synth resnet18 --seed 3 --batch 1 -o " + b1).exit_code, 0);
+  auto r = run_cli("compare " + dyn + " " + b1 + " -i " + dog() + " --data " + labels_tsv() + kThreads +
+                   "--limit 3 --latency-runs 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["latency"]["batch"], 1);
+  EXPECT_EQ(j["models"][1]["accuracy"]["images"], 3);
+  EXPECT_EQ(j["models"][1]["vs_first"]["top1_agreement"], 1.0);
+  EXPECT_EQ(j["models"][0]["top5_image"], j["models"][1]["top5_image"]);
+}
+
 TEST_F(CompareN, BadInputsAreOneLine) {
   const std::string data = " --data " + labels_tsv() + " --limit 2 ";
   expect_one_line_error(run_cli("compare " + fp32_model() + data), "at least two models or prediction files, got 1");
