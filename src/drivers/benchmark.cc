@@ -13,6 +13,7 @@
 #include "core/profiler.h"
 #include "core/stats.h"
 #include "drivers/eval_pipeline.h"
+#include "drivers/latency.h"
 #include "drivers/provenance.h"
 #include "inr/bench.h"
 #include "runtime/trace_summary.h"
@@ -20,19 +21,6 @@
 namespace inr {
 
 namespace {
-
-Tensor random_input(const IoInfo& info, const Shape& shape, uint32_t seed) {
-  Tensor t = Tensor::zeros(info.dtype, shape);
-  std::mt19937 rng(seed);
-  if (info.dtype == DType::kF32) {
-    std::normal_distribution<float> d(0.f, 1.f);
-    for (float& v : t.span<float>()) v = d(rng);
-  } else if (info.dtype == DType::kU8 || info.dtype == DType::kI8) {
-    std::uniform_int_distribution<int> d(0, 255);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<uint8_t>()[i] = static_cast<uint8_t>(d(rng));
-  }
-  return t;
-}
 
 double peak_rss_mib() {
   rusage u{};

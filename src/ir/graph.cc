@@ -304,4 +304,15 @@ Result<Graph> Graph::clone() const {
   return g;
 }
 
+std::map<DType, ConstantTotals> constants_by_dtype(const Graph& graph) {
+  std::map<DType, ConstantTotals> out;
+  for (const auto& v : graph.values())
+    if (v->is_constant()) {
+      ConstantTotals& t = out[v->constant.dtype()];
+      t.values += v->constant.numel();
+      t.bytes += v->constant.bytes();
+    }
+  return out;
+}
+
 }  // namespace inr

@@ -136,4 +136,12 @@ class Graph {
   int64_t next_unique_ = 0;
 };
 
+// Values and bytes held by the graph's constants (initializers, and Constant outputs the importer turned
+// into constants), per dtype: what `inr info` and `inr compare` report as parameters.
+struct ConstantTotals {
+  int64_t values = 0;
+  size_t bytes = 0;
+};
+std::map<DType, ConstantTotals> constants_by_dtype(const Graph& graph);
+
 }  // namespace inr

@@ -37,18 +37,13 @@ Command make_info_command(CLI::App& parent) {
     for (const auto& n : graph.nodes()) ops[(n->domain.empty() ? "" : n->domain + ".") + n->op_type]++;
     std::printf("nodes: %zu\n", graph.nodes().size());
     for (const auto& [op, count] : ops) std::printf("  %-28s %d\n", op.c_str(), count);
-    std::map<std::string, std::pair<int64_t, size_t>> by_dtype;
+    const std::map<DType, ConstantTotals> by_dtype = constants_by_dtype(graph);
     int64_t params = 0;
-    for (const auto& v : graph.values())
-      if (v->is_constant()) {
-        auto& e = by_dtype[std::string(dtype_name(v->dtype))];
-        e.first += v->constant.numel();
-        e.second += v->constant.bytes();
-        params += v->constant.numel();
-      }
+    for (const auto& [dt, t] : by_dtype) params += t.values;
     std::printf("parameters: %ld\n", static_cast<long>(params));
-    for (const auto& [dt, e] : by_dtype)
-      std::printf("  %-6s %12ld values %12zu bytes\n", dt.c_str(), static_cast<long>(e.first), e.second);
+    for (const auto& [dt, t] : by_dtype)
+      std::printf("  %-6s %12ld values %12zu bytes\n", std::string(dtype_name(dt)).c_str(), static_cast<long>(t.values),
+                  t.bytes);
     return 0;
   };
   return c;
