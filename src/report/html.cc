@@ -31,11 +31,11 @@ code{font-size:12px}
 .chart{margin:8px 0 2px}
 .caption{color:#5a6473;font-size:12px;margin:0 0 12px}
 .flips{display:flex;flex-wrap:wrap;gap:10px}
-.flips figure{margin:0;width:132px;font-size:11px;overflow-wrap:anywhere;border:3px solid #ccc;border-radius:4px;padding:4px;background:#fafbfc}
+.flips figure{margin:0;width:120px;font-size:11px;overflow-wrap:anywhere;border:3px solid #ccc;border-radius:4px;padding:4px;background:#fafbfc}
 .flips figure.a{border-color:#4c78a8}
 .flips figure.b{border-color:#f58518}
-.flips img{display:block;width:124px;height:124px;object-fit:cover}
-.flips .noimg{width:124px;height:124px;background:#e9edf2;color:#5a6473;display:flex;align-items:center;justify-content:center;text-align:center}
+.flips img{display:block;width:112px;height:112px;margin:0 auto}
+.flips .noimg{width:112px;height:112px;margin:0 auto;background:#e9edf2;color:#5a6473;display:flex;align-items:center;justify-content:center;text-align:center}
 .muted{color:#5a6473}
 details{margin:4px 0 10px}
 )css";

@@ -51,7 +51,7 @@ struct Options {
   std::vector<std::string> image_roots;
   std::string labels;        // class names, one per line; empty: the built-in ImageNet-1k names
   int max_thumbnails = 48;   // flipped images shown as pictures per comparison (the rest are listed)
-  int thumbnail_px = 96;     // thumbnails: shorter side resized to this, center square crop
+  int thumbnail_px = 112;    // thumbnails: shorter side resized to this, center square crop (shown 1:1)
   int thumbnail_quality = 80;
   int top_nodes = 25;        // nodes in the "time by layer" charts
 };

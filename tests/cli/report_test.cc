@@ -99,12 +99,14 @@ class ReportTest : public ::testing::Test {
   std::string fp32() const { return test::data_dir() + "/models/mobilenetv2-12-int8-dequant-fp32.onnx"; }
   std::string int8() const { return test::data_dir() + "/models/mobilenetv2-12-int8.onnx"; }
 
-  // A list file of twelve images (absolute paths, labels from labels.tsv).
+  // A list file of twelve images, relative to the list (links in imgs/ to the staged files; labels from
+  // labels.tsv), so that a JSON's keys are found only through its dataset root or --images.
   std::string list_file() {
     const std::string path = dir_ + "/twelve.tsv";
     if (fs::exists(path)) return path;
     const std::vector<std::string> flips = {"n02090721_Irish_wolfhound", "n02093428_American_Staffordshire_terrier",
                                             "n02114548_white_wolf", "n02236044_mantis", "n02504013_Indian_elephant"};
+    fs::create_directories(dir_ + "/imgs");
     std::ifstream in(test::data_dir() + "/imagenet/labels.tsv");
     std::string out, line;
     int flipped = 0, others = 0;
@@ -114,7 +116,10 @@ class ReportTest : public ::testing::Test {
       const bool take = is_flip || (line.rfind("val/", 0) == 0 && others < 7);
       if (!take) continue;
       (is_flip ? flipped : others)++;
-      out += test::data_dir() + "/imagenet/" + line + "\n";
+      const std::string rel = line.substr(0, line.find('\t'));
+      const std::string name = fs::path(rel).filename().string();
+      fs::create_symlink(test::data_dir() + "/imagenet/" + rel, dir_ + "/imgs/" + name);
+      out += "imgs/" + name + line.substr(rel.size()) + "\n";
     }
     EXPECT_EQ(flipped, 5);
     spit(path, out);
@@ -225,6 +230,18 @@ TEST_F(ReportTest, ComparePageShowsDeltaMcNemarAndFlippedThumbnails) {
   EXPECT_EQ(data["compare"][0]["thumbnails"], flips);
   EXPECT_EQ(count_of(html, "src=\"data:image/jpeg;base64,/9j/"), flips);
   EXPECT_EQ(count_of(html, "data:image/"), flips);
+  // Keys are found under --images when the recorded dataset root is gone (a warning names the way out).
+  json moved = c;
+  moved["dataset"]["root"] = dir_ + "/gone/twelve.tsv";
+  spit(dir_ + "/moved.json", moved.dump());
+  auto r = run_cli("report " + dir_ + "/moved.json -o " + dir_ + "/moved.html");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(std::to_string(flips) + " flipped image"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--images"), std::string::npos) << r.err;
+  EXPECT_EQ(count_of(slurp(dir_ + "/moved.html"), "data:image/jpeg"), 0u);
+  EXPECT_EQ(report_data(slurp(dir_ + "/moved.html"))["compare"][0]["thumbnails"], 0);
+  const std::string found = report(dir_ + "/moved.json", dir_ + "/found.html", "--images " + dir_);
+  EXPECT_EQ(count_of(found, "data:image/jpeg"), flips);
   // --thumbnails caps the pictures; the rest are listed.
   const std::string capped = report(compare, dir_ + "/capped.html", "--thumbnails 1");
   EXPECT_EQ(count_of(capped, "data:image/jpeg"), 1u);

@@ -64,7 +64,8 @@ Command make_report_command(CLI::App& parent) {
   c.app->add_option("--title", f->options.title, "Page title")->capture_default_str();
   c.app->add_option("--images", f->options.image_roots,
                     "Folder (or list file) the flipped images' keys are relative to; tried before the dataset roots "
-                    "the inputs record");
+                    "the inputs record (repeatable)")
+      ->allow_extra_args(false);
   c.app->add_option("--labels", f->options.labels, "Class names, one per line")
       ->default_str("the built-in ImageNet-1k names");
   c.app->add_option("--thumbnails", f->options.max_thumbnails, "Flipped images shown as thumbnails per comparison")
