@@ -204,6 +204,14 @@ TEST_F(ReportTest, EvalPageShowsAccuracyPerImageTimesOpsAndMachineFacts) {
     EXPECT_NE(html.find(id), std::string::npos) << id;
   // accuracy, latency histogram, confidence histogram, op types, nodes
   EXPECT_EQ(count_of(html, "class=\"vl-spec\""), 5u);
+
+  // A merge summary is an accuracy row like an eval summary.
+  auto r = run_cli("merge " + journal_ + " --json > " + dir_ + "/merge.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json merged = report_data(report(summary_ + " " + dir_ + "/merge.json", dir_ + "/merge.html"));
+  ASSERT_EQ(merged["accuracy"].size(), 2u);
+  EXPECT_EQ(merged["accuracy"][1]["top1"], summary["top1"]);
+  EXPECT_EQ(merged["runs"][1]["content"], "merge summary");
 }
 
 TEST_F(ReportTest, ComparePageShowsDeltaMcNemarAndFlippedThumbnails) {
