@@ -12,7 +12,7 @@
 
 namespace inr::report {
 
-enum class InputKind { kEvalSummary, kMergeSummary, kEvalJournal, kCompare, kBench, kProfile };
+enum class InputKind { kEvalSummary, kMergeSummary, kEvalJournal, kCompare, kBench, kProfile, kQuantize };
 
 struct Input {
   std::string path;
@@ -22,7 +22,7 @@ struct Input {
   std::vector<data::Prediction> predictions;  // a journal's lines
 };
 
-// The schema names inr writes (tools/cli/provenance.h; the report layer cannot include the CLI) and the
+// The schema names inr writes (src/drivers/provenance.h; the report layer sits below drivers) and the
 // newest version of each this reader understands.
 struct SchemaInfo {
   std::string_view name;
@@ -33,6 +33,7 @@ inline constexpr SchemaInfo kSchemas[] = {
     {"inr.eval.summary", 1, InputKind::kEvalSummary}, {"inr.merge.summary", 1, InputKind::kMergeSummary},
     {"inr.eval.journal", 1, InputKind::kEvalJournal}, {"inr.compare", 1, InputKind::kCompare},
     {"inr.bench", 1, InputKind::kBench},               {"inr.profile", 1, InputKind::kProfile},
+    {"inr.quantize.summary", 1, InputKind::kQuantize},
 };
 
 // Reads `path`: one JSON object, or JSONL whose first line is an inr.eval.journal header. Errors name the

@@ -1,10 +1,8 @@
 // "Per image" (from `inr eval --out` journals): the distribution of per-image inference time and of the
 // top-1 probability, split by right / wrong — what a summary's averages hide.
-#include <algorithm>
-#include <cmath>
-
 #include <fmt/format.h>
 
+#include "core/stats.h"
 #include "report/charts.h"
 #include "report/sections.h"
 
@@ -13,14 +11,6 @@ namespace inr::report {
 namespace {
 
 using json = nlohmann::json;
-
-// Nearest-rank percentile of sorted `v` (p in 0..100): the smallest value with at least p% of the
-// values at or below it; the convention of `inr bench`.
-double nearest_rank(const std::vector<double>& v, double p) {
-  const size_t n = v.size();
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
-  return v[std::clamp<size_t>(rank, 1, n) - 1];
-}
 
 }  // namespace
 
@@ -55,7 +45,6 @@ void add_per_image_section(Page& page, const std::vector<Input>& inputs) {
       if (p.label >= 0 && !p.scores.empty() && !p.top.empty())
         conf.emplace_back(p.scores[0], p.top[0] == p.label ? "top-1 right" : "top-1 wrong");
     }
-    std::sort(ms.begin(), ms.end());
     json row = {{"journal", in.path}, {"model", model}, {"images", ms.size()}, {"failed", failed}};
     if (ms.empty()) {
       t.add_row({escape(in.name), escape(model), "0", std::to_string(failed), kMissing, kMissing, kMissing, kMissing,
@@ -63,17 +52,14 @@ void add_per_image_section(Page& page, const std::vector<Input>& inputs) {
       data.push_back(row);
       continue;
     }
-    double sum = 0;
-    for (double x : ms) sum += x;
-    const double mean = sum / static_cast<double>(ms.size());
-    const double p50 = nearest_rank(ms, 50), p90 = nearest_rank(ms, 90), p99 = nearest_rank(ms, 99);
+    const SampleStats st = sample_stats(ms);  // nearest-rank percentiles, as bench reports them
     t.add_row({escape(in.name), escape(model), std::to_string(ms.size()), std::to_string(failed),
-               fmt::format("{:.3f}", mean), fmt::format("{:.3f}", p50), fmt::format("{:.3f}", p90),
-               fmt::format("{:.3f}", p99), fmt::format("{:.3f}", ms.back())});
-    row.update({{"mean_ms", mean}, {"p50_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}, {"max_ms", ms.back()}});
+               fmt::format("{:.3f}", st.mean), fmt::format("{:.3f}", st.p50), fmt::format("{:.3f}", st.p90),
+               fmt::format("{:.3f}", st.p99), fmt::format("{:.3f}", st.max)});
+    row.update({{"mean_ms", st.mean}, {"p50_ms", st.p50}, {"p90_ms", st.p90}, {"p99_ms", st.p99}, {"max_ms", st.max}});
     data.push_back(row);
     Charts c{in.name + " (" + model + ")",
-             histogram_chart(ms, "inference time per image, ms", {{"p50", p50}, {"p99", p99}}), json()};
+             histogram_chart(ms, "inference time per image, ms", {{"p50", st.p50}, {"p99", st.p99}}), json()};
     if (!conf.empty()) c.confidence = outcome_histogram_chart(conf, "top-1 probability");
     charts.push_back(std::move(c));
   }

@@ -97,6 +97,7 @@ Result<std::string> generate(std::span<const std::string> files, std::span<const
   nlohmann::json& files_json = page.data()["inputs"] = nlohmann::json::array();
   for (const Input& in : inputs) files_json.push_back({{"path", in.path}, {"schema", in.doc["schema"]}});
   add_runs_section(page, inputs);
+  add_quantize_section(page, inputs);
   add_accuracy_section(page, inputs);
   add_compare_sections(page, inputs, ctx);
   add_per_image_section(page, inputs);

@@ -9,6 +9,8 @@
 //                                        the N-model form ("models") and the two-sided one ("a", "b")
 //   inr.bench                            latency percentiles and throughput per batch, per-op tables
 //   inr.profile                          time by op type, by node and by backend
+//   inr.quantize.summary                 (`quantize --json`) how a model was quantized: mode, calibrator,
+//                                        weight / activation types, nodes quantized and left float, sizes
 // A file with no schema, or one not listed, is an error naming it.
 //
 // The page: a "Runs" table of the machine facts of every input (CPU tier, threads, versions, model sha256,

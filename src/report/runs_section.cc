@@ -18,6 +18,7 @@ const char* kind_title(InputKind k) {
     case InputKind::kCompare: return "compare";
     case InputKind::kBench: return "bench";
     case InputKind::kProfile: return "profile";
+    case InputKind::kQuantize: return "quantize summary";
   }
   return "?";
 }

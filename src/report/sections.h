@@ -24,6 +24,7 @@ struct Context {
 
 // Sections, in page order. Each adds nothing when none of `inputs` has its content.
 void add_runs_section(Page& page, const std::vector<Input>& inputs);
+void add_quantize_section(Page& page, const std::vector<Input>& inputs);
 void add_accuracy_section(Page& page, const std::vector<Input>& inputs);
 void add_compare_sections(Page& page, const std::vector<Input>& inputs, Context& ctx);
 void add_per_image_section(Page& page, const std::vector<Input>& inputs);

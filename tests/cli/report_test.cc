@@ -1,4 +1,4 @@
-// End-to-end tests of `inr report`: pages built from real eval / compare / bench / profile JSON made here
+// End-to-end tests of `inr report`: pages built from real eval / compare / bench / profile / quantize JSON made here
 // with the real MobileNetV2 on a dozen staged images, checked for content (the numbers of the inputs),
 // self-containment (no network reference, size) and, in Debian's headless Chromium, for rendering: every
 // chart drawn as SVG, no console message, and a screenshot in which every section and chart is not blank.
@@ -164,6 +164,16 @@ class ReportTest : public ::testing::Test {
                      dir_ + "/bench.json");
   }
 
+  // quantize --json of the fp32 model, static int8 calibrated on four of the images.
+  std::string make_quantize() {
+    const std::string path = dir_ + "/quantize.json";
+    if (fs::exists(path)) return path;
+    auto r = run_cli("quantize -m " + fp32() + " -o " + dir_ + "/static.onnx --mode static --calib-data " + list_file() +
+                     " --calib-count 4 --json > " + path);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return path;
+  }
+
   // Runs `inr report FILES -o OUT` and returns the page ("" on failure, with the test failed).
   std::string report(const std::string& files, const std::string& out, const std::string& flags = "") {
     auto r = run_cli("report " + files + " -o " + out + " " + flags);
@@ -293,6 +303,22 @@ TEST_F(ReportTest, BenchPageShowsLatencyPercentilesAndPerOpTables) {
   EXPECT_EQ(data["runs"][0]["threads"].get<std::string>().rfind(b["config"]["threads"].dump(), 0), 0u);
 }
 
+TEST_F(ReportTest, QuantizePageShowsHowTheModelWasMade) {
+  const std::string q = make_quantize();
+  const std::string html = report(q, dir_ + "/quantize.html");
+  ASSERT_FALSE(html.empty());
+  expect_self_contained(html);
+  const json j = json::parse(slurp(q));
+  const json data = report_data(html);
+  ASSERT_EQ(data["quantize"].size(), 1u);
+  EXPECT_EQ(data["quantize"][0]["mode"], j["mode"]);
+  EXPECT_EQ(data["quantize"][0]["nodes_quantized"], j["nodes_quantized"]);
+  EXPECT_EQ(data["quantize"][0]["bytes_after"], j["bytes_after"]);
+  EXPECT_EQ(data["runs"][0]["models"][0]["sha256"], j["model"]["sha256"]);
+  EXPECT_NE(html.find("id=\"quantize\""), std::string::npos);
+  EXPECT_NE(html.find(j["calibrator"].get<std::string>() + ", 4 images"), std::string::npos);
+}
+
 TEST_F(ReportTest, BadInputsAreOneLineErrorsAndWriteNothing) {
   make_eval();
   const std::string out = dir_ + "/bad.html";
@@ -321,7 +347,7 @@ TEST_F(ReportTest, RendersInHeadlessChromiumWithEveryChartDrawn) {
   if (chromium.empty()) GTEST_SKIP() << "chromium not installed (scripts/install-deps.sh installs it)";
   make_eval();
   std::string files = summary_ + " " + journal_ + " " + profile_;
-  for (const std::string& f : {make_compare(), make_bench()})
+  for (const std::string& f : {make_compare(), make_bench(), make_quantize()})
     if (!f.empty()) files += " " + f;
   const std::string page = dir_ + "/all.html";
   const std::string html = report(files, page);
