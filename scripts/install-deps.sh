@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything inr needs on a fresh Debian 12 machine (run as root). Idempotent: packages already
-# present are skipped, and npm ci only runs when the pinned onnxruntime-node is missing.
+# present are skipped, and npm ci only runs when the pinned npm packages are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
   python3-pil python3-numpy  # bench/preprocess_pillow.py
   python3-opencv  # tests/image/cv2_oracle.py: the OpenCV parity tests (skipped without it)
+  chromium  # tests/cli/report_test.cc renders `inr report` pages headless (skipped without it)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -31,4 +32,11 @@ fi
 if [ ! -f tools/ort/node_modules/onnxruntime-node/package.json ]; then
   echo "install-deps: npm ci (tools/ort)"
   (cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Vega, Vega-Lite and vega-embed, pinned by tools/report/package-lock.json: `inr report` inlines their
+# browser bundles into the HTML it writes.
+if [ ! -f tools/report/node_modules/vega-embed/build/vega-embed.min.js ]; then
+  echo "install-deps: npm ci (tools/report)"
+  (cd tools/report && npm ci --no-audit --no-fund --loglevel=error)
 fi
