@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inr/eval.h"
 #include "test_util.h"
 
 namespace inr {
@@ -595,6 +596,35 @@ TEST(Eval, SampleIsClassBalancedAndSeeded) {
   // Another seed is another selection: its journal is not resumed.
   expect_one_line_error(run_cli(base + "--seed 6 --resume --out " + dir + "/a.jsonl"), "covers dataset");
   expect_one_line_error(run_cli(base + "--limit 10"), "--limit and --sample are alternatives");
+}
+
+// The library call behind `inr eval` (include/inr/eval.h) gives the CLI's numbers, and reports progress and
+// failures through its callbacks instead of printing.
+TEST(Eval, LibraryEvaluateEqualsTheCli) {
+  if (!test::has_data()) GTEST_SKIP() << "shared data not found";
+  auto cli = run_cli("eval -m " + fp32_model() + " --data " + labels_tsv() + kThreads + "--limit 12 --batch 4 --json");
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EvalOptions o;
+  o.model = fp32_model();
+  o.session.threads = 2;
+  o.dataset.data = labels_tsv();
+  o.dataset.limit = 12;
+  o.batch = 4;
+  o.decode_threads = 1;
+  std::vector<std::pair<size_t, size_t>> progress;
+  o.progress = [&](size_t done, size_t total) { progress.emplace_back(done, total); };
+  auto r = evaluate(o);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(r->verdict.is_ok());
+  json c = json::parse(cli.out);
+  for (const char* key : {"schema", "model", "preprocess", "dataset", "images", "failed", "top1_count", "top5_count",
+                          "top1_ci", "top5_ci", "batch", "threads"})
+    EXPECT_EQ(r->summary[key], c[key]) << key;
+  ASSERT_EQ(progress.size(), 3u);  // one call per batch of 4
+  EXPECT_EQ(progress.back(), (std::pair<size_t, size_t>{12, 12}));
+  // A bad request is a Status, not an exit.
+  o.dataset.data = "/nonexistent";
+  EXPECT_FALSE(evaluate(o).is_ok());
 }
 
 TEST(Eval, BadInputIsOneLine) {
