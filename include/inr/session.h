@@ -37,6 +37,9 @@ struct IoInfo {
   std::string name;
   DType dtype = DType::kUndefined;
   Shape shape;  // -1 for a dynamic dim
+  // The model's name of each dynamic dim (ONNX dim_param, e.g. "batch_size"), "" where it names none;
+  // empty when the model names no dim.
+  std::vector<std::string> dim_params;
 };
 
 class Session {

@@ -287,6 +287,7 @@ Result<Graph> Graph::clone() const {
     c->dtype = v->dtype;
     c->shape = v->shape;
     c->has_shape = v->has_shape;
+    c->dim_params = v->dim_params;
     c->constant = v->constant;  // constants are immutable once in a graph: share storage
     map[v.get()] = c;
   }

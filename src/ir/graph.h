@@ -55,6 +55,10 @@ struct Value {
   DType dtype = DType::kUndefined;
   Shape shape;             // valid when has_shape; -1 marks an unknown dim
   bool has_shape = false;  // false: rank unknown
+  // The ONNX dim_param of each dim of a graph input or output as imported ("batch_size"; "" where the model
+  // names none); empty when the model names no dim. Kept so Session::inputs() and the exporter report the
+  // model's own names.
+  std::vector<std::string> dim_params;
   Tensor constant;         // defined(): an initializer or a folded constant
   Node* producer = nullptr;
   std::vector<Node*> consumers;  // maintained by Graph::rebuild_uses (a node may appear twice)

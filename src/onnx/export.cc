@@ -26,6 +26,8 @@ void write_type(const Value* v, onnx::ValueInfoProto* vi) {
       auto* d = shape->add_dim();
       if (v->shape[i] >= 0) {
         d->set_dim_value(v->shape[i]);
+      } else if (i < v->dim_params.size() && !v->dim_params[i].empty()) {
+        d->set_dim_param(v->dim_params[i]);
       } else {
         d->set_dim_param(i == 0 ? "batch" : "d" + std::to_string(i));
       }

@@ -78,7 +78,14 @@ void read_type(const onnx::TypeProto& type, Value* v) {
   if (tt.has_shape()) {
     v->has_shape = true;
     v->shape.clear();
-    for (const auto& d : tt.shape().dim()) v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    v->dim_params.clear();
+    bool named = false;
+    for (const auto& d : tt.shape().dim()) {
+      v->shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+      v->dim_params.push_back(d.has_dim_param() ? d.dim_param() : "");
+      named = named || d.has_dim_param();
+    }
+    if (!named) v->dim_params.clear();
   }
 }
 

@@ -50,6 +50,18 @@ struct Plan {
   size_t internal_bytes = 0;
 };
 
+IoInfo io_info(const Value& v) {
+  IoInfo info{v.name, v.dtype, v.has_shape ? v.shape : Shape{}, {}};
+  // Names only for dims still dynamic and only when they line up with the shape (a pass may have
+  // re-inferred it).
+  if (v.has_shape && v.dim_params.size() == v.shape.size()) {
+    info.dim_params = v.dim_params;
+    for (size_t i = 0; i < info.shape.size(); ++i)
+      if (info.shape[i] >= 0) info.dim_params[i].clear();
+  }
+  return info;
+}
+
 }  // namespace
 
 struct Session::Impl {
@@ -95,9 +107,9 @@ Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, c
   INR_TRY(graph->topo_sort());
   for (const Value* v : graph->inputs) {
     if (v->dtype == DType::kUndefined) return error("graph input '{}' has no tensor type", v->name);
-    impl->inputs.push_back({v->name, v->dtype, v->has_shape ? v->shape : Shape{}});
+    impl->inputs.push_back(io_info(*v));
   }
-  for (const Value* v : graph->outputs) impl->outputs.push_back({v->name, v->dtype, v->has_shape ? v->shape : Shape{}});
+  for (const Value* v : graph->outputs) impl->outputs.push_back(io_info(*v));
   impl->graph = std::move(graph);
   impl->options = options;
   return std::unique_ptr<Session>(new Session(std::move(impl)));

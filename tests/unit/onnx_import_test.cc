@@ -157,5 +157,42 @@ TEST(OnnxImport, ExportRoundTrip) {
   EXPECT_EQ(bytes.find("_opset"), std::string::npos);
 }
 
+// The model's names of dynamic dims (ONNX dim_param) reach Session::inputs()/outputs() (what the Python
+// binding's get_inputs() shows, as ONNX Runtime does) and survive an export.
+TEST(OnnxImport, DimParamsReachSessionAndExport) {
+  std::string dir = test::temp_dir("import_dim_params");
+  auto m = add_model([](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  });
+  for (auto* vi : {m.mutable_graph()->mutable_input(0), m.mutable_graph()->mutable_output(0)}) {
+    auto* shape = vi->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->clear_dim();
+    shape->add_dim()->set_dim_param("rows");
+    shape->add_dim()->set_dim_value(3);
+  }
+  std::string path = save(dir, "named.onnx", m);
+  auto s = Session::load(path);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  for (const IoInfo& io : {(*s)->inputs()[0], (*s)->outputs()[0]}) {
+    EXPECT_EQ(io.shape, (Shape{-1, 3})) << io.name;
+    EXPECT_EQ(io.dim_params, (std::vector<std::string>{"rows", ""})) << io.name;
+  }
+  // No names given: no dim_params.
+  auto plain = Session::load(save(dir, "plain.onnx", add_model([](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  })));
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_TRUE((*plain)->inputs()[0].dim_params.empty());
+
+  auto g = import_onnx_file(path);
+  ASSERT_TRUE(g.is_ok());
+  ASSERT_TRUE(export_onnx_file(**g, dir + "/out.onnx").is_ok());
+  onnx::ModelProto back;
+  std::ifstream in(dir + "/out.onnx", std::ios::binary);
+  ASSERT_TRUE(back.ParseFromIstream(&in));
+  EXPECT_EQ(back.graph().input(0).type().tensor_type().shape().dim(0).dim_param(), "rows");
+  EXPECT_EQ(back.graph().output(0).type().tensor_type().shape().dim(0).dim_param(), "rows");
+}
+
 }  // namespace
 }  // namespace inr
