@@ -348,6 +348,10 @@ Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outpu
     INR_ASSIGN_OR_RETURN(plan, impl_->plan_for(shapes));
     impl_->last_plan = plan;
   }
+  // omp_set_num_threads sets the calling thread's setting only: a run from another thread than the one
+  // that created the session (a Python thread, a server worker) would otherwise use every core.
+  if (impl_->options.threads > 0 && omp_get_max_threads() != impl_->options.threads)
+    omp_set_num_threads(impl_->options.threads);
   Profiler* prof = impl_->options.profiler;
   ScopedEvent event(prof, "run", "run");
   for (size_t i = 0; i < inputs.size(); ++i) {
