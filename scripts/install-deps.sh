@@ -13,6 +13,8 @@ APT_PACKAGES=(
   python3-pil python3-numpy  # bench/preprocess_pillow.py
   python3-opencv  # tests/image/cv2_oracle.py: the OpenCV parity tests (skipped without it)
   chromium  # tests/cli/report_test.cc renders `inr report` pages headless (skipped without it)
+  pybind11-dev python3-dev  # the Python module (python/), built for /usr/bin/python3
+  python3-pytest python3-onnx  # tests/python (pytest; onnx writes the small test models)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

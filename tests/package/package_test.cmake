@@ -1,6 +1,8 @@
 # CTest `package.InstallAndConsume` (label package): installs the build tree into a fresh prefix, then
 # configures, builds and runs tests/package/consumer against that prefix alone (find_package(inr CONFIG),
 # inr::inr), and checks what it prints.
+# With the Python module built (-DPYTHON=... -DPYTHON_DIR=<its install dir, relative to the prefix>), it also
+# imports the installed module and runs the model through it.
 #   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DDATA_DIR=... -DGENERATOR=... -P package_test.cmake
 # $INR_DATA_DIR overrides DATA_DIR, as for the other tests.
 foreach(v BUILD_DIR SOURCE_DIR WORK_DIR DATA_DIR GENERATOR)
@@ -66,4 +68,19 @@ if(NOT out MATCHES "output output f32\\[1,1000\\] top3 846 619 892")
   message(FATAL_ERROR "unexpected consumer output: ${out}")
 endif()
 
+if(PYTHON_DIR)
+  set(ENV{PYTHONPATH} ${prefix}/${PYTHON_DIR})
+  # One statement a line: a ";" would split the CMake argument.
+  string(JOIN "\n" code
+         "import inr, numpy as np"
+         "assert inr.__file__.startswith('${prefix}/'), inr.__file__"
+         "s = inr.InferenceSession('${MODEL}', threads=1)"
+         "y = s.run(None, {'input': np.zeros((1, 3, 224, 224), np.float32)})[0]"
+         "print('python top3', *np.argsort(-y[0])[:3])")
+  run("installed Python module" ${PYTHON} -c "${code}")
+  message("${out}")
+  if(NOT out MATCHES "python top3 846 619 892")
+    message(FATAL_ERROR "unexpected output of the installed Python module: ${out}")
+  endif()
+endif()
 file(REMOVE_RECURSE ${WORK_DIR})
