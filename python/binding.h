@@ -60,5 +60,6 @@ void reject_unexpected(const char* function, const py::dict& kwargs);
 void bind_session(py::module_& m);
 void bind_preprocess(py::module_& m);
 void bind_quantize(py::module_& m);
+void bind_evaluate(py::module_& m);
 
 }  // namespace inr::python

@@ -77,10 +77,11 @@ void reject_unexpected(const char* function, const py::dict& kwargs) {
 PYBIND11_MODULE(_inr, m) {
   namespace py = pybind11;
   using namespace inr::python;
-  m.doc() = "inr: run, preprocess and quantize ImageNet classifiers stored as ONNX (C++ library binding)";
+  m.doc() = "inr: run, preprocess, quantize, evaluate and compare ImageNet classifiers stored as ONNX (C++ library binding)";
   m.attr("__version__") = INR_VERSION;
   py::register_exception<InrException>(m, "InrError", PyExc_RuntimeError);
   bind_session(m);
   bind_preprocess(m);
   bind_quantize(m);
+  bind_evaluate(m);
 }

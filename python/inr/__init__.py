@@ -1,4 +1,4 @@
-"""inr: run, preprocess and quantize ImageNet classifiers stored as ONNX, from Python.
+"""inr: run, preprocess, quantize, evaluate and compare ImageNet classifiers stored as ONNX, from Python.
 
 A binding of the C++ library (pybind11). InferenceSession follows onnxruntime's API:
 
@@ -18,6 +18,8 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = "10000"
 
-from ._inr import InferenceSession, InrError, NodeArg, __version__, preprocess, presets, quantize  # noqa: E402
+from ._inr import (  # noqa: E402
+    InferenceSession, InrError, NodeArg, __version__, compare, evaluate, preprocess, presets, quantize)
 
-__all__ = ["InferenceSession", "InrError", "NodeArg", "preprocess", "presets", "quantize", "__version__"]
+__all__ = ["InferenceSession", "InrError", "NodeArg", "compare", "evaluate", "preprocess", "presets", "quantize",
+           "__version__"]
