@@ -120,7 +120,7 @@ Command make_compare_command(CLI::App& parent) {
   c.app->add_option("--out-a", f->out_a, "Write A's per-image predictions (JSONL) to this file");
   c.app->add_option("--out-b", f->out_b, "Write B's per-image predictions (JSONL) to this file");
   c.app->add_option("--labels", f->labels,
-                    "Class names for the top-5 and the flips (default: imagenet_classes.txt of the data dir)");
+                    "Class names for the top-5 and the flips (default: the built-in ImageNet classes)");
   c.app->add_flag("--json", f->json, "Print one JSON object");
   c.run = [f] {
     Status st = apply_session_flags(f->session);
