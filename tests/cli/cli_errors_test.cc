@@ -78,6 +78,13 @@ TEST(CliErrors, RangeChecksSayWhatTheyWant) {
   expect_error_line(run_cli("quantize -m a -o b --mode statc"),
                     "--mode: 'statc' is not one of fp16, dynamic, static; did you mean 'static'?");
   expect_error_line(run_cli("list frobs"), "'frobs' is not one of ops, presets, calibrators, backends");
+  // NaN passes every comparison and inf every lower bound: `bench --duration nan` never ended.
+  expect_error_line(run_cli("bench -m x.onnx --duration nan"), "--duration: must be a finite number, got nan");
+  expect_error_line(run_cli("bench -m x.onnx --duration inf"), "--duration: must be a finite number, got inf");
+  expect_error_line(run_cli("quantize -m a -o b --mode static --percentile nan"),
+                    "--percentile: must be a finite number, got nan");
+  expect_error_line(run_cli("quantize -m a -o b --mode static --tfe-gamma nan"),
+                    "--tfe-gamma: must be a finite number, got nan");
 }
 
 TEST(CliErrors, ValuesCountsAndRequiredOptions) {

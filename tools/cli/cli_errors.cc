@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <regex>
 
 #include <fmt/format.h>
@@ -187,6 +188,8 @@ CLI::Validator at_least(double min) {
       [min](std::string& s) -> std::string {
         double v = 0;
         if (!CLI::detail::lexical_cast(s, v)) return fmt::format("'{}' is not a number", s);
+        // NaN compares false with everything and inf passes a lower bound: both would slip through.
+        if (!std::isfinite(v)) return fmt::format("must be a finite number, got {}", s);
         if (v < min) return fmt::format("must be >= {}, got {}", min, s);
         return "";
       },
@@ -198,6 +201,7 @@ CLI::Validator in_range(double lo, double hi) {
       [lo, hi](std::string& s) -> std::string {
         double v = 0;
         if (!CLI::detail::lexical_cast(s, v)) return fmt::format("'{}' is not a number", s);
+        if (!std::isfinite(v)) return fmt::format("must be a finite number, got {}", s);
         if (v < lo || v > hi) return fmt::format("must be between {} and {}, got {}", lo, hi, s);
         return "";
       },

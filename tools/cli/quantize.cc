@@ -82,7 +82,8 @@ Command make_quantize_command(CLI::App& parent) {
   c.app->add_option("--bins", f->knobs.bins, "Histogram bins, a power of two (ORT default 2048)");
   c.app->add_option("--entropy-bins", f->knobs.entropy_quantized_bins, "entropy: quantized bins (ORT default 128)")
       ->check(at_least(1));
-  c.app->add_option("--tfe-gamma", f->knobs.tfe_gamma, "tf-enhanced: clipping noise weight (AIMET default 3.0)");
+  c.app->add_option("--tfe-gamma", f->knobs.tfe_gamma, "tf-enhanced: clipping noise weight (AIMET default 3.0)")
+      ->check(at_least(0));
   // Per-channel weights by default, the usual choice for CNNs: a depthwise conv's channels can differ by orders
   // of magnitude, and one scale for all of them loses the small ones (MobileNetV2 dynamic: 79.09% top-1 on val
   // per-channel, 72.26% per-tensor; README "Quantization").
