@@ -6,9 +6,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace inr {
 
@@ -16,6 +18,8 @@ Result<std::string> read_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return error("{}: {}", path, std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return error("{}: is a directory, expected a file", path);
+  // A FIFO or a device would block or never end: only regular files are read.
+  if (!S_ISREG(st.st_mode)) return error("{}: not a regular file (a FIFO, socket or device)", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) return error("{}: cannot open: {}", path, std::strerror(errno));
   std::string data(static_cast<size_t>(st.st_size), '\0');
@@ -34,7 +38,20 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
   o.committed_ = true;
 }
 
-Result<AtomicFile> AtomicFile::open(const std::string& path) {
+Result<AtomicFile> AtomicFile::open(const std::string& requested) {
+  // The temp file is renamed over the destination, which replaces whatever is there: so a symlink is
+  // written through (its target is the destination), and a path that exists but is not a regular file
+  // (a device such as /dev/null, a FIFO, a folder) is refused rather than turned into a regular file.
+  std::string path = requested;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return error("{}: a symlink whose target cannot be resolved: {}", requested, std::strerror(errno));
+    path = real;
+    std::free(real);
+  }
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return error("{}: exists and is not a regular file (a folder, device or FIFO); refusing to replace it", requested);
   std::string temp = path + ".tmp.XXXXXX";
   std::vector<char> buf(temp.begin(), temp.end());
   buf.push_back('\0');

@@ -16,6 +16,7 @@ Status write_file_atomic(const std::string& path, std::string_view contents);
 // Writes with a callback that fills a temp file; renames only when it returns OK.
 class AtomicFile {
  public:
+  // A symlink is written through to its target; a path that exists and is not a regular file is an error.
   static Result<AtomicFile> open(const std::string& path);
   AtomicFile(AtomicFile&& other) noexcept;
   AtomicFile& operator=(AtomicFile&&) = delete;

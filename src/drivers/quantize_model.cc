@@ -102,6 +102,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   std::error_code ec;
   if (!fs::is_directory(out_dir, ec)) return error("{}: output folder {} does not exist", r.output, out_dir.string());
   if (fs::is_directory(r.output, ec)) return error("{}: output is a folder", r.output);
+  if (fs::exists(r.output, ec) && fs::equivalent(r.model, r.output, ec))
+    return error("{}: the output is the input model; write the quantized model elsewhere", r.output);
   INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
 
   quant::CalibData data;

@@ -76,6 +76,19 @@ TEST_F(QuantizeCli, CalibrationSampleIsSeeded) {
   EXPECT_EQ(j["bytes_after"].get<uintmax_t>(), fs::file_size(dir_ + "/d.onnx"));
 }
 
+// An output that is the input (or a link to it) would overwrite the float model: refused, input untouched.
+TEST_F(QuantizeCli, OutputEqualToInputIsRefused) {
+  fs::copy_file(fp32_model(), dir_ + "/m.onnx");
+  fs::create_symlink(dir_ + "/m.onnx", dir_ + "/link.onnx");
+  const auto before = fs::file_size(dir_ + "/m.onnx");
+  for (const char* out : {"/m.onnx", "/link.onnx", "/./m.onnx"}) {
+    SCOPED_TRACE(out);
+    expect_error_exit_1(test::run_cli("quantize -m " + dir_ + "/m.onnx -o " + dir_ + out + " --mode fp16"),
+                        "the output is the input model");
+  }
+  EXPECT_EQ(fs::file_size(dir_ + "/m.onnx"), before);
+}
+
 TEST_F(QuantizeCli, EmptyCalibrationFolder) {
   fs::create_directories(dir_ + "/empty");
   auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/empty");
