@@ -42,6 +42,7 @@ Tensor transposed_2d(const Tensor& w) {
 }  // namespace
 
 Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantOptions& o, QuantReport& report) {
+  INR_TRY(check_selection(graph, o.exclude, o.op_types));
   INR_TRY(check_not_quantized(graph));
   report.mode = "dynamic int8";
   INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "passes/passes.h"
 
 namespace inr::quant {
@@ -126,6 +129,32 @@ bool node_matches(const Node* n, const std::vector<std::string>& names) {
       if (o && o->name == s) return true;
   }
   return false;
+}
+
+Status check_selection(const Graph& g, const std::vector<std::string>& exclude, const std::vector<std::string>& op_types) {
+  std::vector<std::string> unknown_names, unknown_ops, absent_ops;
+  for (const std::string& name : exclude) {
+    bool found = false;
+    for (const auto& n : g.nodes()) found = found || node_matches(n.get(), {name});
+    if (!found) unknown_names.push_back(name);
+  }
+  for (const std::string& t : op_types) {
+    if (op_from_onnx("", t) == Op::kUnknown && op_from_onnx("com.microsoft", t) == Op::kUnknown) {
+      unknown_ops.push_back(t);
+      continue;
+    }
+    bool present = false;
+    for (const auto& n : g.nodes()) present = present || n->op_type == t;
+    if (!present) absent_ops.push_back(t);
+  }
+  std::vector<std::string> problems;
+  if (!unknown_names.empty())
+    problems.push_back(fmt::format("--exclude: no node or output named {}", fmt::join(unknown_names, ", ")));
+  if (!unknown_ops.empty()) problems.push_back(fmt::format("--op-types: unknown op {}", fmt::join(unknown_ops, ", ")));
+  if (!absent_ops.empty())
+    problems.push_back(fmt::format("--op-types: the model has no {} node", fmt::join(absent_ops, ", ")));
+  if (problems.empty()) return Status::ok();
+  return error("{}", fmt::join(problems, "; "));
 }
 
 void set_opset(Graph& g, int64_t opset) {

@@ -61,6 +61,10 @@ Tensor params_zp_tensor(const QParams& p);
 std::string node_key(const Node* n);  // node name, or its first output's name when unnamed
 // True when any of the node's names matches `names`.
 bool node_matches(const Node* n, const std::vector<std::string>& names);
+// --exclude and --op-types against the model: every excluded name must be a node or an output of one, and
+// every op type an op inr knows that the model has; otherwise an error naming all the misses at once (a
+// typo would otherwise quantize what the user meant to leave float, without a word).
+Status check_selection(const Graph& g, const std::vector<std::string>& exclude, const std::vector<std::string>& op_types);
 // Sets the ai.onnx opset of the graph and of every node's private "_opset" attribute.
 void set_opset(Graph& g, int64_t opset);
 // Upgrades an opset 11/12 graph to 13 (Squeeze/Unsqueeze/ReduceSum axes and Split sizes become inputs).

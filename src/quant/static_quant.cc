@@ -114,6 +114,7 @@ std::vector<std::string> default_op_types(Mode mode, Format format) {
 
 Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
                                                QuantReport& report) {
+  INR_TRY(check_selection(graph, o.exclude, o.op_types));
   INR_TRY(check_not_quantized(graph));
   report.mode = o.format == Format::kQdq ? "static int8 (QDQ)" : "static int8 (QOperator)";
   report.calibrator = o.calibrator;

@@ -89,6 +89,19 @@ TEST_F(QuantizeCli, OutputEqualToInputIsRefused) {
   EXPECT_EQ(fs::file_size(dir_ + "/m.onnx"), before);
 }
 
+// A typo in --exclude or --op-types would quantize what the user meant to leave float: every miss is named.
+TEST_F(QuantizeCli, UnknownExcludeAndOpTypesAreErrors) {
+  const std::string base = "quantize -m " + fp32_model() + " -o " + dir_ + "/o.onnx --mode dynamic ";
+  expect_error_exit_1(test::run_cli(base + "--exclude NoSuchNode,AlsoMissing"),
+                      "--exclude: no node or output named NoSuchNode, AlsoMissing");
+  expect_error_exit_1(test::run_cli(base + "--op-types Conv,Frobnicate"), "--op-types: unknown op Frobnicate");
+  expect_error_exit_1(test::run_cli(base + "--op-types Gemm"), "--op-types: the model has no Gemm node");
+  EXPECT_FALSE(fs::exists(dir_ + "/o.onnx"));
+  // Names that exist still work.
+  auto ok = test::run_cli(base + "--exclude Conv_0_quant --op-types Conv,MatMul");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(QuantizeCli, EmptyCalibrationFolder) {
   fs::create_directories(dir_ + "/empty");
   auto r = test::run_cli("quantize --mode static -m " + fp32_model() + " -o " + dir_ + "/o.onnx --calib-data " + dir_ + "/empty");
