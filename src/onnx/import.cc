@@ -1,4 +1,5 @@
 // ModelProto -> inr::Graph. Spec: onnx/onnx.proto (IR versions 3..10) and docs/IR.md.
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,10 +21,17 @@ namespace {
 Result<std::string> read_external(const onnx::TensorProto& proto, const std::string& base_dir, size_t expect) {
   std::string location;
   int64_t offset = 0, length = -1;
+  // offset/length are decimal integers >= 0 (std::stoll threw "stoll" on "abc" and read "1e3" as 1).
+  auto number = [&](const std::string& key, const std::string& text, int64_t& out) -> Status {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || p != text.data() + text.size() || text.empty() || out < 0)
+      return error("tensor '{}': external data {} '{}' is not a non-negative integer", proto.name(), key, text);
+    return Status::ok();
+  };
   for (const auto& kv : proto.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::stoll(kv.value());
-    if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "offset") INR_TRY(number("offset", kv.value(), offset));
+    if (kv.key() == "length") INR_TRY(number("length", kv.value(), length));
   }
   if (base_dir.empty()) return error("tensor '{}': external data is not allowed here", proto.name());
   if (location.empty()) return error("tensor '{}': external data without a location", proto.name());
@@ -33,6 +41,8 @@ Result<std::string> read_external(const onnx::TensorProto& proto, const std::str
   auto rel = file.lexically_relative(base);
   if (fs::path(location).is_absolute() || rel.empty() || *rel.begin() == "..")
     return error("tensor '{}': external data path '{}' leaves the model's directory", proto.name(), location);
+  if (fs::exists(file, ec) && !fs::is_regular_file(file, ec))  // a FIFO would block the open forever
+    return error("tensor '{}': external data file '{}' is not a regular file", proto.name(), file.string());
   std::ifstream in(file, std::ios::binary);
   if (!in) return error("tensor '{}': cannot open external data file '{}'", proto.name(), file.string());
   in.seekg(0, std::ios::end);

@@ -1,6 +1,8 @@
 // ONNX import/export: initializer encodings, external data confinement, version bounds, round trip.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -117,6 +119,33 @@ TEST(OnnxImport, ShortExternalDataIsAnError) {
   auto g = import_onnx_file(save(dir, "short.onnx", m));
   ASSERT_FALSE(g.is_ok());
   EXPECT_NE(g.status().message().find("does not fit"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImport, ExternalDataOffsetMustBeAnInteger) {
+  std::string dir = test::temp_dir("import_offset");
+  float v[4] = {99.f, 1.f, 2.f, 3.f};
+  std::ofstream(dir + "/b.bin", std::ios::binary).write(reinterpret_cast<char*>(v), sizeof(v));
+  for (const char* bad : {"abc", "1e3", "-4", ""}) {
+    SCOPED_TRACE(bad);
+    auto m = add_model([&](onnx::TensorProto* b) {
+      set_external(b, "b.bin", 0);
+      b->mutable_external_data(1)->set_value(bad);  // the offset
+    });
+    auto g = import_onnx_file(save(dir, "off.onnx", m));
+    ASSERT_FALSE(g.is_ok());
+    EXPECT_NE(g.status().message().find("external data offset '" + std::string(bad) + "' is not a non-negative integer"),
+              std::string::npos)
+        << g.status().message();
+  }
+}
+
+TEST(OnnxImport, ExternalDataFifoIsRefusedInsteadOfBlocking) {
+  std::string dir = test::temp_dir("import_fifo");
+  ASSERT_EQ(::mkfifo((dir + "/b.bin").c_str(), 0644), 0);
+  auto m = add_model([](onnx::TensorProto* b) { set_external(b, "b.bin", 0); });
+  auto g = import_onnx_file(save(dir, "fifo.onnx", m));
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(g.status().message().find("is not a regular file"), std::string::npos) << g.status().message();
 }
 
 TEST(OnnxImport, RawDataSizeMismatch) {
