@@ -196,17 +196,32 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   g->ir_version = model.ir_version();
   g->producer_name = model.producer_name();
   g->opset = 0;
+  int default_imports = 0, ms_imports = 0;
   for (const auto& imp : model.opset_import()) {
-    if (imp.domain().empty() || imp.domain() == "ai.onnx") g->opset = imp.version();
-    else if (imp.domain() == "com.microsoft") g->opset_ms = imp.version();
+    if (imp.domain().empty() || imp.domain() == "ai.onnx") {
+      g->opset = imp.version();
+      ++default_imports;
+    } else if (imp.domain() == "com.microsoft") {
+      g->opset_ms = imp.version();
+      ++ms_imports;
+    }
   }
-  if (g->opset == 0) g->opset = kMinOpset;  // ir_version 3 models may omit it; ONNX then means opset 1..
+  // Each domain is imported once, with a version >= 1 (ONNX's checker says the same); a model without an
+  // ai.onnx import was once read as the oldest supported opset, which silently changes what ops mean.
+  if (default_imports > 1 || ms_imports > 1)
+    return error("opset_import lists the {} domain {} times", default_imports > 1 ? "ai.onnx" : "com.microsoft",
+                 default_imports > 1 ? default_imports : ms_imports);
+  if (default_imports == 0)
+    return error("the model imports no ai.onnx opset (opset_import); cannot tell what its ops mean");
   if (g->opset < kMinOpset || g->opset > kMaxOpset)
     return error("ai.onnx opset {} is not supported (supported: {}..{})", g->opset, kMinOpset, kMaxOpset);
 
   const onnx::GraphProto& gp = model.graph();
   g->name = gp.name();
+  std::set<std::string> initializer_names;
   for (const auto& init : gp.initializer()) {
+    if (!initializer_names.insert(init.name()).second)
+      return error("initializer '{}' is defined twice", init.name());
     auto t = tensor_from_proto(init, base_dir);
     if (!t) return t.status().with_context("initializer '" + init.name() + "'");
     g->add_constant(init.name(), std::move(t.value()));

@@ -148,6 +148,32 @@ TEST(OnnxImport, ExternalDataFifoIsRefusedInsteadOfBlocking) {
   EXPECT_NE(g.status().message().find("is not a regular file"), std::string::npos) << g.status().message();
 }
 
+// ONNX's checker rules the importer used to relax: what an op means depends on the opset, so a model must
+// say it once; an initializer name defined twice is ambiguous.
+TEST(OnnxImport, OpsetImportsAndInitializerNamesAreChecked) {
+  std::string dir = test::temp_dir("import_strict");
+  auto fill = [](onnx::TensorProto* b) {
+    for (float v : {1.f, 2.f, 3.f}) b->add_float_data(v);
+  };
+  auto expect_error = [&](onnx::ModelProto m, const std::string& needle) {
+    auto g = import_onnx_file(save(dir, "m.onnx", m));
+    ASSERT_FALSE(g.is_ok()) << needle;
+    EXPECT_NE(g.status().message().find(needle), std::string::npos) << g.status().message();
+  };
+  onnx::ModelProto none = add_model(fill);
+  none.clear_opset_import();
+  expect_error(none, "imports no ai.onnx opset");
+  onnx::ModelProto zero = add_model(fill, 8, 0);
+  expect_error(zero, "ai.onnx opset 0 is not supported");
+  onnx::ModelProto twice = add_model(fill);
+  twice.add_opset_import()->set_version(11);
+  expect_error(twice, "lists the ai.onnx domain 2 times");
+  onnx::ModelProto dup = add_model(fill);
+  *dup.mutable_graph()->add_initializer() = dup.graph().initializer(0);
+  expect_error(dup, "initializer 'b' is defined twice");
+  EXPECT_EQ(run_add(save(dir, "ok.onnx", add_model(fill))), kExpected);
+}
+
 TEST(OnnxImport, RawDataSizeMismatch) {
   std::string dir = test::temp_dir("import_rawsize");
   auto m = add_model([](onnx::TensorProto* b) { b->set_raw_data(std::string(8, '\0')); });
