@@ -2,6 +2,8 @@
 // GEMM and the integer convolution. See quant_util.h for the exactness contract.
 #include "ops/quant_util.h"
 
+#include <cmath>
+
 #include "core/cpu_tier.h"
 
 #include <cstring>
@@ -57,6 +59,42 @@ void store_qint(Tensor& t, int64_t i, int32_t v) {
     }
     default: break;
   }
+}
+
+Status check_constant_scales(const Graph& g) {
+  for (const auto& n : g.nodes()) {
+    std::vector<size_t> scales;  // input positions holding a scale
+    switch (n->op) {
+      case Op::kQuantizeLinear:
+      case Op::kDequantizeLinear: scales = {1}; break;
+      case Op::kQLinearConv:
+      case Op::kQLinearMatMul:
+      case Op::kQLinearAdd:
+      case Op::kQLinearMul: scales = {1, 4, 6}; break;
+      case Op::kQLinearGlobalAveragePool: scales = {1, 3}; break;
+      case Op::kQGemm: scales = {1, 4, 7}; break;
+      case Op::kQLinearConcat:  // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input
+        scales.push_back(0);
+        for (size_t i = 3; i < n->inputs.size(); i += 3) scales.push_back(i);
+        break;
+      default: continue;
+    }
+    for (size_t i : scales) {
+      const Value* v = n->input(i);
+      if (v == nullptr || !v->is_constant()) continue;
+      const Tensor& t = v->constant;
+      if (t.dtype() != DType::kF32 && t.dtype() != DType::kF16 && t.dtype() != DType::kBF16 && t.dtype() != DType::kF64)
+        continue;  // the op's own checks report a wrong dtype
+      for (int64_t k = 0; k < t.numel(); ++k) {
+        const float s = load_scale(t, k);
+        if (!(std::isfinite(s) && s > 0.f))
+          return error("node '{}' ({}): scale '{}'{} is {}; a quantization scale must be finite and > 0",
+                       n->name.empty() ? "(unnamed)" : n->name, n->op_type, v->name,
+                       t.numel() > 1 ? fmt::format(" [{}]", k) : "", s);
+      }
+    }
+  }
+  return Status::ok();
 }
 
 float load_scale(const Tensor& t, int64_t i) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ir/graph.h"
 #include "ops/conv_kernel.h"
 #include "ops/op_util.h"
 
@@ -90,6 +91,9 @@ Result<QParamLayout> qparam_layout(const Node& node, const Shape& x, const Shape
 Status infer_qlinear_binary(Node& node);
 Status expect_qparam_shape(const Value* v, int64_t channels, std::string_view what);
 Status expect_scale_dtype(const Value* v, std::string_view what);
+// Every constant scale of a (de)quantizing op must be finite and > 0: a scale of 0, a negative one, NaN or inf
+// gives garbage (or a division by zero) with no error. Checked once at load; names the node and input.
+Status check_constant_scales(const Graph& g);
 // Error unless the optional zero point `zp` has dtype `t` (when present).
 Status expect_zp_dtype(const Value* zp, DType t, std::string_view what);
 

@@ -2,6 +2,7 @@
 // Logging (core/log.h): info = one line per step (model, threads, passes, placement, memory, compile);
 // debug = also one line per node placed, with the reason it went to that backend.
 #include "inr/session.h"
+#include "ops/quant_util.h"
 
 #include <omp.h>
 
@@ -105,6 +106,7 @@ Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, c
              options.threads > 0 ? "asked for" : "OMP_NUM_THREADS or all cores");
   }
   INR_TRY(graph->topo_sort());
+  INR_TRY(check_constant_scales(*graph));
   for (const Value* v : graph->inputs) {
     if (v->dtype == DType::kUndefined) return error("graph input '{}' has no tensor type", v->name);
     impl->inputs.push_back(io_info(*v));

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -172,6 +173,58 @@ TEST(OnnxImport, OpsetImportsAndInitializerNamesAreChecked) {
   *dup.mutable_graph()->add_initializer() = dup.graph().initializer(0);
   expect_error(dup, "initializer 'b' is defined twice");
   EXPECT_EQ(run_add(save(dir, "ok.onnx", add_model(fill))), kExpected);
+}
+
+// y = DequantizeLinear(QuantizeLinear(x, s, 0), s, 0) with the constant scale `scale`.
+onnx::ModelProto qdq_model(float scale) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  for (auto* vi : {g->add_input(), g->add_output()}) {
+    vi->set_name(vi == &g->input(0) ? "x" : "y");
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(3);
+  }
+  auto* s = g->add_initializer();
+  s->set_name("s");
+  s->set_data_type(onnx::TensorProto::FLOAT);
+  s->add_float_data(scale);
+  auto* zp = g->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(onnx::TensorProto::UINT8);
+  zp->add_int32_data(0);
+  auto* q = g->add_node();
+  q->set_name("quant");
+  q->set_op_type("QuantizeLinear");
+  for (const char* in : {"x", "s", "zp"}) q->add_input(in);
+  q->add_output("q");
+  auto* dq = g->add_node();
+  dq->set_name("dequant");
+  dq->set_op_type("DequantizeLinear");
+  for (const char* in : {"q", "s", "zp"}) dq->add_input(in);
+  dq->add_output("y");
+  return m;
+}
+
+// A scale of 0, < 0, NaN or inf gave garbage (or divided by zero) with exit 0: refused at load.
+TEST(OnnxImport, QuantizationScalesMustBeFiniteAndPositive) {
+  std::string dir = test::temp_dir("import_scales");
+  for (float bad : {0.f, -0.5f, std::nanf(""), INFINITY}) {
+    SCOPED_TRACE(bad);
+    auto sess = Session::load(save(dir, "bad.onnx", qdq_model(bad)));
+    ASSERT_FALSE(sess.is_ok());
+    EXPECT_NE(sess.status().message().find("node 'quant' (QuantizeLinear): scale 's' is"), std::string::npos)
+        << sess.status().message();
+    EXPECT_NE(sess.status().message().find("must be finite and > 0"), std::string::npos);
+  }
+  auto ok = Session::load(save(dir, "ok.onnx", qdq_model(0.5f)));
+  ASSERT_TRUE(ok.is_ok()) << ok.status().message();
+  Tensor x = Tensor::from_vector<float>(DType::kF32, {3}, {1.f, 2.f, 3.f});
+  auto out = (*ok)->run(std::span<const Tensor>(&x, 1));
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].data<float>()[2], 3.f);
 }
 
 TEST(OnnxImport, RawDataSizeMismatch) {
