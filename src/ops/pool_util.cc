@@ -11,7 +11,16 @@ Result<WindowGeometry> pool_geometry(const Node& node, const Shape& x) {
     return error("kernel_shape has {} dims, input X has {} spatial dims", kernel.size(), x.size() - 2);
   int64_t ceil_mode = node.attr_int("ceil_mode", 0);
   if (ceil_mode != 0 && ceil_mode != 1) return error("ceil_mode {} must be 0 or 1", ceil_mode);
-  return window_geometry(node, x, kernel, ceil_mode == 1);
+  INR_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(node, x, kernel, ceil_mode == 1));
+  // A pad as large as the (dilated) window lets a window lie entirely in the padding: MaxPool would output
+  // the dtype's lowest value and AveragePool divide by zero, so ONNX Runtime refuses it; so does inr.
+  for (size_t i = 0; i < g.rank(); ++i) {
+    const int64_t window = (g.kernel[i] - 1) * g.dilation[i] + 1;
+    if (g.pad_begin[i] >= window || g.pad_end[i] >= window)
+      return error("pads ({}, {}) of spatial dim {} must be smaller than the window ({})", g.pad_begin[i], g.pad_end[i],
+                   i, window);
+  }
+  return g;
 }
 
 Status infer_global_pool(Node& node) {

@@ -85,6 +85,10 @@ TEST(CliErrors, RangeChecksSayWhatTheyWant) {
                     "--percentile: must be a finite number, got nan");
   expect_error_line(run_cli("quantize -m a -o b --mode static --tfe-gamma nan"),
                     "--tfe-gamma: must be a finite number, got nan");
+  // Bounded: a thread count typo hung eval; a 0-class model was written without a word.
+  expect_error_line(run_cli("eval -m x.onnx --data d --decode-threads 100000"),
+                    "--decode-threads: must be between 1 and 256, got 100000");
+  expect_error_line(run_cli("synth resnet18 -o x.onnx --classes 0"), "--classes: must be between 1 and 1000000, got 0");
 }
 
 TEST(CliErrors, ValuesCountsAndRequiredOptions) {
@@ -95,7 +99,7 @@ TEST(CliErrors, ValuesCountsAndRequiredOptions) {
   expect_error_line(run_cli("classify -m -i dog.jpg"), "-m needs a value, got the option '-i' instead");
   expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --top abc"), "--top: 'abc' is not a number");
   expect_error_line(run_cli("synth resnet18 -o x.onnx --image-size big"),
-                    "--image-size: 'big' is not an integer");
+                    "--image-size: 'big' is not a number");
   expect_error_line(run_cli("synth resnet18 -o x.onnx --seed -1"),
                     "--seed: '-1' is not a non-negative integer");
   expect_error_line(run_cli("synth resnet18 resnet50 -o x.onnx"), "unexpected argument 'resnet50'");

@@ -227,6 +227,48 @@ TEST(OnnxImport, QuantizationScalesMustBeFiniteAndPositive) {
   EXPECT_EQ((*out)[0].data<float>()[2], 3.f);
 }
 
+// Pool pads as large as the window: a window entirely in the padding gave the dtype's lowest value (MaxPool)
+// with exit 0. Refused as ONNX Runtime refuses it, for both pool ops.
+TEST(OnnxImport, PoolPadsMustBeSmallerThanTheWindow) {
+  std::string dir = test::temp_dir("import_pool_pads");
+  for (const char* op : {"MaxPool", "AveragePool"}) {
+    SCOPED_TRACE(op);
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    auto* g = m.mutable_graph();
+    for (auto* vi : {g->add_input(), g->add_output()}) {
+      vi->set_name(vi == &g->input(0) ? "x" : "y");
+      auto* tt = vi->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto::FLOAT);
+      if (vi == &g->input(0))
+        for (int d : {1, 1, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+    }
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->add_input("x");
+    n->add_output("y");
+    auto* k = n->add_attribute();
+    k->set_name("kernel_shape");
+    k->set_type(onnx::AttributeProto::INTS);
+    for (int v : {2, 2}) k->add_ints(v);
+    auto* p = n->add_attribute();
+    p->set_name("pads");
+    p->set_type(onnx::AttributeProto::INTS);
+    for (int v : {2, 0, 0, 0}) p->add_ints(v);
+    auto sess = Session::load(save(dir, std::string(op) + ".onnx", m));
+    Status st = sess.is_ok() ? Status::ok() : sess.status();
+    if (sess.is_ok()) {
+      Tensor x = Tensor::zeros(DType::kF32, {1, 1, 4, 4});
+      auto out = (*sess)->run(std::span<const Tensor>(&x, 1));
+      st = out.is_ok() ? Status::ok() : out.status();
+    }
+    ASSERT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("pads (2, 0) of spatial dim 0 must be smaller than the window (2)"), std::string::npos)
+        << st.message();
+  }
+}
+
 TEST(OnnxImport, RawDataSizeMismatch) {
   std::string dir = test::temp_dir("import_rawsize");
   auto m = add_model([](onnx::TensorProto* b) { b->set_raw_data(std::string(8, '\0')); });

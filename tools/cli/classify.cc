@@ -78,7 +78,7 @@ Command make_classify_command(CLI::App& parent) {
                     "auto | overlap (decode the next batch during inference) | serial; as in inr eval")
       ->check(one_of({"auto", "overlap", "serial"}));
   c.app->add_option("--decode-threads", f->decode_threads, "Threads decoding images")
-      ->check(at_least(1))
+      ->check(in_range(1, kMaxDecodeThreads))
       ->default_str("1 when overlapping, all cores when serial");
   c.app->add_option("--repeat", f->repeat, "Run each batch this many times; the time printed is the median")
       ->check(at_least(1));

@@ -29,6 +29,9 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 // Checks with plain one-line messages, for CLI::Option::check. Numbers: "must be >= 1, got 0", "'x' is not
 // a number"; choices: "'statc' is not one of fp16, dynamic, static; did you mean 'static'?".
 CLI::Validator at_least(double min);
+// Upper bound of --decode-threads: far above any useful count (decoding saturates a few cores), low enough
+// that a typo such as 100000 is an error instead of a machine stalled creating threads.
+inline constexpr int kMaxDecodeThreads = 256;
 CLI::Validator in_range(double lo, double hi);
 CLI::Validator one_of(std::vector<std::string> choices);
 

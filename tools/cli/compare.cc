@@ -107,7 +107,7 @@ Command make_compare_command(CLI::App& parent) {
                     "accuracy and 1 for latency)")
       ->check(at_least(1));
   c.app->add_option("--decode-threads", f->decode_threads, "Threads decoding and preprocessing images")
-      ->check(at_least(1));
+      ->check(in_range(1, kMaxDecodeThreads));
   c.app->add_option("--latency-runs", f->latency_runs,
                     "Timed runs per model, alternating between the models (0: no latency)")
       ->check(at_least(0));

@@ -69,7 +69,7 @@ Command make_eval_command(CLI::App& parent) {
       ->check(one_of({"auto", "overlap", "serial"}));
   c.app->add_option("--decode-threads", f->decode_threads,
                     "Threads decoding and preprocessing images")
-      ->check(at_least(1))
+      ->check(in_range(1, kMaxDecodeThreads))
       ->default_str(std::to_string(kDefaultDecodeThreads) + " when overlapping, all cores when serial");
   c.app->add_option("--out", f->out, "Per-image predictions, one JSON line per image (an append-only journal)");
   c.app->add_flag("--resume", f->resume, "Continue the --out journal of an interrupted run");

@@ -1,5 +1,6 @@
 // `inr synth resnet50 --seed 1 -o resnet50.onnx [--batch N|dynamic]`: the batch dim is dynamic unless a
 // number is given, so one file serves every batch size (bench --batch 1,16, eval).
+#include "cli_errors.h"
 #include "command.h"
 #include "models/synth.h"
 #include "onnx/onnx_io.h"
@@ -18,8 +19,8 @@ Command make_synth_command(CLI::App& parent) {
   c.app->add_option("--seed", f->o.seed, "Random seed for weights and BatchNorm statistics");
   c.app->add_option("-o,--output", f->out, "Output ONNX file")->required();
   c.app->add_option("--batch", f->batch, "Batch size, or 'dynamic' (a symbolic batch dim)");
-  c.app->add_option("--image-size", f->o.image_size, "Input height and width");
-  c.app->add_option("--classes", f->o.classes, "Number of classes");
+  c.app->add_option("--image-size", f->o.image_size, "Input height and width")->check(in_range(1, 8192));
+  c.app->add_option("--classes", f->o.classes, "Number of classes")->check(in_range(1, 1000000));
   c.run = [f] {
     if (f->batch == "dynamic") {
       f->o.batch = -1;
