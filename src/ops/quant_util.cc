@@ -97,6 +97,26 @@ Status check_constant_scales(const Graph& g) {
   return Status::ok();
 }
 
+Status check_batch_norm_variance(const Graph& g) {
+  for (const auto& n : g.nodes()) {
+    if (n->op != Op::kBatchNormalization) continue;
+    const Value* v = n->input(4);
+    if (v == nullptr || !v->is_constant() || v->constant.dtype() != DType::kF32) continue;
+    const double eps = n->attr_float("epsilon", 1e-5f);  // ONNX's default
+    const float* var = v->constant.data<float>();
+    for (int64_t c = 0; c < v->constant.numel(); ++c)
+      if (!(std::isfinite(var[c]) && static_cast<double>(var[c]) + eps > 0.0))
+        return error("node '{}' (BatchNormalization): input_var '{}' [{}] is {}; var + epsilon must be finite and > 0",
+                     n->name.empty() ? "(unnamed)" : n->name, v->name, c, var[c]);
+  }
+  return Status::ok();
+}
+
+Status check_constant_inputs(const Graph& g) {
+  INR_TRY(check_constant_scales(g));
+  return check_batch_norm_variance(g);
+}
+
 float load_scale(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
     case DType::kF16: return f16_to_f32(t.data<uint16_t>()[i]);

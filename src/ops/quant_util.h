@@ -94,6 +94,10 @@ Status expect_scale_dtype(const Value* v, std::string_view what);
 // Every constant scale of a (de)quantizing op must be finite and > 0: a scale of 0, a negative one, NaN or inf
 // gives garbage (or a division by zero) with no error. Checked once at load; names the node and input.
 Status check_constant_scales(const Graph& g);
+// The same for BatchNormalization: a constant input_var with var + epsilon <= 0 (or not finite) makes
+// sqrt() NaN and every score NaN. check_constant_inputs runs both (Session load).
+Status check_batch_norm_variance(const Graph& g);
+Status check_constant_inputs(const Graph& g);
 // Error unless the optional zero point `zp` has dtype `t` (when present).
 Status expect_zp_dtype(const Value* zp, DType t, std::string_view what);
 

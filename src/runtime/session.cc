@@ -106,7 +106,7 @@ Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, c
              options.threads > 0 ? "asked for" : "OMP_NUM_THREADS or all cores");
   }
   INR_TRY(graph->topo_sort());
-  INR_TRY(check_constant_scales(*graph));
+  INR_TRY(check_constant_inputs(*graph));
   for (const Value* v : graph->inputs) {
     if (v->dtype == DType::kUndefined) return error("graph input '{}' has no tensor type", v->name);
     impl->inputs.push_back(io_info(*v));

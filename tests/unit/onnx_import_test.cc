@@ -269,6 +269,43 @@ TEST(OnnxImport, PoolPadsMustBeSmallerThanTheWindow) {
   }
 }
 
+// BatchNormalization with a constant variance < 0: sqrt(var + eps) was NaN and every score NaN, exit 0.
+TEST(OnnxImport, BatchNormVarianceMustBePositive) {
+  std::string dir = test::temp_dir("import_bn_var");
+  for (float var : {-1.f, std::nanf("")}) {
+    SCOPED_TRACE(var);
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    auto* g = m.mutable_graph();
+    for (auto* vi : {g->add_input(), g->add_output()}) {
+      vi->set_name(vi == &g->input(0) ? "x" : "y");
+      auto* tt = vi->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto::FLOAT);
+      if (vi == &g->input(0))
+        for (int d : {1, 2, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+    }
+    for (const char* name : {"scale", "B", "mean", "var"}) {
+      auto* t = g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      t->add_dims(2);
+      const bool is_var = std::string(name) == "var";
+      t->add_float_data(is_var ? 1.f : 0.5f);
+      t->add_float_data(is_var ? var : 0.5f);
+    }
+    auto* n = g->add_node();
+    n->set_name("bn");
+    n->set_op_type("BatchNormalization");
+    for (const char* in : {"x", "scale", "B", "mean", "var"}) n->add_input(in);
+    n->add_output("y");
+    auto sess = Session::load(save(dir, "bn.onnx", m));
+    ASSERT_FALSE(sess.is_ok());
+    EXPECT_NE(sess.status().message().find("node 'bn' (BatchNormalization): input_var 'var' [1] is"), std::string::npos)
+        << sess.status().message();
+  }
+}
+
 TEST(OnnxImport, RawDataSizeMismatch) {
   std::string dir = test::temp_dir("import_rawsize");
   auto m = add_model([](onnx::TensorProto* b) { b->set_raw_data(std::string(8, '\0')); });
