@@ -124,13 +124,6 @@ Paired pair_outcomes(const std::vector<data::Prediction>& a, const std::vector<d
   return p;
 }
 
-// "13.3 MiB", "812 KiB", "96 B".
-std::string human_bytes(uint64_t b) {
-  if (b >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20));
-  if (b >= (1u << 10)) return fmt::format("{:.0f} KiB", static_cast<double>(b) / (1 << 10));
-  return fmt::format("{} B", b);
-}
-
 // "3.5M", "34.1k", "320".
 std::string human_count(int64_t n) {
   if (n >= 1000000) return fmt::format("{:.1f}M", static_cast<double>(n) / 1e6);
