@@ -20,12 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_image(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
-  return e == ".jpg" || e == ".jpeg" || e == ".png" || e == ".jpe";
-}
-
 // DIR (images found recursively, sorted) or LIST.txt (one path per line, relative to the list's folder).
 Result<std::vector<std::string>> calibration_images(const std::string& arg, int64_t count) {
   std::vector<std::string> out;
@@ -35,7 +29,7 @@ Result<std::vector<std::string>> calibration_images(const std::string& arg, int6
     if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
     for (; it != end; it.increment(ec)) {
       if (ec) return error("{}: cannot read calibration folder: {}", arg, ec.message());
-      if (it->is_regular_file(ec) && is_image(it->path())) out.push_back(it->path().string());
+      if (it->is_regular_file(ec) && data::has_image_extension(it->path().extension().string())) out.push_back(it->path().string());
     }
     std::sort(out.begin(), out.end());
     if (out.empty()) return error("{}: no .jpg/.jpeg/.png images in the calibration folder", arg);

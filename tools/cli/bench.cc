@@ -10,7 +10,6 @@
 //   node (the timed runs carry no profiling cost); one table per batch size, by node and by op type, with
 //   MACs and GFLOP/s where the op has MACs (runtime/trace_summary.h, shared with `inr profile`).
 // `--json` prints all of it as one object with the provenance of provenance.h (schema inr.bench).
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -46,12 +45,6 @@ std::string kernel_histogram(const std::vector<std::string>& steps) {
   std::string out;
   for (const auto& [n, k] : order) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", -n, k);
   return out;
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
 // "[?,3,224,224]": a declared shape, dynamic dims as "?".
@@ -202,7 +195,7 @@ Command make_bench_command(CLI::App& parent) {
       }
       for (const auto& r : results)
         if (r.contains("per_op")) print_per_op(r["batch"].get<int64_t>(), r["per_op"]);
-      std::printf("\npeak RSS %.1f MiB\n", peak_rss_mib());
+      std::printf("\npeak RSS %.1f MiB\n", (*out)["peak_rss_mib"].get<double>());
     }
     st = finish_trace(f->session, trace_profiler);
     return st ? 0 : fail(st);
