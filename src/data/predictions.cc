@@ -55,6 +55,10 @@ Result<Prediction> parse_tsv(std::string_view line, const std::string& where) {
 
 }  // namespace
 
+std::string json_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string to_jsonl(const Prediction& p) {
   nlohmann::json j;
   j["image"] = p.path;
@@ -69,9 +73,7 @@ std::string to_jsonl(const Prediction& p) {
     if (!p.names.empty()) j["names"] = p.names;
     j["ms"] = round3(p.ms);
   }
-  std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  out += '\n';
-  return out;
+  return json_line(j);
 }
 
 Result<Prediction> parse_prediction(std::string_view line, const std::string& where) {
@@ -204,7 +206,7 @@ Result<PredictionsJournal> PredictionsJournal::open(const std::string& path, boo
   if (existing.header.is_null()) {
     struct stat now {};
     if (::fstat(fd, &now) == 0 && now.st_size == 0) {
-      std::string line = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::string line = json_line(header);
       if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
         int e = errno;
         ::close(fd);

@@ -47,6 +47,9 @@ struct Prediction {
   bool failed() const { return !error.empty(); }
 };
 
+// `j` as one '\n'-terminated JSON line (compact; invalid UTF-8 in strings replaced, never an exception): the
+// form of every line of a predictions file, header and summary lines included.
+std::string json_line(const nlohmann::json& j);
 // One '\n'-terminated JSON line.
 std::string to_jsonl(const Prediction& p);
 // Parses one line (without its '\n'): a JSON object, or a reference TSV line. `where` prefixes errors.

@@ -35,14 +35,6 @@
 
 namespace inr::cli {
 
-namespace {
-
-std::string dump_line(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-}  // namespace
-
 Command make_classify_command(CLI::App& parent) {
   struct Flags {
     SessionFlags session;
@@ -141,7 +133,7 @@ Command make_classify_command(CLI::App& parent) {
     header["model"] = *model;
     header["preprocess"] = preprocess_json(f->pre.preset, *spec);
     header["batch"] = run_batch;
-    if (f->json) std::fputs(dump_line(header).c_str(), stdout);
+    if (f->json) std::fputs(data::json_line(header).c_str(), stdout);
     data::Summary summary;
     int64_t labelled = 0;
     std::vector<std::string> failures;
@@ -189,7 +181,7 @@ Command make_classify_command(CLI::App& parent) {
       if (labelled) tail.update(summary_json(summary));
       tail["images"] = stats->images;
       tail["failed"] = failures.size();
-      std::fputs(dump_line(tail).c_str(), stdout);
+      std::fputs(data::json_line(tail).c_str(), stdout);
     } else {
       const int threads = effective_threads(f->session.threads);
       std::printf("%ld image%s in %.3f s: %.1f images/s  (batch %d, %d thread%s, decode %s; cpu tier %s)\n",

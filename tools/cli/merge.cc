@@ -118,7 +118,7 @@ Command make_merge_command(CLI::App& parent) {
     if (!f->out.empty()) {
       nlohmann::json header = first;
       if (header["dataset"].is_object()) header["dataset"].erase("shard");
-      std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::string text = data::json_line(header);
       for (const data::Prediction& p : *merged) text += data::to_jsonl(p);
       Status st = write_file_atomic(f->out, text);
       if (!st) return fail(st);
