@@ -140,8 +140,7 @@ Command make_compare_command(CLI::App& parent) {
     o.out_a = f->out_a;
     o.out_b = f->out_b;
     const bool tty = stderr_is_tty();
-    auto bar = std::make_shared<ProgressBar>(tty);
-    if (tty) o.progress = [bar](size_t done, size_t total) { bar->update(done, total); };
+    o.progress = progress_callback(tty);
     o.note = [](const std::string& line) { std::fprintf(stderr, "inr: %s\n", line.c_str()); };
     auto r = compare(o);
     if (!r) return fail(r.status());

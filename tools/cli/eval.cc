@@ -95,8 +95,7 @@ Command make_eval_command(CLI::App& parent) {
     o.max_failures = f->max_failures;
     o.trace = f->session.trace;
     const bool tty = stderr_is_tty();
-    auto bar = std::make_shared<ProgressBar>(tty);
-    if (tty) o.progress = [bar](size_t done, size_t total) { bar->update(done, total); };
+    o.progress = progress_callback(tty);
     o.note = [tty](const std::string& line) {
       if (tty) std::fputc('\n', stderr);  // below the progress line
       std::fprintf(stderr, "inr: %s\n", line.c_str());

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace inr::cli {
@@ -44,5 +46,13 @@ class ProgressBar {
   size_t total_ = 0;
   Clock::time_point start_, last_{};
 };
+
+// The progress callback of the library's drivers (done, total): a ProgressBar when `enabled` (stderr is a
+// terminal), else empty (no progress at all).
+inline std::function<void(size_t, size_t)> progress_callback(bool enabled) {
+  if (!enabled) return {};
+  auto bar = std::make_shared<ProgressBar>(true);
+  return [bar](size_t done, size_t total) { bar->update(done, total); };
+}
 
 }  // namespace inr::cli
