@@ -58,27 +58,27 @@ static_assert(std::size(kClassTable) == 1000, "imagenet_classes.def must list 10
 
 }  // namespace
 
+namespace {
+
+// The table's wnids with one of its name columns.
+Labels table_labels(const char* ImagenetClass::*name) {
+  Labels l;
+  for (const ImagenetClass& c : kClassTable) {
+    l.names.emplace_back(c.*name);
+    l.wnids.emplace_back(c.wnid);
+  }
+  return l;
+}
+
+}  // namespace
+
 const Labels& imagenet_labels() {
-  static const Labels labels = [] {
-    Labels l;
-    for (const ImagenetClass& c : kClassTable) {
-      l.names.emplace_back(c.name);
-      l.wnids.emplace_back(c.wnid);
-    }
-    return l;
-  }();
+  static const Labels labels = table_labels(&ImagenetClass::name);
   return labels;
 }
 
 const Labels& imagenet_synset_labels() {
-  static const Labels labels = [] {
-    Labels l;
-    for (const ImagenetClass& c : kClassTable) {
-      l.names.emplace_back(c.words);
-      l.wnids.emplace_back(c.wnid);
-    }
-    return l;
-  }();
+  static const Labels labels = table_labels(&ImagenetClass::words);
   return labels;
 }
 
