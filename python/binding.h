@@ -52,6 +52,9 @@ py::array to_numpy(Tensor t, const std::string& what);
 // exif_orientation (bool), max_pixels (int). Each key found is removed from `kwargs`, so a caller can
 // report what is left as unexpected.
 PreprocessOptions preprocess_options(const std::string& preset, py::dict& kwargs);
+// The same with the preset itself taken from kwargs["preset"] (default: PreprocessOptions' preset), for the
+// functions whose other arguments come first (quantize, evaluate, compare).
+PreprocessOptions pop_preprocess_options(py::dict& kwargs);
 // Pops `key` from kwargs: nullopt when absent (or None).
 std::optional<py::object> pop(py::dict& kwargs, const char* key);
 // TypeError naming the first key left in `kwargs`, as Python does for an unexpected keyword argument.

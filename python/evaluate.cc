@@ -59,9 +59,7 @@ py::object evaluate(const py::object& model, const py::object& data, py::kwargs 
   if (auto v = pop(rest, "resume")) o.resume = v->cast<bool>();
   if (auto v = pop(rest, "max_failures")) o.max_failures = v->cast<int64_t>();
   if (auto v = pop(rest, "trace")) o.trace = path_of(*v);
-  std::string preset = o.preprocess.preset;
-  if (auto v = pop(rest, "preset")) preset = py::str(*v).cast<std::string>();
-  o.preprocess = preprocess_options(preset, rest);
+  o.preprocess = pop_preprocess_options(rest);
   reject_unexpected("evaluate", rest);
   std::vector<std::string> notes;
   o.note = [&notes](const std::string& line) { notes.push_back(line); };
@@ -93,9 +91,7 @@ py::object compare(const py::list& sides, py::kwargs kwargs) {
   if (auto v = pop(rest, "latency_warmup")) o.latency_warmup = v->cast<int>();
   if (auto v = pop(rest, "labels")) o.labels = path_of(*v);
   if (auto v = pop(rest, "flips")) o.flips = path_of(*v);
-  std::string preset = o.preprocess.preset;
-  if (auto v = pop(rest, "preset")) preset = py::str(*v).cast<std::string>();
-  o.preprocess = preprocess_options(preset, rest);
+  o.preprocess = pop_preprocess_options(rest);
   reject_unexpected("compare", rest);
   std::vector<std::string> notes;
   o.note = [&notes](const std::string& line) { notes.push_back(line); };

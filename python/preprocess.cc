@@ -46,6 +46,12 @@ bool bool_arg(const py::object& v, const char* what) {
 
 }  // namespace
 
+PreprocessOptions pop_preprocess_options(py::dict& kwargs) {
+  std::string preset = PreprocessOptions{}.preset;
+  if (auto v = pop(kwargs, "preset")) preset = py::str(*v).cast<std::string>();
+  return preprocess_options(preset, kwargs);
+}
+
 PreprocessOptions preprocess_options(const std::string& preset, py::dict& kwargs) {
   PreprocessOptions o;
   o.preset = preset;

@@ -56,9 +56,7 @@ py::object quantize(const py::object& input, const py::object& output, const std
   if (auto v = pop(rest, "reduce_range")) r.reduce_range = flag(*v, "reduce_range");
   if (auto v = pop(rest, "exclude")) r.exclude = names(*v);
   if (auto v = pop(rest, "op_types")) r.op_types = names(*v);
-  std::string preset = r.preprocess.preset;
-  if (auto v = pop(rest, "preset")) preset = text(*v);
-  r.preprocess = preprocess_options(preset, rest);  // of the calibration images
+  r.preprocess = pop_preprocess_options(rest);  // of the calibration images
   reject_unexpected("quantize", rest);
   // The CLI's warning lines (nodes left float, unreadable calibration images) become Python warnings.
   std::vector<std::string> notes;
