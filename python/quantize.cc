@@ -16,16 +16,7 @@ bool flag(const py::object& v, const char* what) {
 // A list of names, or one comma-separated string as on the command line.
 std::vector<std::string> names(const py::object& v) {
   if (!py::isinstance<py::str>(v)) return v.cast<std::vector<std::string>>();
-  std::vector<std::string> out;
-  std::string s = v.cast<std::string>();
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
+  return split_names(v.cast<std::string>());
 }
 
 std::string text(const py::object& v) { return py::str(v).cast<std::string>(); }

@@ -44,6 +44,10 @@ struct QuantizeRequest {
   std::function<void(const std::string&)> note;
 };
 
+// "a,b,,c" -> {"a", "b", "c"}: the comma-separated names of --exclude and --op-types (empty items dropped),
+// for the CLI and the Python module alike.
+std::vector<std::string> split_names(const std::string& comma_separated);
+
 // Writes request.output and returns the summary (schema inr.quantize.summary): mode, target, calibrator,
 // images_used, images_failed, observed_tensors, weights ({type, granularity, reduce_range, zero_point_128}),
 // activations ({type, symmetric}), nodes_quantized, left_float (names), full_range_u8s8 (count of weights

@@ -54,6 +54,18 @@ Result<std::vector<std::string>> calibration_images(const std::string& arg, int6
 
 }  // namespace
 
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   auto note = [&](const std::string& line) {
     if (r.note) r.note(line);

@@ -28,18 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string mb(uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
 
 }  // namespace
@@ -134,8 +122,8 @@ Command make_quantize_command(CLI::App& parent) {
     r.per_tensor = f->per_tensor;
     r.symmetric_act = f->symmetric_act;
     r.reduce_range = f->reduce_range;
-    r.exclude = split_list(f->exclude);
-    r.op_types = split_list(f->op_types);
+    r.exclude = split_names(f->exclude);
+    r.op_types = split_names(f->op_types);
     const bool tty = stderr_is_tty();
     if (tty)
       r.progress = [](size_t done, size_t total) {
