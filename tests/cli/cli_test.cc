@@ -125,6 +125,11 @@ TEST(Cli, RunnerFlags) {
   ASSERT_EQ(card.exit_code, 0) << card.err;
   EXPECT_NE(json_lines(card.out)[1]["top"], a[1]["top"]);
   EXPECT_NE(card.err.find("-p runner-caffe2"), std::string::npos) << card.err;
+  // The same note from the commands whose drivers resolve -p themselves (eval, compare, quantize).
+  const std::string q = test::data_dir() + "/models/mobilenetv2-12-int8.onnx";
+  auto cmp = run_cli("compare " + q + " " + q + " -i " + test::data_dir() + "/images/dog_224.jpg -p caffe2 --latency-runs 0");
+  ASSERT_EQ(cmp.exit_code, 0) << cmp.err;
+  EXPECT_NE(cmp.err.find("-p runner-caffe2"), std::string::npos) << cmp.err;
   // -x 1 / -x 2 name what they are in the runner and what to use instead.
   for (const char* x : {"1", "2"}) {
     auto r = run_cli(base + "-x " + x);

@@ -26,6 +26,7 @@
 // "made_by" is the model an `inr eval --out` journal names in its header). With exactly two
 // sides it also keeps the pair fields of the two-sided report: "a", "b", "images", "failed",
 // "top1_agreement", "top1_agreement_ci", "top1_mcnemar", "top5_mcnemar", "flips", "seconds".
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -127,6 +128,9 @@ Command make_compare_command(CLI::App& parent) {
     if (!st) return fail(st);
     CompareOptions o;
     o.sides = f->sides;
+    // The models (not prediction files) are preprocessed with -p: the caffe2 note as before the driver.
+    if (std::any_of(f->sides.begin(), f->sides.end(), [](const std::string& p) { return fs::path(p).extension() == ".onnx"; }))
+      note_preset(f->pre);
     o.session = session_options(f->session);
     o.preprocess = f->pre;
     o.dataset = f->dataset;

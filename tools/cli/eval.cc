@@ -85,7 +85,7 @@ Command make_eval_command(CLI::App& parent) {
     o.model = f->session.model;
     o.session = session_options(f->session);
     o.preprocess = f->pre;
-    (void)resolve(f->pre);  // the -p caffe2 note, once
+    note_preset(f->pre);
     o.dataset = f->dataset;
     o.batch = f->batch;
     o.pipeline = f->pipeline;

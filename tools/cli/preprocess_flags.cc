@@ -27,13 +27,17 @@ void add_preprocess_flags(CLI::App* app, PreprocessFlags& f) {
   app->add_option("--max-pixels", f.max_pixels, "Refuse images with more pixels than this")->capture_default_str();
 }
 
-Result<image::PreprocessSpec> resolve(const PreprocessFlags& f) {
+void note_preset(const PreprocessFlags& f) {
   // ucb-bar's runner also has a `-p caffe2`, with another pipeline: say so where a runner user would
   // otherwise get other numbers without a word.
   if (f.preset == "caffe2")
     std::fprintf(stderr,
                  "inr: note: -p caffe2 is the Caffe2 model card's pipeline (resize 256, crop 224, (x - mean) / std); "
                  "ucb-bar's imagenet runner's -p caffe2 is -p runner-caffe2 (= caffe2-runner)\n");
+}
+
+Result<image::PreprocessSpec> resolve(const PreprocessFlags& f) {
+  note_preset(f);
   return resolve_preprocess(f);
 }
 

@@ -20,7 +20,10 @@ using PreprocessFlags = PreprocessOptions;
 
 void add_preprocess_flags(CLI::App* app, PreprocessFlags& f);
 
-// resolve_preprocess (drivers/preprocess_options.h), with a note on stderr for -p caffe2.
+// The note on stderr for -p caffe2 (ucb-bar's runner means another pipeline by that name), for commands
+// whose driver resolves the preprocessing itself.
+void note_preset(const PreprocessFlags& f);
+// resolve_preprocess (drivers/preprocess_options.h), after note_preset.
 Result<image::PreprocessSpec> resolve(const PreprocessFlags& f);
 
 }  // namespace inr::cli

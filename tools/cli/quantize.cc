@@ -115,7 +115,7 @@ Command make_quantize_command(CLI::App& parent) {
     r.entropy_bins = f->knobs.entropy_quantized_bins;
     r.tfe_gamma = f->knobs.tfe_gamma;
     r.preprocess = f->pre;
-    if (r.mode == "static") (void)resolve(f->pre);  // the -p caffe2 note, once
+    if (r.mode == "static") note_preset(f->pre);
     if (act_opt->count()) r.act = f->act;
     if (weight_opt->count()) r.weight = f->weight;
     r.target = f->target;
