@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 
 #include <onnx/onnx_pb.h>
@@ -18,18 +19,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// y = x + b, with b given by `fill`.
-onnx::ModelProto add_model(const std::function<void(onnx::TensorProto*)>& fill, int64_t ir = 8, int64_t opset = 13) {
+// A model (ir 8, opset 13) whose graph has a float input "x" of `x_shape` and a float output "y" of `y_shape`
+// (no dims: shape left to inference).
+onnx::ModelProto float_io_model(std::initializer_list<int64_t> x_shape, std::initializer_list<int64_t> y_shape,
+                                int64_t ir = 8, int64_t opset = 13) {
   onnx::ModelProto m;
   m.set_ir_version(ir);
   m.add_opset_import()->set_version(opset);
   auto* g = m.mutable_graph();
-  for (auto* vi : {g->add_input(), g->add_output()}) {
+  for (auto [vi, shape] : {std::pair{g->add_input(), x_shape}, std::pair{g->add_output(), y_shape}}) {
     vi->set_name(vi == &g->input(0) ? "x" : "y");
     auto* tt = vi->mutable_type()->mutable_tensor_type();
     tt->set_elem_type(onnx::TensorProto::FLOAT);
-    tt->mutable_shape()->add_dim()->set_dim_value(3);
+    for (int64_t d : shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
   }
+  return m;
+}
+
+// y = x + b, with b given by `fill`.
+onnx::ModelProto add_model(const std::function<void(onnx::TensorProto*)>& fill, int64_t ir = 8, int64_t opset = 13) {
+  onnx::ModelProto m = float_io_model({3}, {3}, ir, opset);
+  auto* g = m.mutable_graph();
   auto* b = g->add_initializer();
   b->set_name("b");
   b->set_data_type(onnx::TensorProto::FLOAT);
@@ -177,16 +187,8 @@ TEST(OnnxImport, OpsetImportsAndInitializerNamesAreChecked) {
 
 // y = DequantizeLinear(QuantizeLinear(x, s, 0), s, 0) with the constant scale `scale`.
 onnx::ModelProto qdq_model(float scale) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(13);
+  onnx::ModelProto m = float_io_model({3}, {3});
   auto* g = m.mutable_graph();
-  for (auto* vi : {g->add_input(), g->add_output()}) {
-    vi->set_name(vi == &g->input(0) ? "x" : "y");
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
-    tt->mutable_shape()->add_dim()->set_dim_value(3);
-  }
   auto* s = g->add_initializer();
   s->set_name("s");
   s->set_data_type(onnx::TensorProto::FLOAT);
@@ -233,17 +235,8 @@ TEST(OnnxImport, PoolPadsMustBeSmallerThanTheWindow) {
   std::string dir = test::temp_dir("import_pool_pads");
   for (const char* op : {"MaxPool", "AveragePool"}) {
     SCOPED_TRACE(op);
-    onnx::ModelProto m;
-    m.set_ir_version(8);
-    m.add_opset_import()->set_version(13);
+    onnx::ModelProto m = float_io_model({1, 1, 4, 4}, {});
     auto* g = m.mutable_graph();
-    for (auto* vi : {g->add_input(), g->add_output()}) {
-      vi->set_name(vi == &g->input(0) ? "x" : "y");
-      auto* tt = vi->mutable_type()->mutable_tensor_type();
-      tt->set_elem_type(onnx::TensorProto::FLOAT);
-      if (vi == &g->input(0))
-        for (int d : {1, 1, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
-    }
     auto* n = g->add_node();
     n->set_op_type(op);
     n->add_input("x");
@@ -274,17 +267,8 @@ TEST(OnnxImport, BatchNormVarianceMustBePositive) {
   std::string dir = test::temp_dir("import_bn_var");
   for (float var : {-1.f, std::nanf("")}) {
     SCOPED_TRACE(var);
-    onnx::ModelProto m;
-    m.set_ir_version(8);
-    m.add_opset_import()->set_version(13);
+    onnx::ModelProto m = float_io_model({1, 2, 2, 2}, {});
     auto* g = m.mutable_graph();
-    for (auto* vi : {g->add_input(), g->add_output()}) {
-      vi->set_name(vi == &g->input(0) ? "x" : "y");
-      auto* tt = vi->mutable_type()->mutable_tensor_type();
-      tt->set_elem_type(onnx::TensorProto::FLOAT);
-      if (vi == &g->input(0))
-        for (int d : {1, 2, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
-    }
     for (const char* name : {"scale", "B", "mean", "var"}) {
       auto* t = g->add_initializer();
       t->set_name(name);
