@@ -13,11 +13,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 std::string macs_cell(const json& r) {
   auto m = number(r, "macs");
   return m && *m > 0 ? fmt::format("{:.2f}", *m / 1e6) : kMissing;

@@ -7,16 +7,7 @@
 
 namespace inr::report {
 
-namespace {
-
 using json = nlohmann::json;
-
-std::string str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-}  // namespace
 
 void add_quantize_section(Page& page, const std::vector<Input>& inputs) {
   bool any = false;

@@ -34,6 +34,11 @@ Result<Scripts> load_scripts(const std::string& node_modules) {
 
 std::string file_name(const std::string& path) { return fs::path(path).filename().string(); }
 
+std::string str(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
 std::optional<double> number(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return std::nullopt;
   auto it = j.find(key);

@@ -23,11 +23,6 @@ const char* kind_title(InputKind k) {
   return "?";
 }
 
-std::string str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 // "fp32.onnx, 13.3 MiB<br><code title=FULL>7c5d4aca72978a5a</code>"
 std::string model_cell(const std::string& prefix, const json& m) {
   if (!m.is_object()) return "";

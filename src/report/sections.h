@@ -34,6 +34,8 @@ void add_ops_section(Page& page, const std::vector<Input>& inputs, const Context
 // Shared formatting.
 std::string file_name(const std::string& path);
 std::optional<double> number(const nlohmann::json& j, const char* key);
+// j[key] as text: a string as is, any other value as JSON; "" when `j` has no such key.
+std::string str(const nlohmann::json& j, const char* key);
 // "79.40 [76.12, 82.31]" from fractions (shown in %), "-" when absent.
 std::string percent_ci(const nlohmann::json& summary, const char* key, const char* ci_key);
 // A number with `decimals`, or "-" when absent.
