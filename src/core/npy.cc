@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/file.h"
+#include "core/tensor_size.h"
 
 namespace inr {
 
@@ -135,7 +136,6 @@ Result<Tensor> decode_npy(std::string_view b) {
   if (send == std::string_view::npos) return error("npy: malformed shape");
   std::string_view dims = shape_v->substr(1, send - 1);
   Shape shape;
-  int64_t numel = 1;
   size_t i = 0;
   while (i < dims.size()) {
     while (i < dims.size() && (dims[i] == ' ' || dims[i] == ',')) ++i;
@@ -148,9 +148,8 @@ Result<Tensor> decode_npy(std::string_view b) {
       ++i;
     }
     shape.push_back(d);
-    if (d != 0 && numel > (int64_t{1} << 48) / d) return error("npy: shape too large");
-    numel *= d;
   }
+  INR_ASSIGN_OR_RETURN(const int64_t numel, checked_numel(shape, *dtype, "npy"));
   size_t need = dtype_bytes(*dtype, numel);
   if (b.size() - pos != need)
     return error("npy: data is {} bytes, shape {} of {} needs {}", b.size() - pos, shape_str(shape),

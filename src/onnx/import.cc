@@ -1,4 +1,5 @@
 // ModelProto -> inr::Graph. Spec: onnx/onnx.proto (IR versions 3..10) and docs/IR.md.
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "core/file.h"
 #include "core/half.h"
+#include "core/tensor_size.h"
 #include "onnx/onnx_io.h"
 
 namespace inr {
@@ -48,7 +50,7 @@ Result<std::string> read_external(const onnx::TensorProto& proto, const std::str
   in.seekg(0, std::ios::end);
   int64_t size = in.tellg();
   if (length < 0) length = static_cast<int64_t>(expect);
-  if (offset < 0 || offset + length > size || static_cast<size_t>(length) != expect)
+  if (offset < 0 || offset > size || length > size - offset || static_cast<size_t>(length) != expect)
     return error("tensor '{}': external data range [{}, +{}) does not fit '{}' ({} bytes) or the tensor ({} bytes)",
                  proto.name(), offset, length, location, size, expect);
   std::string data(static_cast<size_t>(length), '\0');
@@ -81,10 +83,18 @@ Status import_attr(const onnx::AttributeProto& a, const std::string& base_dir, A
   return Status::ok();
 }
 
-void read_type(const onnx::TypeProto& type, Value* v) {
-  if (!type.has_tensor_type()) return;
+// Records the declared type of graph input/output `v`: an element type inr cannot hold and a declared shape
+// beyond the tensor size limit are errors naming the value (was: "has no tensor type" at run, or a bare "out of
+// memory"). Value_info of intermediates is only a hint (inr re-infers it), so its errors are ignored there.
+Status read_type(const onnx::TypeProto& type, Value* v) {
+  if (type.value_case() == onnx::TypeProto::VALUE_NOT_SET) return Status::ok();  // untyped: inferred later
+  if (!type.has_tensor_type())
+    return error("value '{}' is not a tensor (sequence, map and optional values are not supported)", v->name);
   const auto& tt = type.tensor_type();
   v->dtype = dtype_from_onnx(tt.elem_type());
+  if (v->dtype == DType::kUndefined && tt.elem_type() != onnx::TensorProto::UNDEFINED)
+    return error("value '{}' has element type {} ({}), which inr does not support", v->name, tt.elem_type(),
+                 onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(tt.elem_type())));
   if (tt.has_shape()) {
     v->has_shape = true;
     v->shape.clear();
@@ -96,7 +106,10 @@ void read_type(const onnx::TypeProto& type, Value* v) {
       named = named || d.has_dim_param();
     }
     if (!named) v->dim_params.clear();
+    if (std::all_of(v->shape.begin(), v->shape.end(), [](int64_t d) { return d >= 0; }))
+      INR_TRY(checked_numel(v->shape, v->dtype, fmt::format("value '{}'", v->name)).status());
   }
+  return Status::ok();
 }
 
 }  // namespace
@@ -106,60 +119,60 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
   if (dtype == DType::kUndefined)
     return error("tensor '{}': unsupported data type {}", proto.name(), proto.data_type());
   Shape shape(proto.dims().begin(), proto.dims().end());
-  for (int64_t d : shape)
-    if (d < 0) return error("tensor '{}': negative dim in {}", proto.name(), shape_str(shape));
-  Tensor t = Tensor::zeros(dtype, shape);
-  const size_t bytes = t.bytes();
-  const int64_t n = t.numel();
-  auto check_count = [&](int64_t have) -> Status {
-    if (have != n) return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
-    return Status::ok();
-  };
+  // Sizes are checked, and the payload's size compared with them, before anything is allocated: a small
+  // file that declares a huge tensor is refused without first zero-filling gigabytes.
+  INR_ASSIGN_OR_RETURN(const int64_t n, checked_numel(shape, dtype, fmt::format("tensor '{}'", proto.name())));
+  const size_t bytes = dtype_bytes(dtype, n);
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     INR_ASSIGN_OR_RETURN(std::string data, read_external(proto, base_dir, bytes));
-    std::memcpy(t.raw(), data.data(), bytes);
+    Tensor t = Tensor::empty(dtype, shape);
+    if (bytes) std::memcpy(t.raw(), data.data(), bytes);
     return t;
   }
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
       return error("tensor '{}': raw_data has {} bytes, shape {} of {} needs {}", proto.name(),
                    proto.raw_data().size(), shape_str(shape), dtype_name(dtype), bytes);
+    Tensor t = Tensor::empty(dtype, shape);
     if (bytes) std::memcpy(t.raw(), proto.raw_data().data(), bytes);
     return t;
   }
+  // Typed fields: the count is checked before the tensor is allocated.
+  int64_t have = 0;
+  switch (dtype) {
+    case DType::kF32: have = proto.float_data_size(); break;
+    case DType::kF64: have = proto.double_data_size(); break;
+    case DType::kI64: have = proto.int64_data_size(); break;
+    default: have = proto.int32_data_size(); break;
+  }
+  if (have != n) return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
+  Tensor t = Tensor::zeros(dtype, shape);
   switch (dtype) {
     case DType::kF32:
-      INR_TRY(check_count(proto.float_data_size()));
       std::copy(proto.float_data().begin(), proto.float_data().end(), t.data<float>());
       break;
     case DType::kF64:
-      INR_TRY(check_count(proto.double_data_size()));
       std::copy(proto.double_data().begin(), proto.double_data().end(), t.data<double>());
       break;
     case DType::kI64:
-      INR_TRY(check_count(proto.int64_data_size()));
       std::copy(proto.int64_data().begin(), proto.int64_data().end(), t.data<int64_t>());
       break;
     case DType::kI32:
-      INR_TRY(check_count(proto.int32_data_size()));
       std::copy(proto.int32_data().begin(), proto.int32_data().end(), t.data<int32_t>());
       break;
     case DType::kI8:
     case DType::kU8:
     case DType::kBool:
-      INR_TRY(check_count(proto.int32_data_size()));
       for (int64_t i = 0; i < n; ++i) t.data<uint8_t>()[i] = static_cast<uint8_t>(proto.int32_data(i));
       break;
     case DType::kI16:
     case DType::kU16:
     case DType::kF16:  // int32_data holds the 16-bit patterns
     case DType::kBF16:
-      INR_TRY(check_count(proto.int32_data_size()));
       for (int64_t i = 0; i < n; ++i) t.data<uint16_t>()[i] = static_cast<uint16_t>(proto.int32_data(i));
       break;
     case DType::kI4:
     case DType::kU4: {  // int32_data holds one 4-bit value per entry
-      INR_TRY(check_count(proto.int32_data_size()));
       auto* p = t.data<uint8_t>();
       for (int64_t i = 0; i < n; ++i) {
         uint8_t nib = static_cast<uint8_t>(proto.int32_data(i)) & 0xf;
@@ -230,12 +243,12 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
     Value* v = g->find_value(in.name());
     if (v != nullptr) continue;  // an initializer listed as input: a constant (ir_version >= 4 default)
     v = g->add_value(in.name());
-    read_type(in.type(), v);
+    INR_TRY(read_type(in.type(), v));
     g->inputs.push_back(v);
   }
   for (const auto& vi : gp.value_info()) {
     // value_info gives types of intermediates; inr re-infers them, so only record names here.
-    if (!g->find_value(vi.name())) read_type(vi.type(), g->add_value(vi.name()));
+    if (!g->find_value(vi.name())) (void)read_type(vi.type(), g->add_value(vi.name()));
   }
   std::map<std::string, std::vector<std::string>> unsupported;
   std::set<std::string> produced;
@@ -291,7 +304,7 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   for (const auto& out : gp.output()) {
     Value* v = g->find_value(out.name());
     if (v == nullptr) return error("graph output '{}' is not produced by any node", out.name());
-    if (v->dtype == DType::kUndefined) read_type(out.type(), v);
+    if (v->dtype == DType::kUndefined) INR_TRY(read_type(out.type(), v));
     g->outputs.push_back(v);
   }
   if (g->outputs.empty()) return error("graph has no outputs");

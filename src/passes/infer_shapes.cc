@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "passes/passes.h"
 #include "passes/quant_qdq.h"
@@ -21,6 +22,16 @@ bool is_shape_arithmetic(const Node& n) {
     if (out && (out->dtype != DType::kI64 || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
   return true;
 }
+// Shapes that come from the model (and from inputs bound at run time) are checked before a plan allocates
+// them: a product that wraps or exceeds kMaxTensorBytes is an error naming the value, not "out of memory".
+Status check_output_sizes(const Node& n) {
+  for (const Value* out : n.outputs) {
+    if (!out || !out->has_shape || std::any_of(out->shape.begin(), out->shape.end(), [](int64_t d) { return d < 0; }))
+      continue;
+    INR_TRY(checked_numel(out->shape, out->dtype, fmt::format("{}: output '{}'", n.label(), out->name)).status());
+  }
+  return Status::ok();
+}
 }  // namespace
 
 Status infer_shapes(Graph& graph, bool fold_all) {
@@ -29,6 +40,7 @@ Status infer_shapes(Graph& graph, bool fold_all) {
   for (const auto& up : graph.nodes()) {
     Node& n = *up;
     INR_TRY(infer_node(n));
+    INR_TRY(check_output_sizes(n));
     bool all_out_constant = std::all_of(n.outputs.begin(), n.outputs.end(),
                                         [](const Value* v) { return !v || v->is_constant(); });
     if (!all_out_constant && all_inputs_constant(n) && (fold_all || is_shape_arithmetic(n))) {
@@ -67,6 +79,7 @@ Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {
       return error("input '{}': shape {} does not match the model's {}", v->name, shape_str(s),
                    v->has_shape ? declared + "]" : "(unknown)");
     }
+    INR_TRY(checked_numel(s, v->dtype, fmt::format("input '{}'", v->name)).status());
     v->shape = s;
     v->has_shape = true;
   }

@@ -1,6 +1,7 @@
 // ONNX import/export: initializer encodings, external data confinement, version bounds, round trip.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cmath>
@@ -296,6 +297,69 @@ TEST(OnnxImport, RawDataSizeMismatch) {
   auto g = import_onnx_file(save(dir, "raw.onnx", m));
   ASSERT_FALSE(g.is_ok());
   EXPECT_NE(g.status().message().find("raw_data has 8 bytes"), std::string::npos) << g.status().message();
+}
+
+// Sizes from the file are checked before anything is allocated (issue 16, defects 1-2): `[INT64_MAX]` used to
+// wrap the byte count to 0 and memset past a 64-byte buffer; `[2^62+1, 4]` wrapped to 4 elements and let a
+// Gather read other heap memory; a 4 GB initializer with no payload was zero-filled before the size check.
+TEST(OnnxImport, HugeOrWrappingInitializerShapesAreRefusedBeforeAllocation) {
+  std::string dir = test::temp_dir("import_huge");
+  struct Case {
+    std::vector<int64_t> dims;
+    std::string payload;  // raw_data, or none when empty
+    const char* expect;
+  };
+  const int64_t big = (int64_t{1} << 62) + 1;
+  for (const Case& c : {Case{{INT64_MAX}, std::string(16, '\0'), "exceeds inr's tensor size limit"},
+                        Case{{big, 4}, std::string(16, '\0'), "exceeds inr's tensor size limit"},
+                        Case{{int64_t{1} << 40}, "", "exceeds inr's tensor size limit"},
+                        Case{{int64_t{1} << 30}, "", "0 values for shape [1073741824]"},
+                        Case{{int64_t{1} << 30}, std::string(16, '\0'), "raw_data has 16 bytes"}}) {
+    SCOPED_TRACE(shape_str(c.dims));
+    auto m = add_model([&](onnx::TensorProto* b) {
+      b->clear_dims();
+      for (int64_t d : c.dims) b->add_dims(d);
+      if (!c.payload.empty()) b->set_raw_data(c.payload);
+    });
+    auto g = import_onnx_file(save(dir, "huge.onnx", m));
+    ASSERT_FALSE(g.is_ok());
+    EXPECT_NE(g.status().message().find("tensor 'b'"), std::string::npos) << g.status().message();
+    EXPECT_NE(g.status().message().find(c.expect), std::string::npos) << g.status().message();
+  }
+  // The 4 GB cases were refused without touching 4 GB: this process never grew past 1 GB.
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  EXPECT_LT(ru.ru_maxrss, 1024 * 1024) << "peak RSS " << ru.ru_maxrss << " KiB";
+}
+
+// A graph input whose declared shape wraps is refused when the session is built, naming the value.
+TEST(OnnxImport, WrappingValueShapesAreRefusedByShapeInference) {
+  std::string dir = test::temp_dir("import_huge_value");
+  onnx::ModelProto m = float_io_model({int64_t{1} << 40, int64_t{1} << 40}, {int64_t{1} << 40, int64_t{1} << 40});
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("Relu");
+  n->set_name("act");
+  n->add_input("x");
+  n->add_output("y");
+  auto s = Session::load(save(dir, "huge_value.onnx", m));
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("exceeds inr's tensor size limit"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("'x'"), std::string::npos) << s.status().message();
+}
+
+// An input of a type inr cannot hold is named with its type at load (was "has no tensor type").
+TEST(OnnxImport, UnsupportedInputElementTypeIsNamed) {
+  std::string dir = test::temp_dir("import_string_input");
+  onnx::ModelProto m = float_io_model({3}, {3});
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::STRING);
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("Identity");
+  n->add_input("x");
+  n->add_output("y");
+  auto s = Session::load(save(dir, "string_input.onnx", m));
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find(": value 'x' has element type 8 (STRING), which inr does not support"), std::string::npos)
+      << s.status().message();
 }
 
 TEST(OnnxImport, VersionBounds) {
