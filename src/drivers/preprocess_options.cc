@@ -88,6 +88,9 @@ Result<image::PreprocessSpec> resolve_preprocess(const PreprocessOptions& f) {
     }
   }
   if (f.max_pixels <= 0) return error("--max-pixels must be positive");
+  if (const int64_t limit = image::output_pixel_limit(f.max_pixels); int64_t{s.crop_width} * s.crop_height > limit)
+    return error("--crop {}x{} is {} pixels, above the output pixel limit {} (Pillow's MAX_IMAGE_PIXELS, or "
+                 "--max-pixels if lower)", s.crop_width, s.crop_height, int64_t{s.crop_width} * s.crop_height, limit);
   INR_TRY(image::validate(s));
   return s;
 }

@@ -9,8 +9,8 @@
 // Errors: libjpeg reports fatal errors through error_exit, which must not return; we longjmp back to
 // decode(). Everything allocated between setjmp and longjmp is owned by libjpeg's pools (freed by
 // jpeg_abort_decompress) or by C++ objects created before setjmp, so nothing leaks. Warnings (corrupt
-// data that libjpeg can step over) are ignored, as Pillow ignores them; running out of data is an error,
-// as in Pillow without LOAD_TRUNCATED_IMAGES ("image file is truncated").
+// data that libjpeg can step over) are ignored, as Pillow ignores them; running out of data before the EOI
+// marker is an error, as in Pillow without LOAD_TRUNCATED_IMAGES ("image file is truncated").
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -221,9 +221,18 @@ Status JpegDecoder::decode(std::span<const uint8_t> bytes, const DecodeOptions& 
     }
     y += got;
   }
-  // No jpeg_finish_decompress: it would read up to EOI, which Pillow does not require, and the rows
-  // below the region are not needed. jpeg_abort_decompress keeps the object reusable.
-  jpeg_abort_decompress(cinfo);
+  // Pillow reads to the EOI marker and refuses a file that ends before it ("image file is truncated"), even
+  // when only the last rows or the marker itself are missing. So the rows below the region are skipped (entropy
+  // decoding only, no IDCT) and jpeg_finish_decompress reads on to EOI; the source errors at the end of data.
+  // jpeg_skip_scanlines to the very bottom marks EOI reached without reading on, so the last row is decoded.
+  if (const JDIMENSION left = cinfo->output_height - cinfo->output_scanline; left > 0) {
+    if (left > 1) jpeg_skip_scanlines(cinfo, left - 1);
+    s.band_row.resize(band_stride);
+    s.row_ptrs[0] = s.band_row.data();
+    if (jpeg_read_scanlines(cinfo, s.row_ptrs, 1) != 1) ERREXIT(cinfo, JERR_INPUT_EOF);
+  }
+  jpeg_finish_decompress(cinfo);
+  jpeg_abort_decompress(cinfo);  // keeps the object reusable
   return Status::ok();
 }
 

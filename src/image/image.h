@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+
 #include "inr/status.h"
 
 namespace inr::image {
@@ -31,6 +33,10 @@ namespace inr::image {
 // DecompressionBombError above twice that, which is the limit we refuse at by default.
 inline constexpr int64_t kPillowMaxImagePixels = 1024LL * 1024 * 1024 / 4 / 3;
 inline constexpr int64_t kDefaultMaxPixels = 2 * kPillowMaxImagePixels;
+
+// The preprocessed output (what becomes a float tensor, 12 bytes a pixel) is held to Pillow's warning threshold,
+// or to max_pixels when that is lower: a crop or resize of 10000x10000 is 1.2 GB of tensor per image.
+inline constexpr int64_t output_pixel_limit(int64_t max_pixels) { return std::min(max_pixels, kPillowMaxImagePixels); }
 
 struct DecodeOptions {
   bool apply_exif_orientation = false;

@@ -201,6 +201,11 @@ Status Preprocessor::crop(std::span<const uint8_t> bytes, const std::string& nam
   }
   const int w = decoded_.full_width, h = decoded_.full_height;
   const Geometry g = plan_geometry(spec_, w, h);
+  // The output is bounded like the decoded image: a huge --crop, or no crop after a resize of a very long
+  // image, would otherwise allocate gigabytes here and in every tensor after it.
+  if (const int64_t limit = output_pixel_limit(options_.max_pixels); int64_t{g.out_width} * g.out_height > limit)
+    return error("{}: preprocessed output {}x{} ({} pixels) is above the output pixel limit {}", name, g.out_width,
+                 g.out_height, int64_t{g.out_width} * g.out_height, limit);
   const Kernel k = (g.resized_width == w && g.resized_height == h) ? Kernel::kPilBilinear : spec_.interp;
   const CvAlgo algo = cv_algo(k, w, h, g.resized_width, g.resized_height);
   crop_.width = g.out_width;
