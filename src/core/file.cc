@@ -14,18 +14,38 @@
 
 namespace inr {
 
-Result<std::string> read_file(const std::string& path) {
+Result<ReadOnlyFile> ReadOnlyFile::open(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return error("{}: {}", path, std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return error("{}: is a directory, expected a file", path);
   // A FIFO or a device would block or never end: only regular files are read.
   if (!S_ISREG(st.st_mode)) return error("{}: not a regular file (a FIFO, socket or device)", path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return error("{}: cannot open: {}", path, std::strerror(errno));
-  std::string data(static_cast<size_t>(st.st_size), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!in && !in.eof()) return error("{}: read failed", path);
-  data.resize(static_cast<size_t>(in.gcount()));
+  // O_NONBLOCK: should the path have been swapped for a FIFO since the stat, open does not block on it
+  // (and fstat below refuses it); for a regular file the flag changes nothing.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return error("{}: cannot open: {}", path, std::strerror(errno));
+  ReadOnlyFile file(fd, 0);
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return error("{}: not a regular file", path);
+  file.size_ = static_cast<int64_t>(st.st_size);
+  return file;
+}
+
+ReadOnlyFile::~ReadOnlyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  INR_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::open(path));
+  std::string data(static_cast<size_t>(file.size()), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::read(file.fd(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return error("{}: read failed: {}", path, std::strerror(errno));
+    if (n == 0) break;  // the file shrank since fstat
+    done += static_cast<size_t>(n);
+  }
+  data.resize(done);
   return data;
 }
 

@@ -2,6 +2,7 @@
 // directory, then rename(2), so a crash or an error never leaves a partial file behind.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,23 @@
 #include "inr/status.h"
 
 namespace inr {
+
+// A regular file opened for reading (FIFOs, sockets, devices and folders are refused with one line, before
+// open(2) could block on them). Closed on destruction.
+class ReadOnlyFile {
+ public:
+  static Result<ReadOnlyFile> open(const std::string& path);
+  ReadOnlyFile(ReadOnlyFile&& o) noexcept : fd_(o.fd_), size_(o.size_) { o.fd_ = -1; }
+  ReadOnlyFile& operator=(ReadOnlyFile&&) = delete;
+  ~ReadOnlyFile();
+  int fd() const { return fd_; }
+  int64_t size() const { return size_; }
+
+ private:
+  ReadOnlyFile(int fd, int64_t size) : fd_(fd), size_(size) {}
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
 
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view contents);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/onnx_pb.h>
 
 #include "core/file.h"
@@ -196,10 +197,12 @@ Result<Tensor> read_tensor_pb(const std::string& path, std::string* name) {
   return t;
 }
 
-Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& base_dir) {
-  onnx::ModelProto model;
-  if (bytes.empty()) return error("empty file, not an ONNX model");
-  if (!model.ParseFromString(bytes)) return error("not a valid ONNX model (protobuf parse failed: truncated or not ONNX)");
+namespace {
+constexpr const char* kNotOnnx = "not a valid ONNX model (protobuf parse failed: truncated or not ONNX)";
+
+// Builds the graph from `model`, moving each initializer's payload out of the protobuf as it is converted, so
+// that the weights are held once (in the graph) rather than twice while the model loads.
+Result<std::unique_ptr<Graph>> import_model(onnx::ModelProto& model, const std::string& base_dir) {
   if (!model.has_graph() || model.graph().node_size() == 0)
     return error("not a valid ONNX model (no graph or no nodes)");
   if (model.ir_version() < kMinIrVersion || model.ir_version() > kMaxIrVersion)
@@ -232,10 +235,11 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   const onnx::GraphProto& gp = model.graph();
   g->name = gp.name();
   std::set<std::string> initializer_names;
-  for (const auto& init : gp.initializer()) {
+  for (auto& init : *model.mutable_graph()->mutable_initializer()) {
     if (!initializer_names.insert(init.name()).second)
       return error("initializer '{}' is defined twice", init.name());
     auto t = tensor_from_proto(init, base_dir);
+    std::string().swap(*init.mutable_raw_data());  // the graph holds the weights from here on
     if (!t) return t.status().with_context("initializer '" + init.name() + "'");
     g->add_constant(init.name(), std::move(t.value()));
   }
@@ -312,9 +316,23 @@ Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const
   return g;
 }
 
+}  // namespace
+
+Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& base_dir) {
+  onnx::ModelProto model;
+  if (bytes.empty()) return error("empty file, not an ONNX model");
+  if (!model.ParseFromString(bytes)) return error(kNotOnnx);
+  return import_model(model, base_dir);
+}
+
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path) {
-  INR_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  auto g = import_onnx_bytes(bytes, fs::path(path).parent_path().string());
+  // Parsed straight from the file (no copy of its bytes in memory beside the protobuf's).
+  INR_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::open(path));
+  onnx::ModelProto model;
+  if (file.size() == 0) return error("{}: empty file, not an ONNX model", path);
+  google::protobuf::io::FileInputStream stream(file.fd());
+  if (!model.ParseFromZeroCopyStream(&stream)) return error("{}: {}", path, kNotOnnx);
+  auto g = import_model(model, fs::path(path).parent_path().string());
   if (!g) return g.status().with_context(path);
   return g;
 }
