@@ -9,6 +9,9 @@
 
 namespace inr {
 
+// Twice Pillow's MAX_IMAGE_PIXELS; equal to image::kDefaultMaxPixels (a static_assert in src/drivers checks it).
+inline constexpr int64_t kDefaultMaxPixels = 2 * 89478485;
+
 struct PreprocessOptions {
   std::string preset = "torchvision";  // or an alias such as runner-caffe2
   std::string resize;                  // "256" (shorter side), "320x240" (exact WxH) or "none"; "": preset's
@@ -20,7 +23,7 @@ struct PreprocessOptions {
   std::string interp;  // pil_bilinear|pil_bicubic|pil_lanczos|cv_linear|cv_cubic|cv_area; "": preset's
   std::string layout;  // nchw | nhwc; "": preset's
   bool exif_orientation = false;
-  int64_t max_pixels = 2 * 89478485;  // twice Pillow's MAX_IMAGE_PIXELS (image/image.h kDefaultMaxPixels)
+  int64_t max_pixels = kDefaultMaxPixels;
 };
 
 }  // namespace inr

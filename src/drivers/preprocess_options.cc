@@ -4,7 +4,7 @@
 
 namespace inr {
 
-static_assert(PreprocessOptions{}.max_pixels == image::kDefaultMaxPixels, "inr/preprocess_options.h default");
+static_assert(kDefaultMaxPixels == image::kDefaultMaxPixels, "inr/preprocess_options.h default");
 
 namespace {
 
