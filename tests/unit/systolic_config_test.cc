@@ -74,7 +74,10 @@ TEST(SystolicConfig, BadFilesGiveOneLineErrors) {
   expect_error(R"({"dataflow": 1})", "'dataflow' must be \"os\" or \"ws\", got an integer");
   expect_error(R"({"dma_max_bytes": 72})", "'dma_max_bytes' 72 is not a multiple of 'dma_bytes_per_cycle' 16");
   expect_error(R"({"dma_bytes_per_cycle": 24})", "'dma_bytes_per_cycle' must be a power of two, got 24");
-  expect_error(R"({"dram_bytes_per_cycle_small": 32})", "must not exceed 'dma_bytes_per_cycle' 16");
+  expect_error(R"({"dram_bytes_per_cycle": 32})", "'dram_bytes_per_cycle' 32 exceeds the DMA bus");
+  expect_error(R"({"l2_bytes_per_cycle": 17.5})", "'l2_bytes_per_cycle' 17.5 exceeds the DMA bus");
+  expect_error(R"({"l2_bytes": -1})", "'l2_bytes' must be non-negative, got -1");
+  EXPECT_TRUE(parse(R"({"l2_bytes": 0})").is_ok());
   expect_error(R"({"spad_read_delay": -1})", "'spad_read_delay' must be non-negative, got -1");
   EXPECT_TRUE(parse(R"({"spad_read_delay": 0})").is_ok());
 }

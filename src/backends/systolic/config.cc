@@ -35,8 +35,8 @@ const std::vector<Field>& fields() {
       {"spad_read_delay", &Config::spad_read_delay},
       {"acc_latency", &Config::acc_latency},
       {"ws_min_rows", &Config::ws_min_rows},
-      {"dram_bytes_per_cycle_small", &Config::dram_bytes_per_cycle_small},
-      {"dram_bytes_per_cycle_large", &Config::dram_bytes_per_cycle_large},
+      {"dram_bytes_per_cycle", &Config::dram_bytes_per_cycle},
+      {"l2_bytes_per_cycle", &Config::l2_bytes_per_cycle},
       {"l2_bytes", &Config::l2_bytes},
       {"dma_request_cycles", &Config::dma_request_cycles},
   };
@@ -110,7 +110,7 @@ Status validate(const Config& c) {
             return Status::ok();
           } else {
             const std::string_view name = f.name;
-            const bool may_be_zero = name == "spad_read_delay" || name == "acc_latency";
+            const bool may_be_zero = name == "spad_read_delay" || name == "acc_latency" || name == "l2_bytes";
             if (c.*member < 0 || (c.*member == 0 && !may_be_zero))
               return error("'{}' must be {}, got {}", f.name, may_be_zero ? "non-negative" : "positive", c.*member);
             return Status::ok();
@@ -136,8 +136,11 @@ Status validate(const Config& c) {
                  c.dma_bytes_per_cycle);
   if (c.dma_max_bytes < c.dim || c.dma_max_bytes % c.dim != 0)
     return error("'dma_max_bytes' {} is not a multiple of 'dim' {} (one int8 block row)", c.dma_max_bytes, c.dim);
-  if (c.dram_bytes_per_cycle_small > c.dma_bytes_per_cycle || c.dram_bytes_per_cycle_large > c.dma_bytes_per_cycle)
-    return error("'dram_bytes_per_cycle_small'/'_large' must not exceed 'dma_bytes_per_cycle' {}",
+  if (c.dram_bytes_per_cycle > c.dma_bytes_per_cycle)
+    return error("'dram_bytes_per_cycle' {} exceeds the DMA bus ('dma_bytes_per_cycle' {})", c.dram_bytes_per_cycle,
+                 c.dma_bytes_per_cycle);
+  if (c.l2_bytes_per_cycle > c.dma_bytes_per_cycle)
+    return error("'l2_bytes_per_cycle' {} exceeds the DMA bus ('dma_bytes_per_cycle' {})", c.l2_bytes_per_cycle,
                  c.dma_bytes_per_cycle);
   return Status::ok();
 }

@@ -41,11 +41,12 @@ struct Config {
   int spad_read_delay = 4;             // scratchpad read latency, cycles
   int acc_latency = 2;                 // accumulator write latency, cycles
   int ws_min_rows = 4;                 // WS preload+compute pair lasts at least this many cycles (acc RAW)
-  // --- memory-system calibration (fitted to FireSim ResNet50, research note 4.2; not RTL facts) ---
-  double dram_bytes_per_cycle_small = 6.0;   // effective DMA bandwidth for tensors <= l2_bytes
-  double dram_bytes_per_cycle_large = 3.5;   // ... for larger tensors (streamed from DRAM)
-  int64_t l2_bytes = 512 * 1024;             // tensors up to this size are assumed to stay in the L2
-  double dma_request_cycles = 6.0;           // extra issue cost per DMA request (one row, <= dma_max_bytes)
+  // --- memory system behind the DMA (fitted to FireSim ResNet50, README "Gemmini cycle model"; not RTL
+  // facts): a shared L2 of l2_bytes (LRU over 64-byte lines) in front of DRAM ---
+  double dram_bytes_per_cycle = 4.0;   // effective bandwidth of lines that miss in the L2
+  double l2_bytes_per_cycle = 12.0;    // effective bandwidth of lines that hit
+  int64_t l2_bytes = 512 * 1024;       // L2 capacity the DMA sees (0: every load goes to DRAM)
+  double dma_request_cycles = 6.0;     // cycles per request at full occupancy (latency / in-flight requests)
 
   // Derived sizes, in rows.
   int64_t sp_rows() const { return sp_bytes / dim; }                       // 16384

@@ -30,6 +30,9 @@ struct ConvDims {
   int64_t out_c = 0;
   int64_t k_h = 1, k_w = 1;
   int64_t stride = 1, pad = 0, dilation = 1;  // symmetric padding, kernel dilation
+  // Grouped convs (depthwise included): the cost model runs `groups` convs of in_c/groups -> out_c/groups
+  // channels one after another (no depthwise FSM); tiled_conv_auto tiles one group.
+  int64_t groups = 1;
   int64_t out_h = 0, out_w = 0;               // conv output (before pooling); 0 = computed from the above
   // Fused max pooling after the conv (Gemmini's pooled mvout); pool_stride 0 = no pooling.
   int64_t pool_size = 0, pool_stride = 0, pool_pad = 0;
@@ -48,7 +51,7 @@ struct ConvDims {
     return allow_downsample && stride == 2 && k_h == 1 && k_w == 1 && pad == 0 && !pooled() && in_h % 2 == 0 &&
            in_w % 2 == 0 && dilation == 1;
   }
-  int64_t macs() const { return batch * conv_out_h() * conv_out_w() * out_c * k_h * k_w * in_c; }
+  int64_t macs() const { return batch * conv_out_h() * conv_out_w() * out_c * k_h * k_w * (in_c / groups); }
 };
 
 struct ConvTiling {
@@ -59,7 +62,7 @@ struct ConvTiling {
   int64_t spad_rows = 0, acc_rows = 0;  // rows one full tile occupies
   int64_t tiles = 0;                    // number of sp_tiled_conv calls
 };
-ConvTiling tiled_conv_auto(const ConvDims& d, const Config& c);
+ConvTiling tiled_conv_auto(const ConvDims& d, const Config& c);  // d.groups must be 1 (see ConvDims::groups)
 // tiled_conv_total_spad_rows for one tile (acc=false: A+B scratchpad rows; acc=true: C accumulator rows).
 int64_t conv_tile_rows(bool acc, const ConvDims& d, int64_t batches, int64_t porows, int64_t pocols,
                        int64_t pochs, int64_t krows, int64_t kcols, int64_t kchs, const Config& c);
