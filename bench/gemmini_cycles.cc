@@ -1,6 +1,6 @@
 // The Gemmini cycle model (src/backends/systolic/cycle_model.h) against FireSim's ResNet50 per-layer
 // cycles, WS vs OS on the same layers, and a scratchpad / array-size sweep for one layer type.
-// Usage: gemmini_cycles [--config FILE.json] [--markdown]
+// Usage: gemmini_cycles [--config FILE.json] [--markdown] [--quick] [--verbose]
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -12,7 +12,7 @@ using namespace inr::systolic;
 
 int main(int argc, char** argv) {
   Config base = default_config();
-  bool markdown = false, verbose = false;
+  bool markdown = false, verbose = false, quick = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
       auto c = load_config(argv[++i]);
@@ -21,12 +21,14 @@ int main(int argc, char** argv) {
         return 1;
       }
       base = *c;
+    } else if (!std::strcmp(argv[i], "--quick")) {  // the WS table and totals only
+      quick = true;
     } else if (!std::strcmp(argv[i], "--verbose")) {
       verbose = true;
     } else if (!std::strcmp(argv[i], "--markdown")) {
       markdown = true;
     } else {
-      std::fprintf(stderr, "usage: gemmini_cycles [--config FILE.json] [--markdown]\n");
+      std::fprintf(stderr, "usage: gemmini_cycles [--config FILE.json] [--markdown] [--quick] [--verbose]\n");
       return 1;
     }
   }
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
   int count = 0, within25 = 0;
   for (const FiresimLayer& l : firesim_resnet50_layers()) {
     const Cost m = firesim_layer_cost(l, ws);
-    const Cost o = firesim_layer_cost(l, os);
+    const Cost o = quick ? Cost{} : firesim_layer_cost(l, os);
     const double fs = l.cycles_mid(), err = (static_cast<double>(m.cycles) - fs) / fs;
     const double fs_util = static_cast<double>(m.macs) / (256.0 * fs);
     std::printf(row_fmt, l.name, l.count, fs, static_cast<long long>(m.cycles), 100 * err, 100 * fs_util,
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   std::printf("count-weighted mean |error| %.1f%%; rows within 25%%: %d of %zu\n", 100 * abs_err_w / count, within25,
               firesim_resnet50_layers().size());
   std::printf("utilization: FireSim %.0f%%, model %.0f%%\n", 100 * ideal_total / fs_total, 100 * ideal_total / model_total);
+  if (quick) return 0;
   std::printf("OS (host im2col + OS matmul) total %.2f M cycles = %.2fx WS\n", os_total / 1e6, os_total / model_total);
 
   // Sweep: one layer type (3x3 28^2 128->128 and 1x1 28^2 512->128) over scratchpad size and array size.

@@ -39,6 +39,9 @@ const std::vector<Field>& fields() {
       {"l2_bytes_per_cycle", &Config::l2_bytes_per_cycle},
       {"l2_bytes", &Config::l2_bytes},
       {"dma_request_cycles", &Config::dma_request_cycles},
+      {"dram_page_bytes", &Config::dram_page_bytes},
+      {"dram_page_miss_cycles", &Config::dram_page_miss_cycles},
+      {"host_bytes_per_cycle", &Config::host_bytes_per_cycle},
   };
   return kFields;
 }
@@ -105,8 +108,10 @@ Status validate(const Config& c) {
           if constexpr (std::is_same_v<T, Dataflow>) {
             return Status::ok();
           } else if constexpr (std::is_same_v<T, double>) {
-            if (!std::isfinite(c.*member) || c.*member <= 0)
-              return error("'{}' must be a positive number, got {}", f.name, c.*member);
+            const bool may_be_zero = std::string_view(f.name) == "dram_page_miss_cycles";
+            if (!std::isfinite(c.*member) || c.*member < 0 || (c.*member == 0 && !may_be_zero))
+              return error("'{}' must be a {} number, got {}", f.name, may_be_zero ? "non-negative" : "positive",
+                           c.*member);
             return Status::ok();
           } else {
             const std::string_view name = f.name;

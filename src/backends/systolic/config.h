@@ -43,10 +43,14 @@ struct Config {
   int ws_min_rows = 4;                 // WS preload+compute pair lasts at least this many cycles (acc RAW)
   // --- memory system behind the DMA (fitted to FireSim ResNet50, README "Gemmini cycle model"; not RTL
   // facts): a shared L2 of l2_bytes (LRU over 64-byte lines) in front of DRAM ---
-  double dram_bytes_per_cycle = 4.0;   // effective bandwidth of lines that miss in the L2
-  double l2_bytes_per_cycle = 12.0;    // effective bandwidth of lines that hit
-  int64_t l2_bytes = 512 * 1024;       // L2 capacity the DMA sees (0: every load goes to DRAM)
-  double dma_request_cycles = 6.0;     // cycles per request at full occupancy (latency / in-flight requests)
+  double dram_bytes_per_cycle = 3.0;   // effective bandwidth of lines that miss in the L2
+  double l2_bytes_per_cycle = 8.0;     // effective bandwidth of lines that hit
+  int64_t l2_bytes = 1024 * 1024;      // L2 capacity the DMA sees (0: every load goes to DRAM)
+  double dma_request_cycles = 5.0;     // cycles per request at full occupancy (latency / in-flight requests)
+  int64_t dram_page_bytes = 2048;      // a miss outside the DRAM page of the previous miss ...
+  double dram_page_miss_cycles = 0.0;  // ... costs this much more (row-buffer miss)
+  // --- host CPU (Rocket), for what the Systolic EP does in software: the im2col matrix of an OS conv ---
+  double host_bytes_per_cycle = 1.0;   // im2col bytes the host writes per cycle (assumption, not measured)
 
   // Derived sizes, in rows.
   int64_t sp_rows() const { return sp_bytes / dim; }                       // 16384

@@ -12,8 +12,16 @@ namespace {
 // The shared L2 the DMA reads through: fully associative, LRU, 64-byte lines, capacity Config::l2_bytes.
 class L2 {
  public:
-  explicit L2(int64_t bytes) : capacity_(static_cast<size_t>(std::max<int64_t>(0, bytes / kLine))) {}
+  explicit L2(int64_t bytes, int64_t page_bytes)
+      : capacity_(static_cast<size_t>(std::max<int64_t>(0, bytes / kLine))),
+        lines_per_page_(static_cast<uint64_t>(std::max<int64_t>(1, page_bytes / kLine))) {}
   static constexpr int64_t kLine = 64;
+  // A miss in the same DRAM page as the previous miss (a row-buffer hit).
+  bool same_page(uint64_t line) {
+    const bool same = line / lines_per_page_ == last_page_;
+    last_page_ = line / lines_per_page_;
+    return same;
+  }
   // Touches one line; true when it was resident.
   bool touch(uint64_t line) {
     if (capacity_ == 0) return false;
@@ -33,6 +41,7 @@ class L2 {
 
  private:
   size_t capacity_;
+  uint64_t lines_per_page_, last_page_ = ~uint64_t{0};
   std::list<uint64_t> lru_;
   std::unordered_map<uint64_t, std::list<uint64_t>::iterator> where_;
 };
@@ -57,8 +66,10 @@ struct Traffic {
       const double beats = static_cast<double>(cdiv(static_cast<int64_t>(hi - lo), c.dma_bytes_per_cycle) *
                                                c.dma_bytes_per_cycle);
       const bool hit = l2.touch(line);
-      if (in)
-        bw_time += hit ? beats / c.l2_bytes_per_cycle : static_cast<double>(L2::kLine) / c.dram_bytes_per_cycle;
+      if (in && hit)
+        bw_time += beats / c.l2_bytes_per_cycle;
+      else if (in)
+        bw_time += static_cast<double>(L2::kLine) / c.dram_bytes_per_cycle + (l2.same_page(line) ? 0 : c.dram_page_miss_cycles);
       else  // written back to DRAM eventually; the line stays in the L2
         bw_time += beats / c.dram_bytes_per_cycle;
     }
@@ -167,7 +178,7 @@ Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_b
   const int64_t dim = c.dim;
   const MatmulTiling t = tiled_matmul_auto(I, J, K, df, c);
   const int64_t max_cols = c.dma_max_bytes;  // int8 columns per mvin row
-  L2 l2(c.l2_bytes);
+  L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, I * K);
   std::vector<TileWork> tiles;
   tiles.reserve(static_cast<size_t>(t.tiles()));
@@ -225,7 +236,7 @@ Cost conv_ws_cost(const ConvDims& d, const Config& c) {
   const int64_t pool_pad = pooled ? d.pool_pad : 0;
   const int64_t out_h = d.conv_out_h(), out_w = d.conv_out_w();
   const int64_t pout_h = d.pool_out_h(), pout_w = d.pool_out_w();
-  L2 l2(c.l2_bytes);
+  L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, d.batch * d.in_h * d.in_w * d.in_c);
   const int ds = t.downsample ? 1 : 0;
   const int64_t max_chs = int64_t{c.max_block_len()} * dim;  // channels per mvin row
@@ -373,6 +384,8 @@ Cost conv_im2col_cost(const ConvDims& d, const Config& c) {
   const int64_t rows = g.batch * g.conv_out_h() * g.conv_out_w(), depth = g.k_h * g.k_w * g.in_c;
   Cost one = matmul_cost_df(rows, g.out_c, depth, c, g.has_bias, c.dataflow);
   one.host_bytes = (g.k_h == 1 && g.k_w == 1 && g.stride == 1 && g.pad == 0) ? 0 : rows * depth;
+  // The host writes the im2col matrix before the matmul starts.
+  one.cycles += static_cast<int64_t>(std::ceil(static_cast<double>(one.host_bytes) / c.host_bytes_per_cycle));
   one.macs = g.macs();
   one.utilization = utilization(one.macs, one.cycles, c);
   Cost total = repeat(one, d.groups, c);
@@ -391,7 +404,7 @@ Cost conv_cost(const ConvDims& d, const Config& c) {
 Cost resadd_cost(int64_t I, int64_t J, const Config& c) {
   const ResaddTiling t = tiled_resadd_auto(I, J, c);
   const int64_t max_cols = c.dma_max_bytes;
-  L2 l2(c.l2_bytes);
+  L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kIn2Base, I * J);  // the branch that was computed last
   warm(l2, kInBase, I * J);
   std::vector<TileWork> tiles;
@@ -416,30 +429,31 @@ Cost resadd_cost(int64_t I, int64_t J, const Config& c) {
 }
 
 Cost pool_cost(const PoolDims& p, const Config& c) {
-  const int64_t dim = c.dim, max_cols = c.dma_max_bytes;
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  L2 l2(c.l2_bytes);
+  const int64_t dim = c.dim, oh = p.out_h(), ow = p.out_w();
+  L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, p.batch * p.in_h * p.in_w * p.channels);
-  // One tile per image and accumulator half of channels: the input pixels of those channels in, the
-  // pooled pixels out; the store unit reads size^2 accumulator rows per output pixel and channel block.
-  const int64_t rows_per_block = p.in_h * p.in_w;
-  const int64_t blocks_per_tile = std::max<int64_t>(1, (c.acc_rows() / 2) / std::max<int64_t>(1, rows_per_block));
+  // A tile is one DIM-channel block of as many output rows as fit: their input rows (one accumulator row
+  // per pixel) in half of the accumulator. The input pixels move in (zero padding on chip), the pooled
+  // pixels out; the store unit reads size^2 accumulator rows per output pixel.
+  int64_t tile_rows = oh;
+  while (tile_rows > 1 && ((tile_rows - 1) * p.stride + p.size) * p.in_w > c.acc_rows() / 2) --tile_rows;
   std::vector<TileWork> tiles;
   for (int64_t b = 0; b < p.batch; ++b)
-    for (int64_t ch = 0; ch < p.channels; ch += blocks_per_tile * dim) {
-      const int64_t chs = std::min(blocks_per_tile * dim, p.channels - ch);
-      TileWork w;
-      for (int64_t k = 0; k < chs; k += max_cols)
-        for (int64_t px = 0; px < rows_per_block; ++px)
-          w.load.row(true, kInBase + static_cast<uint64_t>((b * rows_per_block + px) * p.channels + ch + k),
-                     std::min(max_cols, chs - k), l2, c);
-      for (int64_t k = 0; k < chs; k += dim)
-        for (int64_t px = 0; px < oh * ow; ++px)
-          w.store.row(false, kOutBase + static_cast<uint64_t>((b * oh * ow + px) * p.channels + ch + k),
-                      std::min(dim, chs - k), l2, c);
-      w.store.bw_time = std::max(w.store.bw_time, static_cast<double>(oh * ow * cdiv(chs, dim) * p.size * p.size));
-      tiles.push_back(std::move(w));
-    }
+    for (int64_t ch = 0; ch < p.channels; ch += dim)
+      for (int64_t r0 = 0; r0 < oh; r0 += tile_rows) {
+        const int64_t chs = std::min(dim, p.channels - ch), rows = std::min(tile_rows, oh - r0);
+        const int64_t ir_lo = std::max<int64_t>(0, r0 * p.stride - p.pad);
+        const int64_t ir_hi = std::min(p.in_h, (r0 + rows - 1) * p.stride - p.pad + p.size);
+        TileWork w;
+        for (int64_t ir = ir_lo; ir < ir_hi; ++ir)
+          for (int64_t ic = 0; ic < p.in_w; ++ic)
+            w.load.row(true, kInBase + static_cast<uint64_t>(((b * p.in_h + ir) * p.in_w + ic) * p.channels + ch), chs, l2, c);
+        for (int64_t r = r0; r < r0 + rows; ++r)
+          for (int64_t col = 0; col < ow; ++col)
+            w.store.row(false, kOutBase + static_cast<uint64_t>(((b * oh + r) * ow + col) * p.channels + ch), chs, l2, c);
+        w.store.bw_time = std::max(w.store.bw_time, static_cast<double>(rows * ow * p.size * p.size));
+        tiles.push_back(std::move(w));
+      }
   Cost cost;
   const double cycles = pipeline(tiles, Overlap::kConv, c, cost);
   return finish(cost, cycles, 0, c);
@@ -448,7 +462,7 @@ Cost pool_cost(const PoolDims& p, const Config& c) {
 Cost global_average_cost(int64_t batch, int64_t h, int64_t w, int64_t channels, const Config& c) {
   const GlobalAverageTiling t = tiled_global_average_auto(channels, c);
   const int64_t max_cols = c.dma_max_bytes;
-  L2 l2(c.l2_bytes);
+  L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, batch * h * w * channels);
   std::vector<TileWork> tiles;
   for (int64_t b = 0; b < batch; ++b)

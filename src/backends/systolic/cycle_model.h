@@ -50,8 +50,9 @@ Cost conv_cost(const ConvDims& d, const Config& c);
 Cost conv_im2col_cost(const ConvDims& d, const Config& c);
 // C = A + B over I x J int8 elements (tiled_resadd_auto: mvin A and B into the accumulator, mvout C).
 Cost resadd_cost(int64_t I, int64_t J, const Config& c);
-// A standalone max pool, NHWC, on Gemmini's pooled-mvout path: the input is moved into the accumulator
-// and the store unit reads pool_size^2 accumulator rows per output pixel block.
+// A standalone max pool, NHWC, on Gemmini's pooled-mvout path (the Systolic EP itself pools on the host
+// unless the pool is fused into the conv): per DIM-channel block and band of output rows, the input rows
+// move into the accumulator and the store unit reads size^2 accumulator rows per output pixel.
 struct PoolDims {
   int64_t batch = 1, in_h = 0, in_w = 0, channels = 0;
   int64_t size = 2, stride = 2, pad = 0;
