@@ -99,7 +99,9 @@ TEST(SystolicCycles, ElementwiseBytes) {
   EXPECT_EQ(g.dma_out_bytes, 2048);
   EXPECT_EQ(g.dma_requests, 49 * 32 + 2048 / 16);  // one one-row mvin per pixel and 64 channels
   const Cost p = pool_cost(PoolDims{1, 112, 112, 64, 3, 2, 1}, c);
-  EXPECT_EQ(p.dma_in_bytes, 112 * 112 * 64);
+  // A 112-wide band of one output row needs 3 input rows in 336 accumulator rows, so every tile is one
+  // output row and the overlapping input rows are read again: 2 rows for the first, 3 for the other 55.
+  EXPECT_EQ(p.dma_in_bytes, (2 + 55 * 3) * 112 * 64);
   EXPECT_EQ(p.dma_out_bytes, 56 * 56 * 64);
   EXPECT_GE(p.cycles, 56 * 56 * 4 * 9);  // the store unit reads 9 accumulator rows per pixel and block
 }
@@ -145,26 +147,52 @@ TEST(SystolicCycles, NeverBelowTheArraysPeak) {
 }
 
 TEST(SystolicCycles, MoreScratchpadOrBandwidthIsNeverSlower) {
-  // Scratchpad and accumulator grow together (the tile search grows I/J with the accumulator and K with the
-  // scratchpad).
-  std::vector<ConvDims> shapes = random_convs(16, 42);
-  for (const FiresimLayer& l : firesim_resnet50_layers())
-    if (l.k) shapes.push_back(l.conv());
+  // With the tile search (Config::search_tiles), a bigger scratchpad and accumulator, together or alone,
+  // and a faster memory are never slower.
+  std::vector<ConvDims> shapes = random_convs(6, 42);
+  for (int i : {3, 12, 19}) shapes.push_back(firesim_resnet50_layers()[i].conv());
+  Config base = default_config();
+  base.search_tiles = true;
   for (const ConvDims& d : shapes) {
     int64_t prev = -1;
-    for (int64_t kib : {64, 128, 256, 512, 1024}) {
-      Config c = default_config();
+    for (int64_t kib : {64, 128, 256, 512}) {
+      Config c = base;
       c.sp_bytes = kib * 1024;
       c.acc_bytes = kib * 1024 / 4;
       const int64_t cycles = conv_cost(d, c).cycles;
-      if (prev >= 0) EXPECT_LE(cycles, prev) << "spad " << kib << " KiB, conv " << d.in_h << "x" << d.in_c << "->" << d.out_c << " k" << d.k_h << " s" << d.stride;
+      if (prev >= 0) EXPECT_LE(cycles, prev) << kib << " KiB, conv " << d.in_h << "x" << d.in_c << "->" << d.out_c;
       prev = cycles;
     }
-    Config slow = default_config(), fast = default_config();
-    fast.dram_bytes_per_cycle = 8;
+    Config more_acc = base;
+    more_acc.acc_bytes *= 2;
+    EXPECT_LE(conv_cost(d, more_acc).cycles, conv_cost(d, base).cycles);
+    Config fast = base;
+    fast.dram_bytes_per_cycle = 6;
     fast.dma_request_cycles = 3;
-    EXPECT_LE(conv_cost(d, fast).cycles, conv_cost(d, slow).cycles);
+    EXPECT_LE(conv_cost(d, fast).cycles, conv_cost(d, base).cycles);
+    // Searching never loses to Gemmini's own choice, which is one of the candidates.
+    Config own = default_config();
+    EXPECT_LE(conv_cost(d, base).cycles, conv_cost(d, own).cycles);
   }
+  for (int64_t n : {100, 700}) {
+    Config small = base, big = base;
+    big.sp_bytes *= 2;
+    big.acc_bytes *= 2;
+    EXPECT_LE(matmul_cost(n, n, n, big).cycles, matmul_cost(n, n, n, small).cycles);
+  }
+}
+
+TEST(SystolicCycles, GemminisOwnTilerCanBeSlowerWithMoreScratchpad) {
+  // Gemmini's greedy tiler fills the bigger scratchpad with one big tile, whose loads, compute and stores
+  // then cannot overlap; the model reproduces that, and the tile search finds the smaller tiles again.
+  const ConvDims d = conv(1, 30, 300, 16, 5, 2, 2);
+  Config small = default_config(), big = default_config();
+  big.sp_bytes *= 4;
+  big.acc_bytes *= 4;
+  EXPECT_LT(tiled_conv_auto(d, big).tiles, tiled_conv_auto(d, small).tiles);
+  EXPECT_GT(conv_cost(d, big).cycles, conv_cost(d, small).cycles);
+  big.search_tiles = true;
+  EXPECT_LE(conv_cost(d, big).cycles, conv_cost(d, small).cycles);
 }
 
 TEST(SystolicCycles, DataflowsDiffer) {
@@ -182,8 +210,8 @@ TEST(SystolicCycles, DataflowsDiffer) {
 }
 
 // What the default constants reach (bench/gemmini_cycles prints the table; README "Gemmini cycle model").
-constexpr int kCalibratedRowsWithin25 = 16;      // of 24 layer rows
-constexpr double kCalibratedWorstError = 0.56;  // worst layer, relative
+constexpr int kCalibratedRowsWithin25 = 19;      // of 24 layer rows
+constexpr double kCalibratedWorstError = 0.66;  // worst layer (FC, +65%), relative
 
 TEST(SystolicCycles, CalibratedAgainstFiresimResnet50) {
   // The model's totals over ResNet50's conv and FC layers (batch 1, WS) against FireSim (mid of 3 runs).

@@ -14,7 +14,7 @@ namespace {
 
 // One table of the fields a config file may set: name and member pointer. Parsing, validation messages
 // and to_json all walk it, so a new field is one line here.
-using Member = std::variant<int Config::*, int64_t Config::*, double Config::*, Dataflow Config::*>;
+using Member = std::variant<int Config::*, int64_t Config::*, double Config::*, Dataflow Config::*, bool Config::*>;
 struct Field {
   const char* name;
   Member member;
@@ -32,6 +32,7 @@ const std::vector<Field>& fields() {
       {"max_in_flight_reqs", &Config::max_in_flight_reqs},
       {"clock_hz", &Config::clock_hz},
       {"dataflow", &Config::dataflow},
+      {"search_tiles", &Config::search_tiles},
       {"spad_read_delay", &Config::spad_read_delay},
       {"acc_latency", &Config::acc_latency},
       {"ws_min_rows", &Config::ws_min_rows},
@@ -68,6 +69,9 @@ Status set_field(Config& c, const Field& f, const nlohmann::json& v) {
         if constexpr (std::is_same_v<T, Dataflow>) {
           if (!v.is_string()) return error("'{}' must be \"os\" or \"ws\", got {}", f.name, json_type(v));
           INR_ASSIGN_OR_RETURN(c.*member, parse_dataflow(v.get<std::string>()));
+        } else if constexpr (std::is_same_v<T, bool>) {
+          if (!v.is_boolean()) return error("'{}' must be true or false, got {}", f.name, json_type(v));
+          c.*member = v.get<bool>();
         } else if constexpr (std::is_same_v<T, double>) {
           if (!v.is_number()) return error("'{}' must be a number, got {}", f.name, json_type(v));
           c.*member = v.get<double>();
@@ -105,7 +109,7 @@ Status validate(const Config& c) {
     Status s = std::visit(
         [&](auto member) -> Status {
           using T = std::remove_cvref_t<decltype(c.*member)>;
-          if constexpr (std::is_same_v<T, Dataflow>) {
+          if constexpr (std::is_same_v<T, Dataflow> || std::is_same_v<T, bool>) {
             return Status::ok();
           } else if constexpr (std::is_same_v<T, double>) {
             const bool may_be_zero = std::string_view(f.name) == "dram_page_miss_cycles";

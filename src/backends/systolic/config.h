@@ -37,6 +37,11 @@ struct Config {
   // --- clock (the FireSim target clock is not published; 1 GHz is an assumption, used for FPS only) ---
   double clock_hz = 1e9;
   Dataflow dataflow = Dataflow::kWS;
+  // false: the cost model uses Gemmini's own tile choice (tiling.h), as the hardware's software would.
+  // true: it also tries that tile search with the scratchpad and accumulator budgets cut to every
+  // power-of-two fraction (down to 64*dim^2 and 16*dim^2 bytes) and keeps the fastest -- what a better
+  // tiler could reach; with it, more scratchpad or accumulator is never slower.
+  bool search_tiles = false;
   // --- fixed pipeline latencies (Configs.scala) ---
   int spad_read_delay = 4;             // scratchpad read latency, cycles
   int acc_latency = 2;                 // accumulator write latency, cycles

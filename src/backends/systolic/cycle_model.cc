@@ -46,6 +46,14 @@ class L2 {
   std::unordered_map<uint64_t, std::list<uint64_t>::iterator> where_;
 };
 
+bool same_tiling(const MatmulTiling& a, const MatmulTiling& b) {
+  return a.tile_I == b.tile_I && a.tile_J == b.tile_J && a.tile_K == b.tile_K;
+}
+bool same_tiling(const ConvTiling& a, const ConvTiling& b) {
+  return a.batches == b.batches && a.porows == b.porows && a.pocols == b.pocols && a.pochs == b.pochs &&
+         a.krows == b.krows && a.kcols == b.kcols && a.kchs == b.kchs;
+}
+
 // Tensors live at distinct addresses (their layouts are dense, row-major / NHWC / HWIO).
 constexpr uint64_t kInBase = 0, kWeightBase = uint64_t{1} << 40, kOutBase = uint64_t{2} << 40,
                    kBiasBase = uint64_t{3} << 40, kIn2Base = uint64_t{4} << 40;
@@ -174,9 +182,48 @@ Cost finish(Cost cost, double cycles, int64_t macs, const Config& c) {
   return cost;
 }
 
-Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias, Dataflow df) {
+// The scratchpad/accumulator budgets Config::search_tiles tries: every power-of-two fraction of both, down
+// to fixed floors, so that the candidates of a bigger memory include those of a smaller one.
+std::vector<Config> budgets(const Config& c) {
+  if (!c.search_tiles) return {c};
+  const int64_t sp_floor = int64_t{64} * c.dim * c.dim, acc_floor = int64_t{16} * c.dim * c.dim;
+  std::vector<Config> out;
+  for (int64_t sp = c.sp_bytes; sp >= sp_floor; sp /= 2) {
+    for (int64_t acc = c.acc_bytes; acc >= acc_floor; acc /= 2) {
+      Config b = c;
+      b.sp_bytes = sp;
+      b.acc_bytes = acc;
+      if (validate(b).is_ok()) out.push_back(b);
+      if (acc % 2) break;
+    }
+    if (sp % 2) break;
+  }
+  if (out.empty()) out.push_back(c);
+  return out;
+}
+
+// The cheapest of `eval(tiling)` over the distinct tilings the budgets give.
+template <typename Tiling, typename Choose, typename Eval>
+Cost cheapest(const Config& c, Choose choose, Eval eval) {
+  std::vector<Tiling> seen;
+  Cost best;
+  bool have = false;
+  for (const Config& b : budgets(c)) {
+    const Tiling t = choose(b);
+    bool dup = false;
+    for (const Tiling& s : seen) dup = dup || same_tiling(s, t);
+    if (dup) continue;
+    seen.push_back(t);
+    Cost cost = eval(t);
+    if (!have || cost.cycles < best.cycles) best = cost;
+    have = true;
+  }
+  return best;
+}
+
+Cost matmul_cost_tiled(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias, Dataflow df,
+                       const MatmulTiling& t) {
   const int64_t dim = c.dim;
-  const MatmulTiling t = tiled_matmul_auto(I, J, K, df, c);
   const int64_t max_cols = c.dma_max_bytes;  // int8 columns per mvin row
   L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, I * K);
@@ -228,9 +275,8 @@ Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_b
 }
 
 // One group of a convolution on the WS conv loop.
-Cost conv_ws_cost(const ConvDims& d, const Config& c) {
+Cost conv_ws_cost_tiled(const ConvDims& d, const Config& c, const ConvTiling& t) {
   const int64_t dim = c.dim;
-  const ConvTiling t = tiled_conv_auto(d, c);
   const bool pooled = d.pooled();
   const int64_t pool_size = pooled ? d.pool_size : 1, pool_stride = pooled ? d.pool_stride : 1;
   const int64_t pool_pad = pooled ? d.pool_pad : 0;
@@ -341,6 +387,18 @@ Cost conv_ws_cost(const ConvDims& d, const Config& c) {
   Cost cost;
   const double cycles = pipeline(tiles, Overlap::kConv, c, cost);
   return finish(cost, cycles, d.macs(), c);
+}
+
+Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias, Dataflow df) {
+  return cheapest<MatmulTiling>(
+      c, [&](const Config& b) { return tiled_matmul_auto(I, J, K, df, b); },
+      [&](const MatmulTiling& t) { return matmul_cost_tiled(I, J, K, c, has_bias, df, t); });
+}
+
+Cost conv_ws_cost(const ConvDims& d, const Config& c) {
+  return cheapest<ConvTiling>(
+      c, [&](const Config& b) { return tiled_conv_auto(d, b); },
+      [&](const ConvTiling& t) { return conv_ws_cost_tiled(d, c, t); });
 }
 
 ConvDims one_group(const ConvDims& d) {
