@@ -75,12 +75,55 @@ int main(int argc, char** argv) {
   if (quick) return 0;
   std::printf("OS (host im2col + OS matmul) total %.2f M cycles = %.2fx WS\n", os_total / 1e6, os_total / model_total);
 
-  // Sweep: one layer type (3x3 28^2 128->128 and 1x1 28^2 512->128) over scratchpad size and array size.
-  std::printf("\nsweep (WS, cycles per layer; scratchpad / accumulator scaled together):\n");
-  const FiresimLayer* sweep_layers[2] = {&firesim_resnet50_layers()[7], &firesim_resnet50_layers()[10]};
-  std::printf(markdown ? "| DIM | spad KiB | acc KiB | %s | %s |\n|---|---|---|---|---|\n" : "%4s %9s %8s %24s %24s\n",
-              markdown ? sweep_layers[0]->name : "DIM", markdown ? sweep_layers[1]->name : "spadKiB",
-              "accKiB", sweep_layers[0]->name, sweep_layers[1]->name);
+  // The whole network at batch 4 as gemmini-rocc-tests' imagenet/resnet50.c runs it: downsampling 1x1
+  // stride-2 convs, conv1 with its 3x3/2 max pool fused, the 16 residual adds and the global average on
+  // Gemmini (PR #90), FC as a matmul. Published: 38.4 M cycles/image with the pool on the host (PR #69),
+  // "51% utilization" (about 31 M cycles/image) with it on Gemmini (PR #90).
+  {
+    Cost net;
+    const int64_t batch = 4;
+    for (const FiresimLayer& l : firesim_resnet50_layers()) {
+      Cost one;
+      if (l.k == 0) {
+        one = matmul_cost(batch, l.out_c, l.in_c, ws, true);
+      } else {
+        ConvDims d = l.conv();
+        d.batch = batch;
+        d.allow_downsample = true;
+        d.has_bias = true;
+        d.relu = true;
+        if (l.k == 7) {
+          d.pool_size = 3;
+          d.pool_stride = 2;
+          d.pool_pad = 1;
+        }
+        one = conv_cost(d, ws);
+      }
+      for (int i = 0; i < l.count; ++i) net.add(one, ws);
+    }
+    const struct { int64_t hw, c; int n; } adds[] = {{56, 256, 3}, {28, 512, 4}, {14, 1024, 6}, {7, 2048, 3}};
+    Cost resadds;
+    for (const auto& a : adds)
+      for (int i = 0; i < a.n; ++i) resadds.add(resadd_cost(batch * a.hw * a.hw, a.c, ws), ws);
+    const Cost gap = global_average_cost(batch, 7, 7, 2048, ws);
+    net.add(resadds, ws);
+    net.add(gap, ws);
+    std::printf("whole network, batch 4 (resnet50.c): model %.2f M cycles/image, %.0f%% utilization "
+                "(residual adds %.2f M, global average %.3f M); published about 31 M (51%%) with the global "
+                "average on Gemmini, 38.4 M with it on the host\n",
+                net.cycles / 4e6, 100 * net.utilization, resadds.cycles / 4e6, gap.cycles / 4e6);
+  }
+
+  // Sweep: two layer types over the array size and the scratchpad (accumulator = scratchpad / 4), with
+  // Gemmini's own tiler and with the tile search (Config::search_tiles).
+  const FiresimLayer& l3 = firesim_resnet50_layers()[7];   // 3x3 28^2 128->128
+  const FiresimLayer& l1 = firesim_resnet50_layers()[10];  // 1x1 28^2 512->128
+  std::printf("\nsweep (WS; cycles and utilization per layer; auto = Gemmini's tiler, search = Config::search_tiles)\n");
+  if (markdown)
+    std::printf("| DIM | spad KiB | acc KiB | %s auto | search | %s auto | search |\n|---|---|---|---|---|---|---|\n",
+                l3.name, l1.name);
+  else
+    std::printf("%4s %8s %7s | %-30s | %-30s\n", "DIM", "spadKiB", "accKiB", l3.name, l1.name);
   for (int dim : {8, 16, 32}) {
     for (int64_t spad_kib : {64, 128, 256, 512}) {
       Config s = ws;
@@ -89,15 +132,23 @@ int main(int argc, char** argv) {
       s.acc_bytes = spad_kib * 1024 / 4;
       s.dma_max_bytes = std::max(64, 4 * dim);
       if (!validate(s).is_ok()) continue;
-      const Cost a = conv_cost(sweep_layers[0]->conv(), s), b = conv_cost(sweep_layers[1]->conv(), s);
+      Config t = s;
+      t.search_tiles = true;
+      const Cost a = conv_cost(l3.conv(), s), as = conv_cost(l3.conv(), t);
+      const Cost b = conv_cost(l1.conv(), s), bs = conv_cost(l1.conv(), t);
+      auto cell = [](const Cost& x) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%lld (%.0f%%)", static_cast<long long>(x.cycles), 100 * x.utilization);
+        return std::string(buf);
+      };
       if (markdown)
-        std::printf("| %d | %lld | %lld | %lld (%.0f%%) | %lld (%.0f%%) |\n", dim, static_cast<long long>(spad_kib),
-                    static_cast<long long>(spad_kib / 4), static_cast<long long>(a.cycles), 100 * a.utilization,
-                    static_cast<long long>(b.cycles), 100 * b.utilization);
+        std::printf("| %d | %lld | %lld | %s | %s | %s | %s |\n", dim, static_cast<long long>(spad_kib),
+                    static_cast<long long>(spad_kib / 4), cell(a).c_str(), cell(as).c_str(), cell(b).c_str(),
+                    cell(bs).c_str());
       else
-        std::printf("%4d %9lld %8lld %15lld (%3.0f%%) %15lld (%3.0f%%)\n", dim, static_cast<long long>(spad_kib),
-                    static_cast<long long>(spad_kib / 4), static_cast<long long>(a.cycles), 100 * a.utilization,
-                    static_cast<long long>(b.cycles), 100 * b.utilization);
+        std::printf("%4d %8lld %7lld | %14s %15s | %14s %15s\n", dim, static_cast<long long>(spad_kib),
+                    static_cast<long long>(spad_kib / 4), cell(a).c_str(), cell(as).c_str(), cell(b).c_str(),
+                    cell(bs).c_str());
     }
   }
   return 0;
