@@ -213,6 +213,27 @@ TEST(SystolicCycles, DataflowsDiffer) {
 constexpr int kCalibratedRowsWithin25 = 19;      // of 24 layer rows
 constexpr double kCalibratedWorstError = 0.66;  // worst layer (FC, +65%), relative
 
+TEST(SystolicCycles, EmptyOrInvalidSizesCostNothing) {
+  const Config c = default_config();
+  EXPECT_EQ(matmul_cost(0, 16, 16, c).cycles, 0);
+  EXPECT_EQ(matmul_cost(16, -1, 16, c).tiles, 0);
+  EXPECT_EQ(conv_cost(conv(1, 0, 16, 16, 3, 1, 1), c).cycles, 0);
+  EXPECT_EQ(conv_cost(conv(1, 2, 16, 16, 5, 1, 0), c).cycles, 0);  // kernel larger than the padded input
+  ConvDims bad_groups = conv(1, 8, 16, 16, 3, 1, 1);
+  bad_groups.groups = 3;
+  EXPECT_EQ(conv_cost(bad_groups, c).cycles, 0);
+  EXPECT_EQ(resadd_cost(0, 5, c).cycles, 0);
+  EXPECT_EQ(pool_cost(PoolDims{1, 1, 1, 8, 3, 2, 0}, c).cycles, 0);
+  EXPECT_EQ(global_average_cost(1, 7, 7, 0, c).cycles, 0);
+  // And the JSON form of a cost has every field.
+  const nlohmann::json j = to_json(matmul_cost(64, 64, 64, c));
+  for (const char* key : {"cycles", "dma_in_bytes", "dma_out_bytes", "macs", "tiles", "utilization", "compute_cycles",
+                          "dma_requests", "host_bytes"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["macs"], 64 * 64 * 64);
+  EXPECT_DOUBLE_EQ(simulated_seconds(2000, c), 2e-6);
+}
+
 TEST(SystolicCycles, CalibratedAgainstFiresimResnet50) {
   // The model's totals over ResNet50's conv and FC layers (batch 1, WS) against FireSim (mid of 3 runs).
   const Config c = default_config();

@@ -433,11 +433,26 @@ void Cost::add(const Cost& o, const Config& c) {
   utilization = systolic::utilization(macs, cycles, c);
 }
 
+nlohmann::json to_json(const Cost& x) {
+  return {{"cycles", x.cycles},           {"dma_in_bytes", x.dma_in_bytes}, {"dma_out_bytes", x.dma_out_bytes},
+          {"macs", x.macs},               {"tiles", x.tiles},               {"utilization", x.utilization},
+          {"compute_cycles", x.compute_cycles}, {"dma_requests", x.dma_requests}, {"host_bytes", x.host_bytes}};
+}
+
 Cost matmul_cost(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias) {
+  if (I <= 0 || J <= 0 || K <= 0) return Cost{};
   return matmul_cost_df(I, J, K, c, has_bias, c.dataflow);
 }
 
+bool empty(const ConvDims& d) {
+  return d.batch <= 0 || d.in_h <= 0 || d.in_w <= 0 || d.in_c <= 0 || d.out_c <= 0 || d.k_h <= 0 || d.k_w <= 0 ||
+         d.stride <= 0 || d.dilation <= 0 || d.pad < 0 || d.groups <= 0 || d.in_c % d.groups != 0 ||
+         d.out_c % d.groups != 0 || d.conv_out_h() <= 0 || d.conv_out_w() <= 0 ||
+         (d.pooled() && (d.pool_size <= 0 || d.pool_stride <= 0 || d.pool_out_h() <= 0 || d.pool_out_w() <= 0));
+}
+
 Cost conv_im2col_cost(const ConvDims& d, const Config& c) {
+  if (empty(d)) return Cost{};
   const ConvDims g = one_group(d);
   const int64_t rows = g.batch * g.conv_out_h() * g.conv_out_w(), depth = g.k_h * g.k_w * g.in_c;
   Cost one = matmul_cost_df(rows, g.out_c, depth, c, g.has_bias, c.dataflow);
@@ -455,11 +470,13 @@ Cost conv_im2col_cost(const ConvDims& d, const Config& c) {
 }
 
 Cost conv_cost(const ConvDims& d, const Config& c) {
+  if (empty(d)) return Cost{};
   if (c.dataflow == Dataflow::kOS) return conv_im2col_cost(d, c);  // Gemmini has no OS conv loop
   return repeat(conv_ws_cost(one_group(d), c), d.groups, c);
 }
 
 Cost resadd_cost(int64_t I, int64_t J, const Config& c) {
+  if (I <= 0 || J <= 0) return Cost{};
   const ResaddTiling t = tiled_resadd_auto(I, J, c);
   const int64_t max_cols = c.dma_max_bytes;
   L2 l2(c.l2_bytes, c.dram_page_bytes);
@@ -487,6 +504,9 @@ Cost resadd_cost(int64_t I, int64_t J, const Config& c) {
 }
 
 Cost pool_cost(const PoolDims& p, const Config& c) {
+  if (p.batch <= 0 || p.in_h <= 0 || p.in_w <= 0 || p.channels <= 0 || p.size <= 0 || p.stride <= 0 || p.pad < 0 ||
+      p.out_h() <= 0 || p.out_w() <= 0)
+    return Cost{};
   const int64_t dim = c.dim, oh = p.out_h(), ow = p.out_w();
   L2 l2(c.l2_bytes, c.dram_page_bytes);
   warm(l2, kInBase, p.batch * p.in_h * p.in_w * p.channels);
@@ -518,6 +538,7 @@ Cost pool_cost(const PoolDims& p, const Config& c) {
 }
 
 Cost global_average_cost(int64_t batch, int64_t h, int64_t w, int64_t channels, const Config& c) {
+  if (batch <= 0 || h <= 0 || w <= 0 || channels <= 0) return Cost{};
   const GlobalAverageTiling t = tiled_global_average_auto(channels, c);
   const int64_t max_cols = c.dma_max_bytes;
   L2 l2(c.l2_bytes, c.dram_page_bytes);

@@ -39,6 +39,8 @@ struct Cost {
   void add(const Cost& other, const Config& c);
 };
 
+// Every function takes sizes >= 1 (an empty op, or any size <= 0, costs nothing: a zero Cost).
+
 // C[I,J] = A[I,K] * B[K,J] (+ bias rows of int32 when has_bias), int8 in and out, tiled_matmul_auto, in
 // the Config's dataflow.
 Cost matmul_cost(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias = false);
@@ -65,5 +67,10 @@ Cost pool_cost(const PoolDims& p, const Config& c);
 Cost global_average_cost(int64_t batch, int64_t h, int64_t w, int64_t channels, const Config& c);
 
 double utilization(int64_t macs, int64_t cycles, const Config& c);
+// Simulated time at the Config's clock.
+inline double simulated_seconds(int64_t cycles, const Config& c) { return static_cast<double>(cycles) / c.clock_hz; }
+// {"cycles", "dma_in_bytes", "dma_out_bytes", "macs", "tiles", "utilization", "compute_cycles",
+//  "dma_requests", "host_bytes"}: the args of a trace event or a --json report.
+nlohmann::json to_json(const Cost& cost);
 
 }  // namespace inr::systolic
