@@ -213,6 +213,21 @@ TEST(SystolicCycles, DataflowsDiffer) {
 constexpr int kCalibratedRowsWithin25 = 19;      // of 24 layer rows
 constexpr double kCalibratedWorstError = 0.66;  // worst layer (FC, +65%), relative
 
+TEST(SystolicCycles, DramPageMissesSlowStridedLoads) {
+  // A 1x1 conv with many output channels loads each weight row (64 of 1024 bytes) from a new DRAM page;
+  // a row-buffer miss cost makes that slower, while the input (whole 64-byte pixels, in order) barely moves.
+  ConvDims d = conv(1, 7, 512, 1024, 1, 1, 0);
+  Config c = default_config(), pages = default_config();
+  c.l2_bytes = 0;
+  pages.l2_bytes = 0;
+  pages.dram_page_miss_cycles = 20;
+  const Cost a = conv_cost(d, c), b = conv_cost(d, pages);
+  EXPECT_EQ(a.dma_in_bytes, b.dma_in_bytes);
+  EXPECT_GT(b.cycles, a.cycles * 5 / 4);
+  // Without an L2, every re-read goes to DRAM: never faster than with one.
+  EXPECT_GE(a.cycles, conv_cost(d, default_config()).cycles);
+}
+
 TEST(SystolicCycles, EmptyOrInvalidSizesCostNothing) {
   const Config c = default_config();
   EXPECT_EQ(matmul_cost(0, 16, 16, c).cycles, 0);
