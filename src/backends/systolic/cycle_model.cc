@@ -105,7 +105,8 @@ void warm(L2& l2, uint64_t base, int64_t bytes) {
 struct TileWork {
   Traffic load, store;
   double compute = 0;     // mesh cycles
-  double first_frac = 1;  // fraction of the loads (and of the compute) that forms the first (last) k group
+  double first_frac = 1;  // share of the loads before the first pair can start
+  double last_frac = 1;   // share of the compute that follows the last load
 };
 
 enum class Overlap {
@@ -137,7 +138,7 @@ double pipeline(const std::vector<TileWork>& tiles, Overlap mode, const Config& 
       min_end_c = 0;
     } else {
       start_c = std::max({start_l + ld * t.first_frac, prev_c, mode == Overlap::kSerial ? prev_s : prev2_s});
-      min_end_c = end_l[i] + t.compute * t.first_frac;
+      min_end_c = end_l[i] + t.compute * t.last_frac;
     }
     end_c[i] = std::max(start_c + t.compute, min_end_c);
     const bool stores = t.store.req_out > 0;
@@ -258,12 +259,14 @@ Cost matmul_cost_tiled(int64_t I, int64_t J, int64_t K, const Config& c, bool ha
         const int64_t rows_last = rows - (nI - 1) * dim, k_last = ks - (nK - 1) * dim;
         w.compute = matmul_tile_compute(nI, nJ, nK, rows_last, k_last, df, c);
         if (df == Dataflow::kWS) {
-          w.first_frac = 1.0 / static_cast<double>(cdiv(nK, c.max_block_len()));
+          // LdA/LdB and Ex all walk K in the same order: they meet one <= 4-block group apart.
+          w.first_frac = w.last_frac = 1.0 / static_cast<double>(cdiv(nK, c.max_block_len()));
         } else {
           // The software loop moves in all of B, then A row block by row block; computing starts with the
           // first A row block.
           const double b_share = static_cast<double>(ks * cols) / static_cast<double>(ks * cols + rows * ks);
           w.first_frac = b_share + (1 - b_share) / static_cast<double>(nI);
+          w.last_frac = 1.0 / static_cast<double>(nI);  // the last A row block's pairs
         }
         tiles.push_back(std::move(w));
       }
