@@ -75,21 +75,23 @@ int main(int argc, char** argv) {
   if (quick) return 0;
   std::printf("OS (host im2col + OS matmul) total %.2f M cycles = %.2fx WS\n", os_total / 1e6, os_total / model_total);
 
-  // The whole network at batch 4 as gemmini-rocc-tests' imagenet/resnet50.c runs it: downsampling 1x1
-  // stride-2 convs, conv1 with its 3x3/2 max pool fused, the 16 residual adds and the global average on
-  // Gemmini (PR #90), FC as a matmul. Published: 38.4 M cycles/image with the pool on the host (PR #69),
-  // "51% utilization" (about 31 M cycles/image) with it on Gemmini (PR #90).
+  // The whole network at batch 4 as gemmini-rocc-tests' imagenet/resnet50.c runs it: 1x1 convs as
+  // tiled_matmul_nn_auto matmuls (the stride-2 ones on every other pixel: tiled_conv_downsample), 3x3 and
+  // conv1 (its 3x3/2 max pool fused) through tiled_conv_auto, bias and ReLU, the 16 residual adds and the
+  // global average on Gemmini (PR #90), FC as a matmul. Published: 38.4 M cycles/image with the pool on the
+  // host (PR #69), "51% utilization" (about 31 M cycles/image) with it on Gemmini (PR #90).
   {
-    Cost net;
+    Cost net, matmuls, convs;
     const int64_t batch = 4;
     for (const FiresimLayer& l : firesim_resnet50_layers()) {
       Cost one;
-      if (l.k == 0) {
-        one = matmul_cost(batch, l.out_c, l.in_c, ws, true);
+      if (l.k <= 1) {
+        const int64_t rows = batch * l.out_hw * l.out_hw;
+        one = matmul_cost(rows, l.out_c, l.in_c, ws, true);
+        for (int i = 0; i < l.count; ++i) matmuls.add(one, ws);
       } else {
         ConvDims d = l.conv();
         d.batch = batch;
-        d.allow_downsample = true;
         d.has_bias = true;
         d.relu = true;
         if (l.k == 7) {
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
           d.pool_pad = 1;
         }
         one = conv_cost(d, ws);
+        for (int i = 0; i < l.count; ++i) convs.add(one, ws);
       }
       for (int i = 0; i < l.count; ++i) net.add(one, ws);
     }
@@ -109,9 +112,10 @@ int main(int argc, char** argv) {
     net.add(resadds, ws);
     net.add(gap, ws);
     std::printf("whole network, batch 4 (resnet50.c): model %.2f M cycles/image, %.0f%% utilization "
-                "(residual adds %.2f M, global average %.3f M); published about 31 M (51%%) with the global "
-                "average on Gemmini, 38.4 M with it on the host\n",
-                net.cycles / 4e6, 100 * net.utilization, resadds.cycles / 4e6, gap.cycles / 4e6);
+                "(3x3/7x7 convs %.2f M, 1x1 convs and FC as matmuls %.2f M, residual adds %.2f M, global average "
+                "%.3f M); published about 31 M (51%%) with the global average on Gemmini, 38.4 M with it on the host\n",
+                net.cycles / 4e6, 100 * net.utilization, convs.cycles / 4e6, matmuls.cycles / 4e6, resadds.cycles / 4e6,
+                gap.cycles / 4e6);
   }
 
   // Sweep: two layer types over the array size and the scratchpad (accumulator = scratchpad / 4), with
