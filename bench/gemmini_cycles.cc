@@ -75,47 +75,15 @@ int main(int argc, char** argv) {
   if (quick) return 0;
   std::printf("OS (host im2col + OS matmul) total %.2f M cycles = %.2fx WS\n", os_total / 1e6, os_total / model_total);
 
-  // The whole network at batch 4 as gemmini-rocc-tests' imagenet/resnet50.c runs it: 1x1 convs as
-  // tiled_matmul_nn_auto matmuls (the stride-2 ones on every other pixel: tiled_conv_downsample), 3x3 and
-  // conv1 (its 3x3/2 max pool fused) through tiled_conv_auto, bias and ReLU, the 16 residual adds and the
-  // global average on Gemmini (PR #90), FC as a matmul. Published: 38.4 M cycles/image with the pool on the
-  // host (PR #69), "51% utilization" (about 31 M cycles/image) with it on Gemmini (PR #90).
+  // The whole network at batch 4 as imagenet/resnet50.c runs it (firesim_reference.h). Published: 38.4 M
+  // cycles/image with the pool on the host (PR #69), "51% utilization" (about 31 M) with it on Gemmini (PR #90).
   {
-    Cost net, matmuls, convs;
-    const int64_t batch = 4;
-    for (const FiresimLayer& l : firesim_resnet50_layers()) {
-      Cost one;
-      if (l.k <= 1) {
-        const int64_t rows = batch * l.out_hw * l.out_hw;
-        one = matmul_cost(rows, l.out_c, l.in_c, ws, true);
-        for (int i = 0; i < l.count; ++i) matmuls.add(one, ws);
-      } else {
-        ConvDims d = l.conv();
-        d.batch = batch;
-        d.has_bias = true;
-        d.relu = true;
-        if (l.k == 7) {
-          d.pool_size = 3;
-          d.pool_stride = 2;
-          d.pool_pad = 1;
-        }
-        one = conv_cost(d, ws);
-        for (int i = 0; i < l.count; ++i) convs.add(one, ws);
-      }
-      for (int i = 0; i < l.count; ++i) net.add(one, ws);
-    }
-    const struct { int64_t hw, c; int n; } adds[] = {{56, 256, 3}, {28, 512, 4}, {14, 1024, 6}, {7, 2048, 3}};
-    Cost resadds;
-    for (const auto& a : adds)
-      for (int i = 0; i < a.n; ++i) resadds.add(resadd_cost(batch * a.hw * a.hw, a.c, ws), ws);
-    const Cost gap = global_average_cost(batch, 7, 7, 2048, ws);
-    net.add(resadds, ws);
-    net.add(gap, ws);
+    const NetworkCost n = resnet50_network_cost(4, ws);
     std::printf("whole network, batch 4 (resnet50.c): model %.2f M cycles/image, %.0f%% utilization "
                 "(3x3/7x7 convs %.2f M, 1x1 convs and FC as matmuls %.2f M, residual adds %.2f M, global average "
                 "%.3f M); published about 31 M (51%%) with the global average on Gemmini, 38.4 M with it on the host\n",
-                net.cycles / 4e6, 100 * net.utilization, convs.cycles / 4e6, matmuls.cycles / 4e6, resadds.cycles / 4e6,
-                gap.cycles / 4e6);
+                n.total.cycles / 4e6, 100 * n.total.utilization, n.convs.cycles / 4e6, n.matmuls.cycles / 4e6,
+                n.resadds.cycles / 4e6, n.global_average.cycles / 4e6);
   }
 
   // Sweep: two layer types over the array size and the scratchpad (accumulator = scratchpad / 4), with

@@ -269,5 +269,16 @@ TEST(SystolicCycles, CalibratedAgainstFiresimResnet50) {
   EXPECT_LE(worst, kCalibratedWorstError);
 }
 
+TEST(SystolicCycles, WholeResnet50AtBatch4NearPublished) {
+  // PR #90: "ResNet50 utilization: 51%" at batch 4 with everything on Gemmini -> 15.97 M / 0.51 cycles.
+  const Config c = default_config();
+  const NetworkCost n = resnet50_network_cost(4, c);
+  const double published = 4.089e9 / 256 / 0.51;
+  const double per_image = static_cast<double>(n.total.cycles) / 4;
+  EXPECT_LE(std::fabs(per_image - published) / published, 0.15) << per_image / 1e6 << " M vs " << published / 1e6;
+  EXPECT_NEAR(static_cast<double>(n.total.macs) / 4, 4.089e9, 0.01e9);  // the research note's 4.089 GMAC
+  EXPECT_EQ(n.total.cycles, n.convs.cycles + n.matmuls.cycles + n.resadds.cycles + n.global_average.cycles);
+}
+
 }  // namespace
 }  // namespace inr::systolic

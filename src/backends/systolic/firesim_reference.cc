@@ -57,4 +57,37 @@ Cost firesim_layer_cost(const FiresimLayer& layer, const Config& c) {
   return conv_cost(layer.conv(), c);
 }
 
+NetworkCost resnet50_network_cost(int64_t batch, const Config& c) {
+  NetworkCost n;
+  for (const FiresimLayer& l : kLayers) {
+    if (l.k <= 1) {
+      const Cost one = matmul_cost(batch * l.out_hw * l.out_hw, l.out_c, l.in_c, c, /*has_bias=*/true);
+      for (int i = 0; i < l.count; ++i) n.matmuls.add(one, c);
+    } else {
+      ConvDims d = l.conv();
+      d.batch = batch;
+      d.has_bias = true;
+      d.relu = true;
+      if (l.k == 7) {
+        d.pool_size = 3;
+        d.pool_stride = 2;
+        d.pool_pad = 1;
+      }
+      const Cost one = conv_cost(d, c);
+      for (int i = 0; i < l.count; ++i) n.convs.add(one, c);
+    }
+  }
+  const struct {
+    int64_t hw, channels;
+    int count;
+  } adds[] = {{56, 256, 3}, {28, 512, 4}, {14, 1024, 6}, {7, 2048, 3}};
+  for (const auto& a : adds) {
+    const Cost one = resadd_cost(batch * a.hw * a.hw, a.channels, c);
+    for (int i = 0; i < a.count; ++i) n.resadds.add(one, c);
+  }
+  n.global_average = global_average_cost(batch, 7, 7, 2048, c);
+  for (const Cost* part : {&n.convs, &n.matmuls, &n.resadds, &n.global_average}) n.total.add(*part, c);
+  return n;
+}
+
 }  // namespace inr::systolic

@@ -28,4 +28,13 @@ std::span<const FiresimLayer> firesim_resnet50_layers();
 // The model's cost of one layer under the FireSim conditions (FC: WS matmul; convs: conv_cost).
 Cost firesim_layer_cost(const FiresimLayer& layer, const Config& c);
 
+// The whole ResNet50 as gemmini-rocc-tests' imagenet/resnet50.c runs it on Gemmini: 1x1 convs as
+// tiled_matmul_nn_auto matmuls (the stride-2 ones on every other pixel), 3x3 convs and conv1 (with its
+// 3x3/2 max pool fused) through the conv loop, bias and ReLU, the 16 residual adds and the global average
+// (PR #90), FC as a matmul. Published for batch 4: "51% utilization" (about 31 M cycles per image).
+struct NetworkCost {
+  Cost convs, matmuls, resadds, global_average, total;
+};
+NetworkCost resnet50_network_cost(int64_t batch, const Config& c);
+
 }  // namespace inr::systolic
