@@ -83,7 +83,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // request, or with one in flight, finishes it (and is closed after the response).
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->state_ == State::kReading && !(self->parser_ && self->parser_->got_some())) self->stream_.cancel();
+      // Bytes already in the socket or the buffer are a request the client sent: read and answer it.
+      beast::error_code ec;
+      const bool pending = self->buffer_.size() > 0 || self->stream_.socket().available(ec) > 0;
+      if (self->state_ == State::kReading && !(self->parser_ && self->parser_->got_some()) && !pending)
+        self->stream_.cancel();
     });
   }
   // After the drain timeout: close whatever the connection is doing (a queued request still completes in
