@@ -396,9 +396,11 @@ def test_sigterm_during_load_answers_every_accepted_request():
         threads = [threading.Thread(target=client) for _ in range(16)]
         for t in threads:
             t.start()
-        assert started.wait(120)
-        time.sleep(1.0)
-        rc = s.stop()
+        try:
+            assert started.wait(120)
+            time.sleep(1.0)
+        finally:
+            rc = s.stop()
         for t in threads:
             t.join(120)
         log = s.log()
