@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The serving numbers of README "Serving": `inr serve` with dynamic batching against `inr bench` at the
-same batch, Server-scenario p99 against the batch's compute time, and `inr loadgen` SingleStream p90 against
+same batch (and against a local Session run from a worker thread, `inr loadgen -m --scenario Offline`),
+Server-scenario p99 (at half the local throughput) against the batch's compute time, and `inr loadgen` SingleStream p90 against
 `inr bench` p90; alternated over rounds (the machine is shared), medians printed.
 
 usage: bench/serve_numbers.py [--rounds 3] [--batch 8] [--delay-ms 5] [--threads 2] MODEL...
@@ -59,13 +60,17 @@ def main():
             load = os.getloadavg()[0]
             b = bench(m, a.batch, a.threads, 30)
             b1 = bench(m, 1, a.threads, 100)
+            # The same batches through a Session on a worker thread, as the server's batcher runs them (on a
+            # loaded 2-core machine, runs from the main thread, as in `inr bench`, measured much slower).
+            local = run_json("loadgen", "-m", m, "--threads", a.threads, "--scenario", "Offline", "--samples",
+                             30 * a.batch, "--batch", a.batch, "--json")["result"]
             p, url = start_server(m, a.batch, a.delay_ms, a.threads)
             try:
                 off = run_json("loadgen", "--url", url, "--scenario", "Offline", "--samples", 30 * a.batch,
                                "--batch", 1, "--concurrency", 4 * a.batch, "--json")["result"]
-                qps = 0.5 * b["images_per_s_measured"]
+                qps = 0.5 * local["samples_per_s"]
                 srv = run_json("loadgen", "--url", url, "--scenario", "Server", "--qps", f"{qps:.3f}",
-                               "--latency-bound-ms", 2 * b["p50_ms"], "--duration", a.duration, "--min-queries", 50,
+                               "--latency-bound-ms", 2 * local["latency_ms"]["p50"], "--duration", a.duration, "--min-queries", 50,
                                "--concurrency", 4 * a.batch, "--json")["result"]
             finally:
                 p.send_signal(signal.SIGTERM)
@@ -75,8 +80,11 @@ def main():
             r = {"round": rnd, "model": m, "load1": load,
                  "bench_ips": b["images_per_s_measured"], "bench_batch_p50_ms": b["p50_ms"],
                  "serve_ips": off["samples_per_s"], "serve_vs_bench": off["samples_per_s"] / b["images_per_s_measured"],
+                 "local_ips": local["samples_per_s"], "local_batch_p50_ms": local["latency_ms"]["p50"],
+                 "serve_vs_local": off["samples_per_s"] / local["samples_per_s"],
                  "server_qps": srv["qps"], "server_p99_ms": srv["latency_ms"]["p99"],
                  "p99_vs_batch": srv["latency_ms"]["p99"] / b["p50_ms"],
+                 "p99_vs_local_batch": srv["latency_ms"]["p99"] / local["latency_ms"]["p50"],
                  "singlestream_p90_ms": ss["latency_ms"]["p90"], "bench1_p90_ms": b1["p90_ms"],
                  "p90_ratio": ss["latency_ms"]["p90"] / b1["p90_ms"]}
             rows[m].append(r)

@@ -285,7 +285,7 @@ void Server::handle(http::request<http::string_body>&& req, const std::shared_pt
 
 Reply Server::route(http::request<http::string_body>& req, const std::shared_ptr<Connection>& conn, bool& async) {
   const std::vector<std::string> p = split_path(std::string_view(req.target().data(), req.target().size()));
-  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  const bool get = req.method() == http::verb::get;
   auto method_not_allowed = [&](const char* want) {
     return error_reply(405, fmt::format("{} {} is not allowed; use {}", std::string(req.method_string()),
                                         std::string(req.target()), want));

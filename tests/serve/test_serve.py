@@ -336,11 +336,18 @@ def test_wrk_short_run_has_no_errors(server, tmp_path):
 
 # ---- a full queue, SIGTERM ----
 
-def test_full_queue_is_503():
+def test_full_queue_is_503_and_a_slow_request_times_out():
     need_data()
     with tempfile.TemporaryDirectory() as d:
-        s = Server(make_repository(d), "--max-batch", "1", "--max-queue", "1")
+        s = Server(make_repository(d), "--max-batch", "1", "--max-queue", "1", "--request-timeout-ms", "2000")
         try:
+            # A client that sends half a request and stalls is cut off after --request-timeout-ms.
+            with socket.create_connection(("127.0.0.1", s.port), timeout=30) as c:
+                c.sendall(b"POST /v2/models/mnv2/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+                t0 = time.time()
+                assert c.recv(1024) == b""  # closed, no response
+                assert 1.5 < time.time() - t0 < 20
+
             results = []
             body, headers = image_request([photo("grace_hopper.jpg")])
 
