@@ -28,6 +28,7 @@ Command make_loadgen_command(CLI::App& parent) {
   c.app = parent.add_subcommand("loadgen", "MLPerf-style load scenarios (SingleStream, Offline, Server) on a model or a server");
   LoadgenOptions& o = f->o;
   add_session_flags(c.app, f->session, /*model_required=*/false);
+  for (const char* name : {"--trace", "--save-model"}) c.app->remove_option(c.app->get_option(name));
   c.app->add_option("--url", o.url, "A server's model endpoint: http://HOST:PORT/v2/models/NAME[/versions/V]");
   c.app->add_option("--scenario", o.scenario, "SingleStream | Offline | Server")
       ->check(one_of({"SingleStream", "Offline", "Server"}));

@@ -47,9 +47,10 @@ Command make_serve_command(CLI::App& parent) {
       ->check(in_range(1, 256));
   c.app->add_option("--port-file", s.port_file, "Write the port to this file once listening");
   add_session_flags(c.app, f->session, /*model_required=*/false);
+  // The models come from the repository, and a trace or a saved model of a server has no single model.
+  for (const char* name : {"--model", "--trace", "--save-model"}) c.app->remove_option(c.app->get_option(name));
   add_preprocess_flags(c.app, s.preprocess);
   c.run = [f] {
-    if (!f->session.model.empty()) return fail(error("inr serve takes --model-repository, not -m"));
     Status st = apply_session_flags(f->session);
     if (!st) return fail(st);
     ServeOptions o = f->serve;
