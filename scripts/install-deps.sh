@@ -9,6 +9,8 @@ APT_PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev libonnx-dev libprotobuf-dev protobuf-compiler  # dnnl-config.cmake calls find_package(OpenCL)
   libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  libboost-dev  # Boost.Beast/Asio (header-only): inr serve and inr loadgen --url
+  wrk  # tests/serve: 64-connection load test of inr serve (skipped without it)
   libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
   python3-pil python3-numpy  # bench/preprocess_pillow.py
   python3-opencv  # tests/image/cv2_oracle.py: the OpenCV parity tests (skipped without it)
