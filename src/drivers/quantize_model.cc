@@ -12,6 +12,7 @@
 #include "inr/quantize.h"
 #include "ir/graph.h"
 #include "onnx/onnx_io.h"
+#include "quant/quant_util.h"
 #include "quant/quantize.h"
 
 namespace inr {
@@ -98,6 +99,16 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   o.knobs.tfe_gamma = r.tfe_gamma;
   o.knobs.symmetric = o.symmetric_act;
   o.per_channel = !r.per_tensor;
+  INR_ASSIGN_OR_RETURN(bool four_bit, quant::four_bit_weights(r.weight_bits));
+  if (four_bit) {
+    if (o.mode != quant::Mode::kStatic) return error("--weight-bits 4 needs --mode static (4-bit weights are written as QDQ)");
+    if (o.format != quant::Format::kQdq)
+      return error("--weight-bits 4 needs --format qdq (QLinearConv / QLinearMatMul take only 8-bit weights)");
+    if (target != quant::Target::kNone) return error("--weight-bits 4 takes no --target (the targets pick 8-bit weight types)");
+    if (o.weight != DType::kI8 || o.reduce_range)
+      return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range");
+  }
+  o.weight_bits = r.weight_bits;
   o.exclude = r.exclude;
   o.op_types = r.op_types;
   INR_TRY(quant::Histogram::validate_bins(o.knobs.bins));
@@ -168,7 +179,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     j["images_used"] = report.images_used;
     j["images_failed"] = report.images_failed;
     j["observed_tensors"] = report.observed_tensors;
-    j["weights"] = {{"type", o.weight == DType::kU8 ? "u8" : "s8"},
+    j["weights"] = {{"type", o.weight_bits == 4 ? "s4" : o.weight == DType::kU8 ? "u8" : "s8"},
+                    {"bits", o.weight_bits},
                     {"granularity", o.per_channel ? "per-channel" : "per-tensor"},
                     {"reduce_range", o.reduce_range},
                     {"zero_point_128", o.weight_zp128}};

@@ -30,7 +30,9 @@ struct QRangeSpec {
   bool offset128 = false;
 };
 // qmin/qmax of a type (ORT get_qmin_qmax_for_qType): s8 symmetric -> [-127, 127]; reduce_range -> 7 bits;
-// offset128 -> the s8 symmetric range + 128.
+// offset128 -> the s8 symmetric range + 128. s4 (symmetric only, --weight-bits 4) -> [-7, 7], so the scale is
+// max|x| / 7: AIMET's symmetric 4-bit grid (delta = max / floor((2^4 - 1) / 2), offset -8, the INT4 range
+// [-8, 7]; a value at -8 only arises from a clipped range, never from the tensor's own max|x|).
 void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax);
 // ORT compute_scale_zp: the range is widened to contain 0; symmetric uses max |x|; a zero range gives
 // scale 1. offset128: the s8 symmetric scale, zero point 128.
@@ -69,5 +71,11 @@ Status check_selection(const Graph& g, const std::vector<std::string>& exclude, 
 void set_opset(Graph& g, int64_t opset);
 // Upgrades an opset 11/12 graph to 13 (Squeeze/Unsqueeze/ReduceSum axes and Split sizes become inputs).
 Status upgrade_to_opset13(Graph& g);
+// Upgrades an opset 11..20 graph to 21, the first with INT4 DequantizeLinear: first to 13, then ReduceMean's
+// axes attribute becomes an input (opset 18). Between 13 and 21 no other op inr knows changes meaning (the
+// other revisions add types or attributes whose defaults keep the old behaviour).
+Status upgrade_to_opset21(Graph& g);
+// Weight quantization at 4 bits: 4 -> true, 8 -> false, anything else an error.
+Result<bool> four_bit_weights(int weight_bits);
 
 }  // namespace inr::quant

@@ -56,6 +56,10 @@ struct QuantOptions {
   // portable). Only with weight == kU8; without it u8 weights are asymmetric (per-channel zero points).
   bool weight_zp128 = false;
   Target target = Target::kNone;  // set by apply_target, which also sets the fields above
+  // 8, or 4: symmetric s4 weights (zero point 0, scale max|w| / 7, AIMET's grid) written as ONNX INT4
+  // initializers with a DequantizeLinear (QDQ only; the model's opset is raised to 21). `weight` must be kI8
+  // and reduce_range off; activations stay 8-bit.
+  int weight_bits = 8;
   std::vector<std::string> exclude;   // node names (or first-output names) left float
   std::vector<std::string> op_types;  // empty: default_op_types(mode, format)
 };

@@ -116,7 +116,8 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
                                                QuantReport& report) {
   INR_TRY(check_selection(graph, o.exclude, o.op_types));
   INR_TRY(check_not_quantized(graph));
-  report.mode = o.format == Format::kQdq ? "static int8 (QDQ)" : "static int8 (QOperator)";
+  report.mode = o.format == Format::kQdq ? (o.weight_bits == 4 ? "static w4a8 (QDQ)" : "static int8 (QDQ)")
+                                         : "static int8 (QOperator)";
   report.calibrator = o.calibrator;
   INR_ASSIGN_OR_RETURN(auto calibrator, make_calibrator(o.calibrator, o.knobs));
   INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());
@@ -130,6 +131,14 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   plan.per_channel = o.per_channel;
   plan.act_spec = {o.act, o.symmetric_act, false};
   plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range, o.weight == DType::kU8 && o.weight_zp128};
+  INR_ASSIGN_OR_RETURN(bool four_bit, four_bit_weights(o.weight_bits));
+  if (four_bit) {
+    if (o.format != Format::kQdq)
+      return error("--weight-bits 4 needs --format qdq (QLinearConv / QLinearMatMul take only 8-bit weights)");
+    if (o.weight != DType::kI8 || o.reduce_range || o.weight_zp128)
+      return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range / --target");
+    plan.weight_spec = {DType::kI4, true, false, false};
+  }
 
   // 1. Selection.
   std::vector<Node*> selected;

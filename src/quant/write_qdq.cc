@@ -3,7 +3,8 @@
 //   activations: Q/DQ pair (per tensor) on each input/output of a quantized node; every consumer of a
 //                quantized node's output reads the DQ output (so float consumers see the same values the
 //                int8 graph would give them); a graph output keeps its float value.
-//   weights:     int8 initializer -> DequantizeLinear (axis = output channel when per-channel);
+//   weights:     int8 initializer -> DequantizeLinear (axis = output channel when per-channel); with
+//                --weight-bits 4 a packed INT4 initializer (opset 21, IR 10), zero point INT4 0;
 //   bias:        int32 initializer, scale x_scale * w_scale, zero point 0 -> DequantizeLinear.
 // ORT (and inr's QDQ passes) fuse DQ -> Conv -> Q into QLinearConv and so on.
 #include <algorithm>
@@ -40,6 +41,8 @@ std::string dq_source(const Value* v) {
 
 Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
   if (plan.per_channel) INR_TRY(upgrade_to_opset13(g));
+  // INT4 weights need DequantizeLinear-21.
+  if (plan.weight_spec.dtype == DType::kI4) INR_TRY(upgrade_to_opset21(g));
   g.rebuild_uses();
   std::vector<Node*> nodes;
   for (const auto& up : g.nodes())

@@ -40,6 +40,7 @@ Command make_quantize_command(CLI::App& parent) {
     int64_t calib_sample = 0;
     uint64_t seed = 0;
     int calib_batch = 8;
+    int weight_bits = 8;
     bool per_channel = false, per_tensor = false, symmetric_act = false, reduce_range = false;
     quant::CalibKnobs knobs;
     PreprocessFlags pre;
@@ -80,6 +81,10 @@ Command make_quantize_command(CLI::App& parent) {
   CLI::Option* act_opt = c.app->add_option("--act", f->act, "Activation type: u8 | s8")->check(one_of({"u8", "s8"}));
   CLI::Option* weight_opt =
       c.app->add_option("--weight", f->weight, "Weight type: s8 | u8")->check(one_of({"s8", "u8"}));
+  c.app->add_option("--weight-bits", f->weight_bits,
+                    "Weight bits: 8, or 4 (symmetric per-channel s4 weights as ONNX INT4 initializers with "
+                    "DequantizeLinear; static QDQ, opset 21; activations stay 8-bit)")
+      ->check(one_of({"8", "4"}));
   c.app->add_flag("--symmetric-act", f->symmetric_act, "Symmetric activation ranges (zero point 0; needs --act s8)");
   c.app->add_flag("--reduce-range", f->reduce_range, "7-bit weights (for CPUs without VNNI; ORT's reduce_range)");
   c.app->add_option("--target", f->target,
@@ -120,6 +125,7 @@ Command make_quantize_command(CLI::App& parent) {
     if (weight_opt->count()) r.weight = f->weight;
     r.target = f->target;
     r.per_tensor = f->per_tensor;
+    r.weight_bits = f->weight_bits;
     r.symmetric_act = f->symmetric_act;
     r.reduce_range = f->reduce_range;
     r.exclude = split_names(f->exclude);
