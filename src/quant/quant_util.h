@@ -13,13 +13,6 @@
 
 namespace inr::quant {
 
-// Scale and zero point, per tensor (size 1) or per channel along `axis`.
-struct QParams {
-  DType dtype = DType::kU8;
-  std::vector<float> scale;
-  std::vector<int32_t> zero_point;
-  int64_t axis = -1;  // -1: per tensor
-};
 
 struct QRangeSpec {
   DType dtype = DType::kU8;
@@ -44,6 +37,9 @@ QParams params_for_range(Range r, const QRangeSpec& spec);
 Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QParams& out);
 // Applies given params (activation-typed constants).
 Tensor quantize_with(const Tensor& x, const QParams& p);
+// Quantizes a float weight with given per-tensor or per-channel (p.axis) params, saturating to the full range
+// of p.dtype (s8 [-128, 127], s4 [-8, 7], ...: AIMET's grids); --encodings.
+Tensor quantize_weight_with(const Tensor& w, const QParams& p);
 // int32 bias = round(b / (x_scale * w_scale[c])), clamped to int32.
 Tensor quantize_bias(const Tensor& b, float x_scale, const std::vector<float>& w_scale);
 

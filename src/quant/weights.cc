@@ -77,6 +77,30 @@ Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QP
   return four ? pack4(q, spec.dtype) : q;
 }
 
+Tensor quantize_weight_with(const Tensor& w, const QParams& p) {
+  const bool four = p.dtype == DType::kI4 || p.dtype == DType::kU4;
+  const DType wide = p.dtype == DType::kI4 ? DType::kI8 : p.dtype == DType::kU4 ? DType::kU8 : p.dtype;
+  Tensor q = Tensor::empty(wide, w.shape());
+  const int32_t qmin = p.dtype == DType::kI4 ? -8 : p.dtype == DType::kU4 ? 0 : p.dtype == DType::kI8 ? -128 : 0;
+  const int32_t qmax = p.dtype == DType::kI4 ? 7 : p.dtype == DType::kU4 ? 15 : p.dtype == DType::kI8 ? 127 : 255;
+  const int64_t axis = p.axis;
+  int64_t channels = axis < 0 ? 1 : w.dim(axis), outer = 1, inner = 1;
+  if (axis >= 0) {
+    for (int64_t i = 0; i < axis; ++i) outer *= w.dim(i);
+    for (int64_t i = axis + 1; i < w.rank(); ++i) inner *= w.dim(i);
+  } else {
+    inner = w.numel();
+  }
+  const float* x = w.data<float>();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t off = (o * channels + c) * inner;
+      quantize_block(x + off, static_cast<uint8_t*>(q.raw()) + off, inner, wide, p.scale[static_cast<size_t>(c)],
+                     p.zero_point[static_cast<size_t>(c)], qmin, qmax);
+    }
+  return four ? pack4(q, p.dtype) : q;
+}
+
 Tensor quantize_with(const Tensor& x, const QParams& p) {
   Tensor q = Tensor::empty(p.dtype, x.shape());
   QRangeSpec spec{p.dtype, false, false};

@@ -35,7 +35,8 @@ std::string mb(uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<do
 Command make_quantize_command(CLI::App& parent) {
   struct Flags {
     std::string model, output, mode, format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
-    std::string exclude, op_types, target;
+    std::string exclude, op_types, target, encodings;
+    bool export_encodings = false;
     int64_t calib_count = 0;
     int64_t calib_sample = 0;
     uint64_t seed = 0;
@@ -85,6 +86,14 @@ Command make_quantize_command(CLI::App& parent) {
                     "Weight bits: 8, or 4 (symmetric per-channel s4 weights as ONNX INT4 initializers with "
                     "DequantizeLinear; static QDQ, opset 21; activations stay 8-bit)")
       ->check(one_of({"8", "4"}));
+  // Opt-in rather than always beside -o: most users want one file, and a second output written silently
+  // next to the model would be left behind or overwritten without them asking.
+  c.app->add_flag("--export-encodings", f->export_encodings,
+                  "Also write the grids used as AIMET .encodings (JSON, layout 0.6.1) beside -o: "
+                  "OUT.onnx -> OUT.encodings (static QDQ)");
+  c.app->add_option("--encodings", f->encodings,
+                    "Build the static QDQ model from the ranges in an AIMET .encodings file (0.6.1: "
+                    "activation_encodings / param_encodings) instead of calibrating; no --calib-data");
   c.app->add_flag("--symmetric-act", f->symmetric_act, "Symmetric activation ranges (zero point 0; needs --act s8)");
   c.app->add_flag("--reduce-range", f->reduce_range, "7-bit weights (for CPUs without VNNI; ORT's reduce_range)");
   c.app->add_option("--target", f->target,
@@ -126,6 +135,8 @@ Command make_quantize_command(CLI::App& parent) {
     r.target = f->target;
     r.per_tensor = f->per_tensor;
     r.weight_bits = f->weight_bits;
+    r.encodings = f->encodings;
+    r.export_encodings = f->export_encodings;
     r.symmetric_act = f->symmetric_act;
     r.reduce_range = f->reduce_range;
     r.exclude = split_names(f->exclude);
@@ -173,6 +184,7 @@ Command make_quantize_command(CLI::App& parent) {
     getrusage(RUSAGE_SELF, &ru);
     std::printf("peak RSS:    %.0f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
     std::printf("wrote %s\n", f->output.c_str());
+    if (f->export_encodings) std::printf("wrote %s\n", (*j)["encodings"].get<std::string>().c_str());
     return 0;
   };
   return c;
