@@ -1,6 +1,6 @@
 // `inr quantize -m IN -o OUT --mode fp16|dynamic|static [--format qdq|qop] [--calib-data DIR|LIST.txt]
 //  [--calib-count N] [-p PRESET] [--calib minmax|percentile|entropy|l2|tf-enhanced] [--per-tensor]
-//  [--target portable|vnni|avx2] ...`
+//  [--target portable|vnni|avx2] [--weight-bits 8|4] [--export-encodings] [--encodings FILE] ...`
 // --mode is required; int8 weights are per-channel unless --per-tensor is given.
 // Writes the quantized model atomically (nothing is left behind on error) and prints a summary: mode,
 // calibrator, images used, nodes quantized / left float, sizes before and after, and a note when the model
