@@ -45,6 +45,9 @@ py::object quantize(const py::object& input, const py::object& output, const std
   if (auto v = pop(rest, "per_tensor")) r.per_tensor = flag(*v, "per_tensor");
   if (auto v = pop(rest, "symmetric_act")) r.symmetric_act = flag(*v, "symmetric_act");
   if (auto v = pop(rest, "reduce_range")) r.reduce_range = flag(*v, "reduce_range");
+  if (auto v = pop(rest, "weight_bits")) r.weight_bits = v->cast<int>();
+  if (auto v = pop(rest, "encodings")) r.encodings = os.attr("fspath")(*v).cast<std::string>();
+  if (auto v = pop(rest, "export_encodings")) r.export_encodings = flag(*v, "export_encodings");
   if (auto v = pop(rest, "exclude")) r.exclude = names(*v);
   if (auto v = pop(rest, "op_types")) r.op_types = names(*v);
   r.preprocess = pop_preprocess_options(rest);  // of the calibration images
@@ -76,7 +79,8 @@ void bind_quantize(py::module_& m) {
 `inr quantize -m INPUT -o OUTPUT --mode fp16|dynamic|static` as a function; options are its flags without
 dashes (format="qdq"|"qop", calib="minmax"|"percentile"|"entropy"|"l2"|"tf-enhanced", calib_data=DIR|LIST,
 calib_count, calib_sample, seed, calib_batch, percentile, bins, entropy_bins, tfe_gamma, per_tensor, act,
-weight, symmetric_act, reduce_range, target="portable"|"vnni"|"avx2", exclude, op_types (lists or
+weight, symmetric_act, reduce_range, target="portable"|"vnni"|"avx2", weight_bits=8|4, export_encodings,
+encodings=FILE (AIMET .encodings instead of calib_data), exclude, op_types (lists or
 comma-separated strings), preset= and inr.preprocess()'s overrides for the calibration images).
 Returns the summary `inr quantize --json` prints (schema inr.quantize.summary): mode, calibrator,
 images_used, weights, activations, nodes_quantized, left_float, bytes_before, bytes_after, the model's

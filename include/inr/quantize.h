@@ -34,6 +34,14 @@ struct QuantizeRequest {
   // Types: "" = the default (u8 activations, s8 weights, or what `target` implies).
   std::string act, weight, target;    // act u8|s8, weight s8|u8, target vnni|avx2|portable
   bool per_tensor = false;            // one weight scale per tensor (default: per channel)
+  // 8, or 4: symmetric s4 weights (AIMET's grid: scale max|w| / 7, zero point 0) as ONNX INT4 initializers
+  // with DequantizeLinear-21 (static QDQ only; the output model is opset 21, IR 10). Activations stay 8-bit.
+  int weight_bits = 8;
+  // AIMET .encodings (JSON, layout 0.6.1). `encodings`: build the static QDQ model from the grids in this file
+  // instead of calibrating (no calib_data). `export_encodings`: also write the grids used to
+  // <output without .onnx>.encodings, the name AIMET gives it (static QDQ only).
+  std::string encodings;
+  bool export_encodings = false;
   bool symmetric_act = false;
   bool reduce_range = false;
   std::vector<std::string> exclude;   // node or output names to leave float
@@ -49,9 +57,10 @@ struct QuantizeRequest {
 std::vector<std::string> split_names(const std::string& comma_separated);
 
 // Writes request.output and returns the summary (schema inr.quantize.summary): mode, target, calibrator,
-// images_used, images_failed, observed_tensors, weights ({type, granularity, reduce_range, zero_point_128}),
+// images_used, images_failed, observed_tensors, weights ({type, bits, granularity, reduce_range, zero_point_128}),
 // activations ({type, symmetric}), nodes_quantized, left_float (names), full_range_u8s8 (count of weights
-// ONNX Runtime multiplies inexactly without VNNI), bytes_before, bytes_after, and the input model's
+// ONNX Runtime multiplies inexactly without VNNI), bytes_before, bytes_after, encodings (the file written or
+// read, when one was), and the input model's
 // provenance ("model": {path, bytes, sha256}).
 Result<nlohmann::json> quantize_model(const QuantizeRequest& request);
 

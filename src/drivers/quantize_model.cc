@@ -6,12 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "core/file.h"
 #include "data/dataset.h"
+#include "drivers/encodings.h"
 #include "drivers/preprocess_options.h"
 #include "drivers/provenance.h"
 #include "inr/quantize.h"
 #include "ir/graph.h"
 #include "onnx/onnx_io.h"
+#include "quant/quant_util.h"
 #include "quant/quantize.h"
 
 namespace inr {
@@ -98,6 +101,16 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   o.knobs.tfe_gamma = r.tfe_gamma;
   o.knobs.symmetric = o.symmetric_act;
   o.per_channel = !r.per_tensor;
+  INR_ASSIGN_OR_RETURN(bool four_bit, quant::four_bit_weights(r.weight_bits));
+  if (four_bit) {
+    if (o.mode != quant::Mode::kStatic) return error("--weight-bits 4 needs --mode static (4-bit weights are written as QDQ)");
+    if (o.format != quant::Format::kQdq)
+      return error("--weight-bits 4 needs --format qdq (QLinearConv / QLinearMatMul take only 8-bit weights)");
+    if (target != quant::Target::kNone) return error("--weight-bits 4 takes no --target (the targets pick 8-bit weight types)");
+    if (o.weight != DType::kI8 || o.reduce_range)
+      return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range");
+  }
+  o.weight_bits = r.weight_bits;
   o.exclude = r.exclude;
   o.op_types = r.op_types;
   INR_TRY(quant::Histogram::validate_bins(o.knobs.bins));
@@ -112,9 +125,30 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     return error("{}: the output is the input model; write the quantized model elsewhere", r.output);
   INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
 
+  const bool static_qdq = o.mode == quant::Mode::kStatic && o.format == quant::Format::kQdq;
+  if ((!r.encodings.empty() || r.export_encodings) && !static_qdq)
+    return error("--encodings / --export-encodings need --mode static --format qdq");
+  quant::QuantEncodings given_encodings;
+  if (!r.encodings.empty()) {
+    if (!r.calib_data.empty()) return error("--encodings replaces calibration: drop --calib-data");
+    INR_ASSIGN_OR_RETURN(std::string text, read_file(r.encodings));
+    nlohmann::json ej = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (ej.is_discarded()) return error("{}: not valid JSON", r.encodings);
+    auto e = encodings_from_aimet(ej, o.act, o.weight);
+    if (!e) return e.status().with_context(r.encodings);
+    given_encodings = std::move(*e);
+    o.encodings = &given_encodings;
+  }
+  const std::string encodings_out = r.export_encodings ? encodings_path_for(r.output) : "";
+  if (!encodings_out.empty() && (fs::is_directory(encodings_out, ec) ||
+                                 (fs::exists(r.encodings, ec) && fs::equivalent(r.encodings, encodings_out, ec))))
+    return error("{}: cannot write the encodings there (a folder, or the --encodings input)", encodings_out);
+
   quant::CalibData data;
-  if (o.mode == quant::Mode::kStatic) {
-    if (r.calib_data.empty()) return error("--mode static needs --calib-data DIR|LIST");
+  if (o.mode == quant::Mode::kStatic && o.encodings) {
+    INR_ASSIGN_OR_RETURN(data.spec, resolve_preprocess(r.preprocess));
+  } else if (o.mode == quant::Mode::kStatic) {
+    if (r.calib_data.empty()) return error("--mode static needs --calib-data DIR|LIST (or --encodings FILE)");
     if (r.calib_count > 0 && r.calib_sample > 0)
       return error("--calib-count (the first N) and --calib-sample (a random N) are alternatives: give one");
     INR_ASSIGN_OR_RETURN(data.paths, calibration_images(r.calib_data, r.calib_count));
@@ -154,6 +188,13 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
   Status st = export_onnx_file(**out, r.output);
   if (!st) return st.with_context(r.output);
+  if (!encodings_out.empty()) {
+    st = write_file_atomic(encodings_out, encodings_to_aimet(report.encodings).dump(2) + "\n");
+    if (!st) {
+      fs::remove(r.output, ec);  // both files or neither
+      return st.with_context(encodings_out);
+    }
+  }
 
   nlohmann::json j = provenance_base(kQuantizeSchema, 1, 0);
   j.erase("threads");
@@ -168,12 +209,15 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     j["images_used"] = report.images_used;
     j["images_failed"] = report.images_failed;
     j["observed_tensors"] = report.observed_tensors;
-    j["weights"] = {{"type", o.weight == DType::kU8 ? "u8" : "s8"},
+    j["weights"] = {{"type", o.weight_bits == 4 ? "s4" : o.weight == DType::kU8 ? "u8" : "s8"},
+                    {"bits", o.weight_bits},
                     {"granularity", o.per_channel ? "per-channel" : "per-tensor"},
                     {"reduce_range", o.reduce_range},
                     {"zero_point_128", o.weight_zp128}};
     j["activations"] = {{"type", o.act == DType::kU8 ? "u8" : "s8"}, {"symmetric", o.symmetric_act}};
   }
+  if (!encodings_out.empty()) j["encodings"] = encodings_out;
+  if (!r.encodings.empty()) j["encodings"] = r.encodings;
   j["nodes_quantized"] = report.nodes_quantized;
   j["left_float"] = report.skipped;
   j["full_range_u8s8"] = report.full_range_u8s8;

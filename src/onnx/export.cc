@@ -2,6 +2,8 @@
 // so private attributes ("_opset") and internal ops (domain "inr") are never written.
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+
 #include "core/file.h"
 #include "onnx/onnx_io.h"
 
@@ -63,7 +65,14 @@ void write_attr(const std::string& key, const Attr& a, onnx::AttributeProto* ap)
 
 Result<std::string> export_onnx_bytes(const Graph& graph) {
   onnx::ModelProto model;
-  model.set_ir_version(graph.ir_version);
+  // INT4 / UINT4 exist from IR version 10 (ONNX 1.16, opset 21): a model holding them declares at least that,
+  // or ONNX Runtime refuses the tensor type.
+  int64_t ir_version = graph.ir_version;
+  for (const auto& v : graph.values())
+    if (v->dtype == DType::kI4 || v->dtype == DType::kU4 ||
+        (v->is_constant() && (v->constant.dtype() == DType::kI4 || v->constant.dtype() == DType::kU4)))
+      ir_version = std::max<int64_t>(ir_version, kIrVersion4Bit);
+  model.set_ir_version(ir_version);
   model.set_producer_name("inr");
   model.set_producer_version(INR_VERSION);
   auto* op = model.add_opset_import();

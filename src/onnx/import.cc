@@ -146,7 +146,13 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
     case DType::kI64: have = proto.int64_data_size(); break;
     default: have = proto.int32_data_size(); break;
   }
-  if (have != n) return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
+  if (dtype == DType::kI4 || dtype == DType::kU4) {
+    if (have != (n + 1) / 2)
+      return error("tensor '{}': {} int32_data entries for shape {} of {} (needs {}: two 4-bit values per entry)",
+                   proto.name(), have, shape_str(shape), dtype_name(dtype), (n + 1) / 2);
+  } else if (have != n) {
+    return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
+  }
   Tensor t = Tensor::zeros(dtype, shape);
   switch (dtype) {
     case DType::kF32:
@@ -173,11 +179,17 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
       for (int64_t i = 0; i < n; ++i) t.data<uint16_t>()[i] = static_cast<uint16_t>(proto.int32_data(i));
       break;
     case DType::kI4:
-    case DType::kU4: {  // int32_data holds one 4-bit value per entry
+    case DType::kU4: {
+      // int32_data holds the packed bytes, one pair of 4-bit values per entry (first value in the low
+      // nibble): onnx.proto "uint4 and int4 values must be packed to 4bitx2", and ONNX Runtime's UnpackTensor
+      // expects ceil(n / 2) entries (counted above). An entry outside a byte is corrupt, not truncated silently.
+      const int64_t pairs = (n + 1) / 2;
       auto* p = t.data<uint8_t>();
-      for (int64_t i = 0; i < n; ++i) {
-        uint8_t nib = static_cast<uint8_t>(proto.int32_data(i)) & 0xf;
-        p[i / 2] = static_cast<uint8_t>(i % 2 ? (p[i / 2] | (nib << 4)) : nib);
+      for (int64_t i = 0; i < pairs; ++i) {
+        const int32_t v = proto.int32_data(static_cast<int>(i));
+        if (v < 0 || v > 0xff)
+          return error("tensor '{}': int32_data[{}] = {} is not a byte of two packed 4-bit values", proto.name(), i, v);
+        p[i] = static_cast<uint8_t>(v);
       }
       break;
     }

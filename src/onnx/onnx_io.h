@@ -23,6 +23,10 @@ constexpr int64_t kMinIrVersion = 3;
 constexpr int64_t kMaxIrVersion = 10;
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
+// INT4 / UINT4 tensors (packed two per byte, low nibble first) need IR version 10 and, as DequantizeLinear /
+// QuantizeLinear operands, opset 21 (ONNX 1.16). The exporter raises ir_version for them.
+constexpr int64_t kIrVersion4Bit = 10;
+constexpr int64_t kOpset4Bit = 21;
 
 Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path);
 // `base_dir` resolves external data; empty forbids external data.

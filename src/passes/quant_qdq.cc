@@ -266,16 +266,50 @@ bool try_max_pool(Graph& g, Node* pool) {
   return true;
 }
 
+// The 8-bit copy of a 4-bit tensor (s4 -> s8, u4 -> u8): the same integers, one per byte.
+Tensor widen4(const Tensor& t) {
+  Tensor w = Tensor::empty(t.dtype() == DType::kI4 ? DType::kI8 : DType::kU8, t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) store_qint(w, i, load_qint(t, i));
+  return w;
+}
+
+// DQ(4-bit constant weight) feeding a Conv / Gemm / MatMul as its weight: the DQ reads an 8-bit copy of the
+// weight (and of its zero point) instead, so the integer rewrites below see an ordinary s8/u8 weight. Exact:
+// the integers, hence DQ's output, are the same; the widening happens once, at load.
+int widen_4bit_weights(Graph& g) {
+  int widened = 0;
+  std::vector<Node*> dqs;
+  for (const auto& n : g.nodes())
+    if (n->op == Op::kDequantizeLinear) dqs.push_back(n.get());
+  for (Node* dq : dqs) {
+    Value* w = dq->inputs[0];
+    if (!is_const(w) || (w->dtype != DType::kI4 && w->dtype != DType::kU4) || dq_of(dq->outputs[0]) != dq) continue;
+    bool weight_of_linear = false;
+    for (const Node* c : dq->outputs[0]->consumers)
+      weight_of_linear = weight_of_linear || ((c->op == Op::kConv || c->op == Op::kGemm || c->op == Op::kMatMul) &&
+                                              c->inputs.size() > 1 && c->inputs[1] == dq->outputs[0]);
+    if (!weight_of_linear) continue;
+    Value* wide = g.add_constant(w->name + "_int8", widen4(w->constant));
+    dq->inputs[0] = wide;
+    if (Value* zp = dq->input(2)) dq->inputs[2] = g.add_constant(zp->name + "_int8", widen4(zp->constant));
+    ++widened;
+  }
+  if (widened) g.rebuild_uses();
+  return widened;
+}
+
 }  // namespace
 
 Status fuse_qdq(Graph& g) {
   g.rebuild_uses();
+  const int widened = widen_4bit_weights(g);
+  if (widened) log_info("pass qdq to integer ops: {} 4-bit weights widened to 8 bits", widened);
   std::vector<Node*> candidates;
   for (const auto& n : g.nodes())
     if (n->op == Op::kConv || n->op == Op::kMatMul || n->op == Op::kGemm || n->op == Op::kAdd ||
         n->op == Op::kMaxPool)
       candidates.push_back(n.get());
-  bool changed = false;
+  bool changed = widened > 0;  // the 4-bit originals are dead now
   std::map<std::string, int> rewritten;  // op -> count
   for (Node* n : candidates) {
     const std::string label = n->label(), op = n->op_type;

@@ -16,6 +16,11 @@
 // 1 LSB on ties. Relu / Clip between the
 // op and the Q are folded only when they are a no-op after the Q's saturation (Relu with y_zp at the bottom
 // of the range; Clip bounds that quantize to the range ends), which makes the folding exact.
+// 4-bit weights (opset 21 INT4 / UINT4 initializers behind a DequantizeLinear, as `inr quantize --weight-bits
+// 4` writes them) are first widened to s8 / u8 constants with the same integers, once, at load; the rewrites
+// above then apply unchanged, so a W4A8 model runs the int8 kernels. The widening is exact (DQ's output is the
+// same), so the equality stated above holds for 4-bit weights too. ONNX Runtime instead dequantizes 4-bit
+// weights to float and runs a float Conv (it disables QDQ fusion for 4-bit types).
 // Preconditions for a rewrite: weights (w, b, bias) and every scale / zero point constant; x and y per
 // tensor; w per tensor or per output channel (DQ axis 0); bias an int32 DQ with zero point 0 and scale
 // x_scale * w_scale; every intermediate float value used only by the next node of the pattern.

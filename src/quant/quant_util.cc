@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "onnx/onnx_io.h"
 #include "passes/passes.h"
 
 namespace inr::quant {
@@ -17,6 +19,11 @@ void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax) {
     qrange({DType::kI8, true, spec.reduce_range}, qmin, qmax);
     qmin += 128;
     qmax += 128;
+    return;
+  }
+  if (spec.dtype == DType::kI4) {
+    qmin = spec.symmetric ? -7 : -8;
+    qmax = 7;
     return;
   }
   if (spec.dtype == DType::kI8) {
@@ -55,7 +62,7 @@ void scale_zp(float lo, float hi, const QRangeSpec& spec, float& scale, int32_t&
   scale = static_cast<float>(s);
   if (spec.symmetric) {
     zp = (qmax + qmin + 1) / 2;  // 0 for s8, 128 for u8 (ORT)
-    if (spec.dtype == DType::kI8) zp = 0;
+    if (spec.dtype == DType::kI8 || spec.dtype == DType::kI4) zp = 0;
   } else {
     double z = std::nearbyint(static_cast<double>(qmin) - rmin / static_cast<double>(scale));
     zp = static_cast<int32_t>(std::clamp(z, static_cast<double>(qmin), static_cast<double>(qmax)));
@@ -109,6 +116,12 @@ Tensor params_scale_tensor(const QParams& p) {
 Tensor params_zp_tensor(const QParams& p) {
   Shape s = p.axis < 0 ? Shape{} : Shape{static_cast<int64_t>(p.zero_point.size())};
   Tensor t = Tensor::empty(p.dtype, s);
+  if (p.dtype == DType::kI4 || p.dtype == DType::kU4) {  // packed two per byte, low nibble first
+    std::memset(t.raw(), 0, t.bytes());
+    for (size_t i = 0; i < p.zero_point.size(); ++i)
+      t.data<uint8_t>()[i / 2] |= static_cast<uint8_t>((p.zero_point[i] & 0xf) << (4 * (i % 2)));
+    return t;
+  }
   for (size_t i = 0; i < p.zero_point.size(); ++i) {
     if (p.dtype == DType::kI8) t.data<int8_t>()[i] = static_cast<int8_t>(p.zero_point[i]);
     else if (p.dtype == DType::kU8) t.data<uint8_t>()[i] = static_cast<uint8_t>(p.zero_point[i]);
@@ -188,6 +201,29 @@ Status upgrade_to_opset13(Graph& g) {
   set_opset(g, 13);
   g.rebuild_uses();
   return Status::ok();
+}
+
+Status upgrade_to_opset21(Graph& g) {
+  if (g.opset >= kOpset4Bit) return Status::ok();
+  INR_TRY(upgrade_to_opset13(g));
+  std::vector<Node*> nodes;
+  for (const auto& n : g.nodes()) nodes.push_back(n.get());
+  for (Node* n : nodes) {
+    if (!n->domain.empty() || n->op_type != "ReduceMean" || !n->has_attr("axes")) continue;
+    std::vector<int64_t> v = n->attr_ints("axes");
+    n->attrs.erase("axes");
+    n->inputs.resize(1);
+    n->inputs.push_back(
+        g.add_constant(node_key(n) + "_axes", Tensor::from_vector<int64_t>(DType::kI64, {static_cast<int64_t>(v.size())}, v)));
+  }
+  set_opset(g, kOpset4Bit);
+  g.rebuild_uses();
+  return Status::ok();
+}
+
+Result<bool> four_bit_weights(int weight_bits) {
+  if (weight_bits != 8 && weight_bits != 4) return error("--weight-bits must be 8 or 4, got {}", weight_bits);
+  return weight_bits == 4;
 }
 
 Status check_not_quantized(const Graph& graph) {

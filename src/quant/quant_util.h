@@ -13,13 +13,6 @@
 
 namespace inr::quant {
 
-// Scale and zero point, per tensor (size 1) or per channel along `axis`.
-struct QParams {
-  DType dtype = DType::kU8;
-  std::vector<float> scale;
-  std::vector<int32_t> zero_point;
-  int64_t axis = -1;  // -1: per tensor
-};
 
 struct QRangeSpec {
   DType dtype = DType::kU8;
@@ -30,7 +23,9 @@ struct QRangeSpec {
   bool offset128 = false;
 };
 // qmin/qmax of a type (ORT get_qmin_qmax_for_qType): s8 symmetric -> [-127, 127]; reduce_range -> 7 bits;
-// offset128 -> the s8 symmetric range + 128.
+// offset128 -> the s8 symmetric range + 128. s4 (symmetric only, --weight-bits 4) -> [-7, 7], so the scale is
+// max|x| / 7: AIMET's symmetric 4-bit grid (delta = max / floor((2^4 - 1) / 2), offset -8, the INT4 range
+// [-8, 7]; a value at -8 only arises from a clipped range, never from the tensor's own max|x|).
 void qrange(const QRangeSpec& spec, int32_t& qmin, int32_t& qmax);
 // ORT compute_scale_zp: the range is widened to contain 0; symmetric uses max |x|; a zero range gives
 // scale 1. offset128: the s8 symmetric scale, zero point 128.
@@ -42,6 +37,9 @@ QParams params_for_range(Range r, const QRangeSpec& spec);
 Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QParams& out);
 // Applies given params (activation-typed constants).
 Tensor quantize_with(const Tensor& x, const QParams& p);
+// Quantizes a float weight with given per-tensor or per-channel (p.axis) params, saturating to the full range
+// of p.dtype (s8 [-128, 127], s4 [-8, 7], ...: AIMET's grids); --encodings.
+Tensor quantize_weight_with(const Tensor& w, const QParams& p);
 // int32 bias = round(b / (x_scale * w_scale[c])), clamped to int32.
 Tensor quantize_bias(const Tensor& b, float x_scale, const std::vector<float>& w_scale);
 
@@ -69,5 +67,11 @@ Status check_selection(const Graph& g, const std::vector<std::string>& exclude, 
 void set_opset(Graph& g, int64_t opset);
 // Upgrades an opset 11/12 graph to 13 (Squeeze/Unsqueeze/ReduceSum axes and Split sizes become inputs).
 Status upgrade_to_opset13(Graph& g);
+// Upgrades an opset 11..20 graph to 21, the first with INT4 DequantizeLinear: first to 13, then ReduceMean's
+// axes attribute becomes an input (opset 18). Between 13 and 21 no other op inr knows changes meaning (the
+// other revisions add types or attributes whose defaults keep the old behaviour).
+Status upgrade_to_opset21(Graph& g);
+// Weight quantization at 4 bits: 4 -> true, 8 -> false, anything else an error.
+Result<bool> four_bit_weights(int weight_bits);
 
 }  // namespace inr::quant

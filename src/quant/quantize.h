@@ -40,6 +40,22 @@ enum class Format { kQdq, kQop };
 //              weight grid as kVnni, exact on every CPU, slower in ORT on CPUs without VNNI.
 enum class Target { kNone, kPortable, kVnni, kAvx2 };
 
+// Scale and zero point of one quantized tensor as written (ONNX semantics: x = (q - zero_point) * scale),
+// per tensor (size 1) or per channel along `axis`.
+struct QParams {
+  DType dtype = DType::kU8;
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  int64_t axis = -1;  // -1: per tensor
+};
+
+// The grids a static QDQ quantization used, by tensor name: activations (per tensor) and weights (by the
+// float initializer's name). Exported as AIMET .encodings and read back to rebuild the same model
+// (drivers/encodings.h).
+struct QuantEncodings {
+  std::map<std::string, QParams> activations, params;
+};
+
 struct QuantOptions {
   Mode mode = Mode::kStatic;
   Format format = Format::kQdq;
@@ -56,8 +72,17 @@ struct QuantOptions {
   // portable). Only with weight == kU8; without it u8 weights are asymmetric (per-channel zero points).
   bool weight_zp128 = false;
   Target target = Target::kNone;  // set by apply_target, which also sets the fields above
+  // 8, or 4: symmetric s4 weights (zero point 0, scale max|w| / 7, AIMET's grid) written as ONNX INT4
+  // initializers with a DequantizeLinear (QDQ only; the model's opset is raised to 21). `weight` must be kI8
+  // and reduce_range off; activations stay 8-bit.
+  int weight_bits = 8;
   std::vector<std::string> exclude;   // node names (or first-output names) left float
   std::vector<std::string> op_types;  // empty: default_op_types(mode, format)
+  // Static QDQ: take activation and weight grids from here instead of calibrating (--encodings). A node is
+  // quantized when every activation it reads and writes and its weight have an entry; the others stay float
+  // with a note. Names that are not tensors of the model are an error. Weight entries: 1 value (per tensor)
+  // or one per channel of the weight's channel axis.
+  const QuantEncodings* encodings = nullptr;
 };
 
 std::vector<std::string> default_op_types(Mode mode, Format format);
@@ -98,6 +123,8 @@ struct QuantReport {
   // Quantized nodes that multiply u8 activations by full-range (8-bit) s8 weights: ONNX Runtime computes
   // them exactly only on VNNI/AMX CPUs (see Target).
   int full_range_u8s8 = 0;
+  // Static QDQ: the grids written (what --export-encodings saves).
+  QuantEncodings encodings;
 };
 
 // Collects statistics for `tensors` (value names of `graph`) by running `graph` with inr's Session.

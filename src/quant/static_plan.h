@@ -14,6 +14,9 @@ struct StaticPlan {
   std::map<std::string, QParams> act;   // activation tensor name -> per-tensor params
   QRangeSpec act_spec, weight_spec;
   bool per_channel = false;
+  // Weight grids given by --encodings (float initializer name -> params, axis set); the others are
+  // computed from the weight's own range with weight_spec.
+  std::map<std::string, QParams> weights;
 };
 
 // Role of input i of a quantizable node.
@@ -22,7 +25,8 @@ InputRole input_role(const Node* n, size_t i, const Analysis& a);
 // Channel axis of a weight for per-channel quantization (-1: per tensor only).
 int64_t weight_axis(const Node* n);
 
-Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a);
+// `written` (may be null) receives the weight grids used, by float initializer name.
+Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a, std::map<std::string, QParams>* written = nullptr);
 Status write_qop(Graph& g, const StaticPlan& plan, const Analysis& a, QuantReport& report);
 
 }  // namespace inr::quant

@@ -88,6 +88,26 @@ Node* absorbable_activation(const Node* n, const Graph& g) {
   return lo == 0.f ? c : nullptr;
 }
 
+// Every name in the encodings is a tensor of the model: activations any value, params a constant.
+Status check_encoding_names(const Graph& g, const QuantEncodings& e) {
+  std::vector<std::string> missing_act, missing_param;
+  for (const auto& [name, p] : e.activations)
+    if (!g.find_value(name)) missing_act.push_back("'" + name + "'");
+  for (const auto& [name, p] : e.params) {
+    const Value* v = g.find_value(name);
+    if (!v || !v->is_constant()) missing_param.push_back("'" + name + "'");
+  }
+  std::vector<std::string> problems;
+  if (!missing_act.empty())
+    problems.push_back(fmt::format("activation_encodings {} {} not a tensor of the model", fmt::join(missing_act, ", "),
+                                   missing_act.size() == 1 ? "is" : "are"));
+  if (!missing_param.empty())
+    problems.push_back(fmt::format("param_encodings {} {} not an initializer of the model",
+                                   fmt::join(missing_param, ", "), missing_param.size() == 1 ? "is" : "are"));
+  if (problems.empty()) return Status::ok();
+  return error("encodings: {}", fmt::join(problems, "; "));
+}
+
 }  // namespace
 
 InputRole input_role(const Node* n, size_t i, const Analysis& a) {
@@ -116,7 +136,8 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
                                                QuantReport& report) {
   INR_TRY(check_selection(graph, o.exclude, o.op_types));
   INR_TRY(check_not_quantized(graph));
-  report.mode = o.format == Format::kQdq ? "static int8 (QDQ)" : "static int8 (QOperator)";
+  report.mode = o.format == Format::kQdq ? (o.weight_bits == 4 ? "static w4a8 (QDQ)" : "static int8 (QDQ)")
+                                         : "static int8 (QOperator)";
   report.calibrator = o.calibrator;
   INR_ASSIGN_OR_RETURN(auto calibrator, make_calibrator(o.calibrator, o.knobs));
   INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());
@@ -130,6 +151,14 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   plan.per_channel = o.per_channel;
   plan.act_spec = {o.act, o.symmetric_act, false};
   plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range, o.weight == DType::kU8 && o.weight_zp128};
+  INR_ASSIGN_OR_RETURN(bool four_bit, four_bit_weights(o.weight_bits));
+  if (four_bit) {
+    if (o.format != Format::kQdq)
+      return error("--weight-bits 4 needs --format qdq (QLinearConv / QLinearMatMul take only 8-bit weights)");
+    if (o.weight != DType::kI8 || o.reduce_range || o.weight_zp128)
+      return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range / --target");
+    plan.weight_spec = {DType::kI4, true, false, false};
+  }
 
   // 1. Selection.
   std::vector<Node*> selected;
@@ -165,8 +194,14 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   }
   if (selected.empty()) return error("no node of types {} can be quantized in this model", fmt::join(op_types, ","));
 
-  bool hist = calibrator->needs_histogram();
-  INR_ASSIGN_OR_RETURN(auto observers, calibrate(*g, observe, data, o.knobs.bins, hist, report));
+  std::map<std::string, Observer> observers;
+  if (o.encodings) {
+    INR_TRY(check_encoding_names(*g, *o.encodings));
+    report.calibrator = "encodings";
+  } else {
+    bool hist = calibrator->needs_histogram();
+    INR_ASSIGN_OR_RETURN(observers, calibrate(*g, observe, data, o.knobs.bins, hist, report));
+  }
 
   // 3. Absorb Relu/Clip(0, x) into the producer's quantized output.
   bool can_absorb = !o.symmetric_act;  // the zero point must be the type's minimum
@@ -190,35 +225,74 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
       if (input_role(n, i, a) == InputRole::kActivation) acts.push_back(n->input(i));
     acts.push_back(n->outputs[0]);
     bool ok = true;
-    for (const Value* v : acts) {
-      auto it = observers.find(v->name);
-      if (it == observers.end() || it->second.minmax.empty()) {
-        report.skipped.push_back(fmt::format("{}: no statistics for '{}'", n->label(), v->name));
-        ok = false;
-        break;
+    if (o.encodings) {
+      for (const Value* v : acts)
+        if (ok && !o.encodings->activations.count(v->name)) {
+          report.skipped.push_back(fmt::format("{}: no activation encoding for '{}'", n->label(), v->name));
+          ok = false;
+        }
+      for (size_t i = 0; ok && i < n->inputs.size(); ++i) {
+        if (input_role(n, i, a) != InputRole::kWeight) continue;
+        const Value* w = n->inputs[i];
+        auto it = o.encodings->params.find(w->name);
+        if (it == o.encodings->params.end()) {
+          report.skipped.push_back(fmt::format("{}: no param encoding for weight '{}'", n->label(), w->name));
+          ok = false;
+          break;
+        }
+        QParams p = it->second;
+        p.axis = -1;
+        if (p.scale.size() > 1) {
+          p.axis = weight_axis(n);
+          if (p.axis < 0 || p.axis >= w->constant.rank() || w->constant.dim(p.axis) != static_cast<int64_t>(p.scale.size()))
+            return error("encodings: weight '{}' of {} has {} channel encodings; its shape {} has {} along the "
+                         "channel axis {}", w->name, n->label(), p.scale.size(), shape_str(w->constant.shape()),
+                         p.axis >= 0 && p.axis < w->constant.rank() ? w->constant.dim(p.axis) : 0, p.axis);
+        }
+        plan.weights[w->name] = p;
       }
+      if (!ok) continue;
+      for (const Value* v : acts) plan.act[v->name] = o.encodings->activations.at(v->name);
+    } else {
+      for (const Value* v : acts) {
+        auto it = observers.find(v->name);
+        if (it == observers.end() || it->second.minmax.empty()) {
+          report.skipped.push_back(fmt::format("{}: no statistics for '{}'", n->label(), v->name));
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      for (const Value* v : acts)
+        if (!plan.act.count(v->name))
+          plan.act[v->name] = params_for_range(calibrator->compute_range(observers.at(v->name)), plan.act_spec);
     }
-    if (!ok) continue;
-    for (const Value* v : acts)
-      if (!plan.act.count(v->name))
-        plan.act[v->name] = params_for_range(calibrator->compute_range(observers.at(v->name)), plan.act_spec);
     if (n->op_type == "MaxPool") plan.act[n->outputs[0]->name] = plan.act[n->input(0)->name];
     plan.nodes.insert(n);
   }
   report.nodes_quantized = static_cast<int>(plan.nodes.size());
   // u8 activations x full-range s8 constant weights (Conv, Gemm, MatMul with a constant B): the products
   // ORT computes exactly only on VNNI/AMX CPUs.
-  if (plan.act_spec.dtype == DType::kU8 && plan.weight_spec.dtype == DType::kI8 && !plan.weight_spec.reduce_range)
+  // Weights from --encodings count by their own type (an 8-bit AIMET grid is full range).
+  if (plan.act_spec.dtype == DType::kU8)
     for (const Node* n : plan.nodes)
       for (size_t i = 0; i < n->inputs.size(); ++i)
         if (input_role(n, i, a) == InputRole::kWeight) {
-          ++report.full_range_u8s8;
+          auto given = plan.weights.find(n->inputs[i]->name);
+          bool full_s8 = given != plan.weights.end()
+                             ? given->second.dtype == DType::kI8
+                             : plan.weight_spec.dtype == DType::kI8 && !plan.weight_spec.reduce_range;
+          report.full_range_u8s8 += full_s8;
           break;
         }
+  if (std::any_of(plan.weights.begin(), plan.weights.end(), [](const auto& w) { return w.second.dtype == DType::kI4; }))
+    report.mode = "static w4a8 (QDQ)";
 
   if (o.format == Format::kQdq) {
-    INR_TRY(write_qdq(*g, plan, a));
+    report.encodings.activations = plan.act;
+    INR_TRY(write_qdq(*g, plan, a, &report.encodings.params));
   } else {
+    if (o.encodings) return error("--encodings builds a QDQ model (--format qdq)");
     INR_TRY(write_qop(*g, plan, a, report));
   }
   g->rebuild_uses();

@@ -1,4 +1,5 @@
-// Weight and bias quantization: per-tensor or per-channel, symmetric s8 ([-127, 127], zero point 0),
+// Weight and bias quantization: per-tensor or per-channel, symmetric s8 ([-127, 127], zero point 0) or s4
+// (scale max|w| / 7, zero point 0, packed INT4: AIMET's symmetric 4-bit grid, see quant_util.h),
 // asymmetric u8, or u8 as symmetric s8 + 128 ([1, 255], zero point 128: QRangeSpec::offset128), and int32 bias = round(b / (x_scale * w_scale)) with zero point 0 — the scheme of ORT's
 // quantizer (onnx_quantizer.py quantize_weight_per_channel / quantize_bias_static) and of the QLinearConv
 // spec, where the bias scale must be x_scale * w_scale.
@@ -25,10 +26,21 @@ void quantize_block(const float* x, void* q, int64_t n, DType t, float scale, in
   else quantize_span(x, static_cast<uint8_t*>(q), n, scale, zp, qmin, qmax);
 }
 
+// An int8 tensor holding 4-bit values -> the packed ONNX INT4 / UINT4 layout (two per byte, low nibble first).
+Tensor pack4(const Tensor& wide, DType t) {
+  Tensor q = Tensor::zeros(t, wide.shape());
+  const auto* src = static_cast<const uint8_t*>(wide.raw());
+  auto* dst = q.data<uint8_t>();
+  for (int64_t i = 0; i < wide.numel(); ++i) dst[i / 2] |= static_cast<uint8_t>((src[i] & 0xf) << (4 * (i % 2)));
+  return q;
+}
+
 }  // namespace
 
 Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QParams& out) {
-  Tensor q = Tensor::empty(spec.dtype, w.shape());
+  const bool four = spec.dtype == DType::kI4;
+  // 4-bit weights are quantized into an int8 tensor (the same values) and packed at the end.
+  Tensor q = Tensor::empty(four ? DType::kI8 : spec.dtype, w.shape());
   int32_t qmin, qmax;
   qrange(spec, qmin, qmax);
   out = QParams{};
@@ -59,10 +71,34 @@ Tensor quantize_weight(const Tensor& w, const QRangeSpec& spec, int64_t axis, QP
     out.zero_point.push_back(zp);
     for (int64_t o = 0; o < outer; ++o) {
       int64_t off = (o * channels + c) * inner;
-      quantize_block(x + off, static_cast<uint8_t*>(q.raw()) + off, inner, spec.dtype, s, zp, qmin, qmax);
+      quantize_block(x + off, static_cast<uint8_t*>(q.raw()) + off, inner, q.dtype(), s, zp, qmin, qmax);
     }
   }
-  return q;
+  return four ? pack4(q, spec.dtype) : q;
+}
+
+Tensor quantize_weight_with(const Tensor& w, const QParams& p) {
+  const bool four = p.dtype == DType::kI4 || p.dtype == DType::kU4;
+  const DType wide = p.dtype == DType::kI4 ? DType::kI8 : p.dtype == DType::kU4 ? DType::kU8 : p.dtype;
+  Tensor q = Tensor::empty(wide, w.shape());
+  const int32_t qmin = p.dtype == DType::kI4 ? -8 : p.dtype == DType::kU4 ? 0 : p.dtype == DType::kI8 ? -128 : 0;
+  const int32_t qmax = p.dtype == DType::kI4 ? 7 : p.dtype == DType::kU4 ? 15 : p.dtype == DType::kI8 ? 127 : 255;
+  const int64_t axis = p.axis;
+  int64_t channels = axis < 0 ? 1 : w.dim(axis), outer = 1, inner = 1;
+  if (axis >= 0) {
+    for (int64_t i = 0; i < axis; ++i) outer *= w.dim(i);
+    for (int64_t i = axis + 1; i < w.rank(); ++i) inner *= w.dim(i);
+  } else {
+    inner = w.numel();
+  }
+  const float* x = w.data<float>();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t off = (o * channels + c) * inner;
+      quantize_block(x + off, static_cast<uint8_t*>(q.raw()) + off, inner, wide, p.scale[static_cast<size_t>(c)],
+                     p.zero_point[static_cast<size_t>(c)], qmin, qmax);
+    }
+  return four ? pack4(q, p.dtype) : q;
 }
 
 Tensor quantize_with(const Tensor& x, const QParams& p) {

@@ -3,7 +3,8 @@
 //   activations: Q/DQ pair (per tensor) on each input/output of a quantized node; every consumer of a
 //                quantized node's output reads the DQ output (so float consumers see the same values the
 //                int8 graph would give them); a graph output keeps its float value.
-//   weights:     int8 initializer -> DequantizeLinear (axis = output channel when per-channel);
+//   weights:     int8 initializer -> DequantizeLinear (axis = output channel when per-channel); with
+//                --weight-bits 4 a packed INT4 initializer (opset 21, IR 10), zero point INT4 0;
 //   bias:        int32 initializer, scale x_scale * w_scale, zero point 0 -> DequantizeLinear.
 // ORT (and inr's QDQ passes) fuse DQ -> Conv -> Q into QLinearConv and so on.
 #include <algorithm>
@@ -38,8 +39,15 @@ std::string dq_source(const Value* v) {
 
 }  // namespace
 
-Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
-  if (plan.per_channel) INR_TRY(upgrade_to_opset13(g));
+Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a, std::map<std::string, QParams>* written) {
+  bool per_axis = plan.per_channel, four_bit = plan.weight_spec.dtype == DType::kI4;
+  for (const auto& [name, p] : plan.weights) {
+    per_axis = per_axis || p.axis >= 0;
+    four_bit = four_bit || p.dtype == DType::kI4 || p.dtype == DType::kU4;
+  }
+  if (per_axis) INR_TRY(upgrade_to_opset13(g));
+  // INT4 weights need DequantizeLinear-21.
+  if (four_bit) INR_TRY(upgrade_to_opset21(g));
   g.rebuild_uses();
   std::vector<Node*> nodes;
   for (const auto& up : g.nodes())
@@ -83,11 +91,19 @@ Status write_qdq(Graph& g, const StaticPlan& plan, const Analysis& a) {
           }
           break;
         case InputRole::kWeight: {
-          int64_t axis = plan.per_channel ? weight_axis(n) : -1;
+          auto given = plan.weights.find(v->name);
+          int64_t axis = given != plan.weights.end() ? given->second.axis : plan.per_channel ? weight_axis(n) : -1;
           std::string key = v->name + "#" + std::to_string(axis);
           if (!weight_cache.count(key)) {
             QWeight w;
-            Tensor q = quantize_weight(v->constant, plan.weight_spec, axis, w.params);
+            Tensor q;
+            if (given != plan.weights.end()) {
+              w.params = given->second;
+              q = quantize_weight_with(v->constant, w.params);
+            } else {
+              q = quantize_weight(v->constant, plan.weight_spec, axis, w.params);
+            }
+            if (written) (*written)[v->name] = w.params;
             Value* qv = g.add_constant(v->name + "_quantized", q);
             Value* s = g.add_constant(v->name + "_scale", params_scale_tensor(w.params));
             Value* zp = g.add_constant(v->name + "_zero_point", params_zp_tensor(w.params));

@@ -66,10 +66,14 @@ std::vector<int> top1(const Tensor& logits) {
 struct QuantCase {
   std::string name, flags;
   bool reduce_range = false;  // 7-bit weights: ORT exact on every x86 CPU
+  // Why top-1 agreement is reported and not asserted on any CPU ("" = asserted where ORT is exact).
+  std::string not_asserted;
 };
 
 // Whether ONNX Runtime computes this model exactly on this machine's CPU.
-bool ort_exact(const QuantCase& c) { return c.reduce_range || tier_has_vnni(detected_cpu_tier()); }
+bool ort_exact(const QuantCase& c) {
+  return c.not_asserted.empty() && (c.reduce_range || tier_has_vnni(detected_cpu_tier()));
+}
 
 class QuantOrtAgreement : public ::testing::TestWithParam<QuantCase> {};
 
@@ -99,8 +103,12 @@ TEST_P(QuantOrtAgreement, OrtLoadsItAndAgreesOnTop1) {
   for (int i = 0; i < kImages; ++i) same += a[i] == b[i];
   RecordProperty("agreement", same);
   if (!ort_exact(GetParam())) {
-    std::cout << "[ort] " << same << "/" << kImages << " top-1 agree; not asserted: ONNX Runtime's u8 x s8 kernels "
-              << "saturate on this CPU (" << cpu_tier_name(detected_cpu_tier()) << ", no VNNI)\n";
+    std::cout << "[ort] " << same << "/" << kImages << " top-1 agree; not asserted: "
+              << (GetParam().not_asserted.empty()
+                      ? "ONNX Runtime's u8 x s8 kernels saturate on this CPU (" +
+                            std::string(cpu_tier_name(detected_cpu_tier())) + ", no VNNI)"
+                      : GetParam().not_asserted)
+              << "\n";
     return;
   }
   EXPECT_GE(same, kMinAgreement * kImages) << same << "/" << kImages << " top-1 agree";
@@ -122,6 +130,15 @@ INSTANTIATE_TEST_SUITE_P(
       for (std::string fmt : {"qdq", "qop"})
         cases.push_back({fmt + "_minmax_reduce_range",
                          kStatic + test::data_dir() + "/imagenet/samples --format " + fmt + " --reduce-range", true});
+      // 4-bit weights (opset 21 INT4 DequantizeLinear): ORT must load and run the file. It dequantizes 4-bit
+      // weights and runs a float Conv (no 4-bit QDQ fusion), while inr runs the integer path with the weights
+      // widened to int8 (passes/quant_qdq.h): each Q may differ by 1 LSB, as inr's own unfused graph does. A
+      // round-to-nearest W4A8 MobileNetV2 is collapsed (about 3% top-1 here), its top-1 margins are rounding
+      // noise, so agreement is reported (27/32 measured; ORT vs inr's unfused float QDQ graph: also 27/32).
+      // The widening itself is tested exactly in tests/passes/quant_qdq_test.cc (QdqConv4Bit).
+      cases.push_back({"qdq_minmax_w4a8", kStatic + test::data_dir() + "/imagenet/samples --weight-bits 4", false,
+                       "ORT runs 4-bit weights as a float Conv (1 LSB per Q from inr's integer path) and RTN W4A8 "
+                       "MobileNetV2 is collapsed, so top-1 is decided by rounding noise"});
       return cases;
     }()),
     [](const auto& info) { return info.param.name; });

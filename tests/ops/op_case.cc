@@ -49,13 +49,21 @@ void store(Tensor& t, int64_t i, double v) {
     case DType::kI32: t.data<int32_t>()[i] = static_cast<int32_t>(v); break;
     case DType::kI64: t.data<int64_t>()[i] = static_cast<int64_t>(v); break;
     case DType::kBool: t.data<uint8_t>()[i] = v != 0.0; break;
+    case DType::kI4:
+    case DType::kU4: {  // packed two per byte, element i in nibble i % 2 (low first)
+      uint8_t& byte = t.data<uint8_t>()[i / 2];
+      const int shift = 4 * static_cast<int>(i % 2);
+      const auto nib = static_cast<uint8_t>(static_cast<int>(v) & 0xf);
+      byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | (nib << shift));
+      break;
+    }
     default: break;
   }
 }
 }  // namespace
 
 Tensor tensor(DType dtype, Shape shape, const std::vector<double>& values) {
-  Tensor t = Tensor::empty(dtype, std::move(shape));
+  Tensor t = Tensor::zeros(dtype, std::move(shape));  // zeros: a packed 4-bit tensor's pad nibble is 0
   for (int64_t i = 0; i < t.numel(); ++i) store(t, i, values.at(static_cast<size_t>(i)));
   return t;
 }
@@ -73,6 +81,11 @@ double element(const Tensor& t, int64_t i) {
     case DType::kI32: return t.data<int32_t>()[i];
     case DType::kI64: return static_cast<double>(t.data<int64_t>()[i]);
     case DType::kBool: return t.data<uint8_t>()[i];
+    case DType::kU4: return (t.data<uint8_t>()[i / 2] >> (4 * (i % 2))) & 0xf;
+    case DType::kI4: {
+      const int nib = (t.data<uint8_t>()[i / 2] >> (4 * (i % 2))) & 0xf;
+      return nib >= 8 ? nib - 16 : nib;
+    }
     default: return NAN;
   }
 }
@@ -91,7 +104,7 @@ std::vector<Tensor> case_inputs(const OpCase& c) {
     }
     // Seeded per case and input position: adding a case never changes another case's data.
     std::mt19937 rng(c.seed * 1000u + static_cast<uint32_t>(k));
-    Tensor t = Tensor::empty(ci.dtype, ci.shape);
+    Tensor t = Tensor::zeros(ci.dtype, ci.shape);
     if (dtype_is_float(ci.dtype)) {
       std::uniform_real_distribution<double> dist(ci.lo, ci.hi);
       for (int64_t i = 0; i < t.numel(); ++i) store(t, i, dist(rng));

@@ -79,6 +79,30 @@ std::vector<OpCase> quantize_linear_cases() {
       exact_case("quantize_linear_divides", "QuantizeLinear",
                  {in_values("x", {2}, {1.55, 0.35}), cq("s", {}, {0.1}), cq("zp", {}, {0}, DType::kI8)},
                  {tensor(DType::kI8, {2}, {15, 4})}),
+      // Opset 21, 4-bit outputs packed two per byte (7 values: a pad nibble). s4 [-8, 7]: 0.5 -> 0, 1.5 -> 2,
+      // -7.5 -> -8 (half to even), -9 -> -8 and 100 -> 7 (saturated), -0.5 -> 0, 3.49 -> 3.
+      exact_case("quantize_linear_s4_half_even_and_saturation", "QuantizeLinear",
+                 {in_values("x", {7}, {0.5, 1.5, -7.5, -9, 100, -0.5, 3.49}), cq("s", {}, {1.0}),
+                  cq("zp", {}, {0}, DType::kI4)},
+                 {tensor(DType::kI4, {7}, {0, 2, -8, -8, 7, 0, 3})}, {}, "", 21),
+      // u4 [0, 15] per axis 1, scales 1, 2, 0.5 and zero points 0, 8, 15: row 0: 3 -> 3, -4/2 = -2 (+8 = 6),
+      // 1/0.5 = 2 (+15 = 17 -> 15); row 1: 20 -> 15 (saturated), 5/2 = 2.5 -> 2 (+8 = 10), -8/0.5 = -16
+      // (+15 = -1 -> 0).
+      exact_case("quantize_linear_u4_per_axis", "QuantizeLinear",
+                 {in_values("x", {2, 3}, {3, -4, 1, 20, 5, -8}), cq("s", {3}, {1, 2, 0.5}),
+                  cq("zp", {3}, {0, 8, 15}, DType::kU4)},
+                 {tensor(DType::kU4, {2, 3}, {3, 6, 15, 15, 10, 0})}, {{"axis", Attr::of_int(1)}}, "", 21),
+      // No zero point: output_dtype (22 = INT4) picks the type. 2.5 -> 2, -3.5 -> -4, 8 -> 7.
+      exact_case("quantize_linear_s4_output_dtype", "QuantizeLinear",
+                 {in_values("x", {3}, {2.5, -3.5, 8}), cq("s", {}, {1.0})}, {tensor(DType::kI4, {3}, {2, -4, 7})},
+                 {{"output_dtype", Attr::of_int(22)}}, "", 21),
+      // Blocked (block_size 2 along axis 1; scale [2, 2]): row 0 scales 1, 2: 1, 2, 3/2 = 1.5 -> 2, 4/2 = 2;
+      // row 1 scales 0.5, 4: -2, -4, -3/4 = -0.75 -> -1, -1.
+      exact_case("quantize_linear_s4_blocked", "QuantizeLinear",
+                 {in_values("x", {2, 4}, {1, 2, 3, 4, -1, -2, -3, -4}), cq("s", {2, 2}, {1, 2, 0.5, 4}),
+                  cq("zp", {2, 2}, {0, 0, 0, 0}, DType::kI4)},
+                 {tensor(DType::kI4, {2, 4}, {1, 2, 2, 2, -2, -4, -1, -1})},
+                 {{"axis", Attr::of_int(1)}, {"block_size", Attr::of_int(2)}}, "", 21),
   };
 }
 
@@ -101,7 +125,24 @@ std::vector<OpCase> dequantize_linear_cases() {
                           {in_values("x", {3}, {0, 10, 255}, DType::kU8), cq("s", {}, {0.5}, DType::kF16),
                            cq("zp", {}, {10}, DType::kU8)},
                           {tensor(DType::kF16, {3}, {-5, 0, 122.5})}, {}, "", 19);
-  std::vector<OpCase> v = {u8, axis, i32, f16};
+  // Opset 21, 4-bit inputs. s4 per axis 0, row scales 0.25 and 2, zero points -1 and 3:
+  // row 0: (-8 + 1) * 0.25 = -1.75, 0, 8 * 0.25 = 2; row 1: (0 - 3) * 2 = -6, 0, (-5 - 3) * 2 = -16.
+  OpCase s4 = exact_case("dequantize_linear_s4_per_axis", "DequantizeLinear",
+                         {in_values("x", {2, 3}, {-8, -1, 7, 0, 3, -5}, DType::kI4), cq("s", {2}, {0.25, 2}),
+                          cq("zp", {2}, {-1, 3}, DType::kI4)},
+                         {tensor(DType::kF32, {2, 3}, {-1.75, 0, 2, -6, 0, -16})}, {{"axis", Attr::of_int(0)}}, "", 21);
+  // u4, 5 values (a pad nibble), zero point 8, scale 0.5: (0, 15, 8, 1, 9) - 8 = -8, 7, 0, -7, 1.
+  OpCase u4 = exact_case("dequantize_linear_u4_odd_count", "DequantizeLinear",
+                         {in_values("x", {5}, {0, 15, 8, 1, 9}, DType::kU4), cq("s", {}, {0.5}),
+                          cq("zp", {}, {8}, DType::kU4)},
+                         {tensor(DType::kF32, {5}, {-4, 3.5, 0, -3.5, 0.5})}, {}, "", 21);
+  // Blocked s4 (block_size 2 along axis 1, scale [2, 2], no zero point): row 0 scales 1, 2; row 1 0.5, 4.
+  OpCase s4_blocked = exact_case("dequantize_linear_s4_blocked", "DequantizeLinear",
+                                 {in_values("x", {2, 4}, {1, 2, 2, 2, -2, -4, -1, -1}, DType::kI4),
+                                  cq("s", {2, 2}, {1, 2, 0.5, 4})},
+                                 {tensor(DType::kF32, {2, 4}, {1, 2, 4, 4, -1, -2, -4, -4})},
+                                 {{"axis", Attr::of_int(1)}, {"block_size", Attr::of_int(2)}}, "", 21);
+  std::vector<OpCase> v = {u8, axis, i32, f16, s4, u4, s4_blocked};
   for (OpCase& c : v) c.rtol = kFloatRtol;
   return v;
 }

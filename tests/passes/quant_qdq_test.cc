@@ -11,6 +11,7 @@
 
 #include "inr/session.h"
 #include "ops/op_schema.h"
+#include "ops/quant_util.h"
 #include "passes/passes.h"
 #include "passes/quant_qdq.h"
 #include "test_util.h"
@@ -25,8 +26,17 @@ Value* value(Graph& g, const std::string& name) { return g.add_value(name); }
 Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
 Tensor scalar_u8(uint8_t v) { return Tensor::from_vector<uint8_t>(DType::kU8, {}, {v}); }
 
-// x -> Q -> DQ -> Conv(DQ(w int8 per-channel), DQ(bias int32)) -> activation -> Q(u8, zp 0) -> DQ -> y
-std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation) {
+// A weight tensor of dtype `t` holding `values` (4-bit types packed two per byte).
+Tensor int_tensor(DType t, Shape shape, const std::vector<int>& values) {
+  Tensor w = Tensor::zeros(t, std::move(shape));
+  for (int64_t i = 0; i < w.numel(); ++i) store_qint(w, i, values[static_cast<size_t>(i)]);
+  return w;
+}
+
+// x -> Q -> DQ -> Conv(DQ(w per-channel), DQ(bias int32)) -> activation -> Q(u8, zp 0) -> DQ -> y
+// w is s8 (zero point 0), s4 (zero point 0) or u4 (zero point 8), with `wide` the s8 tensor of the same
+// integers minus the zero point when given (so the s4/u4 graphs compute exactly what an s8 graph does).
+std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation, DType wt = DType::kI8) {
   auto g = std::make_unique<Graph>();
   constexpr int64_t kM = 6, kC = 4;
   Value* x = value(*g, "x");
@@ -41,9 +51,13 @@ std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation) {
   g->add_node("qx", "QuantizeLinear", "", {x, sx, zx}, {xq});
   g->add_node("dqx", "DequantizeLinear", "", {xq, sx, zx}, {xf});
   std::mt19937 rng(5);
-  std::uniform_int_distribution<int> wd(-127, 127), bd(-2000, 2000);
-  Tensor w = Tensor::empty(DType::kI8, {kM, kC, 3, 3});
-  for (int8_t& v : w.span<int8_t>()) v = static_cast<int8_t>(wd(rng));
+  QRange wr = qrange(wt);
+  if (wt == DType::kI8) wr.lo = -127;
+  std::uniform_int_distribution<int> wd(wr.lo, wr.hi), bd(-2000, 2000);
+  std::vector<int> wv(static_cast<size_t>(kM * kC * 9));
+  for (int& v : wv) v = wd(rng);
+  Tensor w = int_tensor(wt, {kM, kC, 3, 3}, wv);
+  const int w_zp = wt == DType::kU4 ? 8 : 0;
   std::vector<float> sw(kM), sb(kM);
   Tensor b = Tensor::empty(DType::kI32, {kM});
   for (int64_t m = 0; m < kM; ++m) {
@@ -54,7 +68,7 @@ std::unique_ptr<Graph> qdq_conv_graph(const std::string& activation) {
   Value* wf = value(*g, "wf");
   Node* dqw = g->add_node("dqw", "DequantizeLinear", "",
                           {constant(*g, "w", w), constant(*g, "sw", Tensor::from_vector(DType::kF32, {kM}, sw)),
-                           constant(*g, "zw", Tensor::zeros(DType::kI8, {kM}))},
+                           constant(*g, "zw", int_tensor(wt, {kM}, std::vector<int>(kM, w_zp)))},
                           {wf});
   dqw->attrs["axis"] = Attr::of_int(0);
   Value* bf = value(*g, "bf");
@@ -293,7 +307,7 @@ TEST(QdqMaxPoolPass, KeepsPoolWhenScalesDiffer) {
 }
 
 // x -> Q -> DQ -> Gemm(DQ(W s8 [N, K] per output row, transB), DQ(bias i32)) [-> Q] -> y
-std::unique_ptr<Graph> qdq_gemm_graph(bool quantized_out) {
+std::unique_ptr<Graph> qdq_gemm_graph(bool quantized_out, DType wt = DType::kI8) {
   constexpr int64_t kK = 24, kN = 10;
   auto g = std::make_unique<Graph>();
   Value* x = value(*g, "x");
@@ -305,8 +319,10 @@ std::unique_ptr<Graph> qdq_gemm_graph(bool quantized_out) {
   Value* xd = value(*g, "xd");
   g->add_node("qx", "QuantizeLinear", "", {x, sx, zx}, {xq});
   g->add_node("dqx", "DequantizeLinear", "", {xq, sx, zx}, {xd});
-  Tensor w = Tensor::empty(DType::kI8, {kN, kK});
-  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+  std::vector<int> wv(static_cast<size_t>(kN * kK));
+  for (size_t i = 0; i < wv.size(); ++i)
+    wv[i] = wt == DType::kI4 ? static_cast<int>(i * 37 % 16) - 8 : static_cast<int>(i * 37 % 255) - 127;
+  Tensor w = int_tensor(wt, {kN, kK}, wv);
   std::vector<float> ws, bs;
   for (int64_t j = 0; j < kN; ++j) {
     ws.push_back(0.003f + 0.0007f * static_cast<float>(j));
@@ -360,6 +376,61 @@ TEST(QdqGemmPass, KeepsFloatOutputGemm) {
   { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
   EXPECT_EQ(count_op(*g, Op::kQGemm), 0);
   EXPECT_EQ(count_op(*g, Op::kGemm), 1);
+}
+
+// 4-bit weights (INT4 / UINT4 behind DequantizeLinear, opset 21) take the integer paths too: the pass widens
+// them to 8 bits once and rewrites as for s8. The fused result equals the unfused graph's to one output step
+// (the equality quant_qdq.h states) and is bit-identical on the reference and oneDNN backends.
+class QdqConv4Bit : public ::testing::TestWithParam<DType> {};
+
+TEST_P(QdqConv4Bit, WidensAndRewritesToQLinearConv) {
+  const DType wt = GetParam();
+  Shape xs = {2, 4, 9, 11};
+  auto g = qdq_conv_graph("Relu", wt);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  const Node* qc = nullptr;
+  for (const auto& n : g->nodes())
+    if (n->op == Op::kQLinearConv) qc = n.get();
+  ASSERT_NE(qc, nullptr) << "DQ(4-bit w) -> Conv -> Q was not rewritten";
+  EXPECT_EQ(count_op(*g, Op::kConv), 0);
+  EXPECT_EQ(qc->inputs[3]->dtype, wt == DType::kI4 ? DType::kI8 : DType::kU8) << "weights widened to 8 bits";
+  EXPECT_EQ(qc->inputs[5]->dtype, qc->inputs[3]->dtype) << "and the zero point with them";
+  for (const auto& v : g->values())
+    EXPECT_FALSE(v->is_constant() && !v->consumers.empty() && v->constant.dtype() == wt) << v->name << " still 4-bit";
+
+  Tensor x = test::random_f32(xs, 3, -3.f, 3.f);
+  std::vector<Tensor> float_qdq = run(qdq_conv_graph("Relu", wt), 0, x);
+  std::vector<Tensor> ref = test::run_graph(qdq_conv_graph("Relu", wt), std::span<const Tensor>(&x, 1), 1, "reference");
+  std::vector<Tensor> dnn = test::run_graph(qdq_conv_graph("Relu", wt), std::span<const Tensor>(&x, 1), 1, "onednn");
+  ASSERT_TRUE(float_qdq.size() == 1 && ref.size() == 1 && dnn.size() == 1);
+  ASSERT_EQ(ref[0].bytes(), dnn[0].bytes());
+  EXPECT_EQ(std::memcmp(ref[0].raw(), dnn[0].raw(), ref[0].bytes()), 0) << "oneDNN differs from the reference";
+  int64_t differ = 0;
+  for (int64_t i = 0; i < float_qdq[0].numel(); ++i) {
+    double d = std::abs(static_cast<double>(float_qdq[0].data<float>()[i]) - ref[0].data<float>()[i]);
+    EXPECT_LE(d, kYScale * 1.0001) << "element " << i;
+    differ += d != 0;
+  }
+  EXPECT_LE(differ, float_qdq[0].numel() / 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QdqConv4Bit, ::testing::Values(DType::kI4, DType::kU4),
+                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+TEST(QdqGemmPass, Int4WeightsRewriteToQGemm) {
+  Shape xs = {4, 24};
+  auto g = qdq_gemm_graph(true, DType::kI4);
+  ASSERT_TRUE(bind_input_shapes(*g, std::span<const Shape>(&xs, 1)).is_ok());
+  { Status st = optimize(*g, 1); ASSERT_TRUE(st.is_ok()) << st.message(); }
+  EXPECT_EQ(count_op(*g, Op::kQGemm), 1);
+  EXPECT_EQ(count_op(*g, Op::kGemm), 0);
+  Tensor x = test::random_f32(xs, 21, -2.5f, 2.5f);
+  std::vector<Tensor> float_qdq = run(qdq_gemm_graph(true, DType::kI4), 0, x);
+  std::vector<Tensor> integer = run(qdq_gemm_graph(true, DType::kI4), 1, x);
+  ASSERT_TRUE(float_qdq.size() == 1 && integer.size() == 1);
+  for (int64_t i = 0; i < 40; ++i)
+    EXPECT_LE(std::abs(float_qdq[0].data<uint8_t>()[i] - integer[0].data<uint8_t>()[i]), 1) << "element " << i;
 }
 
 }  // namespace

@@ -14,11 +14,14 @@ CASES = [
      ["--calib-count", "3", "--format", "qop", "--target", "avx2", "--calib", "percentile", "--percentile", "99.9"]),
     ("static", {"calib_count": 2, "exclude": ["Conv_0_quant", "Conv_2_quant"], "resize": 240, "crop": 224},
      ["--calib-count", "2", "--exclude", "Conv_0_quant,Conv_2_quant", "--resize", "240", "--crop", "224"]),
+    ("static", {"calib_count": 2, "weight_bits": 4, "export_encodings": True},
+     ["--calib-count", "2", "--weight-bits", "4", "--export-encodings"]),
 ]
 
 
 @pytest.mark.filterwarnings("ignore:left float")
-@pytest.mark.parametrize("mode,kwargs,flags", CASES, ids=["fp16", "dynamic", "static-qop", "static-qdq"])
+@pytest.mark.parametrize("mode,kwargs,flags", CASES, ids=["fp16", "dynamic", "static-qop", "static-qdq",
+                                                                     "static-w4-encodings"])
 def test_same_model_and_summary_as_the_cli(data_dir, cli, tmp_path, mode, kwargs, flags):
     calib = ["--calib-data", data_dir / "imagenet" / "val"] if mode == "static" else []
     if mode == "static":
@@ -29,6 +32,10 @@ def test_same_model_and_summary_as_the_cli(data_dir, cli, tmp_path, mode, kwargs
     assert (tmp_path / "py.onnx").read_bytes() == (tmp_path / "cli.onnx").read_bytes()
     assert got["output"] == str(tmp_path / "py.onnx") and expected["output"] == str(tmp_path / "cli.onnx")
     del got["output"], expected["output"]
+    if kwargs.get("export_encodings"):  # beside each model, with the same grids
+        assert got.pop("encodings") == str(tmp_path / "py.encodings")
+        assert expected.pop("encodings") == str(tmp_path / "cli.encodings")
+        assert (tmp_path / "py.encodings").read_bytes() == (tmp_path / "cli.encodings").read_bytes()
     assert got == expected
     assert got["schema"]["name"] == "inr.quantize.summary"
     assert got["nodes_quantized"] > 0 and got["bytes_after"] == (tmp_path / "py.onnx").stat().st_size

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <fstream>
 
@@ -427,6 +428,109 @@ TEST(OnnxImport, DimParamsReachSessionAndExport) {
   ASSERT_TRUE(back.ParseFromIstream(&in));
   EXPECT_EQ(back.graph().input(0).type().tensor_type().shape().dim(0).dim_param(), "rows");
   EXPECT_EQ(back.graph().output(0).type().tensor_type().shape().dim(0).dim_param(), "rows");
+}
+
+// y = x + DequantizeLinear(w) with a 4-bit initializer w of 5 values (odd: the last byte has a pad nibble),
+// ir 10 / opset 21. `fill` writes w's data; w_type is INT4 (22) or UINT4 (21), with zero point `zp` (UINT4).
+onnx::ModelProto int4_model(int w_type, const std::function<void(onnx::TensorProto*)>& fill, int zp = -1) {
+  onnx::ModelProto m = float_io_model({5}, {5}, 10, 21);
+  auto* g = m.mutable_graph();
+  auto* w = g->add_initializer();
+  w->set_name("w");
+  w->set_data_type(w_type);
+  w->add_dims(5);
+  fill(w);
+  auto* s = g->add_initializer();
+  s->set_name("s");
+  s->set_data_type(onnx::TensorProto::FLOAT);
+  s->add_float_data(0.5f);
+  auto* dq = g->add_node();
+  dq->set_op_type("DequantizeLinear");
+  dq->add_input("w");
+  dq->add_input("s");
+  if (zp >= 0) {
+    auto* z = g->add_initializer();
+    z->set_name("zp");
+    z->set_data_type(w_type);
+    z->add_int32_data(zp);  // one value, packed alone in the low nibble
+    dq->add_input("zp");
+  }
+  dq->add_output("wf");
+  auto* add = g->add_node();
+  add->set_op_type("Add");
+  add->add_input("x");
+  add->add_input("wf");
+  add->add_output("y");
+  return m;
+}
+
+std::vector<float> run_x5(const std::string& path, std::string* error = nullptr) {
+  auto s = Session::load(path);
+  if (!s.is_ok()) {
+    if (error) *error = s.status().message();
+    return {};
+  }
+  Tensor x = Tensor::zeros(DType::kF32, {5});
+  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  if (!out.is_ok()) return {};
+  return {(*out)[0].data<float>(), (*out)[0].data<float>() + 5};
+}
+
+// INT4 w = {1, -2, 7, -8, 3}: packed low nibble first, bytes 0xE1 (1, -2 = 0xE), 0x87 (7, -8 = 0x8),
+// 0x03 (3, pad 0). int32_data holds those bytes, one pair per entry (onnx.proto; ORT's UnpackTensor), and
+// raw_data the same bytes.
+TEST(OnnxImport, Int4InitializersArePackedTwoPerEntry) {
+  std::string dir = test::temp_dir("import_int4");
+  const std::vector<float> want = {0.5f, -1.f, 3.5f, -4.f, 1.5f};
+  auto typed = int4_model(22, [](onnx::TensorProto* w) {
+    for (int v : {0xE1, 0x87, 0x03}) w->add_int32_data(v);
+  });
+  EXPECT_EQ(run_x5(save(dir, "typed.onnx", typed)), want);
+  auto raw = int4_model(22, [](onnx::TensorProto* w) { w->set_raw_data(std::string("\xE1\x87\x03", 3)); });
+  EXPECT_EQ(run_x5(save(dir, "raw.onnx", raw)), want);
+  // UINT4 {1, 14, 7, 8, 3} (the same bytes) with zero point 8: {-7, 6, -1, 0, -5} * 0.5.
+  auto u4 = int4_model(21, [](onnx::TensorProto* w) { w->set_raw_data(std::string("\xE1\x87\x03", 3)); }, 8);
+  EXPECT_EQ(run_x5(save(dir, "u4.onnx", u4)), (std::vector<float>{-3.5f, 3.f, -0.5f, 0.f, -2.5f}));
+
+  // One entry per value (5, not 3) is an error naming the tensor, as is an entry that is not a byte.
+  std::string err;
+  auto unpacked = int4_model(22, [](onnx::TensorProto* w) {
+    for (int v : {1, -2, 7, -8, 3}) w->add_int32_data(v);
+  });
+  EXPECT_TRUE(run_x5(save(dir, "unpacked.onnx", unpacked), &err).empty());
+  EXPECT_NE(err.find("tensor 'w': 5 int32_data entries"), std::string::npos) << err;
+  auto wide = int4_model(22, [](onnx::TensorProto* w) {
+    for (int v : {0xE1, 0x187, 0x03}) w->add_int32_data(v);
+  });
+  EXPECT_TRUE(run_x5(save(dir, "wide.onnx", wide), &err).empty());
+  EXPECT_NE(err.find("int32_data[1] = 391"), std::string::npos) << err;
+}
+
+// Export writes 4-bit tensors as packed raw_data, byte for byte, and declares IR version 10 even when the
+// graph came from an older file (ONNX Runtime refuses INT4 below IR 10).
+TEST(OnnxImport, Int4ExportKeepsBytesAndRaisesIrVersion) {
+  std::string dir = test::temp_dir("export_int4");
+  auto m = int4_model(22, [](onnx::TensorProto* w) {
+    for (int v : {0xE1, 0x87, 0x03}) w->add_int32_data(v);
+  });
+  auto g = import_onnx_file(save(dir, "a.onnx", m));
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  (*g)->ir_version = 8;
+  ASSERT_TRUE(export_onnx_file(**g, dir + "/b.onnx").is_ok());
+  onnx::ModelProto back;
+  std::ifstream in(dir + "/b.onnx", std::ios::binary);
+  ASSERT_TRUE(back.ParseFromIstream(&in));
+  EXPECT_EQ(back.ir_version(), kIrVersion4Bit);
+  bool found = false;
+  for (const auto& t : back.graph().initializer())
+    if (t.name() == "w") {
+      found = true;
+      EXPECT_EQ(t.data_type(), 22);
+      EXPECT_EQ(t.raw_data(), std::string("\xE1\x87\x03", 3));
+    }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(run_x5(dir + "/b.onnx"), (std::vector<float>{0.5f, -1.f, 3.5f, -4.f, 1.5f}));
 }
 
 }  // namespace
