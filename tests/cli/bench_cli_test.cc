@@ -129,11 +129,13 @@ TEST(BenchCli, StatisticsAreOrderedAndThroughputIsMeasured) {
     EXPECT_EQ(res["input_shapes"][0], json({res["batch"].get<int>(), 3, 32, 32}));
   }
   // --duration keeps running past --runs until the time is up.
-  auto d = run_cli("bench -m " + small_model() + " --batch 1 --runs 1 --warmup 0 --duration 0.2 --json");
+  auto d = run_cli("bench -m " + small_model() + " --batch 1 --runs 1 --warmup 0 --duration 0.2 --threads 1 --json");
   ASSERT_EQ(d.exit_code, 0) << d.err;
   json dj = json::parse(d.out)["results"][0];
   EXPECT_GE(dj["wall_s"].get<double>(), 0.2);
-  EXPECT_GT(dj["runs"].get<int>(), 1);
+  // More runs than --runs asked for, unless the one run itself lasted the whole 0.2 s (a heavily loaded machine:
+  // two engineers saw a 32x32 model take that long at a load average of 18 on 2 cores).
+  EXPECT_TRUE(dj["runs"].get<int>() > 1 || dj["max_ms"].get<double>() >= 200) << dj.dump();
 }
 
 TEST(BenchCli, JsonCarriesProvenanceAndConfiguration) {
