@@ -37,7 +37,8 @@ class QuantizeCli : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!test::has_data()) GTEST_SKIP() << "shared data not found (set INR_DATA_DIR)";
-    dir_ = test::temp_dir("quantize_cli");
+    // One folder per test: a test that writes o.onnx must not make a later one's "no output" check fail.
+    dir_ = test::temp_dir(std::string("quantize_cli_") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   std::string dir_;
 };
