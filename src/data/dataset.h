@@ -108,10 +108,11 @@ struct AutoShard {
   Shard shard;
   std::string source;  // "Slurm array task 3 of 0-3", "Kubernetes job completion index 2"
 };
+// `flag` names the option in errors ("--shard", "--calib-shard").
 using EnvLookup = const char* (*)(const char*);
-Result<AutoShard> shard_from_environment(EnvLookup getenv_fn = nullptr);
+Result<AutoShard> shard_from_environment(EnvLookup getenv_fn = nullptr, std::string_view flag = "--shard");
 // "auto" -> shard_from_environment(), "K/N" -> parse_shard(), with the source ("" for K/N).
-Result<AutoShard> resolve_shard(std::string_view text, EnvLookup getenv_fn = nullptr);
+Result<AutoShard> resolve_shard(std::string_view text, EnvLookup getenv_fn = nullptr, std::string_view flag = "--shard");
 
 // `--sample N --seed S`: a class-balanced random subset of `n` samples. The classes (by label, in label
 // order) are put in a random order and visited round-robin, each visit taking that class's next sample

@@ -228,7 +228,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     data.batch = r.calib_batch;
     data.progress = r.progress;
     if (!r.calib_shard.empty()) {
-      INR_ASSIGN_OR_RETURN(data::AutoShard shard, data::resolve_shard(r.calib_shard));
+      INR_ASSIGN_OR_RETURN(data::AutoShard shard, data::resolve_shard(r.calib_shard, nullptr, "--calib-shard"));
       data.shard_index = shard.shard.index;
       data.shard_count = shard.shard.count;
       if (!shard.source.empty()) note(fmt::format("calibration shard {}/{} ({})", data.shard_index, data.shard_count, shard.source));
