@@ -1,17 +1,29 @@
+# shellcheck shell=bash
 # Shared by submit-eval.sh and submit-calibrate.sh (sourced).
 
-# wait_report ARRAY_JOB MERGE_JOB LOG_PREFIX: after `sbatch --wait` on the merge job returned. sbatch --wait
-# returns 0 for a job Slurm cancelled because a dependency failed (DependencyNeverSatisfied, seen with
-# Slurm 22.05), so the state is asked for here: 0 when the merge job COMPLETED, else 1 with one line per
-# array task that did not complete (its state, exit code and log).
+# job_state JOB: "COMPLETED", "RUNNING", ... (the first, for an array), or "" when Slurm no longer knows it.
+job_state() {
+  local s
+  s=$(scontrol show job "$1" -o 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1) || true
+  echo "${s#JobState=}"
+}
+
+# wait_report ARRAY_JOB MERGE_JOB LOG_PREFIX: waits (polling scontrol once a second; `sbatch --wait` polls
+# at growing intervals, up to 30 s late here, and returns 0 for a job Slurm cancelled because a dependency
+# failed) until the merge job has ended. Returns 0 when it COMPLETED, else prints its state and one line per
+# array task that did not complete (state, exit code, log) and returns 1.
 wait_report() {
-  local array=$1 merge=$2 prefix=$3 state line
-  state=$(scontrol show job "$merge" -o 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1)
-  [[ $state == JobState=COMPLETED ]] && return 0
-  echo "${0##*/}: merge job $merge ended ${state#JobState=}${state:+ }(log: ${prefix%/*}/merge.log)" >&2
+  local array=$1 merge=$2 prefix=$3 state line task st rc
+  while :; do
+    state=$(job_state "$merge")
+    case $state in PENDING | CONFIGURING | RUNNING | COMPLETING | SUSPENDED | REQUEUED | RESIZING) sleep 1 ;; *) break ;; esac
+  done
+  [[ $state == COMPLETED ]] && return 0
+  echo "${0##*/}: merge job $merge ended ${state:-(unknown)} (log: ${prefix%/*}/merge.log)" >&2
   while read -r line; do
-    local task=$(grep -o 'ArrayTaskId=[0-9]*' <<<"$line") st=$(grep -o 'JobState=[A-Z_]*' <<<"$line")
-    local rc=$(grep -o ' ExitCode=[0-9:]*' <<<"$line")
+    task=$(grep -o 'ArrayTaskId=[0-9]*' <<<"$line") || true
+    st=$(grep -o 'JobState=[A-Z_]*' <<<"$line") || true
+    rc=$(grep -o ' ExitCode=[0-9:]*' <<<"$line") || true
     [[ $st == JobState=COMPLETED ]] && continue
     echo "${0##*/}: array task ${task#ArrayTaskId=} ${st#JobState=}${rc:+ exit code ${rc# ExitCode=}} (log: $prefix-${task#ArrayTaskId=}.log)" >&2
   done < <(scontrol show job "$array" -o 2>/dev/null)

@@ -16,14 +16,14 @@ die() { echo "local-cluster.sh: $*" >&2; exit 1; }
 cmd=${1:-} dir=${2:-}
 [[ ($cmd == start || $cmd == stop) && -n $dir ]] || die "usage: local-cluster.sh start|stop DIR"
 
-pid_of() { [[ -s $dir/$1.pid ]] && cat "$dir/$1.pid" || true; }
+pid_of() { if [[ -s $dir/$1.pid ]]; then cat "$dir/$1.pid"; fi; }
 
 stop() {
   local conf=$dir/slurm.conf
   if [[ -f $conf ]] && [[ -n $(pid_of slurmctld) ]]; then
-    local jobs
-    jobs=$(SLURM_CONF=$conf timeout 10 squeue -h -o %A 2>/dev/null || true)
-    [[ -z $jobs ]] || SLURM_CONF=$conf timeout 10 scancel $jobs 2>/dev/null || true
+    local jobs=()
+    mapfile -t jobs < <(SLURM_CONF=$conf timeout 10 squeue -h -o %A 2>/dev/null || true)
+    ((${#jobs[@]} == 0)) || SLURM_CONF=$conf timeout 10 scancel "${jobs[@]}" 2>/dev/null || true
   fi
   # Processes of this cluster's jobs (and their slurmstepd): SLURM_CONF=this conf in their environment.
   local p pids=()
@@ -38,14 +38,14 @@ stop() {
   done
   ((${#pids[@]})) || return 0
   kill "${pids[@]}" 2>/dev/null || true
-  local i
-  for i in $(seq 50); do
+
+  for _ in $(seq 50); do
     local alive=()
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
     ((${#alive[@]})) || break
     sleep 0.2
   done
-  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi; done
   rm -f "$dir"/{slurmd,slurmctld,munged}.pid
 }
 
@@ -114,7 +114,7 @@ CONF
 export SLURM_CONF=$dir/slurm.conf
 slurmctld -i
 slurmd
-for i in $(seq 120); do
+for _ in $(seq 120); do
   [[ $(sinfo -h -o %t 2>/dev/null) == idle ]] && { trap - EXIT; echo "export SLURM_CONF=$SLURM_CONF"; exit 0; }
   sleep 0.5
 done

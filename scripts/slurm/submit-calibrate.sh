@@ -15,6 +15,7 @@
 # $INR, INR_SLURM_CPUS and SBATCH_* as in submit-eval.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/slurm/common.sh
 . "$here/common.sh"
 usage="usage: submit-calibrate.sh [-n SHARDS] [--wait] OUTDIR OUTPUT.onnx --calib-data D [...] -- INR_QUANTIZE_ARGS..."
 shards=4 wait=() selection=() positional=()
@@ -42,7 +43,7 @@ cpus=${INR_SLURM_CPUS:-1}
 array=$(sbatch --parsable --array=0-$((shards - 1)) --cpus-per-task="$cpus" -o "$out/calib-%a.log" \
   "$here/calib-array.sbatch" "$out" "${selection[@]}" "$@")
 array=${array%%;*}
-merge=$(sbatch --parsable "${wait[@]}" --dependency=afterok:"$array" --kill-on-invalid-dep=yes -o "$out/merge.log" \
+merge=$(sbatch --parsable --dependency=afterok:"$array" --kill-on-invalid-dep=yes -o "$out/merge.log" \
   "$here/calib-merge.sbatch" "$out" "$model_out" "$@") || { rc=$?; echo "$array ${merge:-}"; exit "$rc"; }
 merge=${merge%;*}
 echo "$array $merge"

@@ -6,13 +6,15 @@
 #   e.g. scripts/slurm/submit-eval.sh -n 8 --wait runs/val -- -m mobilenetv2.onnx --data imagenet/val
 #
 # Prints "ARRAY_JOB MERGE_JOB". Results: OUTDIR/preds-<task>.jsonl, OUTDIR/summary.json, OUTDIR/merged.jsonl,
-# logs OUTDIR/eval-<task>.log and OUTDIR/merge.log. --wait blocks until the merge ends and exits with its
-# status (non-zero when a task failed: the merge is then never run, which Slurm reports as a failure).
+# logs OUTDIR/eval-<task>.log and OUTDIR/merge.log. --wait blocks until the merge job ends and exits 0 only
+# when it completed; otherwise (a task failed, so Slurm cancelled the merge: DependencyNeverSatisfied with
+# --kill-on-invalid-dep) it prints one line per failed task with its log and exits 1.
 # Other sbatch settings come from the environment sbatch reads (SBATCH_PARTITION, SBATCH_ACCOUNT,
-# SBATCH_TIMELIMIT, ...); the tasks' CPUs with SLURM_CPUS_PER_TASK-style `--cpus-per-task` via
+# SBATCH_TIMELIMIT, ...); CPUs per task (`--cpus-per-task`, and OMP_NUM_THREADS in the task) from
 # INR_SLURM_CPUS (default 1). $INR is the inr binary (default: inr on PATH, made absolute).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/slurm/common.sh
 . "$here/common.sh"
 shards=4 wait=()
 while (($#)); do
@@ -36,7 +38,7 @@ cpus=${INR_SLURM_CPUS:-1}
 array=$(sbatch --parsable --array=0-$((shards - 1)) --cpus-per-task="$cpus" -o "$out/eval-%a.log" \
   "$here/eval-array.sbatch" "$out" "$@")
 array=${array%%;*}  # "JOB;CLUSTER" on a multi-cluster set-up
-merge=$(sbatch --parsable "${wait[@]}" --dependency=afterok:"$array" --kill-on-invalid-dep=yes -o "$out/merge.log" \
+merge=$(sbatch --parsable --dependency=afterok:"$array" --kill-on-invalid-dep=yes -o "$out/merge.log" \
   "$here/eval-merge.sbatch" "$out") || { rc=$?; echo "$array ${merge:-}"; exit "$rc"; }
 merge=${merge%;*}
 echo "$array $merge"
