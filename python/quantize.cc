@@ -25,7 +25,8 @@ py::object quantize(const py::object& input, const py::object& output, const std
   py::object os = py::module_::import("os");
   QuantizeRequest r;
   r.model = os.attr("fspath")(input).cast<std::string>();
-  r.output = os.attr("fspath")(output).cast<std::string>();
+  // None: no model (a calibration shard with save_observers=).
+  if (!output.is_none()) r.output = os.attr("fspath")(output).cast<std::string>();
   r.mode = mode;
   py::dict rest(kwargs);
   if (auto v = pop(rest, "format")) r.format = text(*v);
@@ -50,6 +51,10 @@ py::object quantize(const py::object& input, const py::object& output, const std
   if (auto v = pop(rest, "export_encodings")) r.export_encodings = flag(*v, "export_encodings");
   if (auto v = pop(rest, "exclude")) r.exclude = names(*v);
   if (auto v = pop(rest, "op_types")) r.op_types = names(*v);
+  if (auto v = pop(rest, "calib_shard")) r.calib_shard = text(*v);
+  if (auto v = pop(rest, "save_observers")) r.save_observers = os.attr("fspath")(*v).cast<std::string>();
+  if (auto v = pop(rest, "observers"))
+    for (const py::handle& f : *v) r.observers.push_back(os.attr("fspath")(f).cast<std::string>());
   r.preprocess = pop_preprocess_options(rest);  // of the calibration images
   reject_unexpected("quantize", rest);
   // The CLI's warning lines (nodes left float, unreadable calibration images) become Python warnings.
@@ -82,6 +87,9 @@ calib_count, calib_sample, seed, calib_batch, percentile, bins, entropy_bins, tf
 weight, symmetric_act, reduce_range, target="portable"|"vnni"|"avx2", weight_bits=8|4, export_encodings,
 encodings=FILE (AIMET .encodings instead of calib_data), exclude, op_types (lists or
 comma-separated strings), preset= and inr.preprocess()'s overrides for the calibration images).
+Distributed calibration: output=None with calib_shard="K/N"|"auto" and save_observers=FILE writes one
+shard's observers (the summary is then inr.quantize.observers_summary); observers=[files] builds the model
+from all the shards' files, the bytes of a one-process calibration.
 Returns the summary `inr quantize --json` prints (schema inr.quantize.summary): mode, calibrator,
 images_used, weights, activations, nodes_quantized, left_float, bytes_before, bytes_after, the model's
 provenance, ... Nodes left float and unreadable calibration images are also reported as UserWarnings.)");

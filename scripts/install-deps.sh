@@ -17,6 +17,7 @@ APT_PACKAGES=(
   chromium  # tests/cli/report_test.cc renders `inr report` pages headless (skipped without it)
   pybind11-dev python3-dev  # the Python module (python/), built for /usr/bin/python3
   python3-pytest python3-onnx  # tests/python (pytest; onnx writes the small test models)
+  slurmctld slurmd slurm-client munge  # tests/slurm: a private single-node Slurm (scripts/slurm/local-cluster.sh)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -22,7 +22,7 @@ struct DatasetSelection {
   int64_t limit = 0;         // first N samples (before sharding); 0: all
   int64_t sample = 0;        // class-balanced random N samples (before sharding); 0: all
   uint64_t seed = 0;         // seed of `sample`
-  std::string shard;         // "K/N", 1-based; "": all
+  std::string shard;         // "K/N", 1-based; "auto": from a Slurm array / Kubernetes Indexed Job; "": all
 };
 
 struct EvalOptions {

@@ -31,6 +31,14 @@ struct QuantizeRequest {
   int entropy_bins = 128;
   double tfe_gamma = 3.0;
   PreprocessOptions preprocess;       // how calibration images are preprocessed
+  // Distributed calibration (README "Distributed calibration"): each shard runs with calib_shard ("K/N",
+  // or "auto" for a Slurm array task / Kubernetes Indexed Job) and save_observers (the observers of its
+  // share of the calibration batches go to that file; no model is written, `output` must be empty); then
+  // one run with `observers` (every shard's file, no calib_data) merges them and writes the model, the
+  // same bytes as a one-process calibration on all the images.
+  std::string calib_shard;
+  std::string save_observers;
+  std::vector<std::string> observers;
   // Types: "" = the default (u8 activations, s8 weights, or what `target` implies).
   std::string act, weight, target;    // act u8|s8, weight s8|u8, target vnni|avx2|portable
   bool per_tensor = false;            // one weight scale per tensor (default: per channel)
@@ -56,11 +64,13 @@ struct QuantizeRequest {
 // for the CLI and the Python module alike.
 std::vector<std::string> split_names(const std::string& comma_separated);
 
-// Writes request.output and returns the summary (schema inr.quantize.summary): mode, target, calibrator,
+// With save_observers: writes that file and returns {schema inr.quantize.observers_summary, model,
+// observers (the path), shard, calibrator, images_used, images_failed, observed_tensors, bytes}.
+// Otherwise writes request.output and returns the summary (schema inr.quantize.summary): mode, target, calibrator,
 // images_used, images_failed, observed_tensors, weights ({type, bits, granularity, reduce_range, zero_point_128}),
 // activations ({type, symmetric}), nodes_quantized, left_float (names), full_range_u8s8 (count of weights
 // ONNX Runtime multiplies inexactly without VNNI), bytes_before, bytes_after, encodings (the file written or
-// read, when one was), and the input model's
+// read, when one was), observer_shards (from --observers), and the input model's
 // provenance ("model": {path, bytes, sha256}).
 Result<nlohmann::json> quantize_model(const QuantizeRequest& request);
 

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <random>
 #include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -284,6 +287,88 @@ Result<Shard> parse_shard(std::string_view text) {
   if (s.index < 1 || s.index > s.count)
     return error("--shard '{}': K is 1-based and must be in 1..{}", text, s.count);
   return s;
+}
+
+namespace {
+
+// An environment variable as a non-negative int: nullopt when unset, an error when malformed.
+Result<std::optional<int64_t>> env_int(EnvLookup getenv_fn, const char* name, std::string_view flag) {
+  const char* v = getenv_fn(name);
+  if (!v) return std::optional<int64_t>();
+  std::string_view s(v);
+  int64_t out = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || out < 0)
+    return error("{} auto: {}='{}' is not a non-negative integer", flag, name, s);
+  return std::optional<int64_t>(out);
+}
+
+Result<AutoShard> slurm_shard(EnvLookup env, std::string_view flag) {
+  INR_ASSIGN_OR_RETURN(auto id, env_int(env, "SLURM_ARRAY_TASK_ID", flag));
+  INR_ASSIGN_OR_RETURN(auto lo, env_int(env, "SLURM_ARRAY_TASK_MIN", flag));
+  INR_ASSIGN_OR_RETURN(auto hi, env_int(env, "SLURM_ARRAY_TASK_MAX", flag));
+  INR_ASSIGN_OR_RETURN(auto step, env_int(env, "SLURM_ARRAY_TASK_STEP", flag));
+  INR_ASSIGN_OR_RETURN(auto count, env_int(env, "SLURM_ARRAY_TASK_COUNT", flag));
+  if (!lo || (!hi && !count))
+    return error("{} auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT "
+                 "(or _MAX) are not; give {} K/N",
+                 flag, flag);
+  const int64_t s = step.value_or(1);
+  if (s < 1) return error("{} auto: SLURM_ARRAY_TASK_STEP={} must be at least 1", flag, s);
+  if (*id < *lo) return error("{} auto: SLURM_ARRAY_TASK_ID={} is below SLURM_ARRAY_TASK_MIN={}", flag, *id, *lo);
+  const int64_t n = count ? *count : (*hi - *lo) / s + 1;
+  // The ids of an `A-B:S` array are exactly A, A+S, ..., so MAX = MIN + (COUNT-1)*S; a list (1,4,9) is not.
+  if (n < 1 || (hi && *hi != *lo + (n - 1) * s) || (*id - *lo) % s != 0 || (*id - *lo) / s >= n)
+    return error("{} auto: Slurm array task {} of ids {}..{} step {} ({} tasks) is not one of an evenly "
+                 "spaced range; submit --array=0-{} or give {} K/N",
+                 flag, *id, *lo, hi ? std::to_string(*hi) : std::string("?"), s, n, n - 1, flag);
+  if (n > std::numeric_limits<int>::max()) return error("{} auto: {} array tasks is too many", flag, n);
+  AutoShard a;
+  a.shard = {static_cast<int>((*id - *lo) / s + 1), static_cast<int>(n)};
+  a.source = fmt::format("Slurm array task {} of {}-{}{}", *id, *lo, *lo + (n - 1) * s,
+                         s == 1 ? std::string() : fmt::format(":{}", s));
+  return a;
+}
+
+Result<AutoShard> kubernetes_shard(EnvLookup env, std::string_view flag) {
+  INR_ASSIGN_OR_RETURN(auto index, env_int(env, "JOB_COMPLETION_INDEX", flag));
+  INR_ASSIGN_OR_RETURN(auto count, env_int(env, "INR_SHARD_COUNT", flag));
+  if (!count)
+    return error("{} auto: JOB_COMPLETION_INDEX is set but INR_SHARD_COUNT is not; set it to the Job's "
+                 "completions in the manifest",
+                 flag);
+  if (*count < 1 || *count > std::numeric_limits<int>::max())
+    return error("{} auto: INR_SHARD_COUNT={} must be in 1..{}", flag, *count, std::numeric_limits<int>::max());
+  if (*index >= *count)
+    return error("{} auto: JOB_COMPLETION_INDEX={} must be below INR_SHARD_COUNT={}", flag, *index, *count);
+  AutoShard a;
+  a.shard = {static_cast<int>(*index + 1), static_cast<int>(*count)};
+  a.source = fmt::format("Kubernetes job completion index {}", *index);
+  return a;
+}
+
+}  // namespace
+
+Result<AutoShard> shard_from_environment(EnvLookup env, std::string_view flag) {
+  if (!env) env = [](const char* name) -> const char* { return std::getenv(name); };
+  if (env("SLURM_ARRAY_TASK_ID")) return slurm_shard(env, flag);
+  if (env("JOB_COMPLETION_INDEX")) return kubernetes_shard(env, flag);
+  return error("{} auto: no scheduler shard in the environment (SLURM_ARRAY_TASK_ID of a Slurm job array, "
+               "or JOB_COMPLETION_INDEX and INR_SHARD_COUNT of a Kubernetes Indexed Job); give {} K/N",
+               flag, flag);
+}
+
+Result<AutoShard> resolve_shard(std::string_view text, EnvLookup env, std::string_view flag) {
+  if (text == "auto") return shard_from_environment(env, flag);
+  AutoShard a;
+  auto shard = parse_shard(text);
+  if (!shard) {  // parse_shard's errors name --shard
+    std::string m = shard.status().message();
+    if (m.rfind("--shard ", 0) == 0) m = std::string(flag) + m.substr(7);
+    return error("{}", m);
+  }
+  a.shard = *shard;
+  return a;
 }
 
 std::pair<size_t, size_t> shard_range(size_t total, const Shard& shard) {

@@ -95,6 +95,25 @@ struct Shard {
 };
 Result<Shard> parse_shard(std::string_view text);
 
+// `--shard auto`: the shard this process is, from the scheduler's environment (README "Sharded runs").
+//  - Slurm job array (sbatch --array=A-B[:S]): SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_STEP
+//    (1 when unset) and SLURM_ARRAY_TASK_COUNT (else derived from SLURM_ARRAY_TASK_MAX). Task ids must form
+//    the arithmetic sequence MIN, MIN+S, ..., MAX: K = (ID - MIN) / S + 1, N = COUNT. A list such as
+//    --array=1,4,9 is refused (its ids say nothing about which part of the data a task is).
+//  - Kubernetes Indexed Job: JOB_COMPLETION_INDEX (0-based, K = index + 1) and INR_SHARD_COUNT (N; the Job
+//    does not expose its `completions` to the pod, so the manifest sets it next to them).
+// Slurm wins when both are set. Neither set, or a malformed or inconsistent value, is one error line that
+// names the variable. `getenv` is injectable for tests.
+struct AutoShard {
+  Shard shard;
+  std::string source;  // "Slurm array task 3 of 0-3", "Kubernetes job completion index 2"
+};
+// `flag` names the option in errors ("--shard", "--calib-shard").
+using EnvLookup = const char* (*)(const char*);
+Result<AutoShard> shard_from_environment(EnvLookup getenv_fn = nullptr, std::string_view flag = "--shard");
+// "auto" -> shard_from_environment(), "K/N" -> parse_shard(), with the source ("" for K/N).
+Result<AutoShard> resolve_shard(std::string_view text, EnvLookup getenv_fn = nullptr, std::string_view flag = "--shard");
+
 // `--sample N --seed S`: a class-balanced random subset of `n` samples. The classes (by label, in label
 // order) are put in a random order and visited round-robin, each visit taking that class's next sample
 // from a random permutation of its samples, until `n` are taken; so every class gets floor(n / classes)

@@ -55,11 +55,15 @@ Result<SelectedSamples> select_samples(const DatasetSelection& f) {
                       {"seed", f.seed},
                       {"fingerprint", h.hex_digest()}};
   if (!f.shard.empty()) {
-    INR_ASSIGN_OR_RETURN(data::Shard shard, data::parse_shard(f.shard));
+    // "auto": the scheduler's array task (data/dataset.h); the journal records the resolved K/N, so
+    // `inr merge` checks an array's shards like hand-numbered ones.
+    INR_ASSIGN_OR_RETURN(data::AutoShard a, data::resolve_shard(f.shard));
+    const data::Shard& shard = a.shard;
     out.dataset_json["shard"] = fmt::format("{}/{}", shard.index, shard.count);
     auto [b, e] = data::shard_range(all.size(), shard);
     all = all.subspan(b, e - b);
-    out.description += fmt::format(", shard {}/{}: {}", shard.index, shard.count, all.size());
+    out.description += fmt::format(", shard {}/{}{}: {}", shard.index, shard.count,
+                                   a.source.empty() ? std::string() : " (" + a.source + ")", all.size());
   }
   out.samples.assign(all.begin(), all.end());
   return out;

@@ -35,6 +35,8 @@ inline constexpr std::string_view kClassifySchema = "inr.classify";          // 
 inline constexpr std::string_view kBenchSchema = "inr.bench";                // bench --json
 inline constexpr std::string_view kCompareSchema = "inr.compare";            // compare --json
 inline constexpr std::string_view kQuantizeSchema = "inr.quantize.summary"; // quantize_model()
+inline constexpr std::string_view kObserversSchema = "inr.quantize.observers";  // observer file header
+inline constexpr std::string_view kObserversSummarySchema = "inr.quantize.observers_summary";  // --save-observers
 inline constexpr std::string_view kProfileSchema = "inr.profile";            // profile --json
 inline constexpr std::string_view kTraceSchema = "inr.trace";                // otherData of eval/classify -t
 

@@ -8,12 +8,16 @@
 
 #include "core/file.h"
 #include "data/dataset.h"
+#include "core/file.h"
+#include "core/sha256.h"
 #include "drivers/encodings.h"
+#include "drivers/observer_files.h"
 #include "drivers/preprocess_options.h"
 #include "drivers/provenance.h"
 #include "inr/quantize.h"
 #include "ir/graph.h"
 #include "onnx/onnx_io.h"
+#include "quant/observer_io.h"
 #include "quant/quant_util.h"
 #include "quant/quantize.h"
 
@@ -53,6 +57,39 @@ Result<std::vector<std::string>> calibration_images(const std::string& arg, int6
   }
   if (count > 0 && static_cast<size_t>(count) < out.size()) out.resize(static_cast<size_t>(count));
   return out;
+}
+
+// One shard of a distributed calibration: observe its batches and write the observers with their
+// provenance (observer_files.h) instead of a model.
+Result<nlohmann::json> save_observer_shard(const QuantizeRequest& r, const quant::QuantOptions& o, const Graph& graph,
+                                           const quant::CalibData& data, const nlohmann::json& model,
+                                           const nlohmann::json& calib_dataset) {
+  quant::QuantReport report;
+  auto run = quant::observe_static(graph, o, data, report);
+  if (!run) return run.status().with_context(r.model);
+  for (const auto& s : report.skipped_images)
+    if (r.note) r.note("warning: calibration image skipped: " + s);
+  nlohmann::json header = provenance_base(kObserversSchema, 1, 0);
+  header["model"] = model;
+  header["preprocess"] = preprocess_json(r.preprocess.preset, data.spec);
+  header["calibrator"] = o.calibrator;
+  header["bins"] = o.knobs.bins;
+  header["dataset"] = calib_dataset;
+  header["images_used"] = report.images_used;
+  header["images_failed"] = report.images_failed;
+  header["skipped_images"] = report.skipped_images;
+  std::string bytes = quant::encode_observers(header.dump(), run->tensors, run->observers);
+  INR_TRY(write_file_atomic(r.save_observers, bytes));
+  nlohmann::json j = provenance_base(kObserversSummarySchema, 1, 0);
+  j["model"] = model;
+  j["observers"] = r.save_observers;
+  j["shard"] = calib_dataset["shard"];
+  j["calibrator"] = o.calibrator;
+  j["images_used"] = report.images_used;
+  j["images_failed"] = report.images_failed;
+  j["observed_tensors"] = run->tensors.size();
+  j["bytes"] = bytes.size();
+  return j;
 }
 
 }  // namespace
@@ -115,14 +152,30 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   o.op_types = r.op_types;
   INR_TRY(quant::Histogram::validate_bins(o.knobs.bins));
 
+  // Distributed calibration: which of its three steps this run is (README "Distributed calibration").
+  const bool saving = !r.save_observers.empty(), from_observers = !r.observers.empty();
+  if ((saving || from_observers || !r.calib_shard.empty()) && o.mode != quant::Mode::kStatic)
+    return error("--calib-shard, --save-observers and --observers go with --mode static");
+  if (!r.calib_shard.empty() && !saving)
+    return error("--calib-shard needs --save-observers FILE: a model calibrated on one shard's images is not the "
+                 "model of all of them (merge every shard's file with --observers)");
+  if (saving && from_observers) return error("--save-observers (one shard) and --observers (merge all) are two steps: give one");
+  if (saving && !r.output.empty())
+    return error("--save-observers writes the shard's observers, not a model: drop -o and give it to the run with "
+                 "--observers");
+  if (from_observers && (!r.calib_data.empty() || r.calib_count > 0 || r.calib_sample > 0))
+    return error("--observers replaces calibration: drop --calib-data/--calib-count/--calib-sample (the shards had them)");
+  if (!saving && r.output.empty()) return error("-o/--output is required");
+  const std::string& target_file = saving ? r.save_observers : r.output;
+
   // Check the output location before the (possibly long) calibration.
-  fs::path out_dir = fs::path(r.output).parent_path();
+  fs::path out_dir = fs::path(target_file).parent_path();
   if (out_dir.empty()) out_dir = ".";
   std::error_code ec;
-  if (!fs::is_directory(out_dir, ec)) return error("{}: output folder {} does not exist", r.output, out_dir.string());
-  if (fs::is_directory(r.output, ec)) return error("{}: output is a folder", r.output);
-  if (fs::exists(r.output, ec) && fs::equivalent(r.model, r.output, ec))
-    return error("{}: the output is the input model; write the quantized model elsewhere", r.output);
+  if (!fs::is_directory(out_dir, ec)) return error("{}: output folder {} does not exist", target_file, out_dir.string());
+  if (fs::is_directory(target_file, ec)) return error("{}: output is a folder", target_file);
+  if (fs::exists(target_file, ec) && fs::equivalent(r.model, target_file, ec))
+    return error("{}: the output is the input model; write the quantized model elsewhere", target_file);
   INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
 
   const bool static_qdq = o.mode == quant::Mode::kStatic && o.format == quant::Format::kQdq;
@@ -131,6 +184,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   quant::QuantEncodings given_encodings;
   if (!r.encodings.empty()) {
     if (!r.calib_data.empty()) return error("--encodings replaces calibration: drop --calib-data");
+    if (saving || from_observers || !r.calib_shard.empty())
+      return error("--encodings replaces calibration: drop --calib-shard/--save-observers/--observers");
     INR_ASSIGN_OR_RETURN(std::string text, read_file(r.encodings));
     nlohmann::json ej = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (ej.is_discarded()) return error("{}: not valid JSON", r.encodings);
@@ -139,16 +194,20 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     given_encodings = std::move(*e);
     o.encodings = &given_encodings;
   }
+  if (saving && r.export_encodings) return error("--export-encodings goes with the run that writes the model, not --save-observers");
   const std::string encodings_out = r.export_encodings ? encodings_path_for(r.output) : "";
   if (!encodings_out.empty() && (fs::is_directory(encodings_out, ec) ||
                                  (fs::exists(r.encodings, ec) && fs::equivalent(r.encodings, encodings_out, ec))))
     return error("{}: cannot write the encodings there (a folder, or the --encodings input)", encodings_out);
 
   quant::CalibData data;
-  if (o.mode == quant::Mode::kStatic && o.encodings) {
+  nlohmann::json calib_dataset;  // the image selection, for observer files
+  if (o.mode == quant::Mode::kStatic) {
     INR_ASSIGN_OR_RETURN(data.spec, resolve_preprocess(r.preprocess));
-  } else if (o.mode == quant::Mode::kStatic) {
-    if (r.calib_data.empty()) return error("--mode static needs --calib-data DIR|LIST (or --encodings FILE)");
+  }
+  if (o.mode == quant::Mode::kStatic && !o.encodings && !from_observers) {
+    if (r.calib_data.empty())
+      return error("--mode static needs --calib-data DIR|LIST (or --observers FILE..., or --encodings FILE)");
     if (r.calib_count > 0 && r.calib_sample > 0)
       return error("--calib-count (the first N) and --calib-sample (a random N) are alternatives: give one");
     INR_ASSIGN_OR_RETURN(data.paths, calibration_images(r.calib_data, r.calib_count));
@@ -165,10 +224,27 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
       for (const data::Sample& s : data::balanced_sample(all, static_cast<size_t>(r.calib_sample), r.seed))
         data.paths.push_back(s.path);
     }
-    INR_ASSIGN_OR_RETURN(data.spec, resolve_preprocess(r.preprocess));
     data.decode = decode_options(r.preprocess);
     data.batch = r.calib_batch;
     data.progress = r.progress;
+    if (!r.calib_shard.empty()) {
+      INR_ASSIGN_OR_RETURN(data::AutoShard shard, data::resolve_shard(r.calib_shard, nullptr, "--calib-shard"));
+      data.shard_index = shard.shard.index;
+      data.shard_count = shard.shard.count;
+      if (!shard.source.empty()) note(fmt::format("calibration shard {}/{} ({})", data.shard_index, data.shard_count, shard.source));
+    }
+    // The selection as eval's journals describe a dataset (provenance.h), so the shards' files can be
+    // checked to cover one calibration: paths relative to the folder or list, so mount points may differ.
+    fs::path root = fs::is_directory(r.calib_data, ec) ? fs::path(r.calib_data) : fs::path(r.calib_data).parent_path();
+    Sha256 h;
+    for (const std::string& p : data.paths) {
+      std::string line = fs::path(p).lexically_relative(root).generic_string() + "\n";
+      h.update(line.data(), line.size());
+    }
+    calib_dataset = {{"root", r.calib_data},       {"layout", "calibration images"}, {"images", data.paths.size()},
+                     {"limit", r.calib_count},     {"sample", r.calib_sample},       {"seed", r.seed},
+                     {"fingerprint", h.hex_digest()}, {"batch", r.calib_batch},
+                     {"shard", fmt::format("{}/{}", data.shard_index, data.shard_count)}};
   }
 
   auto graph = import_onnx_file(r.model);
@@ -179,10 +255,28 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
     return graph.status();
   }
   quant::QuantReport report;
+  if (saving) return save_observer_shard(r, o, **graph, data, model, calib_dataset);
   Result<std::unique_ptr<Graph>> out = Status::error("unreachable");
-  if (o.mode == quant::Mode::kFp16) out = quant::quantize_fp16(**graph, report);
-  else if (o.mode == quant::Mode::kDynamic) out = quant::quantize_dynamic(**graph, o, report);
-  else out = quant::quantize_static(**graph, o, data, report);
+  size_t observer_shards = 0;
+  if (o.mode == quant::Mode::kFp16) {
+    out = quant::quantize_fp16(**graph, report);
+  } else if (o.mode == quant::Mode::kDynamic) {
+    out = quant::quantize_dynamic(**graph, o, report);
+  } else if (from_observers) {
+    ObserverRun run{model, preprocess_json(r.preprocess.preset, data.spec), o.calibrator, o.knobs.bins, {}};
+    auto tensors = quant::observed_tensors(**graph, o);
+    if (!tensors) return tensors.status().with_context(r.model);
+    run.tensors = std::move(*tensors);
+    INR_ASSIGN_OR_RETURN(MergedObservers merged, read_observer_shards(r.observers, run));
+    for (const std::string& line : merged.notes) note(line);
+    out = quant::quantize_static(**graph, o, merged.observers, report);
+    report.images_used = merged.images_used;
+    report.images_failed = merged.images_failed;
+    report.skipped_images = merged.skipped_images;
+    observer_shards = merged.shards;
+  } else {
+    out = quant::quantize_static(**graph, o, data, report);
+  }
   if (!out) return out.status().with_context(r.model);
   for (const auto& s : report.skipped) note("warning: left float: " + s);
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
@@ -218,6 +312,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   }
   if (!encodings_out.empty()) j["encodings"] = encodings_out;
   if (!r.encodings.empty()) j["encodings"] = r.encodings;
+  if (from_observers) j["observer_shards"] = observer_shards;
   j["nodes_quantized"] = report.nodes_quantized;
   j["left_float"] = report.skipped;
   j["full_range_u8s8"] = report.full_range_u8s8;

@@ -54,10 +54,22 @@ Result<std::map<std::string, Observer>> calibrate(const Graph& graph, const std:
   std::vector<Observer*> obs;
   for (const auto& n : names) obs.push_back(&observers.at(n));
 
+  // This shard's batches (CalibData: shards split batches, so each is a batch of the one-process run).
+  if (data.shard_count < 1 || data.shard_index < 1 || data.shard_index > data.shard_count)
+    return error("calibration shard {}/{}: K must be in 1..N", data.shard_index, data.shard_count);
+  const size_t batches = (data.paths.size() + batch - 1) / batch;
+  const size_t first_batch = batches * static_cast<size_t>(data.shard_index - 1) / static_cast<size_t>(data.shard_count);
+  const size_t end_batch = batches * static_cast<size_t>(data.shard_index) / static_cast<size_t>(data.shard_count);
+  const size_t begin = first_batch * batch, end = std::min(end_batch * batch, data.paths.size());
+  if (begin >= end)
+    return error("calibration shard {}/{} has no images: {} images make {} batch{} of {}; use at most {} shards",
+                 data.shard_index, data.shard_count, data.paths.size(), batches, batches == 1 ? "" : "es", batch,
+                 batches);
+
   std::vector<image::BatchFailure> failures;
   size_t done = 0;
-  for (size_t start = 0; start < data.paths.size(); start += batch) {
-    size_t n = std::min(batch, data.paths.size() - start);
+  for (size_t start = begin; start < end; start += batch) {
+    size_t n = std::min(batch, end - start);
     std::span<const std::string> paths(data.paths.data() + start, n);
     INR_ASSIGN_OR_RETURN(Tensor x, loader.load(paths, failures));
     size_t good = n - failures.size();
@@ -95,10 +107,10 @@ Result<std::map<std::string, Observer>> calibrate(const Graph& graph, const std:
     }
     report.images_used += good;
     done += n;
-    if (data.progress) data.progress(done, data.paths.size());
+    if (data.progress) data.progress(done, end - begin);
   }
   if (report.images_used == 0)
-    return error("none of the {} calibration images could be used (first: {})", data.paths.size(),
+    return error("none of the {} calibration images could be used (first: {})", end - begin,
                  report.skipped_images.empty() ? std::string("?") : report.skipped_images[0]);
   report.observed_tensors = names.size();
   return observers;

@@ -82,9 +82,18 @@ void Histogram::observe(std::span<const float> values) {
       any = true;
     }
   if (!any) return;
-  // Zeros alone give no scale; pick 1.0 so they land in the bin right of 0.
-  if (absmax > 0.f || bound_ == 0.f) grow_to(absmax > 0.f ? absmax : 1.f);
   const int n = bins(), half = n / 2;
+  if (absmax == 0.f && bound_ == 0.f) {
+    // Zeros alone give no scale. They land in bin `half` ([0, width)) at every bound, and growing keeps
+    // bin `half` in place ((half + half) / 2), so count them there and leave the bound unset: the first
+    // non-zero value sets it exactly as if the zeros had not come first. (Setting a bound here, say 1.0,
+    // would make the result depend on whether a batch of zeros comes before or after the data, and so
+    // on how the images are split into shards.)
+    for (float v : values)
+      if (std::isfinite(v)) counts_[static_cast<size_t>(half)] += 1.0, total_ += 1.0;
+    return;
+  }
+  if (absmax > 0.f) grow_to(absmax);
   // bin width = 2^(exp_ + 1) / bins: a power of two, so the scaling is exact.
   const float inv_width = std::ldexp(static_cast<float>(n), -(exp_ + 1));
   uint64_t added = 0;
@@ -101,13 +110,16 @@ void Histogram::observe(std::span<const float> values) {
 Status Histogram::merge(const Histogram& other) {
   if (other.bins() != bins()) return error("cannot merge histograms of {} and {} bins", bins(), other.bins());
   if (other.empty()) return Status::ok();
-  if (empty() && bound_ == 0.f) {
-    *this = other;
-    return Status::ok();
-  }
   Histogram o = other;
-  if (o.bound_ < bound_) o.grow_to(bound_);
-  if (bound_ < o.bound_) grow_to(o.bound_);
+  // A histogram without a bound holds only zeros, in bin `half` (see observe): it adopts the other's bound
+  // as it is, with no re-binning.
+  if (bound_ == 0.f) {
+    exp_ = o.exp_;
+    bound_ = o.bound_;
+  } else if (o.bound_ != 0.f) {
+    if (o.bound_ < bound_) o.grow_to(bound_);
+    if (bound_ < o.bound_) grow_to(o.bound_);
+  }
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
   total_ += o.total_;
   return Status::ok();

@@ -13,6 +13,11 @@
 //  - The price of the power-of-two bound is resolution: the data's max |x| can sit anywhere in
 //    (bound/2, bound], so between bins/4 and bins/2 bins cover each sign's data (ORT's HistogramCollector
 //    uses exactly bins/2 per sign, with inexact re-binning when the range grows).
+//  - Zeros seen before any non-zero value do not set a bound (bound() stays 0, the zeros are counted in
+//    bin bins/2, which holds [0, width) at every bound), so order independence holds for them too.
+//  - The counts are whole numbers held in doubles (exact up to 2^53 values per tensor), so adding shards'
+//    counts in any order is exact: distributed calibration (observer_io.h) merges per-shard observers
+//    into exactly the observer one process would have built.
 //  - Not thread-safe; use one observer per thread and merge.
 #pragma once
 
@@ -42,6 +47,7 @@ class MinMax {
   uint64_t skipped() const { return skipped_; }
 
  private:
+  friend class ObserverCodec;  // observer_io.cc: files of observers
   float lo_ = 0.f, hi_ = 0.f;
   uint64_t count_ = 0, skipped_ = 0;
 };
@@ -58,14 +64,16 @@ class Histogram {
 
   int bins() const { return static_cast<int>(counts_.size()); }
   bool empty() const { return total_ == 0; }
-  // Current bound (0 before the first finite value): bins cover [-bound, bound].
-  float bound() const { return bound_; }
-  float bin_width() const { return bound_ * 2.f / static_cast<float>(bins()); }
-  float edge(int i) const { return -bound_ + bin_width() * static_cast<float>(i); }  // left edge of bin i
+  // Current bound: bins cover [-bound, bound]. 0 before the first finite value; 1 while only zeros were
+  // seen (they sit in bin bins/2 at every bound, see observe), which is what the views and calibrators use.
+  float bound() const { return bound_ != 0.f ? bound_ : total_ > 0 ? 1.f : 0.f; }
+  float bin_width() const { return bound() * 2.f / static_cast<float>(bins()); }
+  float edge(int i) const { return -bound() + bin_width() * static_cast<float>(i); }  // left edge of bin i
   const std::vector<double>& counts() const { return counts_; }
   double total() const { return total_; }
 
  private:
+  friend class ObserverCodec;  // observer_io.cc: files of observers
   void grow_to(float bound);  // doubles until bound_ >= bound
   std::vector<double> counts_;
   float bound_ = 0.f;

@@ -107,6 +107,13 @@ struct CalibData {
   image::PreprocessSpec spec;
   image::DecodeOptions decode;
   int batch = 8;
+  // Distributed calibration: observe only shard `shard_index` (1-based) of `shard_count`. The shards split
+  // the list of *batches* (ceil(paths / batch), batch as run: the model's fixed batch when it has one), not
+  // the images, so every batch a shard runs is exactly a batch of the one-process run: the same images
+  // through the same kernels at the same batch size. With observers that merge exactly (observer.h), the
+  // merged shards then give the one-process statistics bit for bit.
+  int shard_index = 1;
+  int shard_count = 1;
   // Called after each batch with (images done, images total); may be empty.
   std::function<void(size_t, size_t)> progress;
 };
@@ -131,6 +138,21 @@ struct QuantReport {
 Result<std::map<std::string, Observer>> calibrate(const Graph& graph, const std::vector<std::string>& tensors,
                                                   const CalibData& data, int bins, bool histogram,
                                                   QuantReport& report);
+
+// Distributed calibration (README "Distributed calibration"). observe_static runs only the calibration of
+// quantize_static (on data's shard) and returns the observers with the tensors they are for, in the order
+// quantize_static observes them; quantize_static from observers (merged over all shards with
+// Observer::merge) builds the model the one-process run builds from the same images, byte for byte.
+// observed_tensors lists the tensors a run with `options` needs, to check observers against.
+struct CalibrationRun {
+  std::vector<std::string> tensors;
+  std::map<std::string, Observer> observers;
+};
+Result<CalibrationRun> observe_static(const Graph& graph, const QuantOptions& options, const CalibData& data,
+                                      QuantReport& report);
+Result<std::vector<std::string>> observed_tensors(const Graph& graph, const QuantOptions& options);
+Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& options,
+                                               const std::map<std::string, Observer>& observers, QuantReport& report);
 
 Result<std::unique_ptr<Graph>> quantize_fp16(const Graph& graph, QuantReport& report);
 Result<std::unique_ptr<Graph>> quantize_dynamic(const Graph& graph, const QuantOptions& options, QuantReport& report);

@@ -132,22 +132,37 @@ std::vector<std::string> default_op_types(Mode mode, Format format) {
   return {"Conv", "MatMul", "Gemm", "Add", "GlobalAveragePool", "AveragePool", "MaxPool", "Concat"};
 }
 
-Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
-                                               QuantReport& report) {
+namespace {
+
+// Steps 1 and 2 of static quantization, shared by calibration alone (observe_static) and quantization from
+// observers: the canonical graph, the nodes to quantize and the tensors whose ranges they need.
+struct Selection {
+  std::unique_ptr<Graph> g;
+  Analysis a;
+  std::unique_ptr<Calibrator> calibrator;
+  StaticPlan plan;
+  std::vector<Node*> selected;
+  std::vector<std::string> observe;
+};
+
+Result<Selection> select_static(const Graph& graph, const QuantOptions& o, QuantReport& report) {
   INR_TRY(check_selection(graph, o.exclude, o.op_types));
   INR_TRY(check_not_quantized(graph));
   report.mode = o.format == Format::kQdq ? (o.weight_bits == 4 ? "static w4a8 (QDQ)" : "static int8 (QDQ)")
                                          : "static int8 (QOperator)";
   report.calibrator = o.calibrator;
-  INR_ASSIGN_OR_RETURN(auto calibrator, make_calibrator(o.calibrator, o.knobs));
+  Selection sel;
+  INR_ASSIGN_OR_RETURN(sel.calibrator, make_calibrator(o.calibrator, o.knobs));
   INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());
-  auto g = std::make_unique<Graph>(std::move(g0));
+  sel.g = std::make_unique<Graph>(std::move(g0));
+  std::unique_ptr<Graph>& g = sel.g;
   INR_TRY(canonicalize(*g));
   g->rebuild_uses();
-  INR_ASSIGN_OR_RETURN(Analysis a, analyse(*g));
+  INR_ASSIGN_OR_RETURN(sel.a, analyse(*g));
+  const Analysis& a = sel.a;
   std::vector<std::string> op_types = o.op_types.empty() ? default_op_types(o.mode, o.format) : o.op_types;
 
-  StaticPlan plan;
+  StaticPlan& plan = sel.plan;
   plan.per_channel = o.per_channel;
   plan.act_spec = {o.act, o.symmetric_act, false};
   plan.weight_spec = {o.weight, o.weight == DType::kI8, o.reduce_range, o.weight == DType::kU8 && o.weight_zp128};
@@ -161,7 +176,7 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   }
 
   // 1. Selection.
-  std::vector<Node*> selected;
+  std::vector<Node*>& selected = sel.selected;
   for (const auto& up : g->nodes()) {
     Node* n = up.get();
     bool listed = std::find(op_types.begin(), op_types.end(), n->op_type) != op_types.end();
@@ -181,7 +196,7 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   }
 
   // 2. Tensors to observe: activation inputs and outputs, and the output of an absorbable Relu/Clip.
-  std::vector<std::string> observe;
+  std::vector<std::string>& observe = sel.observe;
   std::set<std::string> seen;
   auto want = [&](const Value* v) {
     if (v && seen.insert(v->name).second) observe.push_back(v->name);
@@ -194,14 +209,17 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   }
   if (selected.empty()) return error("no node of types {} can be quantized in this model", fmt::join(op_types, ","));
 
-  std::map<std::string, Observer> observers;
-  if (o.encodings) {
-    INR_TRY(check_encoding_names(*g, *o.encodings));
-    report.calibrator = "encodings";
-  } else {
-    bool hist = calibrator->needs_histogram();
-    INR_ASSIGN_OR_RETURN(observers, calibrate(*g, observe, data, o.knobs.bins, hist, report));
-  }
+  return sel;
+}
+
+// Steps 3 and 4 and the writer: the quantized graph from the selection and the observed statistics.
+Result<std::unique_ptr<Graph>> finish_static(Selection sel, const QuantOptions& o,
+                                             const std::map<std::string, Observer>& observers, QuantReport& report) {
+  std::unique_ptr<Graph>& g = sel.g;
+  const Analysis& a = sel.a;
+  const std::unique_ptr<Calibrator>& calibrator = sel.calibrator;
+  StaticPlan& plan = sel.plan;
+  const std::vector<Node*>& selected = sel.selected;
 
   // 3. Absorb Relu/Clip(0, x) into the producer's quantized output.
   bool can_absorb = !o.symmetric_act;  // the zero point must be the type's minimum
@@ -297,7 +315,46 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   }
   g->rebuild_uses();
   INR_TRY(g->topo_sort());
-  return g;
+  return std::move(g);
+}
+
+}  // namespace
+
+Result<CalibrationRun> observe_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
+                                      QuantReport& report) {
+  INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
+  CalibrationRun run;
+  run.tensors = sel.observe;
+  INR_ASSIGN_OR_RETURN(run.observers,
+                       calibrate(*sel.g, sel.observe, data, o.knobs.bins, sel.calibrator->needs_histogram(), report));
+  return run;
+}
+
+Result<std::vector<std::string>> observed_tensors(const Graph& graph, const QuantOptions& o) {
+  QuantReport report;
+  INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
+  return sel.observe;
+}
+
+Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o,
+                                               const std::map<std::string, Observer>& observers, QuantReport& report) {
+  INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
+  report.observed_tensors = observers.size();
+  return finish_static(std::move(sel), o, observers, report);
+}
+
+Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
+                                               QuantReport& report) {
+  INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
+  std::map<std::string, Observer> observers;
+  if (o.encodings) {  // ranges from an AIMET .encodings file: no calibration
+    INR_TRY(check_encoding_names(*sel.g, *o.encodings));
+    report.calibrator = "encodings";
+  } else {
+    INR_ASSIGN_OR_RETURN(observers, calibrate(*sel.g, sel.observe, data, o.knobs.bins,
+                                              sel.calibrator->needs_histogram(), report));
+  }
+  return finish_static(std::move(sel), o, observers, report);
 }
 
 }  // namespace inr::quant

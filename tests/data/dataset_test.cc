@@ -213,5 +213,86 @@ TEST(Shard, PartitionsExactlyWithoutPadding) {
   }
 }
 
+
+// --shard auto: the environment a Slurm array task or a Kubernetes Indexed Job pod sees.
+namespace fake_env {
+std::map<std::string, std::string> vars;
+const char* get(const char* name) {
+  auto it = vars.find(name);
+  return it == vars.end() ? nullptr : it->second.c_str();
+}
+}  // namespace fake_env
+
+Result<AutoShard> auto_shard(std::map<std::string, std::string> vars) {
+  fake_env::vars = std::move(vars);
+  return resolve_shard("auto", &fake_env::get);
+}
+
+void expect_shard(const Result<AutoShard>& r, int k, int n) {
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->shard.index, k);
+  EXPECT_EQ(r->shard.count, n);
+}
+
+void expect_auto_error(const Result<AutoShard>& r, const std::string& needle) {
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << "one line";
+}
+
+TEST(AutoShard, SlurmArrayTasksAreOneBasedShards) {
+  // sbatch --array=0-3: tasks 0..3 are shards 1/4..4/4, with COUNT or with MAX alone (older Slurm).
+  for (int id = 0; id < 4; ++id) {
+    std::string t = std::to_string(id);
+    expect_shard(auto_shard({{"SLURM_ARRAY_TASK_ID", t}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_MAX", "3"},
+                             {"SLURM_ARRAY_TASK_COUNT", "4"}, {"SLURM_ARRAY_TASK_STEP", "1"}}),
+                 id + 1, 4);
+    expect_shard(auto_shard({{"SLURM_ARRAY_TASK_ID", t}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_MAX", "3"}}),
+                 id + 1, 4);
+  }
+  // --array=1-8 and --array=10-40:10 (ids 10, 20, 30, 40).
+  auto r = auto_shard({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_COUNT", "8"}});
+  expect_shard(r, 1, 8);
+  EXPECT_EQ(r->source, "Slurm array task 1 of 1-8");
+  r = auto_shard({{"SLURM_ARRAY_TASK_ID", "30"}, {"SLURM_ARRAY_TASK_MIN", "10"}, {"SLURM_ARRAY_TASK_MAX", "40"},
+                  {"SLURM_ARRAY_TASK_STEP", "10"}, {"SLURM_ARRAY_TASK_COUNT", "4"}});
+  expect_shard(r, 3, 4);
+  EXPECT_EQ(r->source, "Slurm array task 30 of 10-40:10");
+  // Slurm wins over a Kubernetes index (a pod never has SLURM_ARRAY_TASK_ID).
+  expect_shard(auto_shard({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "3"},
+                           {"JOB_COMPLETION_INDEX", "0"}, {"INR_SHARD_COUNT", "5"}}),
+               3, 3);
+}
+
+TEST(AutoShard, KubernetesIndexedJobNeedsTheCount) {
+  auto r = auto_shard({{"JOB_COMPLETION_INDEX", "0"}, {"INR_SHARD_COUNT", "4"}});
+  expect_shard(r, 1, 4);
+  EXPECT_EQ(r->source, "Kubernetes job completion index 0");
+  expect_shard(auto_shard({{"JOB_COMPLETION_INDEX", "3"}, {"INR_SHARD_COUNT", "4"}}), 4, 4);
+  expect_auto_error(auto_shard({{"JOB_COMPLETION_INDEX", "1"}}), "INR_SHARD_COUNT is not");
+  expect_auto_error(auto_shard({{"JOB_COMPLETION_INDEX", "4"}, {"INR_SHARD_COUNT", "4"}}), "must be below");
+  expect_auto_error(auto_shard({{"JOB_COMPLETION_INDEX", "0"}, {"INR_SHARD_COUNT", "0"}}), "must be in 1..");
+}
+
+TEST(AutoShard, RefusesAMissingOrInconsistentEnvironment) {
+  expect_auto_error(auto_shard({}), "no scheduler shard in the environment");
+  expect_auto_error(auto_shard({{"SLURM_JOB_ID", "7"}}), "no scheduler shard");  // a job, but not an array
+  expect_auto_error(auto_shard({{"SLURM_ARRAY_TASK_ID", "1"}}), "SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT");
+  expect_auto_error(auto_shard({{"SLURM_ARRAY_TASK_ID", "x1"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}),
+                    "SLURM_ARRAY_TASK_ID='x1' is not a non-negative integer");
+  expect_auto_error(auto_shard({{"JOB_COMPLETION_INDEX", "-1"}, {"INR_SHARD_COUNT", "2"}}), "not a non-negative");
+  // --array=1,4,9: MIN 1, MAX 9, COUNT 3 are no evenly spaced range.
+  expect_auto_error(auto_shard({{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_MAX", "9"},
+                                {"SLURM_ARRAY_TASK_COUNT", "3"}}),
+                    "not one of an evenly spaced range");
+  expect_auto_error(auto_shard({{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_MIN", "2"}, {"SLURM_ARRAY_TASK_COUNT", "3"}}),
+                    "below SLURM_ARRAY_TASK_MIN");
+  // K/N still works, with no source.
+  fake_env::vars.clear();
+  auto r = resolve_shard("2/5", &fake_env::get);
+  expect_shard(r, 2, 5);
+  EXPECT_TRUE(r->source.empty());
+}
+
 }  // namespace
 }  // namespace inr::data

@@ -74,3 +74,22 @@ def test_errors(data_dir, cli, tmp_path):
     with pytest.raises(TypeError, match="unexpected keyword argument 'calibration'"):
         inr.quantize(FP32, out, "dynamic", calibration="minmax")
     assert not out.exists()
+
+
+def test_distributed_calibration_gives_the_cli_bytes(data_dir, cli, tmp_path):
+    """Two shards through the module, merged through the module, equal one CLI calibration."""
+    val = data_dir / "imagenet" / "val"
+    common = {"calib": "l2", "calib_batch": 4}
+    r = cli("quantize", "-m", FP32, "-o", tmp_path / "cli.onnx", "--mode", "static", "--calib", "l2",
+            "--calib-data", val, "--calib-count", "10", "--calib-batch", "4")
+    files = []
+    for k in (1, 2):
+        files.append(tmp_path / f"obs-{k}.bin")
+        s = inr.quantize(FP32, None, "static", calib_data=val, calib_count=10, calib_shard=f"{k}/2",
+                         save_observers=files[-1], **common)
+        assert s["schema"]["name"] == "inr.quantize.observers_summary" and s["shard"] == f"{k}/2"
+    s = inr.quantize(FP32, tmp_path / "py.onnx", "static", observers=files, **common)
+    assert s["images_used"] == 10 and s["observer_shards"] == 2
+    assert (tmp_path / "py.onnx").read_bytes() == (tmp_path / "cli.onnx").read_bytes()
+    with pytest.raises(inr.InrError, match="missing calibration shard 2/2"):
+        inr.quantize(FP32, tmp_path / "x.onnx", "static", observers=files[:1], **common)

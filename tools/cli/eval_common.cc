@@ -31,7 +31,10 @@ void add_dataset_flags(CLI::App* app, DatasetFlags& f, bool required) {
       ->check(at_least(1))
       ->default_str("all");
   app->add_option("--seed", f.seed, "Seed of --sample")->capture_default_str();
-  app->add_option("--shard", f.shard, "Evaluate shard K of N (K/N, 1-based; contiguous, no padding)");
+  app->add_option("--shard", f.shard,
+                  "Evaluate shard K of N (K/N, 1-based; contiguous, no padding), or 'auto': this task's shard of a "
+                  "Slurm job array (SLURM_ARRAY_TASK_ID/_MIN/_COUNT) or a Kubernetes Indexed Job "
+                  "(JOB_COMPLETION_INDEX, with INR_SHARD_COUNT=N)");
 }
 
 }  // namespace inr::cli

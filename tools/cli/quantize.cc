@@ -5,6 +5,12 @@
 // Writes the quantized model atomically (nothing is left behind on error) and prints a summary: mode,
 // calibrator, images used, nodes quantized / left float, sizes before and after, and a note when the model
 // multiplies u8 activations by full-range s8 weights (inexact in ONNX Runtime on CPUs without VNNI).
+//
+// Distributed calibration (README "Distributed calibration"):
+//   inr quantize -m M --mode static --calib-data D [...] --calib-shard K/N|auto --save-observers obs-K.bin
+//   inr quantize -m M --mode static -o OUT [...] --observers obs-*.bin
+// The first writes one shard's observers (no model); the second merges every shard's and writes the model,
+// byte for byte the model of `inr quantize -m M --mode static --calib-data D -o OUT [...]`.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -37,6 +43,8 @@ Command make_quantize_command(CLI::App& parent) {
     std::string model, output, mode, format = "qdq", calib = "minmax", calib_data, act = "u8", weight = "s8";
     std::string exclude, op_types, target, encodings;
     bool export_encodings = false;
+    std::string calib_shard, save_observers;
+    std::vector<std::string> observers;
     int64_t calib_count = 0;
     int64_t calib_sample = 0;
     uint64_t seed = 0;
@@ -51,7 +59,7 @@ Command make_quantize_command(CLI::App& parent) {
   Command c;
   c.app = parent.add_subcommand("quantize", "Quantize a float model: fp16, dynamic int8 or static int8 (QDQ / QOperator)");
   c.app->add_option("-m,--model", f->model, "Input fp32 ONNX model")->required();
-  c.app->add_option("-o,--output", f->output, "Output ONNX model")->required();
+  c.app->add_option("-o,--output", f->output, "Output ONNX model (required, except with --save-observers)");
   // No default mode: fp16, dynamic and static int8 are different trade-offs, and static needs calibration data.
   c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->required()->check(one_of({"fp16", "dynamic", "static"}));
   c.app->add_option("--format", f->format, "Static format: qdq (QuantizeLinear/DequantizeLinear pairs) | qop (QLinear* ops)")
@@ -67,6 +75,15 @@ Command make_quantize_command(CLI::App& parent) {
       ->check(at_least(1));
   c.app->add_option("--seed", f->seed, "Seed of --calib-sample")->capture_default_str();
   c.app->add_option("--calib-batch", f->calib_batch, "Images per calibration batch")->check(at_least(1));
+  c.app->add_option("--calib-shard", f->calib_shard,
+                    "Distributed calibration: observe only shard K/N of the calibration batches, or 'auto' (a Slurm "
+                    "array task or Kubernetes Indexed Job, as eval --shard auto); needs --save-observers");
+  c.app->add_option("--save-observers", f->save_observers,
+                    "Write this shard's calibration statistics to FILE instead of a model (merge with --observers)");
+  c.app->add_option("--observers", f->observers,
+                    "Build the model from these observer files, one per shard (all of them), instead of calibrating; "
+                    "the same bytes as one calibration over all the images")
+      ->expected(1, -1);
   c.app->add_option("--percentile", f->knobs.percentile, "percentile: percentile of the mass kept (ORT default 99.999)")
       ->check(in_range(50, 100));
   c.app->add_option("--bins", f->knobs.bins, "Histogram bins, a power of two (ORT default 2048)");
@@ -129,6 +146,9 @@ Command make_quantize_command(CLI::App& parent) {
     r.entropy_bins = f->knobs.entropy_quantized_bins;
     r.tfe_gamma = f->knobs.tfe_gamma;
     r.preprocess = f->pre;
+    r.calib_shard = f->calib_shard;
+    r.save_observers = f->save_observers;
+    r.observers = f->observers;
     if (r.mode == "static") note_preset(f->pre);
     if (act_opt->count()) r.act = f->act;
     if (weight_opt->count()) r.weight = f->weight;
@@ -151,6 +171,24 @@ Command make_quantize_command(CLI::App& parent) {
     r.note = [](const std::string& line) { std::fprintf(stderr, "inr: %s\n", line.c_str()); };
     auto j = quantize_model(r);
     if (!j) return fail(j.status());
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    const double peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+    if (!f->save_observers.empty()) {  // one shard of a distributed calibration: no model
+      (*j)["peak_rss_mb"] = peak_rss_mb;
+      if (f->json) {
+        std::printf("%s\n", j->dump().c_str());
+        return 0;
+      }
+      const int64_t failed = (*j)["images_failed"].get<int64_t>();
+      std::printf("shard:       %s (calibrator %s)\n", (*j)["shard"].get<std::string>().c_str(),
+                  (*j)["calibrator"].get<std::string>().c_str());
+      std::printf("images:      %ld used%s (%ld tensors observed)\n", (*j)["images_used"].get<long>(),
+                  failed ? fmt::format(", {} unreadable", failed).c_str() : "", (*j)["observed_tensors"].get<long>());
+      std::printf("peak RSS:    %.0f MB\n", peak_rss_mb);
+      std::printf("wrote %s (%s)\n", f->save_observers.c_str(), mb((*j)["bytes"].get<uintmax_t>()).c_str());
+      return 0;
+    }
     if (f->json) {
       std::printf("%s\n", j->dump().c_str());
       return 0;
@@ -161,8 +199,11 @@ Command make_quantize_command(CLI::App& parent) {
       std::printf("calibrator:  %s%s\n", (*j)["calibrator"].get<std::string>().c_str(),
                   j->contains("percentile") ? fmt::format(" ({})", (*j)["percentile"].get<double>()).c_str() : "");
       const int64_t failed = (*j)["images_failed"].get<int64_t>();
-      std::printf("images:      %ld used%s (%ld tensors observed)\n", (*j)["images_used"].get<long>(),
-                  failed ? fmt::format(", {} unreadable", failed).c_str() : "", (*j)["observed_tensors"].get<long>());
+      std::printf("images:      %ld used%s (%ld tensors observed%s)\n", (*j)["images_used"].get<long>(),
+                  failed ? fmt::format(", {} unreadable", failed).c_str() : "", (*j)["observed_tensors"].get<long>(),
+                  j->contains("observer_shards")
+                      ? fmt::format(", merged from {} shards", (*j)["observer_shards"].get<long>()).c_str()
+                      : "");
       const nlohmann::json& w = (*j)["weights"];
       const nlohmann::json& a = (*j)["activations"];
       std::printf("weights:     %s %s%s, activations %s%s\n", w["type"].get<std::string>().c_str(),
@@ -180,9 +221,7 @@ Command make_quantize_command(CLI::App& parent) {
     const auto before = (*j)["bytes_before"].get<uintmax_t>(), after = (*j)["bytes_after"].get<uintmax_t>();
     std::printf("size:        %s -> %s (%.2fx)\n", mb(before).c_str(), mb(after).c_str(),
                 after ? static_cast<double>(before) / static_cast<double>(after) : 0.0);
-    struct rusage ru {};
-    getrusage(RUSAGE_SELF, &ru);
-    std::printf("peak RSS:    %.0f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+    std::printf("peak RSS:    %.0f MB\n", peak_rss_mb);
     std::printf("wrote %s\n", f->output.c_str());
     if (f->export_encodings) std::printf("wrote %s\n", (*j)["encodings"].get<std::string>().c_str());
     return 0;
