@@ -27,8 +27,12 @@ struct SessionOptions {
   // Intra-op threads (OpenMP); 0 keeps the runtime's default (OMP_NUM_THREADS or all cores).
   int threads = 0;
   // "auto": each node goes to the first backend that supports it (onednn, then reference);
-  // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference).
+  // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference);
+  // "systolic-cpu" | "systolic-os" | "systolic-ws" (the runner's -x 0 | 1 | 2): the emulated Gemmini first
+  // (its arithmetic on the CPU, or its output-/weight-stationary tile model), then onednn, then reference.
   std::string backend = "auto";
+  // The emulated Gemmini's configuration (JSON, backends/systolic/config.h); empty: Gemmini's defaults.
+  std::string systolic_config;
   // Optional profiler receiving session and per-node events (Chrome trace); not owned.
   Profiler* profiler = nullptr;
 };

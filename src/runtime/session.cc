@@ -16,6 +16,7 @@
 
 #include "backends/backend.h"
 #include "backends/onednn/onednn_backend.h"
+#include "backends/systolic/systolic_backend.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/profiler.h"
@@ -91,10 +92,19 @@ Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, con
 
 Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, const SessionOptions& options) {
   auto impl = std::make_unique<Impl>();
-  if (options.backend == "auto" || options.backend == "onednn") {
+  if (options.backend.rfind("systolic", 0) == 0) {
+    INR_ASSIGN_OR_RETURN(systolic::Mode mode, systolic::parse_backend_name(options.backend));
+    systolic::BackendOptions so{mode, systolic::default_config()};
+    if (!options.systolic_config.empty()) {
+      INR_ASSIGN_OR_RETURN(so.config, systolic::load_config(options.systolic_config));
+    }
+    impl->backends.push_back(systolic::make_systolic_backend(so));
+    impl->backends.push_back(make_onednn_backend());
+  } else if (options.backend == "auto" || options.backend == "onednn") {
     impl->backends.push_back(make_onednn_backend());
   } else if (options.backend != "reference") {
-    return error("unknown backend '{}' (expected auto, reference or onednn)", options.backend);
+    return error("unknown backend '{}' (expected auto, reference, onednn, systolic-cpu, systolic-os or systolic-ws)",
+                 options.backend);
   }
   impl->backends.push_back(make_reference_backend());
   if (options.threads > 0) omp_set_num_threads(options.threads);
