@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/cpu_tier.h"
 #include "ops/quant_util.h"
 
 namespace inr::systolic {
@@ -15,11 +16,13 @@ namespace {
 
 int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// out[r][c] (+)= sum_{kk < kv} a[r][kk] * w[kk][c] for r < rows, c < D: one preload + compute pair of the
-// array (the weights already widened to int16). Fixed D lets the compiler keep a row in registers.
+// out[r][c] (+)= sum_k a[r][k] * w[k][c] for r < rows, c < D: one preload + compute pair of the array, on the
+// weights as the PEs hold them, widened once per preload to int16 pairs (w2[(p * D + c) * 2 + h] =
+// w[2p + h][c]), so the sum is pmaddwd / vpmaddwd (int16 x int16 pair sums into int32: exact for int8
+// values). Compiled twice, for AVX2 and for the baseline, like inr's other integer kernels.
 template <int D>
-void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w, int32_t* out, int64_t ldo, int rows, int kv,
-                     bool accumulate) {
+inline void block_mac_body(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
+                           int kpairs, bool accumulate) {
   for (int r = 0; r < rows; ++r) {
     int32_t s[D];
     if (accumulate) {
@@ -28,33 +31,59 @@ void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w, int32_t* ou
       std::fill(s, s + D, 0);
     }
     const int8_t* ar = a + r * lda;
-    for (int kk = 0; kk < kv; ++kk) {
-      const int32_t av = ar[kk];
-      const int16_t* wr = w + kk * D;
-      for (int c = 0; c < D; ++c) s[c] += av * wr[c];
+    for (int p = 0; p < kpairs; ++p) {
+      const int32_t a0 = ar[2 * p], a1 = ar[2 * p + 1];
+      const int16_t* wp = w2 + p * 2 * D;
+      for (int c = 0; c < D; ++c) s[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
     }
     std::memcpy(out + r * ldo, s, sizeof(s));
   }
 }
 
-void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w, int32_t* out, int64_t ldo, int rows, int kv,
+template <int D>
+[[gnu::target("avx2")]] void block_mac_avx2(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out,
+                                            int64_t ldo, int rows, int kpairs, bool accumulate) {
+  block_mac_body<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+template <int D>
+void block_mac_baseline(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
+                        int kpairs, bool accumulate) {
+  block_mac_body<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+
+template <int D>
+void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
+                     bool accumulate) {
+  static const bool avx2 = tier_has_avx2(cpu_tier());
+  const int kpairs = (kv + 1) / 2;
+  if (avx2) {
+    block_mac_avx2<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+  } else {
+    block_mac_baseline<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+  }
+}
+
+// Any DIM (even: a power of two): the same pair layout, a run-time width.
+void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
                bool accumulate) {
   switch (dim) {
     case 16:
-      return block_mac_fixed<16>(a, lda, w, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<16>(a, lda, w2, out, ldo, rows, kv, accumulate);
     case 32:
-      return block_mac_fixed<32>(a, lda, w, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<32>(a, lda, w2, out, ldo, rows, kv, accumulate);
     case 8:
-      return block_mac_fixed<8>(a, lda, w, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<8>(a, lda, w2, out, ldo, rows, kv, accumulate);
     default:
       break;
   }
+  const int kpairs = (kv + 1) / 2;
   for (int r = 0; r < rows; ++r) {
     int32_t* o = out + r * ldo;
     if (!accumulate) std::fill(o, o + dim, 0);
-    for (int kk = 0; kk < kv; ++kk) {
-      const int32_t av = a[r * lda + kk];
-      for (int c = 0; c < dim; ++c) o[c] += av * w[kk * dim + c];
+    for (int p = 0; p < kpairs; ++p) {
+      const int32_t a0 = a[r * lda + 2 * p], a1 = 2 * p + 1 < dim ? a[r * lda + 2 * p + 1] : 0;
+      const int16_t* wp = w2 + p * 2 * dim;
+      for (int c = 0; c < dim; ++c) o[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
     }
   }
 }
@@ -225,12 +254,15 @@ class TileRunner {
   }
 
  private:
-  // The PEs' weight registers (WS) / the B operand in flight (OS), widened once per preload.
+  // The PEs' weight registers (WS) / the B operand in flight (OS), widened once per preload into the pair
+  // layout of block_mac (an odd DIM's last pair is padded with zeros).
   void preload_weights(int64_t sp_row) {
-    pe_weights_.resize(static_cast<size_t>(dim_) * dim_);
+    const int pairs = (dim_ + 1) / 2;
+    pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
     for (int r = 0; r < dim_; ++r) {
       const int8_t* src = s_.sp_row(sp_row + r);
-      for (int c = 0; c < dim_; ++c) pe_weights_[static_cast<size_t>(r * dim_ + c)] = src[c];
+      int16_t* dst = pe_weights_.data() + (r / 2) * 2 * dim_ + (r % 2);
+      for (int c = 0; c < dim_; ++c) dst[2 * c] = src[c];
     }
   }
 
