@@ -369,7 +369,6 @@ class SystolicExecutable final : public Executable {
     struct Conv {
       int64_t N, C, H, W, M, G, Cg, Mg, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, K, I;
       std::vector<std::vector<int8_t>> b;     // per group: [K, Mg]
-      std::vector<std::vector<int16_t>> bt;   // per group: [Mg, K] (CPU mode)
       std::vector<int32_t> bias;
       Epilogue e;
       std::vector<int8_t> a, c;               // im2col [I, K] and the matmul output [I, Mg]
@@ -383,23 +382,43 @@ class SystolicExecutable final : public Executable {
     c.K = c.Cg * c.KH * c.KW;
     c.I = c.OH * c.OW;
     const int8_t* w = wv->constant.data<int8_t>();
-    for (int64_t gi = 0; gi < c.G; ++gi) {
+    for (int64_t gi = 0; gi < c.G && o_.mode != Mode::kCpu; ++gi) {
       std::vector<int8_t> b(static_cast<size_t>(c.K * c.Mg));
       for (int64_t j = 0; j < c.Mg; ++j)
         for (int64_t k = 0; k < c.K; ++k) b[static_cast<size_t>(k * c.Mg + j)] = w[(gi * c.Mg + j) * c.K + k];
-      if (o_.mode == Mode::kCpu) c.bt.push_back(transpose_widen(b.data(), c.K, c.Mg, c.Mg));
       c.b.push_back(std::move(b));
     }
     if (bv) c.bias.assign(bv->constant.data<int32_t>(), bv->constant.data<int32_t>() + c.M);
     const float scale = scale_of(n.inputs[1]) * scale_of(n.inputs[4]) / scale_of(n.inputs[6]);
     c.e = epilogue_of(scale, chain);
-    c.a.resize(static_cast<size_t>(c.I * c.K));
-    c.c.resize(static_cast<size_t>(c.I * c.Mg));
+    if (o_.mode != Mode::kCpu) {
+      c.a.resize(static_cast<size_t>(c.I * c.K));
+      c.c.resize(static_cast<size_t>(c.I * c.Mg));
+    }
     Tensor* x = tensor(xv);
     Tensor* y = tensor(chain ? chain->q->outputs[0] : n.outputs[0]);
     s.stats.kind = "conv";
     s.stats.matmul_I = c.I, s.stats.matmul_J = c.Mg, s.stats.matmul_K = c.K, s.stats.groups = c.G, s.stats.images = c.N;
     s.stats.macs = c.N * c.G * c.I * c.Mg * c.K;
+    if (o_.mode == Mode::kCpu) {
+      // -x 0: inr's integer convolution (the reference kernel's, with its depthwise path) gives the int32
+      // accumulators bias + sum x * w directly in NCHW; Gemmini's epilogue runs on each output plane.
+      auto acc = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(c.N * c.M * c.I));
+      const Tensor wt = wv->constant;
+      const int32_t* bias = bv ? bv->constant.data<int32_t>() : nullptr;
+      s.fn = [cv, cs, x, y, wt, bias, acc](Step&, Profiler* prof) -> Status {
+        Conv& c = *cv;
+        {
+          std::optional<ScopedEvent> ev;
+          if (prof) ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K));
+          conv_int32(cs, *x, 0, wt, {0}, bias, acc->data());
+        }
+        for (int64_t p = 0; p < c.N * c.M; ++p)
+          scale_and_activate_row(acc->data() + p * c.I, c.I, c.e, y->data<int8_t>() + p * c.I);
+        return Status::ok();
+      };
+      return Status::ok();
+    }
     s.fn = [this, cv, x, y](Step& st, Profiler* prof) -> Status {
       Conv& c = *cv;
       const int8_t* xs = x->data<int8_t>();
@@ -418,11 +437,15 @@ class SystolicExecutable final : public Executable {
           p.A = c.a.data(), p.lda = c.K, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
           p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
           p.C = c.c.data(), p.ldc = c.Mg, p.epilogue = c.e;
-          matmul(p, c.bt.empty() ? nullptr : c.bt[static_cast<size_t>(gi)].data(), st.stats);
-          // [I, Mg] -> NCHW
+          matmul(p, nullptr, st.stats);
+          // [I, Mg] -> NCHW, in blocks of pixels so both sides stay in cache.
           int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
-          for (int64_t i = 0; i < c.I; ++i)
-            for (int64_t j = 0; j < c.Mg; ++j) out[j * c.I + i] = c.c[static_cast<size_t>(i * c.Mg + j)];
+          constexpr int64_t kBlock = 64;
+          for (int64_t i0 = 0; i0 < c.I; i0 += kBlock) {
+            const int64_t i1 = std::min(c.I, i0 + kBlock);
+            for (int64_t j = 0; j < c.Mg; ++j)
+              for (int64_t i = i0; i < i1; ++i) out[j * c.I + i] = c.c[static_cast<size_t>(i * c.Mg + j)];
+          }
         }
       return Status::ok();
     };
