@@ -20,59 +20,73 @@ int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // weights as the PEs hold them, widened once per preload to int16 pairs (w2[(p * D + c) * 2 + h] =
 // w[2p + h][c]), so the sum is pmaddwd / vpmaddwd (int16 x int16 pair sums into int32: exact for int8
 // values). Compiled twice, for AVX2 and for the baseline, like inr's other integer kernels.
-template <int D>
+// CV <= D: only the first CV columns are computed (the others hold zero weights: a narrow J tile), which
+// changes nothing in the columns that are moved out.
+template <int D, int CV>
 inline void block_mac_body(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
                            int kpairs, bool accumulate) {
   for (int r = 0; r < rows; ++r) {
-    int32_t s[D];
+    int32_t s[CV];
     if (accumulate) {
       std::memcpy(s, out + r * ldo, sizeof(s));
     } else {
-      std::fill(s, s + D, 0);
+      std::fill(s, s + CV, 0);
     }
     const int8_t* ar = a + r * lda;
     for (int p = 0; p < kpairs; ++p) {
       const int32_t a0 = ar[2 * p], a1 = ar[2 * p + 1];
       const int16_t* wp = w2 + p * 2 * D;
-      for (int c = 0; c < D; ++c) s[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
+      for (int c = 0; c < CV; ++c) s[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
     }
     std::memcpy(out + r * ldo, s, sizeof(s));
   }
 }
 
-template <int D>
+using BlockFn = void (*)(const int8_t*, int64_t, const int16_t*, int32_t*, int64_t, int, int, bool);
+
+template <int D, int CV>
+[[gnu::target("avx512f,avx512bw")]] void block_mac_avx512(const int8_t* a, int64_t lda, const int16_t* w2,
+                                                          int32_t* out, int64_t ldo, int rows, int kpairs,
+                                                          bool accumulate) {
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+template <int D, int CV>
 [[gnu::target("avx2")]] void block_mac_avx2(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out,
                                             int64_t ldo, int rows, int kpairs, bool accumulate) {
-  block_mac_body<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
 }
-template <int D>
+template <int D, int CV>
 void block_mac_baseline(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
                         int kpairs, bool accumulate) {
-  block_mac_body<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+
+template <int D, int CV>
+BlockFn pick_block_fn() {
+  static const BlockFn fn = cpu_tier() >= CpuTier::kAvx512      ? &block_mac_avx512<D, CV>
+                            : tier_has_avx2(cpu_tier())          ? &block_mac_avx2<D, CV>
+                                                                 : &block_mac_baseline<D, CV>;
+  return fn;
 }
 
 template <int D>
 void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
-                     bool accumulate) {
-  static const bool avx2 = tier_has_avx2(cpu_tier());
+                     int cols, bool accumulate) {
   const int kpairs = (kv + 1) / 2;
-  if (avx2) {
-    block_mac_avx2<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
-  } else {
-    block_mac_baseline<D>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
-  }
+  BlockFn fn = cols <= D / 4 ? pick_block_fn<D, D / 4>() : cols <= D / 2 ? pick_block_fn<D, D / 2>() : pick_block_fn<D, D>();
+  fn(a, lda, w2, out, ldo, rows, kpairs, accumulate);
 }
 
 // Any DIM (even: a power of two): the same pair layout, a run-time width.
 void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
-               bool accumulate) {
+               int cols, bool accumulate) {
   switch (dim) {
     case 16:
-      return block_mac_fixed<16>(a, lda, w2, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<16>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
     case 32:
-      return block_mac_fixed<32>(a, lda, w2, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<32>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
     case 8:
-      return block_mac_fixed<8>(a, lda, w2, out, ldo, rows, kv, accumulate);
+      return block_mac_fixed<8>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
     default:
       break;
   }
@@ -153,6 +167,7 @@ class TileRunner {
   }
 
   int64_t rows_of(const Tile& t, int64_t i) const { return std::min<int64_t>(dim_, p_.I - t.row0 - i * dim_); }
+  int cols_of(const Tile& t, int64_t j) const { return static_cast<int>(std::min<int64_t>(dim_, p_.J - t.col0 - j * dim_)); }
   int kvalid(const Tile& t, int64_t k) const { return static_cast<int>(std::min<int64_t>(dim_, p_.K - t.k_0 - k * dim_)); }
 
   // sp_tiled_matmul_ws (one LOOP_WS) on scratchpad half `sp_half` and accumulator half `acc_half`.
@@ -191,7 +206,7 @@ class TileRunner {
           const bool accumulate = has_d || t.k0 > 0 || k > 0;
           block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(),
                     s_.acc_row(c_base + (i * t.Jb + j) * dim_), dim_, static_cast<int>(rows_of(t, i)), kvalid(t, k),
-                    accumulate);
+                    cols_of(t, j), accumulate);
           ++n_.preloads;
           ++n_.computes;
         }
@@ -231,7 +246,7 @@ class TileRunner {
           // preload(GARBAGE D: the PE sums start at 0 on k == 0), compute(A(i, k), B(k, j)): B streams in.
           preload_weights(b_base + (k * t.Jb + j) * dim_);
           block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(), pe_sums_.data(), dim_,
-                    rows, kvalid(t, k), k > 0);
+                    rows, kvalid(t, k), cols_of(t, j), k > 0);
           ++n_.preloads;
           ++n_.computes;
         }

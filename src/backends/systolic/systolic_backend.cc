@@ -371,6 +371,7 @@ class SystolicExecutable final : public Executable {
       std::vector<std::vector<int8_t>> b;     // per group: [K, Mg]
       std::vector<int32_t> bias;
       Epilogue e;
+      TileSizes tiles;                        // tiled_matmul_auto's choice for one (image, group) matmul
       std::vector<int8_t> a, c;               // im2col [I, K] and the matmul output [I, Mg]
     };
     auto cv = std::make_shared<Conv>();
@@ -392,6 +393,7 @@ class SystolicExecutable final : public Executable {
     const float scale = scale_of(n.inputs[1]) * scale_of(n.inputs[4]) / scale_of(n.inputs[6]);
     c.e = epilogue_of(scale, chain);
     if (o_.mode != Mode::kCpu) {
+      c.tiles = auto_tiles(c.I, c.Mg, c.K, dataflow(), o_.config);
       c.a.resize(static_cast<size_t>(c.I * c.K));
       c.c.resize(static_cast<size_t>(c.I * c.Mg));
     }
@@ -423,30 +425,47 @@ class SystolicExecutable final : public Executable {
       Conv& c = *cv;
       const int8_t* xs = x->data<int8_t>();
       int8_t* ys = y->data<int8_t>();
-      for (int64_t n = 0; n < c.N; ++n)
-        for (int64_t gi = 0; gi < c.G; ++gi) {
-          {
-            std::optional<ScopedEvent> ev;
-            if (prof) ev.emplace(prof, "im2col", "phase");
-            im2col(c, xs + (n * c.C + gi * c.Cg) * c.H * c.W);
-          }
+      const int64_t jobs = c.N * c.G;
+      // One matmul per (image, group). Several of them (a batch, a grouped or depthwise conv) run side by side
+      // on the OpenMP threads, each with its own buffers and emulated memories; one alone splits its tiles
+      // over the threads instead. Traced runs go one at a time, so the phase events nest.
+      auto one = [&](int64_t job, int8_t* a, int8_t* cbuf, DataflowCounters& counters) {
+        const int64_t n = job / c.G, gi = job % c.G;
+        {
           std::optional<ScopedEvent> ev;
-          if (prof) ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K));
-          MatmulProblem p;
-          p.I = c.I, p.J = c.Mg, p.K = c.K;
-          p.A = c.a.data(), p.lda = c.K, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
-          p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
-          p.C = c.c.data(), p.ldc = c.Mg, p.epilogue = c.e;
-          matmul(p, nullptr, st.stats);
-          // [I, Mg] -> NCHW, in blocks of pixels so both sides stay in cache.
-          int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
-          constexpr int64_t kBlock = 64;
-          for (int64_t i0 = 0; i0 < c.I; i0 += kBlock) {
-            const int64_t i1 = std::min(c.I, i0 + kBlock);
-            for (int64_t j = 0; j < c.Mg; ++j)
-              for (int64_t i = i0; i < i1; ++i) out[j * c.I + i] = c.c[static_cast<size_t>(i * c.Mg + j)];
-          }
+          if (prof) ev.emplace(prof, "im2col", "phase");
+          im2col(c, xs + (n * c.C + gi * c.Cg) * c.H * c.W, a);
         }
+        std::optional<ScopedEvent> ev;
+        if (prof) ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K));
+        MatmulProblem p;
+        p.I = c.I, p.J = c.Mg, p.K = c.K;
+        p.A = a, p.lda = c.K, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
+        p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
+        p.C = cbuf, p.ldc = c.Mg, p.epilogue = c.e;
+        tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
+        // [I, Mg] -> NCHW, in blocks of pixels so both sides stay in cache.
+        int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
+        constexpr int64_t kBlock = 64;
+        for (int64_t i0 = 0; i0 < c.I; i0 += kBlock) {
+          const int64_t i1 = std::min(c.I, i0 + kBlock);
+          for (int64_t j = 0; j < c.Mg; ++j)
+            for (int64_t i = i0; i < i1; ++i) out[j * c.I + i] = cbuf[i * c.Mg + j];
+        }
+      };
+      if (jobs == 1 || prof) {
+        for (int64_t job = 0; job < jobs; ++job) one(job, c.a.data(), c.c.data(), st.stats.counters);
+        return Status::ok();
+      }
+#pragma omp parallel
+      {
+        std::vector<int8_t> a(c.a.size()), cbuf(c.c.size());
+        DataflowCounters mine;
+#pragma omp for schedule(static)
+        for (int64_t job = 0; job < jobs; ++job) one(job, a.data(), cbuf.data(), mine);
+#pragma omp critical
+        st.stats.counters.add(mine);
+      }
       return Status::ok();
     };
     return Status::ok();
@@ -455,8 +474,7 @@ class SystolicExecutable final : public Executable {
   // Rows of A: one per output pixel, K = (channel, kernel row, kernel column) of the group; padding is 0
   // (the zero point is 0).
   template <class Conv>
-  static void im2col(Conv& c, const int8_t* x) {
-    int8_t* a = c.a.data();
+  static void im2col(const Conv& c, const int8_t* x, int8_t* a) {
     for (int64_t oh = 0; oh < c.OH; ++oh)
       for (int64_t ow = 0; ow < c.OW; ++ow) {
         int8_t* row = a + (oh * c.OW + ow) * c.K;
