@@ -70,6 +70,16 @@ class Session {
   // jit_uni_int8:avx2" (oneDNN's implementation name, or inr's own kernel), one per step; nodes on the
   // reference backend read "node X: reference".
   Result<std::vector<std::string>> kernels(std::span<const Shape> input_shapes);
+  // What the emulated Gemmini (-x 1 / -x 2, backends "systolic-os" / "systolic-ws") would spend on one run with
+  // these input shapes, from its cycle model: simulated cycles, useful MACs and DMA bytes of the nodes it
+  // takes (nodes on other backends count nothing), utilisation = MACs / (PEs * cycles), the clock of its
+  // config. All zero for other backends.
+  struct AcceleratorCost {
+    int64_t cycles = 0, macs = 0, dma_bytes = 0;
+    int nodes = 0;
+    double utilization = 0, clock_hz = 0;
+  };
+  Result<AcceleratorCost> accelerator_cost(std::span<const Shape> input_shapes);
   // Bytes of the activation arena planned for these shapes.
   Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
   // Attaches a profiler (not owned; null detaches) that receives the events of later calls, replacing

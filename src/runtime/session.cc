@@ -306,6 +306,26 @@ Result<std::vector<Shape>> Session::output_shapes(std::span<const Shape> input_s
   return out;
 }
 
+Result<Session::AcceleratorCost> Session::accelerator_cost(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  AcceleratorCost out;
+  int64_t pes = 0;
+  for (const auto& exe : plan->executables) {
+    systolic::ExecutableCost c = systolic::systolic_executable_cost(*exe);
+    if (c.nodes == 0) continue;
+    out.cycles += c.cost.cycles;
+    out.macs += c.cost.macs;
+    out.dma_bytes += c.cost.dma_in_bytes + c.cost.dma_out_bytes;
+    out.nodes += c.nodes;
+    out.clock_hz = c.config.clock_hz;
+    pes = int64_t{c.config.dim} * c.config.dim;
+  }
+  if (out.cycles > 0 && pes > 0)
+    out.utilization = static_cast<double>(out.macs) / (static_cast<double>(pes) * static_cast<double>(out.cycles));
+  return out;
+}
+
 Result<std::string> Session::placement_summary(std::span<const Shape> input_shapes) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "backends/systolic/cycle_model.h"
+#include "backends/systolic/tiling.h"
 #include "ops/conv_kernel.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
@@ -240,25 +242,20 @@ Epilogue epilogue_of(float scale, const std::optional<Chain>& c) {
   return e;
 }
 
-// tiled_matmul_auto (gemmini.h; research note 3.1): the greedy tile growth for this config.
+// tiled_matmul_auto's tiles (tiling.h) for the functional models.
 TileSizes auto_tiles(int64_t I, int64_t J, int64_t K, Dataflow d, const Config& cfg) {
-  const int64_t dim = cfg.dim;
-  const bool db = d == Dataflow::kWS;
-  const int64_t max_spad = cfg.sp_rows() / (db ? 2 : 1), max_acc = cfg.acc_rows() / (db ? 2 : 1);
-  const int64_t Ib = (I + dim - 1) / dim, Jb = (J + dim - 1) / dim, Kb = (K + dim - 1) / dim;
-  const int64_t tij0 = static_cast<int64_t>(std::sqrt(static_cast<double>(max_acc / dim)));
-  const int64_t tk0 = (max_spad / 2 / dim) / std::max<int64_t>(1, tij0);
-  TileSizes t{std::min(Ib, tij0), std::min(Jb, tij0), std::min(Kb, tk0)};
-  t.I = std::max<int64_t>(t.I, 1), t.J = std::max<int64_t>(t.J, 1), t.K = std::max<int64_t>(t.K, 1);
-  auto spad = [&](int64_t i, int64_t j, int64_t k) { return (i * k + k * j) * dim; };
-  auto acc = [&](int64_t i, int64_t j) { return i * j * dim; };
-  for (bool inc = true; inc;) {
-    inc = false;
-    if (spad(t.I, t.J + 1, t.K) <= max_spad && acc(t.I, t.J + 1) <= max_acc && t.J + 1 <= Jb) ++t.J, inc = true;
-    if (spad(t.I + 1, t.J, t.K) <= max_spad && acc(t.I + 1, t.J) <= max_acc && t.I + 1 <= Ib) ++t.I, inc = true;
-    if (spad(t.I, t.J, t.K + 1) <= max_spad && t.K + 1 <= Kb) ++t.K, inc = true;
-  }
-  return t;
+  MatmulTiling t = tiled_matmul_auto(I, J, K, d, cfg);
+  return TileSizes{std::max<int64_t>(1, t.tile_I), std::max<int64_t>(1, t.tile_J), std::max<int64_t>(1, t.tile_K)};
+}
+
+// The node's trace args with the simulated cost appended (tile modes only).
+std::string with_cost(std::string args, const NodeRunStats& st, Mode mode, const Config& cfg) {
+  if (mode == Mode::kCpu || st.cost.cycles == 0 || args.empty() || args.back() != '}') return args;
+  args.pop_back();
+  return args + fmt::format(
+                    R"(, "cycles": {}, "simulated_us": {:.3f}, "dma_in_bytes": {}, "dma_out_bytes": {}, "tiles": {}, "utilization": {:.4f}, "dataflow": "{}"}})",
+                    st.cost.cycles, simulated_seconds(st.cost.cycles, cfg) * 1e6, st.cost.dma_in_bytes,
+                    st.cost.dma_out_bytes, st.cost.tiles, st.cost.utilization, dataflow_name(cfg.dataflow));
 }
 
 // --- executable ---------------------------------------------------------------------------------------------
@@ -297,7 +294,9 @@ class SystolicExecutable final : public Executable {
         case Op::kQLinearGlobalAveragePool: INR_TRY(compile_gap(*n, s)); break;
         default: INR_TRY(compile_reference(*n, s)); break;
       }
-      s.args = node_event_args(*n, backend_name(o_.mode), s.stats.kind == "reference" ? "reference" : "gemmini_" + s.stats.kind);
+      if (o_.mode != Mode::kCpu) cost(*n, s.stats);
+      s.args = with_cost(node_event_args(*n, backend_name(o_.mode), s.stats.kind == "reference" ? "reference" : "gemmini_" + s.stats.kind),
+                         s.stats, o_.mode, o_.config);
       steps_.push_back(std::move(s));
     }
     return Status::ok();
@@ -314,6 +313,17 @@ class SystolicExecutable final : public Executable {
   }
 
   size_t internal_bytes() const override { return internal_bytes_; }
+
+  ExecutableCost total_cost() const {
+    ExecutableCost e;
+    e.config = o_.config;
+    for (const Step& s : steps_)
+      if (s.stats.cost.cycles > 0) {
+        e.cost.add(s.stats.cost, o_.config);
+        ++e.nodes;
+      }
+    return e;
+  }
 
   std::vector<NodeRunStats> stats() const {
     std::vector<NodeRunStats> out;
@@ -358,6 +368,49 @@ class SystolicExecutable final : public Executable {
     }
     TileSizes t = auto_tiles(p.I, p.J, p.K, dataflow(), o_.config);
     tiled_matmul_model(p, t, dataflow(), o_.config, &st.counters);
+  }
+
+  // The cycle model's cost of the node (cycle_model.h), a pure function of its sizes: WS convolutions of one
+  // group run Gemmini's conv loop (what the Systolic EP called for WS), the others host im2col + tiled matmul
+  // (per group); matmuls tiled_matmul_auto; the rest their own loops.
+  void cost(const Node& n, NodeRunStats& st) {
+    const Config& cfg = o_.config;
+    const Shape& x = n.inputs[0]->shape;
+    switch (n.op) {
+      case Op::kQLinearConv: {
+        const Value* w = n.inputs[3];
+        auto cs = conv_shape(n, x, w->shape, nullptr);
+        if (!cs.is_ok()) return;
+        const WindowGeometry& g = cs->geometry;
+        ConvDims d;
+        d.batch = cs->batch, d.in_h = g.in[0], d.in_w = g.in[1], d.in_c = cs->in_channels / cs->group;
+        d.out_c = cs->out_channels / cs->group, d.k_h = g.kernel[0], d.k_w = g.kernel[1];
+        d.stride = g.stride[0], d.pad = g.pad_begin[0], d.dilation = g.dilation[0];
+        d.out_h = g.out[0], d.out_w = g.out[1];
+        d.has_bias = n.input(8) != nullptr;
+        Cost one = cfg.dataflow == Dataflow::kWS && cs->group == 1 ? conv_cost(d, cfg) : conv_im2col_cost(d, cfg);
+        for (int64_t gi = 0; gi < cs->group; ++gi) st.cost.add(one, cfg);
+        return;
+      }
+      case Op::kQLinearMatMul:
+        st.cost = matmul_cost(x[0], n.inputs[3]->shape[1], x[1], cfg, false);
+        return;
+      case Op::kQLinearAdd:  // NCHW viewed as [N*H*W, C] like the EP's NHWC tensors
+        st.cost = resadd_cost(x.size() == 4 ? x[0] * x[2] * x[3] : shape_numel(x) / x.back(), x.size() == 4 ? x[1] : x.back(), cfg);
+        return;
+      case Op::kMaxPool: {
+        auto g = window_geometry(n, x, n.attr_ints("kernel_shape"), false);
+        if (!g.is_ok()) return;
+        PoolDims p{x[0], x[2], x[3], x[1], g->kernel[0], g->stride[0], g->pad_begin[0]};
+        st.cost = pool_cost(p, cfg);
+        return;
+      }
+      case Op::kQLinearGlobalAveragePool:
+        st.cost = global_average_cost(x[0], x[2], x[3], x[1], cfg);
+        return;
+      default:
+        return;
+    }
   }
 
   Status compile_conv(Node& n, const std::optional<Chain>& chain, Step& s) {
@@ -621,7 +674,9 @@ class SystolicExecutable final : public Executable {
 
 class SystolicBackend final : public Backend {
  public:
-  explicit SystolicBackend(BackendOptions o) : o_(std::move(o)), name_(backend_name(o_.mode)) {}
+  explicit SystolicBackend(BackendOptions o) : o_(std::move(o)), name_(backend_name(o_.mode)) {
+    o_.config.dataflow = o_.mode == Mode::kOs ? Dataflow::kOS : Dataflow::kWS;
+  }
   std::string_view name() const override { return name_; }
   Status supports(const Node& node) const override { return systolic_supports(node); }
   Result<std::unique_ptr<Executable>> compile(const CompileRequest& req) override {
@@ -655,6 +710,11 @@ std::unique_ptr<Backend> make_systolic_backend(const BackendOptions& options) {
 
 std::vector<NodeRunStats> systolic_executable_stats(const Executable& exe) {
   if (const auto* s = dynamic_cast<const SystolicExecutable*>(&exe)) return s->stats();
+  return {};
+}
+
+ExecutableCost systolic_executable_cost(const Executable& exe) {
+  if (const auto* s = dynamic_cast<const SystolicExecutable*>(&exe)) return s->total_cost();
   return {};
 }
 

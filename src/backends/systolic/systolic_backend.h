@@ -24,6 +24,7 @@
 
 #include "backends/backend.h"
 #include "backends/systolic/config.h"
+#include "backends/systolic/cycle_model.h"
 #include "backends/systolic/dataflow.h"
 
 namespace inr::systolic {
@@ -37,7 +38,7 @@ Result<Mode> parse_backend_name(std::string_view name);
 
 struct BackendOptions {
   Mode mode = Mode::kCpu;
-  Config config = default_config();
+  Config config = default_config();  // its dataflow is set from the mode (OS for kOs, WS otherwise)
 };
 
 std::unique_ptr<Backend> make_systolic_backend(const BackendOptions& options);
@@ -53,7 +54,16 @@ struct NodeRunStats {
   int64_t matmul_I = 0, matmul_J = 0, matmul_K = 0;  // per group (conv: I = output pixels, K = window)
   int64_t groups = 1, images = 1;
   DataflowCounters counters;
+  Cost cost;  // the cycle model's cost (cycle_model.h) in the OS / WS modes; zero in CPU mode
 };
 std::vector<NodeRunStats> systolic_executable_stats(const Executable& exe);
+// The summed cost of an executable's nodes (OS / WS modes) and the config it was costed for; `nodes` is 0 for
+// an executable of another backend or of the CPU mode.
+struct ExecutableCost {
+  Cost cost;
+  Config config;
+  int nodes = 0;
+};
+ExecutableCost systolic_executable_cost(const Executable& exe);
 
 }  // namespace inr::systolic
