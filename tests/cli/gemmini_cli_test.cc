@@ -71,6 +71,21 @@ TEST(GemminiCli, QuantizedMobileNetV2GivesTheSameScoresInEveryMode) {
       EXPECT_EQ(lines[i]["scores"], first[i]["scores"]) << "-x " << x;
     }
   }
+  // bench -x 2 --json carries the cycle model's numbers; -x 0 (no cycle model) does not.
+  auto b = test::run_cli("bench -m " + model + " -x 2 --runs 1 --warmup 0 --json");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto r = nlohmann::json::parse(b.out)["results"][0];
+  ASSERT_TRUE(r.contains("cycles")) << r;
+  const double cycles = r["cycles"].get<double>(), util = r["utilization"].get<double>();
+  EXPECT_GT(cycles, 0);
+  EXPECT_GT(util, 0);
+  EXPECT_LE(util, 1);
+  EXPECT_NEAR(r["fps"].get<double>(), r["clock_hz"].get<double>() / cycles, 1e-9 * r["fps"].get<double>());
+  // Never faster than every MAC on every PE each cycle.
+  EXPECT_GE(cycles, r["accelerator_macs"].get<double>() / 256);
+  auto b0 = test::run_cli("bench -m " + model + " -x 0 --runs 1 --warmup 0 --json");
+  ASSERT_EQ(b0.exit_code, 0) << b0.err;
+  EXPECT_FALSE(nlohmann::json::parse(b0.out)["results"][0].contains("cycles"));
 }
 
 TEST(GemminiCli, ContradictingFlagsAndBadConfigsAreOneLineErrors) {
