@@ -33,7 +33,8 @@ struct BenchOptions {
 // The whole measurement (schema inr.bench): provenance, "model", "config", "versions", "results" (one per
 // batch: runs, mean/stddev/min/p50/p90/p95/p99/p99.9/max ms by nearest rank, wall_s,
 // images_per_s_measured, images_per_s (from p50), arena_bytes, peak_rss_mib, placement, kernels, and
-// per_op when asked), "peak_rss_mib".
+// per_op when asked; with -x 1 / -x 2 also the emulated Gemmini's cycles (per image), utilization, fps at
+// clock_hz, accelerator_nodes, accelerator_macs and dma_bytes per image), "peak_rss_mib".
 Result<nlohmann::json> benchmark(const BenchOptions& options);
 
 }  // namespace inr

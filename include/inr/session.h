@@ -27,8 +27,12 @@ struct SessionOptions {
   // Intra-op threads (OpenMP); 0 keeps the runtime's default (OMP_NUM_THREADS or all cores).
   int threads = 0;
   // "auto": each node goes to the first backend that supports it (onednn, then reference);
-  // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference).
+  // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference);
+  // "systolic-cpu" | "systolic-os" | "systolic-ws" (the runner's -x 0 | 1 | 2): the emulated Gemmini first
+  // (its arithmetic on the CPU, or its output-/weight-stationary tile model), then onednn, then reference.
   std::string backend = "auto";
+  // The emulated Gemmini's configuration (JSON, backends/systolic/config.h); empty: Gemmini's defaults.
+  std::string systolic_config;
   // Optional profiler receiving session and per-node events (Chrome trace); not owned.
   Profiler* profiler = nullptr;
 };
@@ -66,6 +70,16 @@ class Session {
   // jit_uni_int8:avx2" (oneDNN's implementation name, or inr's own kernel), one per step; nodes on the
   // reference backend read "node X: reference".
   Result<std::vector<std::string>> kernels(std::span<const Shape> input_shapes);
+  // What the emulated Gemmini (-x 1 / -x 2, backends "systolic-os" / "systolic-ws") would spend on one run with
+  // these input shapes, from its cycle model: simulated cycles, useful MACs and DMA bytes of the nodes it
+  // takes (nodes on other backends count nothing), utilisation = MACs / (PEs * cycles), the clock of its
+  // config. All zero for other backends.
+  struct AcceleratorCost {
+    int64_t cycles = 0, macs = 0, dma_bytes = 0;
+    int nodes = 0;
+    double utilization = 0, clock_hz = 0;
+  };
+  Result<AcceleratorCost> accelerator_cost(std::span<const Shape> input_shapes);
   // Bytes of the activation arena planned for these shapes.
   Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
   // Attaches a profiler (not owned; null detaches) that receives the events of later calls, replacing

@@ -145,6 +145,19 @@ Result<nlohmann::json> benchmark(const BenchOptions& o) {
                         {"peak_rss_mib", peak_rss_mib()},
                         {"placement", placement ? *placement : placement.status().message()},
                         {"kernels", kernels ? *kernels : std::vector<std::string>{}}};
+    // The emulated Gemmini's cycle model (-x 1 / -x 2): simulated cycles per image, utilisation, and the FPS
+    // they give at the config's clock.
+    auto accel = s.accelerator_cost(shapes);
+    if (accel && accel->cycles > 0) {
+      const double per_image = static_cast<double>(accel->cycles) / static_cast<double>(batch);
+      r["cycles"] = per_image;
+      r["utilization"] = accel->utilization;
+      r["fps"] = accel->clock_hz / per_image;
+      r["clock_hz"] = accel->clock_hz;
+      r["accelerator_nodes"] = accel->nodes;
+      r["accelerator_macs"] = accel->macs / batch;
+      r["dma_bytes"] = accel->dma_bytes / batch;
+    }
     if (o.per_op) {
       // A profiler of this batch size's own, so that its tables never mix batch sizes; the trace, if any,
       // is attached again afterwards.

@@ -137,7 +137,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   o.knobs.entropy_quantized_bins = r.entropy_bins;
   o.knobs.tfe_gamma = r.tfe_gamma;
   o.knobs.symmetric = o.symmetric_act;
-  o.per_channel = !r.per_tensor;
+  o.per_channel = !r.per_tensor && target != quant::Target::kGemmini;  // the Systolic EP: per-tensor only
   INR_ASSIGN_OR_RETURN(bool four_bit, quant::four_bit_weights(r.weight_bits));
   if (four_bit) {
     if (o.mode != quant::Mode::kStatic) return error("--weight-bits 4 needs --mode static (4-bit weights are written as QDQ)");

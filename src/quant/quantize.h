@@ -38,7 +38,12 @@ enum class Format { kQdq, kQop };
 //   kAvx2:     u8 activations, s8 weights with reduce-range (7-bit): exact and fast on every x86 CPU.
 //   kPortable: u8 activations, u8 weights = symmetric s8 + 128 (zero point 128 on every channel): the same
 //              weight grid as kVnni, exact on every CPU, slower in ORT on CPUs without VNNI.
-enum class Target { kNone, kPortable, kVnni, kAvx2 };
+//   kGemmini:  what onnxruntime-riscv's `calibrate.py --mode int8 --static` wrote for the Systolic EP (issue
+//              #11): s8 activations with symmetric ranges (zero point 0), s8 weights, one scale per tensor.
+//              A Relu / Clip(0, x) after a Conv, MatMul, Gemm or Add stays in the graph, and the producer's
+//              output is quantized with the activation output's scale, so DQ -> Relu/Clip -> Q maps int8 v to
+//              clamp(v, 0, hi): the ReLU / ReLU6 the Gemmini backend folds into the op (systolic_backend.h).
+enum class Target { kNone, kPortable, kVnni, kAvx2, kGemmini };
 
 // Scale and zero point of one quantized tensor as written (ONNX semantics: x = (q - zero_point) * scale),
 // per tensor (size 1) or per channel along `axis`.
@@ -87,7 +92,7 @@ struct QuantOptions {
 
 std::vector<std::string> default_op_types(Mode mode, Format format);
 
-// "portable" | "vnni" | "avx2" (and "none").
+// "portable" | "vnni" | "avx2" | "gemmini" (and "none").
 Result<Target> parse_target(std::string_view name);
 const char* target_name(Target target);
 

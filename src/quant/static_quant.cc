@@ -281,6 +281,12 @@ Result<std::unique_ptr<Graph>> finish_static(Selection sel, const QuantOptions& 
         }
       }
       if (!ok) continue;
+      // --target gemmini: the output of an op followed by Relu / Clip(0, x) takes the activation's range, so
+      // DQ -> act -> Q is a clamp of the int8 values that the Gemmini backend folds (quantize.h, kGemmini).
+      Node* act = o.target == Target::kGemmini ? absorbable_activation(n, *g) : nullptr;
+      if (act && observers.count(act->outputs[0]->name) && !observers.at(act->outputs[0]->name).minmax.empty())
+        plan.act[n->outputs[0]->name] =
+            params_for_range(calibrator->compute_range(observers.at(act->outputs[0]->name)), plan.act_spec);
       for (const Value* v : acts)
         if (!plan.act.count(v->name))
           plan.act[v->name] = params_for_range(calibrator->compute_range(observers.at(v->name)), plan.act_spec);

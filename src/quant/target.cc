@@ -11,7 +11,8 @@ Result<Target> parse_target(std::string_view name) {
   if (name == "portable") return Target::kPortable;
   if (name == "vnni") return Target::kVnni;
   if (name == "avx2") return Target::kAvx2;
-  return error("unknown target '{}' (expected portable, vnni or avx2)", name);
+  if (name == "gemmini") return Target::kGemmini;
+  return error("unknown target '{}' (expected portable, vnni, avx2 or gemmini)", name);
 }
 
 const char* target_name(Target target) {
@@ -20,6 +21,7 @@ const char* target_name(Target target) {
     case Target::kPortable: return "portable";
     case Target::kVnni: return "vnni";
     case Target::kAvx2: return "avx2";
+    case Target::kGemmini: return "gemmini";
   }
   return "?";
 }
@@ -36,6 +38,20 @@ Status apply_target(Target target, const TypeFlags& given, QuantOptions& o) {
   }
   const std::string t = std::string("--target ") + target_name(target);
   if (o.mode == Mode::kFp16) return error("{} applies to int8 quantization (--mode static or dynamic), not --mode fp16", t);
+  if (target == Target::kGemmini) {
+    // The Systolic EP: int8 x int8, zero points 0, per-tensor scales (per_channel is set by the caller).
+    const char* implied = "--act s8 --symmetric-act --weight s8 --per-tensor";
+    if (o.mode != Mode::kStatic) return error("{} applies to --mode static (the runner's calibrate.py --static)", t);
+    if (given.act && *given.act != DType::kI8) return error("{} implies {}; drop --act u8", t, implied);
+    if (given.weight && *given.weight != DType::kI8) return error("{} implies {}; drop --weight u8", t, implied);
+    if (given.reduce_range) return error("{} implies {}; drop --reduce-range", t, implied);
+    o.act = DType::kI8;
+    o.symmetric_act = true;
+    o.weight = DType::kI8;
+    o.reduce_range = false;
+    o.weight_zp128 = false;
+    return Status::ok();
+  }
   if (given.act && *given.act != DType::kU8) return error("{} implies --act u8; drop --act s8", t);
   if (given.symmetric_act) return error("{} implies asymmetric u8 activations; drop --symmetric-act", t);
   DType weight = target == Target::kPortable ? DType::kU8 : DType::kI8;

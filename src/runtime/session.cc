@@ -16,6 +16,7 @@
 
 #include "backends/backend.h"
 #include "backends/onednn/onednn_backend.h"
+#include "backends/systolic/systolic_backend.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/profiler.h"
@@ -91,10 +92,19 @@ Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, con
 
 Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, const SessionOptions& options) {
   auto impl = std::make_unique<Impl>();
-  if (options.backend == "auto" || options.backend == "onednn") {
+  if (options.backend.rfind("systolic", 0) == 0) {
+    INR_ASSIGN_OR_RETURN(systolic::Mode mode, systolic::parse_backend_name(options.backend));
+    systolic::BackendOptions so{mode, systolic::default_config()};
+    if (!options.systolic_config.empty()) {
+      INR_ASSIGN_OR_RETURN(so.config, systolic::load_config(options.systolic_config));
+    }
+    impl->backends.push_back(systolic::make_systolic_backend(so));
+    impl->backends.push_back(make_onednn_backend());
+  } else if (options.backend == "auto" || options.backend == "onednn") {
     impl->backends.push_back(make_onednn_backend());
   } else if (options.backend != "reference") {
-    return error("unknown backend '{}' (expected auto, reference or onednn)", options.backend);
+    return error("unknown backend '{}' (expected auto, reference, onednn, systolic-cpu, systolic-os or systolic-ws)",
+                 options.backend);
   }
   impl->backends.push_back(make_reference_backend());
   if (options.threads > 0) omp_set_num_threads(options.threads);
@@ -293,6 +303,26 @@ Result<std::vector<Shape>> Session::output_shapes(std::span<const Shape> input_s
   INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
   std::vector<Shape> out;
   for (int s : plan->output_slots) out.push_back(plan->slots[s].shape());
+  return out;
+}
+
+Result<Session::AcceleratorCost> Session::accelerator_cost(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  AcceleratorCost out;
+  int64_t pes = 0;
+  for (const auto& exe : plan->executables) {
+    systolic::ExecutableCost c = systolic::systolic_executable_cost(*exe);
+    if (c.nodes == 0) continue;
+    out.cycles += c.cost.cycles;
+    out.macs += c.cost.macs;
+    out.dma_bytes += c.cost.dma_in_bytes + c.cost.dma_out_bytes;
+    out.nodes += c.nodes;
+    out.clock_hz = c.config.clock_hz;
+    pes = int64_t{c.config.dim} * c.config.dim;
+  }
+  if (out.cycles > 0 && pes > 0)
+    out.utilization = static_cast<double>(out.macs) / (static_cast<double>(pes) * static_cast<double>(out.cycles));
   return out;
 }
 

@@ -191,6 +191,11 @@ Command make_bench_command(CLI::App& parent) {
         std::printf("batch %ld arena: %.1f MiB\n", b,
                     static_cast<double>(r["arena_bytes"].get<size_t>()) / (1024.0 * 1024.0));
         std::printf("batch %ld placement: %s\n", b, r["placement"].get<std::string>().c_str());
+        if (r.contains("cycles"))
+          std::printf("batch %ld emulated Gemmini: %.0f simulated cycles/image, utilization %.1f%%, %.1f FPS at %.2f GHz "
+                      "(%d nodes, cycle model)\n",
+                      b, r["cycles"].get<double>(), 100.0 * r["utilization"].get<double>(), r["fps"].get<double>(),
+                      r["clock_hz"].get<double>() / 1e9, r["accelerator_nodes"].get<int>());
         std::printf("batch %ld kernels: %s\n", b, kernel_histogram(r["kernels"].get<std::vector<std::string>>()).c_str());
       }
       for (const auto& r : results)

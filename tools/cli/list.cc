@@ -29,6 +29,9 @@ Command make_list_command(CLI::App& parent) {
     } else {
       std::printf("onednn     oneDNN primitives, fp32, blocked layouts, fused post-ops (default)\n");
       std::printf("reference  plain loops; the oracle for every other backend\n");
+      std::printf("systolic-cpu  -x 0: the emulated Gemmini's arithmetic on the CPU (s8, zero points 0, per-tensor)\n");
+      std::printf("systolic-os   -x 1: Gemmini's output-stationary dataflow (tile model + cycle model)\n");
+      std::printf("systolic-ws   -x 2: Gemmini's weight-stationary dataflow (tile model + cycle model)\n");
     }
     return 0;
   };

@@ -116,8 +116,9 @@ Command make_quantize_command(CLI::App& parent) {
   c.app->add_option("--target", f->target,
                     "CPU the int8 model is for (sets --act/--weight/--reduce-range): vnni (u8 x s8, full range: exact "
                     "in ONNX Runtime only on VNNI/AMX CPUs) | avx2 (u8 x s8 7-bit: exact and fast on every x86 CPU) | "
-                    "portable (u8 x u8, zero point 128: exact everywhere, full 8-bit weights)")
-      ->check(one_of({"portable", "vnni", "avx2"}));
+                    "portable (u8 x u8, zero point 128: exact everywhere, full 8-bit weights) | gemmini (the emulated "
+                    "Gemmini, -x 0/1/2: s8 x s8, zero points 0, per-tensor scales)")
+      ->check(one_of({"portable", "vnni", "avx2", "gemmini"}));
   c.app->add_option("--exclude", f->exclude, "Comma-separated node names (or output names) to leave float");
   auto join = [](const std::vector<std::string>& v) {
     std::string s;

@@ -16,20 +16,26 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
   app->add_option("--threads", f.threads, "Intra-op threads (0: the default)")
       ->check(at_least(0))
       ->default_str("OMP_NUM_THREADS, else all cores");
-  app->add_option("-x,--backend", f.backend, "Backend: auto, onednn or reference (seed: 0 = cpu)")
-      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"0", "auto"}, {"cpu", "auto"}}))
+  // ucb-bar's runner: -x 0 Gemmini's arithmetic on the CPU, 1 its output-stationary, 2 its weight-stationary
+  // dataflow (emulated: backends/systolic); inr's own backends by name.
+  app->add_option("-x,--backend", f.backend,
+                  "Backend: auto, onednn, reference, or the runner's emulated Gemmini: 0 (its arithmetic on the CPU), "
+                  "1 (output-stationary), 2 (weight-stationary)")
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{{"0", "systolic-cpu"},
+                                                                      {"1", "systolic-os"},
+                                                                      {"2", "systolic-ws"},
+                                                                      {"cpu", "auto"}}))
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
-            // ucb-bar's runner: -x 0 CPU, 1 Gemmini output-stationary, 2 Gemmini weight-stationary.
-            if (v == "1" || v == "2")
-              return "-x " + v + " is ucb-bar's runner's Gemmini systolic array (" +
-                     (v == "1" ? "output-stationary" : "weight-stationary") +
-                     " dataflow), which inr does not emulate yet; use -x 0 (= auto: the CPU), onednn or reference";
-            if (v != "auto" && v != "onednn" && v != "reference")
-              return "'" + v + "' is not a backend: use auto (or 0 / cpu), onednn or reference";
+            if (v != "auto" && v != "onednn" && v != "reference" && v != "systolic-cpu" && v != "systolic-os" &&
+                v != "systolic-ws")
+              return "'" + v + "' is not a backend: use auto, onednn, reference, or 0 / 1 / 2 (emulated Gemmini: "
+                     "CPU arithmetic, output-stationary, weight-stationary)";
             return "";
           },
           "BACKEND"));
+  app->add_option("--systolic-config", f.systolic_config,
+                  "Emulated Gemmini configuration (JSON: dim, sp_bytes, acc_bytes, clock_hz, ...; for -x 0/1/2)");
   app->add_option("-t,--trace", f.trace, "Write a Chrome/Perfetto trace (JSON) to this file");
   app->add_option("-d,--debug", f.debug,
                   "Log level on stderr: 0 debug (per node: placement and why, pass rewrites), 1 info (passes, "
@@ -60,6 +66,7 @@ SessionOptions session_options(const SessionFlags& f) {
   o.opt_level = f.opt_level;
   o.threads = f.threads;
   o.backend = f.backend;
+  o.systolic_config = f.systolic_config;
   return o;
 }
 

@@ -18,6 +18,7 @@ struct SessionFlags {
   int opt_level = 99;
   int threads = 0;
   std::string backend = "auto";
+  std::string systolic_config;  // --systolic-config FILE.json
   std::string trace;
   int debug = -1;
   std::string save_model;

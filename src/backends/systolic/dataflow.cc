@@ -1,0 +1,375 @@
+// The OS / WS tile models and the CPU mode (see dataflow.h for the instruction order each follows).
+#include "backends/systolic/dataflow.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "core/cpu_tier.h"
+#include "ops/quant_util.h"
+
+namespace inr::systolic {
+
+namespace {
+
+int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// out[r][c] (+)= sum_k a[r][k] * w[k][c] for r < rows, c < D: one preload + compute pair of the array, on the
+// weights as the PEs hold them, widened once per preload to int16 pairs (w2[(p * D + c) * 2 + h] =
+// w[2p + h][c]), so the sum is pmaddwd / vpmaddwd (int16 x int16 pair sums into int32: exact for int8
+// values). Compiled twice, for AVX2 and for the baseline, like inr's other integer kernels.
+// CV <= D: only the first CV columns are computed (the others hold zero weights: a narrow J tile), which
+// changes nothing in the columns that are moved out.
+template <int D, int CV>
+inline void block_mac_body(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
+                           int kpairs, bool accumulate) {
+  for (int r = 0; r < rows; ++r) {
+    int32_t s[CV];
+    if (accumulate) {
+      std::memcpy(s, out + r * ldo, sizeof(s));
+    } else {
+      std::fill(s, s + CV, 0);
+    }
+    const int8_t* ar = a + r * lda;
+    for (int p = 0; p < kpairs; ++p) {
+      const int32_t a0 = ar[2 * p], a1 = ar[2 * p + 1];
+      const int16_t* wp = w2 + p * 2 * D;
+      for (int c = 0; c < CV; ++c) s[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
+    }
+    std::memcpy(out + r * ldo, s, sizeof(s));
+  }
+}
+
+using BlockFn = void (*)(const int8_t*, int64_t, const int16_t*, int32_t*, int64_t, int, int, bool);
+
+template <int D, int CV>
+[[gnu::target("avx512f,avx512bw")]] void block_mac_avx512(const int8_t* a, int64_t lda, const int16_t* w2,
+                                                          int32_t* out, int64_t ldo, int rows, int kpairs,
+                                                          bool accumulate) {
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+template <int D, int CV>
+[[gnu::target("avx2")]] void block_mac_avx2(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out,
+                                            int64_t ldo, int rows, int kpairs, bool accumulate) {
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+template <int D, int CV>
+void block_mac_baseline(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows,
+                        int kpairs, bool accumulate) {
+  block_mac_body<D, CV>(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+
+template <int D, int CV>
+BlockFn pick_block_fn() {
+  static const BlockFn fn = cpu_tier() >= CpuTier::kAvx512      ? &block_mac_avx512<D, CV>
+                            : tier_has_avx2(cpu_tier())          ? &block_mac_avx2<D, CV>
+                                                                 : &block_mac_baseline<D, CV>;
+  return fn;
+}
+
+template <int D>
+void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
+                     int cols, bool accumulate) {
+  const int kpairs = (kv + 1) / 2;
+  BlockFn fn = cols <= D / 4 ? pick_block_fn<D, D / 4>() : cols <= D / 2 ? pick_block_fn<D, D / 2>() : pick_block_fn<D, D>();
+  fn(a, lda, w2, out, ldo, rows, kpairs, accumulate);
+}
+
+// Any DIM (even: a power of two): the same pair layout, a run-time width.
+void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
+               int cols, bool accumulate) {
+  switch (dim) {
+    case 16:
+      return block_mac_fixed<16>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
+    case 32:
+      return block_mac_fixed<32>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
+    case 8:
+      return block_mac_fixed<8>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
+    default:
+      break;
+  }
+  const int kpairs = (kv + 1) / 2;
+  for (int r = 0; r < rows; ++r) {
+    int32_t* o = out + r * ldo;
+    if (!accumulate) std::fill(o, o + dim, 0);
+    for (int p = 0; p < kpairs; ++p) {
+      const int32_t a0 = a[r * lda + 2 * p], a1 = 2 * p + 1 < dim ? a[r * lda + 2 * p + 1] : 0;
+      const int16_t* wp = w2 + p * 2 * dim;
+      for (int c = 0; c < dim; ++c) o[c] += a0 * wp[2 * c] + a1 * wp[2 * c + 1];
+    }
+  }
+}
+
+// The thread's emulated memories, kept between calls while the config's sizes stay the same.
+Scratch& thread_scratch(const Config& c) {
+  thread_local std::unique_ptr<Scratch> s;
+  if (!s || s->dim() != c.dim || s->sp_rows() != c.sp_rows() || s->acc_rows() != c.acc_rows())
+    s = std::make_unique<Scratch>(c);
+  return *s;
+}
+
+// Geometry of one tile: blocks and element extents along each dim.
+struct Tile {
+  int64_t i0, j0, k0;           // tile index
+  int64_t Ib, Jb, Kb;           // blocks in this tile
+  int64_t row0, col0, k_0;      // first element row of A/C, column of B/C, and k
+};
+
+class TileRunner {
+ public:
+  TileRunner(const MatmulProblem& p, const TileSizes& t, const Config& c, Scratch& s, DataflowCounters& n)
+      : p_(p), t_(t), s_(s), n_(n), dim_(c.dim), mbl_(std::max(1, c.max_block_len())) {}
+
+  // mvin of `blocks` blocks of A or B rows: rows [r0, r0 + rows) of a DRAM matrix, columns
+  // [c0, c0 + blocks * DIM) clipped to `cols`, to scratchpad rows addr(b) + r; zero fill beyond.
+  template <class Addr>
+  void mvin_int8(const int8_t* src, int64_t ld, int64_t r0, int64_t rows_valid, int64_t c0, int64_t cols,
+                 int64_t blocks, Addr addr) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      int64_t cb = c0 + b * dim_;
+      int64_t valid = std::clamp<int64_t>(cols - cb, 0, dim_);
+      for (int64_t r = 0; r < dim_; ++r) {
+        int8_t* dst = s_.sp_row(addr(b) + r);
+        if (r < rows_valid && valid > 0) {
+          std::memcpy(dst, src + (r0 + r) * ld + cb, static_cast<size_t>(valid));
+          std::memset(dst + valid, 0, static_cast<size_t>(dim_ - valid));
+        } else {
+          std::memset(dst, 0, static_cast<size_t>(dim_));
+        }
+      }
+    }
+    int64_t valid_cols = std::clamp<int64_t>(cols - c0, 0, blocks * dim_);
+    n_.mvin_rows += rows_valid;
+    n_.mvin_bytes += rows_valid * valid_cols;
+  }
+
+  // mvin of the repeating bias into accumulator rows [base, base + rows): overwrite.
+  void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
+    int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
+    for (int64_t r = 0; r < rows; ++r) {
+      int32_t* dst = s_.acc_row(base + r);
+      std::memcpy(dst, p_.bias + col0, static_cast<size_t>(valid) * 4);
+      std::fill(dst + valid, dst + dim_, 0);
+    }
+    n_.mvin_rows += rows;
+    n_.mvin_bytes += rows * valid * 4;
+  }
+
+  // mvout of accumulator rows through the scaler and activation to C.
+  void mvout(int64_t base, int64_t row0, int64_t rows, int64_t col0) {
+    int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
+    for (int64_t r = 0; r < rows; ++r)
+      scale_and_activate_row(s_.acc_row(base + r), valid, p_.epilogue, p_.C + (row0 + r) * p_.ldc + col0);
+    n_.mvout_rows += rows;
+    n_.mvout_bytes += rows * valid;
+  }
+
+  int64_t rows_of(const Tile& t, int64_t i) const { return std::min<int64_t>(dim_, p_.I - t.row0 - i * dim_); }
+  int cols_of(const Tile& t, int64_t j) const { return static_cast<int>(std::min<int64_t>(dim_, p_.J - t.col0 - j * dim_)); }
+  int kvalid(const Tile& t, int64_t k) const { return static_cast<int>(std::min<int64_t>(dim_, p_.K - t.k_0 - k * dim_)); }
+
+  // sp_tiled_matmul_ws (one LOOP_WS) on scratchpad half `sp_half` and accumulator half `acc_half`.
+  void ws(const Tile& t, int sp_half, int acc_half, bool last_k) {
+    const int64_t half_rows = s_.sp_rows() / 2;
+    const int64_t a_base = sp_half * half_rows;
+    const int64_t b_base = (sp_half + 1) * half_rows - t.Kb * t.Jb * dim_;
+    const int64_t c_base = acc_half * (s_.acc_rows() / 2);
+    const bool has_d = p_.bias != nullptr && t.k0 == 0;
+    // LdD
+    if (has_d)
+      for (int64_t j = 0; j < t.Jb; ++j)
+        for (int64_t i = 0; i < t.Ib; ++i) mvin_bias(c_base + (i * t.Jb + j) * dim_, t.col0 + j * dim_, rows_of(t, i));
+    // LdA: for k (step MAX_BLOCK_LEN): for i
+    for (int64_t k = 0; k < t.Kb; k += mbl_)
+      for (int64_t i = 0; i < t.Ib; ++i) {
+        int64_t blocks = std::min<int64_t>(mbl_, t.Kb - k);
+        mvin_int8(p_.A, p_.lda, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
+                  [&](int64_t b) { return a_base + (i * t.Kb + k + b) * dim_; });
+      }
+    // LdB: for k: for j (step MAX_BLOCK_LEN)
+    for (int64_t k = 0; k < t.Kb; ++k)
+      for (int64_t j = 0; j < t.Jb; j += mbl_) {
+        int64_t blocks = std::min<int64_t>(mbl_, t.Jb - j);
+        mvin_int8(p_.B, p_.ldb, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
+                  [&](int64_t b) { return b_base + (k * t.Jb + j + b) * dim_; });
+      }
+    // Ex: for k: for j: for i; the weights B(k, j) are preloaded into the PEs when i == 0.
+    for (int64_t k = 0; k < t.Kb; ++k)
+      for (int64_t j = 0; j < t.Jb; ++j)
+        for (int64_t i = 0; i < t.Ib; ++i) {
+          if (i == 0) {
+            preload_weights(b_base + (k * t.Jb + j) * dim_);
+            ++n_.weight_preloads;
+          }
+          const bool accumulate = has_d || t.k0 > 0 || k > 0;
+          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(),
+                    s_.acc_row(c_base + (i * t.Jb + j) * dim_), dim_, static_cast<int>(rows_of(t, i)), kvalid(t, k),
+                    cols_of(t, j), accumulate);
+          ++n_.preloads;
+          ++n_.computes;
+        }
+    // StC after the last K tile.
+    if (last_k)
+      for (int64_t j = 0; j < t.Jb; ++j)
+        for (int64_t i = 0; i < t.Ib; ++i)
+          mvout(c_base + (i * t.Jb + j) * dim_, t.row0 + i * dim_, rows_of(t, i), t.col0 + j * dim_);
+  }
+
+  // sp_tiled_matmul_os: the whole scratchpad and accumulator, sums kept in the PEs over k.
+  void os(const Tile& t, bool last_k) {
+    const int64_t a_base = 0;
+    const int64_t b_base = s_.sp_rows() - t.Kb * t.Jb * dim_;
+    const int64_t c_base = 0;
+    const bool has_d = p_.bias != nullptr && t.k0 == 0;
+    if (has_d)
+      for (int64_t i = 0; i < t.Ib; ++i)
+        for (int64_t j = 0; j < t.Jb; ++j) mvin_bias(c_base + (i * t.Jb + j) * dim_, t.col0 + j * dim_, rows_of(t, i));
+    for (int64_t j = 0; j < t.Jb; j += mbl_)
+      for (int64_t k = 0; k < t.Kb; ++k) {
+        int64_t blocks = std::min<int64_t>(mbl_, t.Jb - j);
+        mvin_int8(p_.B, p_.ldb, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
+                  [&](int64_t b) { return b_base + (k * t.Jb + j + b) * dim_; });
+      }
+    for (int64_t i = 0; i < t.Ib; ++i)
+      for (int64_t k = 0; k < t.Kb; k += mbl_) {
+        int64_t blocks = std::min<int64_t>(mbl_, t.Kb - k);
+        mvin_int8(p_.A, p_.lda, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
+                  [&](int64_t b) { return a_base + (i * t.Kb + k + b) * dim_; });
+      }
+    pe_sums_.resize(static_cast<size_t>(dim_) * dim_);
+    for (int64_t i = 0; i < t.Ib; ++i)
+      for (int64_t j = 0; j < t.Jb; ++j) {
+        const int rows = static_cast<int>(rows_of(t, i));
+        for (int64_t k = 0; k < t.Kb; ++k) {
+          // preload(GARBAGE D: the PE sums start at 0 on k == 0), compute(A(i, k), B(k, j)): B streams in.
+          preload_weights(b_base + (k * t.Jb + j) * dim_);
+          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(), pe_sums_.data(), dim_,
+                    rows, kvalid(t, k), cols_of(t, j), k > 0);
+          ++n_.preloads;
+          ++n_.computes;
+        }
+        // The PE sums leave to C(i, j) with the last k: added to the bias / previous K tiles, or overwriting.
+        const bool accumulate = has_d || t.k0 > 0;
+        for (int r = 0; r < rows; ++r) {
+          int32_t* dst = s_.acc_row(c_base + (i * t.Jb + j) * dim_ + r);
+          const int32_t* src = pe_sums_.data() + r * dim_;
+          if (accumulate) {
+            for (int c = 0; c < dim_; ++c) dst[c] = static_cast<int32_t>(static_cast<uint32_t>(dst[c]) + static_cast<uint32_t>(src[c]));
+          } else {
+            std::memcpy(dst, src, static_cast<size_t>(dim_) * 4);
+          }
+        }
+      }
+    if (last_k)
+      for (int64_t i = 0; i < t.Ib; ++i)
+        for (int64_t j = 0; j < t.Jb; ++j)
+          mvout(c_base + (i * t.Jb + j) * dim_, t.row0 + i * dim_, rows_of(t, i), t.col0 + j * dim_);
+  }
+
+ private:
+  // The PEs' weight registers (WS) / the B operand in flight (OS), widened once per preload into the pair
+  // layout of block_mac (an odd DIM's last pair is padded with zeros).
+  void preload_weights(int64_t sp_row) {
+    const int pairs = (dim_ + 1) / 2;
+    pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+    for (int r = 0; r < dim_; ++r) {
+      const int8_t* src = s_.sp_row(sp_row + r);
+      int16_t* dst = pe_weights_.data() + (r / 2) * 2 * dim_ + (r % 2);
+      for (int c = 0; c < dim_; ++c) dst[2 * c] = src[c];
+    }
+  }
+
+  const MatmulProblem& p_;
+  const TileSizes& t_;
+  Scratch& s_;
+  DataflowCounters& n_;
+  int dim_;
+  int mbl_;
+  std::vector<int16_t> pe_weights_;
+  std::vector<int32_t> pe_sums_;
+};
+
+}  // namespace
+
+void DataflowCounters::add(const DataflowCounters& o) {
+  tiles += o.tiles;
+  mvin_rows += o.mvin_rows;
+  mvin_bytes += o.mvin_bytes;
+  mvout_rows += o.mvout_rows;
+  mvout_bytes += o.mvout_bytes;
+  preloads += o.preloads;
+  computes += o.computes;
+  weight_preloads += o.weight_preloads;
+}
+
+Scratch::Scratch(const Config& c)
+    : dim_(c.dim), sp_rows_(c.sp_rows()), acc_rows_(c.acc_rows()), max_block_len_(std::max(1, c.max_block_len())),
+      sp_(static_cast<size_t>(c.sp_rows() * c.dim)), acc_(static_cast<size_t>(c.acc_rows() * c.dim)) {}
+
+bool tiles_fit(const TileSizes& t, Dataflow d, const Config& c) {
+  if (t.I < 1 || t.J < 1 || t.K < 1) return false;
+  const int64_t sp = (t.I * t.K + t.K * t.J) * c.dim, acc = t.I * t.J * c.dim;
+  const int64_t div = d == Dataflow::kWS ? 2 : 1;
+  return sp <= c.sp_rows() / div && acc <= c.acc_rows() / div;
+}
+
+void tiled_matmul_model(const MatmulProblem& p, const TileSizes& t, Dataflow dataflow, const Config& c,
+                        DataflowCounters* counters) {
+  const int64_t dim = c.dim;
+  const int64_t Ib = cdiv(p.I, dim), Jb = cdiv(p.J, dim), Kb = cdiv(p.K, dim);
+  const int64_t I0 = cdiv(Ib, t.I), J0 = cdiv(Jb, t.J), K0 = cdiv(Kb, t.K);
+  const int64_t outer = I0 * J0;
+  DataflowCounters total;
+#pragma omp parallel if (outer > 1 && p.I * p.J * p.K > (int64_t{1} << 16))
+  {
+    DataflowCounters mine;
+    Scratch& s = thread_scratch(c);
+    TileRunner run(p, t, c, s, mine);
+#pragma omp for schedule(static)
+    for (int64_t ij = 0; ij < outer; ++ij) {
+      const int64_t i0 = ij / J0, j0 = ij % J0;
+      for (int64_t k0 = 0; k0 < K0; ++k0) {
+        Tile tile{i0, j0, k0,
+                  std::min(t.I, Ib - i0 * t.I), std::min(t.J, Jb - j0 * t.J), std::min(t.K, Kb - k0 * t.K),
+                  i0 * t.I * dim, j0 * t.J * dim, k0 * t.K * dim};
+        const bool last_k = k0 == K0 - 1;
+        if (dataflow == Dataflow::kWS) {
+          // The scratchpad halves alternate per LOOP_WS in issue order; the accumulator half per output tile.
+          const int64_t seq = ij * K0 + k0;
+          run.ws(tile, static_cast<int>(seq & 1), static_cast<int>(ij & 1), last_k);
+        } else {
+          run.os(tile, last_k);
+        }
+        ++mine.tiles;
+      }
+    }
+#pragma omp critical
+    total.add(mine);
+  }
+  if (counters) counters->add(total);
+}
+
+std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int64_t ldb) {
+  std::vector<int16_t> t(static_cast<size_t>(K * J));
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < J; ++j) t[static_cast<size_t>(j * K + k)] = b[k * ldb + j];
+  return t;
+}
+
+void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16) {
+  std::vector<int16_t> a(static_cast<size_t>(p.I * p.K));
+  for (int64_t i = 0; i < p.I; ++i)
+    for (int64_t k = 0; k < p.K; ++k) a[static_cast<size_t>(i * p.K + k)] = p.A[i * p.lda + k];
+  std::vector<int32_t> acc(static_cast<size_t>(p.I * p.J));
+  gemm_s16_nt(p.I, p.J, p.K, a.data(), b_t16, acc.data(), false);
+  for (int64_t i = 0; i < p.I; ++i) {
+    int32_t* row = acc.data() + i * p.J;
+    if (p.bias)
+      for (int64_t j = 0; j < p.J; ++j) row[j] = static_cast<int32_t>(static_cast<uint32_t>(row[j]) + static_cast<uint32_t>(p.bias[j]));
+    scale_and_activate_row(row, p.J, p.epilogue, p.C + i * p.ldc);
+  }
+}
+
+}  // namespace inr::systolic

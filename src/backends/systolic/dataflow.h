@@ -1,0 +1,99 @@
+// Functional tile-level models of Gemmini's two dataflows, and the CPU mode they must equal bit for bit.
+//
+// One problem: C[I, J] = act(scale * (bias[j] + sum_k A[i, k] * B[k, j])) in Gemmini arithmetic (arith.h),
+// A and B int8 row-major in "DRAM", bias int32 per column (repeating bias, as the Systolic EP's convs and
+// matmuls use it), C int8.
+//
+// The models move data the way gemmini.h's tiled_matmul_outer + sp_tiled_matmul_{ws,os} do
+// (../shared/research/gemmini.md section 3.2-3.4), on an emulated scratchpad (rows of DIM int8) and
+// accumulator (rows of DIM int32):
+//  - WS (LOOP_WS): the scratchpad is split in two halves used by alternate tiles (double buffering): A from
+//    the half's first row upward at (i*K + k)*DIM, B ending at the half's end at (k*J + j)*DIM; the
+//    accumulator halves alternate likewise (C at (i*J + j)*DIM). mvin of the bias (D) rows into the
+//    accumulator (overwrite), mvin A and B (up to MAX_BLOCK_LEN blocks per row), then for k, j, i:
+//    preload (new weights B(k, j) into the PEs when i == 0) + compute (A(i, k) streams through, the
+//    column sums go to C(i, j), accumulating unless it is the first k of a bias-less tile), and mvout of
+//    C through the accumulator scaler after the last K tile.
+//  - OS: whole scratchpad, A from row 0, B ending at the last row, D/C from accumulator row 0; for i, j,
+//    k: preload (C address on the last k) + compute (A(i, k), B(k, j)) accumulating in the PEs; the PE
+//    sums move to the accumulator (added to the bias rows, or overwriting) on the last k.
+// Each (preload, compute) pair is done with a vectorised DIM x DIM x DIM integer kernel, not one PE at a
+// time. Padding (dims not a multiple of DIM) is zero-filled in the scratchpad, which gives the same sums
+// as the hardware's pad arguments.
+//
+// Exactness: integer sums of int8 products in int32 (wrapping, as the accumulator SRAM adds) are
+// associative, so every order of the K loop gives the same bits. (The RTL's OS partial sums are 20-bit,
+// research note 5.4: wrapping there needs |sum| >= 2^19, i.e. K >= 32 products at the int8 extremes; the
+// model keeps 32 bits, as Spike's functional model does.)
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "backends/systolic/arith.h"
+#include "backends/systolic/config.h"
+
+namespace inr::systolic {
+
+struct MatmulProblem {
+  int64_t I = 0, J = 0, K = 0;
+  const int8_t* A = nullptr;  // [I, K], row stride lda
+  int64_t lda = 0;
+  const int8_t* B = nullptr;  // [K, J], row stride ldb
+  int64_t ldb = 0;
+  const int32_t* bias = nullptr;  // [J] repeated over rows, or null
+  int8_t* C = nullptr;            // [I, J], row stride ldc
+  int64_t ldc = 0;
+  Epilogue epilogue;
+};
+
+// Tile sizes in DIM x DIM blocks (tiled_matmul_auto's tile_I, tile_J, tile_K).
+struct TileSizes {
+  int64_t I = 1, J = 1, K = 1;
+};
+
+// What the model did, in Gemmini instructions and bytes (DRAM side, int8 A/B/C, int32 D).
+struct DataflowCounters {
+  int64_t tiles = 0;
+  int64_t mvin_rows = 0, mvin_bytes = 0;    // A, B and D rows moved in (one mvin row = up to MAX_BLOCK_LEN blocks)
+  int64_t mvout_rows = 0, mvout_bytes = 0;
+  int64_t preloads = 0, computes = 0;      // preload + compute pairs
+  int64_t weight_preloads = 0;             // pairs that loaded new weights into the PEs (WS)
+  void add(const DataflowCounters& o);
+};
+
+// The emulated memories; one per thread that runs a model (sized from the Config).
+class Scratch {
+ public:
+  explicit Scratch(const Config& c);
+  int dim() const { return dim_; }
+  int8_t* sp_row(int64_t row) { return sp_.data() + row * dim_; }
+  int32_t* acc_row(int64_t row) { return acc_.data() + row * dim_; }
+  int64_t sp_rows() const { return sp_rows_; }
+  int64_t acc_rows() const { return acc_rows_; }
+  int max_block_len() const { return max_block_len_; }
+
+ private:
+  int dim_;
+  int64_t sp_rows_, acc_rows_;
+  int max_block_len_;
+  std::vector<int8_t> sp_;
+  std::vector<int32_t> acc_;
+};
+
+// Whether tiles of `t` blocks fit the config's memories for this dataflow (WS: half the scratchpad and
+// half the accumulator per tile; OS: all of them). The models require it.
+bool tiles_fit(const TileSizes& t, Dataflow d, const Config& c);
+
+// Runs the problem on the tile-level model of `dataflow` with tiles `t` (which must fit). Output tiles
+// (i0, j0) are independent, so they run on OpenMP threads, each with its own Scratch: the bits and the
+// counters are those of the sequential instruction stream.
+void tiled_matmul_model(const MatmulProblem& p, const TileSizes& t, Dataflow dataflow, const Config& c,
+                        DataflowCounters* counters);
+
+// The CPU mode (-x 0): the same arithmetic with no tiles (int16-widened operands, inr's blocked integer
+// GEMM). `b_t16` is B transposed and widened ([J, K] int16), prepared once per weight tensor.
+void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16);
+std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int64_t ldb);
+
+}  // namespace inr::systolic

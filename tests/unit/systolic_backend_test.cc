@@ -1,0 +1,235 @@
+// The Gemmini backend (backends/systolic/systolic_backend.h) in a Session: -x 0 (systolic-cpu), -x 1 (OS) and
+// -x 2 (WS) give the same bits; convolutions and matmuls, whose arithmetic Gemmini shares with QLinearConv /
+// QLinearMatMul, equal the reference backend bit for bit (with the folded ReLU / ReLU6 chains); the residual
+// add, max pool and global average follow Gemmini, checked against arith.h element by element; nodes the
+// Systolic EP refused fall back with a reason.
+#include <cstring>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "backends/systolic/arith.h"
+#include "backends/systolic/systolic_backend.h"
+#include "inr/session.h"
+#include "ir/graph.h"
+#include "ops/op_schema.h"
+#include "ops/quant_util.h"
+
+namespace inr {
+namespace {
+
+Tensor scalar_f32(float v) { return Tensor::from_vector<float>(DType::kF32, {}, {v}); }
+Tensor random_s8(const Shape& shape, uint32_t seed, int lo = -128, int hi = 127) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(lo, hi);
+  Tensor t = Tensor::empty(DType::kI8, shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(d(rng));
+  return t;
+}
+
+struct Builder {
+  std::unique_ptr<Graph> g = std::make_unique<Graph>();
+  int id = 0;
+  Value* c(Tensor t) { return g->add_constant("c" + std::to_string(id++), std::move(t)); }
+  Value* zp() { return c(Tensor::zeros(DType::kI8, {})); }
+  Node* node(const std::string& op, std::vector<Value*> ins, std::string domain = "") {
+    Value* out = g->add_value("v" + std::to_string(id++));
+    Node* n = g->add_node("n" + std::to_string(id++), op, domain, std::move(ins), {out});
+    return n;
+  }
+  Value* infer(Node* n) {
+    Status s = infer_node(*n);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    return n->outputs[0];
+  }
+  // QLinearConv with seeded weights; y_scale keeps outputs spread over tens of LSBs, some saturating.
+  Value* conv(Value* x, int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t group, bool bias, float ys) {
+    int64_t cin = x->shape[1];
+    std::vector<Value*> ins{x, c(scalar_f32(0.02f)), zp(), c(random_s8({cout, cin / group, k, k}, 100 + id)),
+                            c(scalar_f32(0.003f)), zp(), c(scalar_f32(ys)), zp()};
+    if (bias) {
+      std::mt19937 rng(id);
+      std::uniform_int_distribution<int32_t> d(-3000, 3000);
+      std::vector<int32_t> b(static_cast<size_t>(cout));
+      for (int32_t& v : b) v = d(rng);
+      ins.push_back(c(Tensor::from_vector<int32_t>(DType::kI32, {cout}, b)));
+    }
+    Node* n = node("QLinearConv", std::move(ins));
+    n->attrs = {{"kernel_shape", Attr::of_ints({k, k})},
+                {"strides", Attr::of_ints({stride, stride})},
+                {"pads", Attr::of_ints({pad, pad, pad, pad})},
+                {"group", Attr::of_int(group)}};
+    return infer(n);
+  }
+  // DQ -> Relu (hi < 0) or Clip(0, hi) -> Q with one scale: the --target gemmini activation.
+  Value* act(Value* x, float scale, float hi) {
+    Value* s = c(scalar_f32(scale));
+    Value* d = infer(node("DequantizeLinear", {x, s, zp()}));
+    Value* a = hi < 0 ? infer(node("Relu", {d})) : infer(node("Clip", {d, c(scalar_f32(0.f)), c(scalar_f32(hi))}));
+    return infer(node("QuantizeLinear", {a, s, zp()}));
+  }
+};
+
+std::vector<Tensor> run(std::unique_ptr<Graph> g, const std::string& backend, const std::vector<Tensor>& inputs,
+                        std::string* placement = nullptr) {
+  SessionOptions o;
+  o.backend = backend;
+  o.opt_level = 0;
+  auto s = Session::create(std::move(g), o);
+  EXPECT_TRUE(s.is_ok()) << s.status().message();
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+  if (placement) *placement = (*s)->placement_summary(shapes).value();
+  auto out = (*s)->run(inputs);
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  return out.is_ok() ? *out : std::vector<Tensor>{};
+}
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() && std::memcmp(a.raw(), b.raw(), a.bytes()) == 0;
+}
+
+// conv (bias, ReLU) -> depthwise conv (ReLU6) -> 1x1 conv (no bias), and a matmul with ReLU, on odd sizes.
+std::unique_ptr<Graph> conv_net(float relu6_hi) {
+  Builder b;
+  Value* x = b.g->add_input("x", DType::kI8, {2, 5, 13, 11});
+  Value* y = b.act(b.conv(x, 19, 3, 2, 1, 1, true, 0.05f), 0.05f, -1.f);
+  y = b.act(b.conv(y, 19, 3, 1, 1, 19, true, 0.02f), 0.02f, relu6_hi);
+  y = b.conv(y, 7, 1, 1, 0, 1, false, 0.03f);
+  b.g->outputs.push_back(y);
+  return std::move(b.g);
+}
+
+TEST(SystolicBackend, ConvsAndMatmulsEqualTheReferenceInEveryMode) {
+  const std::vector<Tensor> in{random_s8({2, 5, 13, 11}, 5)};
+  const std::vector<Tensor> want = run(conv_net(0.9f), "reference", in);
+  ASSERT_EQ(want.size(), 1u);
+  int64_t zeros = 0, tops = 0;  // the ReLU6 bound is hit: 0.9 / 0.02 = 45
+  std::vector<Tensor> mid = run([] {
+    Builder b;
+    Value* x = b.g->add_input("x", DType::kI8, {2, 5, 13, 11});
+    Value* y = b.act(b.conv(x, 19, 3, 2, 1, 1, true, 0.05f), 0.05f, -1.f);
+    b.g->outputs.push_back(b.act(b.conv(y, 19, 3, 1, 1, 19, true, 0.02f), 0.02f, 0.9f));
+    return std::move(b.g);
+  }(), "systolic-ws", in);
+  for (int64_t i = 0; i < mid[0].numel(); ++i) {
+    zeros += mid[0].data<int8_t>()[i] == 0;
+    tops += mid[0].data<int8_t>()[i] == 45;
+  }
+  EXPECT_GT(zeros, 0);
+  EXPECT_GT(tops, 0);
+  for (const char* mode : {"systolic-cpu", "systolic-os", "systolic-ws"}) {
+    std::string placement;
+    std::vector<Tensor> got = run(conv_net(0.9f), mode, in, &placement);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(same_bytes(got[0], want[0])) << mode;
+    // Every node on the emulated Gemmini (the activation chains folded into the convs).
+    EXPECT_EQ(placement, std::string(mode) + ": 9 nodes") << placement;
+  }
+  auto matmul = [] {
+    Builder b;
+    Value* a = b.g->add_input("a", DType::kI8, {37, 50});
+    Node* n = b.node("QLinearMatMul", {a, b.c(scalar_f32(0.02f)), b.zp(), b.c(random_s8({50, 45}, 9)),
+                                       b.c(scalar_f32(0.004f)), b.zp(), b.c(scalar_f32(0.01f)), b.zp()});
+    b.g->outputs.push_back(b.act(b.infer(n), 0.01f, -1.f));
+    return std::move(b.g);
+  };
+  const std::vector<Tensor> a{random_s8({37, 50}, 6)};
+  const std::vector<Tensor> mm = run(matmul(), "reference", a);
+  for (const char* mode : {"systolic-cpu", "systolic-os", "systolic-ws"})
+    EXPECT_TRUE(same_bytes(run(matmul(), mode, a)[0], mm[0])) << mode;
+}
+
+// QLinearAdd (+ ReLU chain), MaxPool with padding, QLinearGlobalAveragePool: Gemmini's arithmetic.
+TEST(SystolicBackend, ResaddPoolAndAverageFollowGemmini) {
+  const Shape shape{1, 3, 7, 6};
+  auto net = [&] {
+    Builder b;
+    Value* x1 = b.g->add_input("x1", DType::kI8, shape);
+    Value* x2 = b.g->add_input("x2", DType::kI8, shape);
+    Node* add = b.node("QLinearAdd", {x1, b.c(scalar_f32(0.2f)), b.zp(), x2, b.c(scalar_f32(0.05f)), b.zp(),
+                                      b.c(scalar_f32(0.1f)), b.zp()}, "com.microsoft");
+    Value* sum = b.act(b.infer(add), 0.1f, -1.f);
+    Node* pool = b.node("MaxPool", {x1});
+    pool->attrs = {{"kernel_shape", Attr::of_ints({3, 3})}, {"strides", Attr::of_ints({2, 2})},
+                   {"pads", Attr::of_ints({1, 1, 1, 1})}};
+    Node* gap = b.node("QLinearGlobalAveragePool", {x2, b.c(scalar_f32(0.3f)), b.zp(), b.c(scalar_f32(0.3f)), b.zp()},
+                       "com.microsoft");
+    b.g->outputs = {sum, b.infer(pool), b.infer(gap)};
+    return std::move(b.g);
+  };
+  const std::vector<Tensor> in{random_s8(shape, 1, -128, -1), random_s8(shape, 2)};  // x1 all negative
+  std::vector<Tensor> cpu = run(net(), "systolic-cpu", in);
+  ASSERT_EQ(cpu.size(), 3u);
+  for (const char* mode : {"systolic-os", "systolic-ws"}) {
+    std::vector<Tensor> got = run(net(), mode, in);
+    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_bytes(got[i], cpu[i])) << mode << " output " << i;
+  }
+  const int8_t* a = in[0].data<int8_t>();
+  const int8_t* b = in[1].data<int8_t>();
+  for (int64_t i = 0; i < in[0].numel(); ++i)
+    ASSERT_EQ(cpu[0].data<int8_t>()[i], systolic::resadd(a[i], 0.2f / 0.1f, b[i], 0.05f / 0.1f, true)) << i;
+  // x1 is negative everywhere: a window that covers padding pools to 0 on Gemmini (every border output);
+  // the one output whose window is inside the input is the true max.
+  const Tensor& pooled = cpu[1];
+  ASSERT_EQ(pooled.shape(), (Shape{1, 3, 4, 3}));
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t oh = 0; oh < 4; ++oh)
+      for (int64_t ow = 0; ow < 3; ++ow) {
+        int8_t got = pooled.data<int8_t>()[(c * 4 + oh) * 3 + ow];
+        bool inside = oh >= 1 && oh * 2 + 1 < 7 && ow >= 1 && ow * 2 + 1 < 6;
+        if (!inside) {
+          EXPECT_EQ(got, 0) << c << " " << oh << " " << ow;
+        } else {
+          int m = -128;
+          for (int r = -1; r <= 1; ++r)
+            for (int q = -1; q <= 1; ++q) m = std::max<int>(m, a[(c * 7 + oh * 2 + r) * 6 + ow * 2 + q]);
+          EXPECT_EQ(got, m);
+        }
+      }
+  for (int64_t c = 0; c < 3; ++c) {
+    int32_t sum = 0;
+    for (int64_t i = 0; i < 42; ++i) sum += b[c * 42 + i];
+    EXPECT_EQ(cpu[2].data<int8_t>()[c], systolic::global_average(sum, systolic::global_average_scale(42, 0.3f, 0.3f)));
+  }
+}
+
+TEST(SystolicBackend, RefusesWhatTheSystolicEpRefusedAndSaysWhy) {
+  Builder b;
+  Value* x = b.g->add_input("x", DType::kU8, {1, 3, 8, 8});
+  std::vector<Value*> ins{x, b.c(scalar_f32(0.02f)), b.c(Tensor::from_vector<uint8_t>(DType::kU8, {}, {128})),
+                          b.c(random_s8({4, 3, 3, 3}, 1)), b.c(scalar_f32(0.003f)), b.zp(), b.c(scalar_f32(0.1f)),
+                          b.c(Tensor::from_vector<uint8_t>(DType::kU8, {}, {128}))};
+  Node* n = b.node("QLinearConv", ins);
+  n->attrs = {{"kernel_shape", Attr::of_ints({3, 3})}};
+  b.infer(n);
+  Status s = systolic::systolic_supports(*n);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("not s8"), std::string::npos) << s.message();
+  // s8 with a non-zero zero point: the message says to quantize with --target gemmini.
+  Value* x8 = b.g->add_input("x8", DType::kI8, {1, 3, 8, 8});
+  Node* m = b.node("QLinearConv", {x8, b.c(scalar_f32(0.02f)), b.c(Tensor::from_vector<int8_t>(DType::kI8, {}, {3})),
+                                   b.c(random_s8({4, 3, 3, 3}, 1)), b.c(scalar_f32(0.003f)), b.zp(),
+                                   b.c(scalar_f32(0.1f)), b.zp()});
+  m->attrs = {{"kernel_shape", Attr::of_ints({3, 3})}};
+  b.infer(m);
+  s = systolic::systolic_supports(*m);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("--target gemmini"), std::string::npos) << s.message();
+  // Per-channel weight scales.
+  Node* p = b.node("QLinearConv", {x8, b.c(scalar_f32(0.02f)), b.zp(), b.c(random_s8({4, 3, 3, 3}, 1)),
+                                   b.c(Tensor::from_vector<float>(DType::kF32, {4}, {0.1f, 0.2f, 0.3f, 0.4f})), b.zp(),
+                                   b.c(scalar_f32(0.1f)), b.zp()});
+  p->attrs = {{"kernel_shape", Attr::of_ints({3, 3})}};
+  b.infer(p);
+  s = systolic::systolic_supports(*p);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("per-tensor"), std::string::npos) << s.message();
+  // A float op.
+  Node* r = b.node("Relu", {b.g->add_input("f", DType::kF32, {4})});
+  b.infer(r);
+  EXPECT_FALSE(systolic::systolic_supports(*r).is_ok());
+}
+
+}  // namespace
+}  // namespace inr
