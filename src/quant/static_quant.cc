@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "passes/passes.h"
+#include "quant/ptq.h"
 #include "quant/static_plan.h"
 
 namespace inr::quant {
@@ -144,6 +145,18 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
   auto g = std::make_unique<Graph>(std::move(g0));
   INR_TRY(canonicalize(*g));
   g->rebuild_uses();
+  const bool optimise = o.ptq.adaround || !o.ptq.bias_correction.empty();
+  if ((optimise || o.cle) && o.encodings) return error("--encodings gives every grid: it takes no --cle / --adaround / --bias-correction");
+  if (optimise && (o.weight != DType::kI8 || o.reduce_range))
+    return error("AdaRound and bias correction write symmetric s8/s4 weights: drop --weight u8 / --reduce-range / --target");
+  std::map<std::string, Tensor> original;  // weights before CLE, for the per-layer report
+  if (o.cle) {
+    for (const auto& up : g->nodes())
+      if ((up->op_type == "Conv" || up->op_type == "Gemm" || up->op_type == "MatMul") && up->input(1) &&
+          up->input(1)->is_constant())
+        original[node_key(up.get())] = up->input(1)->constant;
+    INR_TRY(equalize(*g, report.cle));
+  }
   INR_ASSIGN_OR_RETURN(Analysis a, analyse(*g));
   std::vector<std::string> op_types = o.op_types.empty() ? default_op_types(o.mode, o.format) : o.op_types;
 
@@ -193,6 +206,20 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
     if (Node* act = absorbable_activation(n, *g)) want(act->outputs[0]);
   }
   if (selected.empty()) return error("no node of types {} can be quantized in this model", fmt::join(op_types, ","));
+
+  // Weight rounding (AdaRound / bias correction) before activation calibration.
+  if (optimise) {
+    std::vector<Node*> layers;
+    for (Node* n : selected)
+      if ((n->op_type == "Conv" || n->op_type == "Gemm" || (n->op_type == "MatMul" && n->input(1)->is_constant())) &&
+          make_layer(n, *g))
+        layers.push_back(n);
+    PtqOptions po = o.ptq;
+    po.per_channel = o.per_channel;
+    po.weight_bits = o.weight_bits;
+    INR_ASSIGN_OR_RETURN(ImageBatches images, load_images(data.paths, o.ptq.images, data.spec, data.decode));
+    INR_TRY(optimize_weights(*g, layers, images, po, original, plan.weights, report.layers));
+  }
 
   std::map<std::string, Observer> observers;
   if (o.encodings) {
