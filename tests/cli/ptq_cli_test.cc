@@ -60,7 +60,6 @@ TEST_F(PtqCli, BadCombinationsAreOneLineErrors) {
       {"--recipe w2a8", "w2a8"},
       {"--mode static --bias-correction analytical", "analytical"},
       {"--mode static --weight-bits 3", "3"},
-      {"", "--mode is required"},
   };
   for (const Case& c : cases) {
     auto r = test::run_cli(base + c.args);

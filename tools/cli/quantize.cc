@@ -141,7 +141,10 @@ Command make_quantize_command(CLI::App& parent) {
     r.output = f->output;
     r.mode = f->mode;
     r.recipe = f->recipe;
-    if (r.mode.empty() && r.recipe.empty()) return fail(Status::error("--mode is required (fp16 | dynamic | static), or give --recipe"));
+    if (r.mode.empty() && r.recipe.empty()) {  // a command-line error, like CLI11's own: exit code 2
+      std::fprintf(stderr, "inr: error: --mode is required (fp16 | dynamic | static)\n");
+      return 2;
+    }
     r.cle = f->cle;
     r.bias_correction = f->bias_correction;
     r.adaround = f->adaround;
