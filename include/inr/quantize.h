@@ -54,6 +54,19 @@ struct QuantizeRequest {
   bool reduce_range = false;
   std::vector<std::string> exclude;   // node or output names to leave float
   std::vector<std::string> op_types;  // empty: the mode's defaults
+  // Post-training optimisations (issue #10; README "Advanced PTQ"). A recipe sets the AIMET zoo
+  // configuration: "w8a8" | "w4a8" = static QDQ, tf-enhanced, CLE + AdaRound, per-channel symmetric
+  // weights of 8 / 4 bits, u8 asymmetric activations; it implies mode static.
+  std::string recipe;
+  bool cle = false;                   // cross-layer equalization (ReLU6 between convs becomes ReLU)
+  std::string bias_correction;        // "" | "empirical"
+  bool adaround = false;
+  int adaround_iters = 0;             // 0: 10000, or 15000 below 8 bits (AIMET)
+  int adaround_batch = 32;            // images per iteration (each gives 8 sampled positions)
+  int64_t adaround_images = 0;        // calibration images the layer samples come from (0: all)
+  std::string report;                 // per-layer JSON report (weight / output SQNR per step); "" none
+  // (stage, done, total) of the weight optimisation ("adaround": iterations over all layers; "layers").
+  std::function<void(const std::string&, size_t, size_t)> ptq_progress;
   // Called with (images done, images in all) during calibration; empty: nothing.
   std::function<void(size_t, size_t)> progress;
   // Warnings for the user (one line each, without "inr: "); empty: dropped.

@@ -106,7 +106,30 @@ std::vector<std::string> split_names(const std::string& s) {
   return out;
 }
 
-Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
+Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
+  QuantizeRequest r = request;
+  if (!r.recipe.empty()) {
+    if (r.recipe != "w8a8" && r.recipe != "w4a8") return error("recipe must be w8a8 or w4a8, got '{}'", r.recipe);
+    if (!r.mode.empty() && r.mode != "static") return error("--recipe {} quantizes statically; drop --mode {}", r.recipe, r.mode);
+    if (r.format != "qdq") return error("--recipe {} writes QDQ; drop --format {}", r.recipe, r.format);
+    if (r.per_tensor) return error("--recipe {} uses per-channel weights; drop --per-tensor", r.recipe);
+    if (!r.target.empty() || !r.weight.empty() || r.reduce_range || r.symmetric_act || (!r.act.empty() && r.act != "u8"))
+      return error("--recipe {} fixes the types (s8/s4 symmetric weights, u8 activations); drop the type flags", r.recipe);
+    r.mode = "static";
+    r.calibrator = "tf-enhanced";
+    r.cle = true;
+    r.adaround = true;
+    r.weight_bits = r.recipe == "w4a8" ? 4 : 8;
+  }
+  if (r.weight_bits != 8 && r.weight_bits != 4) return error("weight bits must be 8 or 4, got {}", r.weight_bits);
+  if (!r.bias_correction.empty() && r.bias_correction != "empirical")
+    return error("bias correction must be empirical, got '{}' (analytical needs BatchNorm statistics; not implemented)",
+                 r.bias_correction);
+  const bool ptq = r.cle || r.adaround || !r.bias_correction.empty();
+  if (ptq && r.mode != "static") return error("--cle, --adaround and --bias-correction need --mode static");
+  if (ptq && r.format != "qdq") return error("--cle, --adaround and --bias-correction need --format qdq");
+  if (!r.report.empty() && !r.adaround && r.bias_correction.empty())
+    return error("--report lists the layers AdaRound or bias correction optimised: add --adaround or --bias-correction");
   auto note = [&](const std::string& line) {
     if (r.note) r.note(line);
   };
@@ -148,6 +171,14 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
       return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range");
   }
   o.weight_bits = r.weight_bits;
+  o.cle = r.cle;
+  o.ptq.adaround = r.adaround;
+  o.ptq.bias_correction = r.bias_correction;
+  o.ptq.ada.iterations = r.adaround_iters > 0 ? r.adaround_iters : r.weight_bits < 8 ? 15000 : 10000;
+  if (r.adaround_batch < 1) return error("--adaround-batch must be at least 1");
+  o.ptq.ada.batch = r.adaround_batch;
+  o.ptq.images = static_cast<size_t>(std::max<int64_t>(0, r.adaround_images));
+  o.ptq.progress = r.ptq_progress;
   o.exclude = r.exclude;
   o.op_types = r.op_types;
   INR_TRY(quant::Histogram::validate_bins(o.knobs.bins));
@@ -282,6 +313,29 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
   Status st = export_onnx_file(**out, r.output);
   if (!st) return st.with_context(r.output);
+  nlohmann::json layers = nlohmann::json::array();
+  for (const quant::LayerReport& l : report.layers)
+    layers.push_back({{"name", l.name},
+                      {"op", l.op},
+                      {"bits", l.bits},
+                      {"samples", l.samples},
+                      {"weight_sqnr_db", {{"original", l.weight_sqnr_original}, {"after_cle", l.weight_sqnr_rtn}, {"final", l.weight_sqnr_final}}},
+                      {"output_sqnr_db", {{"nearest", l.output_sqnr_rtn}, {"final", l.output_sqnr_final}}},
+                      {"bias_correction_mean_abs", l.bias_shift},
+                      {"seconds", {{"sampling", l.seconds_sampling}, {"adaround", l.seconds_optimising}}}});
+  if (!r.report.empty()) {
+    nlohmann::json rep = provenance_base("inr.quantize.layers", 1, 0);
+    rep.erase("threads");
+    rep["model"] = model;
+    rep["steps"] = {{"cle", r.cle}, {"adaround", r.adaround}, {"bias_correction", r.bias_correction.empty() ? "none" : r.bias_correction}};
+    rep["note"] = "weight SQNR: round-to-nearest on the original weights, then after CLE, then the final (AdaRound) "
+                  "weights; output SQNR: the layer output (activation included) with the upstream layers already "
+                  "quantized, against the float model, on the sampled positions of the calibration images";
+    rep["cle_sets"] = report.cle.sets;
+    rep["layers"] = layers;
+    Status ws = write_file_atomic(r.report, rep.dump(1) + "\n");
+    if (!ws) return ws.with_context(r.report);
+  }
   if (!encodings_out.empty()) {
     st = write_file_atomic(encodings_out, encodings_to_aimet(report.encodings).dump(2) + "\n");
     if (!st) {
@@ -309,6 +363,19 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& r) {
                     {"reduce_range", o.reduce_range},
                     {"zero_point_128", o.weight_zp128}};
     j["activations"] = {{"type", o.act == DType::kU8 ? "u8" : "s8"}, {"symmetric", o.symmetric_act}};
+  }
+  if (ptq) {
+    j["recipe"] = r.recipe.empty() ? "none" : r.recipe;
+    j["weight_bits"] = r.weight_bits;
+    nlohmann::json steps = nlohmann::json::object();
+    if (r.cle)
+      steps["cle"] = {{"pairs", report.cle.pairs}, {"triplets", report.cle.triplets},
+                      {"relu6_replaced", report.cle.relu6_replaced}, {"high_bias_absorption", false}};
+    if (r.adaround)
+      steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
+                           {"positions_per_image", o.ptq.ada.positions_per_iter}, {"layers", report.layers.size()}};
+    if (!r.bias_correction.empty()) steps["bias_correction"] = r.bias_correction;
+    j["steps"] = steps;
   }
   if (!encodings_out.empty()) j["encodings"] = encodings_out;
   if (!r.encodings.empty()) j["encodings"] = r.encodings;

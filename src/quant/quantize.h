@@ -45,6 +45,50 @@ enum class Format { kQdq, kQop };
 //              clamp(v, 0, hi): the ReLU / ReLU6 the Gemmini backend folds into the op (systolic_backend.h).
 enum class Target { kNone, kPortable, kVnni, kAvx2, kGemmini };
 
+// Post-training optimisations (ptq.h, issue #10).
+struct CleReport {
+  int pairs = 0, triplets = 0;
+  int relu6_replaced = 0;  // Clip(0, x) between two convs turned into Relu (changes the function)
+  std::vector<std::string> sets;  // "a -> b" / "a -> dw -> b" per scaled set (node keys)
+};
+
+// AdaRound (adaround.cc).
+struct AdaRoundOptions {
+  int iterations = 10000;
+  int batch = 32;              // images per iteration; each contributes `positions_per_iter` rows
+  int positions_per_iter = 8;  // output positions drawn per image and iteration
+  float reg = 0.01f, beta_start = 20.f, beta_end = 2.f, warm_start = 0.2f;
+  float lr = 1e-3f;
+  uint64_t seed = 0;
+};
+
+struct PtqOptions {
+  bool adaround = false;
+  std::string bias_correction;  // "" | "empirical"
+  int weight_bits = 8;
+  bool per_channel = true;
+  AdaRoundOptions ada;
+  size_t images = 0;  // calibration images used for the layer samples (0: all)
+  // Memory bound of one layer's samples (floats, per set; two sets live at a time): positions per image
+  // are min(64, budget / (images * row width)).
+  int64_t sample_budget = 32 << 20;
+  // (stage, done, total): "adaround" counts iterations over all layers, "layers" counts layers.
+  std::function<void(const std::string&, size_t, size_t)> progress;
+};
+
+struct LayerReport {
+  std::string name, op;
+  int bits = 8;
+  double weight_sqnr_original = 0;  // RTN weights vs float, before CLE
+  double weight_sqnr_rtn = 0;       // RTN weights vs float, after CLE (= original without CLE)
+  double weight_sqnr_final = 0;     // final (AdaRound) weights vs float
+  double output_sqnr_rtn = 0;       // layer output, RTN weights + quantized upstream vs float model
+  double output_sqnr_final = 0;     // the same after AdaRound / bias correction
+  double bias_shift = 0;            // mean |correction| of bias correction
+  int64_t samples = 0;
+  double seconds_sampling = 0, seconds_optimising = 0;  // wall time of the layer's passes and of AdaRound
+};
+
 // Scale and zero point of one quantized tensor as written (ONNX semantics: x = (q - zero_point) * scale),
 // per tensor (size 1) or per channel along `axis`.
 struct QParams {
@@ -83,6 +127,11 @@ struct QuantOptions {
   int weight_bits = 8;
   std::vector<std::string> exclude;   // node names (or first-output names) left float
   std::vector<std::string> op_types;  // empty: default_op_types(mode, format)
+  // Static only: cross-layer equalization of the float graph first, then the weight optimisations of
+  // `ptq` (AdaRound / bias correction) on the selected Conv/Gemm/MatMul nodes, before activation
+  // calibration (which then sees the rounded weights, as AIMET's compute_encodings after AdaRound does).
+  bool cle = false;
+  PtqOptions ptq;
   // Static QDQ: take activation and weight grids from here instead of calibrating (--encodings). A node is
   // quantized when every activation it reads and writes and its weight have an entry; the others stay float
   // with a note. Names that are not tensors of the model are an error. Weight entries: 1 value (per tensor)
@@ -135,6 +184,8 @@ struct QuantReport {
   // Quantized nodes that multiply u8 activations by full-range (8-bit) s8 weights: ONNX Runtime computes
   // them exactly only on VNNI/AMX CPUs (see Target).
   int full_range_u8s8 = 0;
+  CleReport cle;                   // when QuantOptions::cle
+  std::vector<LayerReport> layers;  // when weights were optimised (AdaRound / bias correction)
   // Static QDQ: the grids written (what --export-encodings saves).
   QuantEncodings encodings;
 };

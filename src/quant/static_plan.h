@@ -14,8 +14,9 @@ struct StaticPlan {
   std::map<std::string, QParams> act;   // activation tensor name -> per-tensor params
   QRangeSpec act_spec, weight_spec;
   bool per_channel = false;
-  // Weight grids given by --encodings (float initializer name -> params, axis set); the others are
-  // computed from the weight's own range with weight_spec.
+  // Weight grids given by --encodings or fixed by AdaRound / bias correction (ptq.h; the constant then lies
+  // on the grid) (float initializer name -> params, axis set); the others are computed from the weight's own
+  // range with weight_spec.
   std::map<std::string, QParams> weights;
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "passes/passes.h"
+#include "quant/ptq.h"
 #include "quant/static_plan.h"
 
 namespace inr::quant {
@@ -143,6 +144,7 @@ struct Selection {
   StaticPlan plan;
   std::vector<Node*> selected;
   std::vector<std::string> observe;
+  std::map<std::string, Tensor> original;  // weights before CLE, for the per-layer report
 };
 
 Result<Selection> select_static(const Graph& graph, const QuantOptions& o, QuantReport& report) {
@@ -158,6 +160,17 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
   std::unique_ptr<Graph>& g = sel.g;
   INR_TRY(canonicalize(*g));
   g->rebuild_uses();
+  const bool optimise = o.ptq.adaround || !o.ptq.bias_correction.empty();
+  if ((optimise || o.cle) && o.encodings) return error("--encodings gives every grid: it takes no --cle / --adaround / --bias-correction");
+  if (optimise && (o.weight != DType::kI8 || o.reduce_range))
+    return error("AdaRound and bias correction write symmetric s8/s4 weights: drop --weight u8 / --reduce-range / --target");
+  if (o.cle) {
+    for (const auto& up : g->nodes())
+      if ((up->op_type == "Conv" || up->op_type == "Gemm" || up->op_type == "MatMul") && up->input(1) &&
+          up->input(1)->is_constant())
+        sel.original[node_key(up.get())] = up->input(1)->constant;
+    INR_TRY(equalize(*g, report.cle));
+  }
   INR_ASSIGN_OR_RETURN(sel.a, analyse(*g));
   const Analysis& a = sel.a;
   std::vector<std::string> op_types = o.op_types.empty() ? default_op_types(o.mode, o.format) : o.op_types;
@@ -328,6 +341,9 @@ Result<std::unique_ptr<Graph>> finish_static(Selection sel, const QuantOptions& 
 
 Result<CalibrationRun> observe_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
                                       QuantReport& report) {
+  if (o.ptq.adaround || !o.ptq.bias_correction.empty())
+    return error("AdaRound and bias correction need every calibration image in one process: not with "
+                 "--calib-shard / --save-observers / --observers");
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
   CalibrationRun run;
   run.tensors = sel.observe;
@@ -344,6 +360,9 @@ Result<std::vector<std::string>> observed_tensors(const Graph& graph, const Quan
 
 Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o,
                                                const std::map<std::string, Observer>& observers, QuantReport& report) {
+  if (o.ptq.adaround || !o.ptq.bias_correction.empty())
+    return error("AdaRound and bias correction need every calibration image in one process: not with "
+                 "--calib-shard / --save-observers / --observers");
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
   report.observed_tensors = observers.size();
   return finish_static(std::move(sel), o, observers, report);
@@ -352,6 +371,19 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
 Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
                                                QuantReport& report) {
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
+  // Weight rounding (AdaRound / bias correction) before activation calibration.
+  if (o.ptq.adaround || !o.ptq.bias_correction.empty()) {
+    std::vector<Node*> layers;
+    for (Node* n : sel.selected)
+      if ((n->op_type == "Conv" || n->op_type == "Gemm" || (n->op_type == "MatMul" && n->input(1)->is_constant())) &&
+          make_layer(n, *sel.g))
+        layers.push_back(n);
+    PtqOptions po = o.ptq;
+    po.per_channel = o.per_channel;
+    po.weight_bits = o.weight_bits;
+    INR_ASSIGN_OR_RETURN(ImageBatches images, load_images(data.paths, o.ptq.images, data.spec, data.decode));
+    INR_TRY(optimize_weights(*sel.g, layers, images, po, sel.original, sel.plan.weights, report.layers));
+  }
   std::map<std::string, Observer> observers;
   if (o.encodings) {  // ranges from an AIMET .encodings file: no calibration
     INR_TRY(check_encoding_names(*sel.g, *o.encodings));

@@ -17,7 +17,7 @@ std::string format_duration(double seconds);
 class ProgressBar {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  explicit ProgressBar(bool enabled, std::string unit = "img") : enabled_(enabled), unit_(std::move(unit)), start_(Clock::now()) {}
   // (done, total); the bar ends its line when done == total.
   void update(size_t done, size_t total) {
     total_ = total;
@@ -34,7 +34,7 @@ class ProgressBar {
     std::string bar(static_cast<size_t>(filled), '=');
     if (filled < kWidth) bar += '>';
     bar.resize(kWidth, ' ');
-    std::fprintf(stderr, "\r[%s] %zu/%zu  %.1f img/s  ETA %s   ", bar.c_str(), done, total_, rate,
+    std::fprintf(stderr, "\r[%s] %zu/%zu  %.1f %s/s  ETA %s   ", bar.c_str(), done, total_, rate, unit_.c_str(),
                  format_duration(eta).c_str());
     if (final) std::fputc('\n', stderr);
     std::fflush(stderr);
@@ -43,6 +43,7 @@ class ProgressBar {
  private:
   static constexpr int kRefreshMs = 100;
   bool enabled_;
+  std::string unit_;
   size_t total_ = 0;
   Clock::time_point start_, last_{};
 };

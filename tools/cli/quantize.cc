@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "onnx/onnx_io.h"
 #include "preprocess_flags.h"
+#include "progress.h"
 #include "inr/quantize.h"
 #include "quant/quantize.h"
 
@@ -54,6 +55,10 @@ Command make_quantize_command(CLI::App& parent) {
     quant::CalibKnobs knobs;
     PreprocessFlags pre;
     bool json = false;
+    std::string recipe, bias_correction, report;
+    bool cle = false, adaround = false;
+    int adaround_iters = 0, adaround_batch = 32;
+    int64_t adaround_images = 0;
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -61,7 +66,25 @@ Command make_quantize_command(CLI::App& parent) {
   c.app->add_option("-m,--model", f->model, "Input fp32 ONNX model")->required();
   c.app->add_option("-o,--output", f->output, "Output ONNX model (required, except with --save-observers)");
   // No default mode: fp16, dynamic and static int8 are different trade-offs, and static needs calibration data.
-  c.app->add_option("--mode", f->mode, "fp16 | dynamic | static")->required()->check(one_of({"fp16", "dynamic", "static"}));
+  CLI::Option* mode_opt =
+      c.app->add_option("--mode", f->mode, "fp16 | dynamic | static (required unless --recipe)")->check(one_of({"fp16", "dynamic", "static"}));
+  CLI::Option* recipe_opt = c.app->add_option(
+      "--recipe", f->recipe,
+      "AIMET zoo recipe: w8a8 | w4a8 = static QDQ, tf-enhanced ranges, CLE + AdaRound, per-channel symmetric "
+      "8/4-bit weights, u8 asymmetric activations (README \"Advanced PTQ\")")->check(one_of({"w8a8", "w4a8"}));
+  mode_opt->excludes(recipe_opt);
+  c.app->add_flag("--cle", f->cle, "Cross-layer equalization first (Clip(0,6) between convs becomes Relu, as AIMET does)");
+  c.app->add_option("--bias-correction", f->bias_correction,
+                    "Empirical bias correction: b -= E[quantized - float conv output] per channel, layer by layer")
+      ->check(one_of({"empirical"}));
+  c.app->add_flag("--adaround", f->adaround, "Learn the rounding of every weight (AdaRound, AIMET's settings)");
+  c.app->add_option("--adaround-iters", f->adaround_iters, "AdaRound iterations per layer (default 10000; 15000 below 8 bits)")
+      ->check(at_least(1));
+  c.app->add_option("--adaround-batch", f->adaround_batch, "AdaRound images per iteration (8 sampled positions each)")
+      ->check(at_least(1))->capture_default_str();
+  c.app->add_option("--adaround-images", f->adaround_images,
+                    "Calibration images the AdaRound / bias-correction samples come from (0: all)")->check(at_least(0));
+  c.app->add_option("--report", f->report, "Write per-layer weight / output SQNR before and after each step (JSON)");
   c.app->add_option("--format", f->format, "Static format: qdq (QuantizeLinear/DequantizeLinear pairs) | qop (QLinear* ops)")
       ->check(one_of({"qdq", "qop"}));
   std::vector<std::string> calib_names;
@@ -135,6 +158,18 @@ Command make_quantize_command(CLI::App& parent) {
     r.model = f->model;
     r.output = f->output;
     r.mode = f->mode;
+    r.recipe = f->recipe;
+    if (r.mode.empty() && r.recipe.empty()) {  // a command-line error, like CLI11's own: exit code 2
+      std::fprintf(stderr, "inr: error: --mode is required (fp16 | dynamic | static)\n");
+      return 2;
+    }
+    r.cle = f->cle;
+    r.bias_correction = f->bias_correction;
+    r.adaround = f->adaround;
+    r.adaround_iters = f->adaround_iters;
+    r.adaround_batch = f->adaround_batch;
+    r.adaround_images = f->adaround_images;
+    r.report = f->report;
     r.format = f->format;
     r.calibrator = f->calib;
     r.calib_data = f->calib_data;
@@ -150,7 +185,7 @@ Command make_quantize_command(CLI::App& parent) {
     r.calib_shard = f->calib_shard;
     r.save_observers = f->save_observers;
     r.observers = f->observers;
-    if (r.mode == "static") note_preset(f->pre);
+    if (r.mode == "static" || !r.recipe.empty()) note_preset(f->pre);
     if (act_opt->count()) r.act = f->act;
     if (weight_opt->count()) r.weight = f->weight;
     r.target = f->target;
@@ -169,6 +204,13 @@ Command make_quantize_command(CLI::App& parent) {
         if (done == total) std::fprintf(stderr, "\n");
         std::fflush(stderr);
       };
+    if (tty) {
+      auto bar = std::make_shared<ProgressBar>(true, "it");
+      auto layers = std::make_shared<ProgressBar>(true, "layers");
+      r.ptq_progress = [bar, layers](const std::string& stage, size_t done, size_t total) {
+        (stage == "adaround" ? bar : layers)->update(done, total);
+      };
+    }
     r.note = [](const std::string& line) { std::fprintf(stderr, "inr: %s\n", line.c_str()); };
     auto j = quantize_model(r);
     if (!j) return fail(j.status());
@@ -195,6 +237,18 @@ Command make_quantize_command(CLI::App& parent) {
       return 0;
     }
     std::printf("mode:        %s\n", (*j)["mode"].get<std::string>().c_str());
+    if (j->contains("steps")) {
+      const nlohmann::json& st = (*j)["steps"];
+      std::string line = fmt::format("recipe {}, {}-bit weights", (*j)["recipe"].get<std::string>(), (*j)["weight_bits"].get<int>());
+      if (st.contains("cle"))
+        line += fmt::format("; CLE: {} pairs + {} triplets, {} ReLU6 -> ReLU (changes the function, as in AIMET)",
+                            st["cle"]["pairs"].get<int>(), st["cle"]["triplets"].get<int>(), st["cle"]["relu6_replaced"].get<int>());
+      if (st.contains("adaround"))
+        line += fmt::format("; AdaRound: {} layers x {} iterations", st["adaround"]["layers"].get<size_t>(),
+                            st["adaround"]["iterations"].get<int>());
+      if (st.contains("bias_correction")) line += "; bias correction: " + st["bias_correction"].get<std::string>();
+      std::printf("ptq:         %s\n", line.c_str());
+    }
     if (j->contains("target")) std::printf("target:      %s\n", (*j)["target"].get<std::string>().c_str());
     if (j->contains("calibrator")) {
       std::printf("calibrator:  %s%s\n", (*j)["calibrator"].get<std::string>().c_str(),

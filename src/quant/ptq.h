@@ -1,0 +1,115 @@
+// Post-training optimisations of the float graph before static quantization (issue #10), the pipeline of
+// AIMET's W8A8/W4A8 recipes: cross-layer equalization (cle.cc), then per-layer weight rounding
+// (AdaRound, adaround.cc) and/or empirical bias correction (bias_correction.cc) on weight-quantized layers.
+// Internal to src/quant; quantize_static() drives them (QuantOptions::cle, ::adaround, ::bias_correction).
+//
+// Weight grid used here (and handed to the QDQ writer as fixed parameters): symmetric per output channel
+// (or per tensor), zero point 0, scale = max|w| / qmax with qmax = 2^(bits-1) - 1 and the integer range
+// [-qmax, qmax]: [-127, 127] at 8 bits (the writer's s8 grid, ORT's symmetric s8), [-7, 7] at 4 bits (the
+// writer's s4 grid; AIMET's non-strict grid also allows -8).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "image/image.h"
+#include "image/preprocess.h"
+#include "ir/graph.h"
+#include "quant/quant_util.h"
+
+namespace inr::quant {
+
+// ---- Cross-layer equalization (Nagel et al. 2019; AIMET's single-pass cross-layer scaling) ----
+// Works on a canonical (BatchNorm-folded), topologically sorted float graph with constant conv weights.
+// Chains of Conv linked directly or through Relu (the conv's only consumer) are split into conv->conv pairs
+// and conv->depthwise->conv triplets; each is rescaled per channel so the ranges of the linked weight
+// slices become equal (pair: sqrt(r1 r2); triplet: cbrt(r1 r2 r3)). Relu is positively homogeneous, so the
+// function is unchanged up to float rounding. A Clip with lower bound 0 whose producer and every consumer
+// are Convs is first replaced by Relu, as AIMET does (ReLU6 is not scale invariant).
+Status equalize(Graph& g, CleReport& report);
+
+// ---- Symmetric weight grid ----
+struct WeightGrid {
+  int bits = 8;
+  int32_t qmin = -127, qmax = 127;
+  static WeightGrid of_bits(int bits);
+};
+
+// A quantizable layer as the optimisations see it: y = act(W x + b) per output position, with the weight
+// viewed as [cout, k] (k = cin/group * kh * kw for Conv; MatMul's [K, N] weight transposed).
+struct Layer {
+  Node* node = nullptr;
+  Value* weight = nullptr;
+  int64_t cout = 0, k = 0, group = 1;
+  bool transposed = false;  // MatMul: the stored weight is [k, cout]
+  enum class Act { kNone, kRelu, kClip } act = Act::kNone;
+  float clip_lo = 0, clip_hi = 0;
+  std::vector<float> w;     // [cout, k], float
+  std::vector<float> bias;  // [cout] (zeros when the node has none)
+  bool has_bias = false;
+};
+Result<Layer> make_layer(Node* n, const Graph& g);
+// Writes `w` ([cout, k]) back as the node's weight constant (a new tensor; the old storage may be shared).
+void store_weight(Layer& l, const std::vector<float>& w);
+void store_bias(Graph& g, Layer& l, const std::vector<float>& bias);
+
+// Per-channel (or per-tensor) scales of the grid for w [cout, k].
+std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int64_t k, bool per_channel, const WeightGrid& grid);
+// Round-to-nearest fake quantization with given scales.
+std::vector<float> fake_quant_rtn(const std::vector<float>& w, int64_t cout, int64_t k, const std::vector<float>& scale,
+                                  const WeightGrid& grid);
+// QParams (s8 type; zero point 0) of the scales, for the writer.
+QParams weight_qparams(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid, bool per_channel);
+
+// Row-major float GEMMs (oneDNN's sgemm, multi-threaded): c[m,n] (+)= a[m,k] b[n,k]^T; c[m,n] = a[k,m]^T b[k,n].
+void sgemm_nt(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c, bool accumulate);
+void sgemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c);
+
+// SQNR in dB of `approx` against `ref` (10 log10(sum ref^2 / sum (ref - approx)^2)); 200 when equal.
+double sqnr_db(const float* ref, const float* approx, size_t n);
+
+// ---- Layer samples: inputs to one layer at sampled output positions, over the calibration images ----
+struct SampleSet {
+  int64_t rows = 0;        // samples (image, position)
+  int64_t width = 0;       // group * k floats per row (the im2col patch of every group)
+  int64_t per_image = 1;   // rows per image
+  std::vector<float> x;    // [rows, width]
+};
+// The image batches (preprocessed) that every layer pass runs on, loaded once.
+struct ImageBatches {
+  std::vector<Tensor> batches;
+  size_t images = 0;
+};
+// Runs `graph` (a float graph whose value `input` feeds the layer) on the batches and extracts the layer's
+// im2col rows at `positions` output positions per image (all when fewer), chosen by `seed` (the same seed
+// gives the same positions, so float and quantized passes line up).
+Result<SampleSet> sample_layer_inputs(const Graph& graph, const Layer& l, const ImageBatches& images, int positions,
+                                      uint64_t seed);
+// y = act(W x + b) for every sample row; out [rows, cout]. `apply_act` false: pre-activation.
+void layer_forward(const Layer& l, const std::vector<float>& w, const std::vector<float>& bias, const SampleSet& s,
+                   bool apply_act, std::vector<float>& out);
+
+// ---- AdaRound (Nagel et al. 2020, as AIMET implements it) ----
+// Learns the rounding of l.w onto the grid with `scale`; returns the rounded integer grid values times
+// scale (fake-quantized weight). x: inputs from the weight-quantized upstream model; target: float outputs
+// (activation included). `progress(iter)` is called now and then.
+std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid,
+                                  const SampleSet& x, const std::vector<float>& target, const AdaRoundOptions& o,
+                                  const std::function<void(int)>& progress);
+
+// ---- The pipeline quantize_static runs on the selected Conv/Gemm/MatMul nodes (ptq_pipeline.cc) ----
+// Rounds the weights of `layers` (nodes of `g`, topological order) in place: g's weight constants become
+// the fake-quantized values, `weight_params` gets their exact grid (writer input). `original`: per node key
+// (node_key), the weight before CLE (for the report; may be empty).
+Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageBatches& images, const PtqOptions& o,
+                        const std::map<std::string, Tensor>& original, std::map<std::string, QParams>& weight_params,
+                        std::vector<LayerReport>& report);
+// The first `limit` (0: all) images of `paths`, preprocessed, in batches of 16 (a batch with an unreadable
+// image is skipped).
+Result<ImageBatches> load_images(const std::vector<std::string>& paths, size_t limit, const image::PreprocessSpec& spec,
+                                 const image::DecodeOptions& decode);
+
+}  // namespace inr::quant

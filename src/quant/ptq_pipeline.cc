@@ -1,0 +1,147 @@
+// optimize_weights (ptq.h): layer by layer in graph order, sample the layer's inputs from the float graph
+// and from the working graph (whose upstream weights are already rounded), then round the layer's
+// weights (nearest or AdaRound), optionally correct its bias empirically, and write the fake-quantized
+// weights back so the next layer sees them.
+//
+// Bias correction (empirical, AIMET BiasCorrection::correctBias): b -= E[y_q - y_fp] per output channel,
+// pre-activation, y_q from the weight-quantized model with corrected upstream layers, y_fp from the float
+// model; the expectation is taken over the sampled output positions of every calibration image.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "core/log.h"
+#include "image/batch_loader.h"
+#include "quant/ptq.h"
+
+namespace inr::quant {
+
+namespace {
+
+Node* node_of(const Graph& g, const Node* n) {
+  Value* v = g.find_value(n->outputs[0]->name);
+  return v ? v->producer : nullptr;
+}
+
+}  // namespace
+
+Result<ImageBatches> load_images(const std::vector<std::string>& all, size_t limit, const image::PreprocessSpec& spec,
+                                 const image::DecodeOptions& decode) {
+  std::vector<std::string> paths = all;
+  if (limit > 0 && limit < paths.size()) paths.resize(limit);
+  image::BatchLoader loader(spec, decode);
+  ImageBatches out;
+  constexpr size_t kBatch = 16;
+  std::vector<image::BatchFailure> failures;
+  for (size_t start = 0; start < paths.size(); start += kBatch) {
+    size_t n = std::min(kBatch, paths.size() - start);
+    INR_ASSIGN_OR_RETURN(Tensor x, loader.load(std::span<const std::string>(paths.data() + start, n), failures));
+    if (!failures.empty()) continue;  // calibration reports unreadable images; the samples skip their batch
+    out.batches.push_back(std::move(x));
+    out.images += n;
+  }
+  if (out.images == 0) return error("no calibration image could be read for the weight optimisation");
+  return out;
+}
+
+Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageBatches& images, const PtqOptions& o,
+                        const std::map<std::string, Tensor>& original, std::map<std::string, QParams>& weight_params,
+                        std::vector<LayerReport>& report) {
+  const bool need_data = o.adaround || !o.bias_correction.empty();
+  if (need_data && images.images == 0) return error("the weight optimisation needs calibration images");
+  INR_ASSIGN_OR_RETURN(Graph fp, g.clone());  // the float model the targets come from
+  g.rebuild_uses();
+  fp.rebuild_uses();
+  const WeightGrid grid = WeightGrid::of_bits(o.weight_bits);
+  const size_t total_iters = layers.size() * static_cast<size_t>(o.adaround ? o.ada.iterations : 1);
+  size_t done_iters = 0;
+  for (size_t li = 0; li < layers.size(); ++li) {
+    Node* n = layers[li];
+    INR_ASSIGN_OR_RETURN(Layer lq, make_layer(n, g));
+    Node* nf = node_of(fp, n);
+    if (!nf) return error("{}: not found in the float graph", n->label());
+    INR_ASSIGN_OR_RETURN(Layer lf, make_layer(nf, fp));
+    LayerReport rep;
+    rep.name = node_key(n);
+    rep.op = n->op_type;
+    rep.bits = grid.bits;
+    std::vector<float> scale = weight_scales(lq.w, lq.cout, lq.k, o.per_channel, grid);
+    std::vector<float> rtn = fake_quant_rtn(lq.w, lq.cout, lq.k, scale, grid);
+    rep.weight_sqnr_rtn = sqnr_db(lq.w.data(), rtn.data(), rtn.size());
+    rep.weight_sqnr_original = rep.weight_sqnr_rtn;
+    if (auto it = original.find(rep.name); it != original.end()) {
+      Tensor saved = lq.weight->constant;
+      lq.weight->constant = it->second;
+      Result<Layer> orig = make_layer(n, g);
+      lq.weight->constant = saved;
+      if (orig) {
+        std::vector<float> s0 = weight_scales(orig->w, orig->cout, orig->k, o.per_channel, grid);
+        std::vector<float> r0 = fake_quant_rtn(orig->w, orig->cout, orig->k, s0, grid);
+        rep.weight_sqnr_original = sqnr_db(orig->w.data(), r0.data(), r0.size());
+      }
+    }
+    std::vector<float> wq = rtn, bias = lq.bias;
+    if (need_data) {
+      const int64_t width = lq.group * lq.k;
+      const int64_t positions =
+          std::clamp<int64_t>(o.sample_budget / std::max<int64_t>(1, static_cast<int64_t>(images.images) * width), 1, 64);
+      const uint64_t seed = o.ada.seed * 131 + li + 1;
+      auto t0 = std::chrono::steady_clock::now();
+      INR_ASSIGN_OR_RETURN(SampleSet xf, sample_layer_inputs(fp, lf, images, static_cast<int>(positions), seed));
+      std::vector<float> target;
+      layer_forward(lf, lf.w, lf.bias, xf, true, target);
+      std::vector<float> pre_fp;
+      if (!o.bias_correction.empty()) layer_forward(lf, lf.w, lf.bias, xf, false, pre_fp);
+      xf = SampleSet{};
+      INR_ASSIGN_OR_RETURN(SampleSet xq, sample_layer_inputs(g, lq, images, static_cast<int>(positions), seed));
+      rep.samples = xq.rows;
+      auto t1 = std::chrono::steady_clock::now();
+      rep.seconds_sampling = std::chrono::duration<double>(t1 - t0).count();
+      std::vector<float> y;
+      layer_forward(lq, rtn, lq.bias, xq, true, y);
+      rep.output_sqnr_rtn = sqnr_db(target.data(), y.data(), y.size());
+      if (o.adaround) {
+        size_t base = done_iters;
+        auto prog = [&](int it) {
+          if (o.progress) o.progress("adaround", base + static_cast<size_t>(it), total_iters);
+        };
+        wq = adaround_layer(lq, scale, grid, xq, target, o.ada, prog);
+        done_iters += static_cast<size_t>(o.ada.iterations);
+        rep.seconds_optimising = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      }
+      if (!o.bias_correction.empty() && lq.node->op_type != "MatMul") {
+        std::vector<float> pre_q;
+        layer_forward(lq, wq, lq.bias, xq, false, pre_q);
+        std::vector<double> mean(static_cast<size_t>(lq.cout), 0.0);
+        for (int64_t r = 0; r < xq.rows; ++r)
+          for (int64_t c = 0; c < lq.cout; ++c) {
+            size_t i = static_cast<size_t>(r * lq.cout + c);
+            mean[static_cast<size_t>(c)] += static_cast<double>(pre_q[i]) - pre_fp[i];
+          }
+        double shift = 0;
+        for (int64_t c = 0; c < lq.cout; ++c) {
+          double e = xq.rows ? mean[static_cast<size_t>(c)] / static_cast<double>(xq.rows) : 0.0;
+          bias[static_cast<size_t>(c)] = static_cast<float>(bias[static_cast<size_t>(c)] - e);
+          shift += std::fabs(e);
+        }
+        rep.bias_shift = shift / static_cast<double>(lq.cout);
+      }
+      layer_forward(lq, wq, bias, xq, true, y);
+      rep.output_sqnr_final = sqnr_db(target.data(), y.data(), y.size());
+    }
+    rep.weight_sqnr_final = sqnr_db(lq.w.data(), wq.data(), wq.size());
+    store_weight(lq, wq);
+    if (bias != lq.bias) store_bias(g, lq, bias);
+    weight_params[lq.weight->name] = weight_qparams(lq, scale, grid, o.per_channel);
+    report.push_back(rep);
+    if (o.progress && !o.adaround) o.progress("layers", li + 1, layers.size());
+    log_debug("ptq: {} w-sqnr {:.1f} -> {:.1f} dB, out-sqnr {:.1f} -> {:.1f} dB", rep.name, rep.weight_sqnr_rtn,
+              rep.weight_sqnr_final, rep.output_sqnr_rtn, rep.output_sqnr_final);
+  }
+  if (o.progress && o.adaround) o.progress("adaround", total_iters, total_iters);
+  g.rebuild_uses();
+  return Status::ok();
+}
+
+}  // namespace inr::quant

@@ -1,0 +1,148 @@
+// `inr quantize --recipe / --cle / --adaround / --bias-correction / --weight-bits / --report` and
+// `inr quanteval` end to end (issue #10) on MobileNetV2 with a handful of images and few AdaRound
+// iterations, so each test stays within seconds: bad combinations are one-line errors; the W4A8 recipe
+// writes 4-bit-grid weights that run; the report lists every optimised layer; quanteval prints both models
+// with the delta, its interval and McNemar's p.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "onnx/onnx_io.h"
+#include "test_util.h"
+
+namespace inr {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fp32_model() { return test::data_dir() + "/models/mobilenetv2-12-int8-dequant-fp32.onnx"; }
+std::string samples() { return test::data_dir() + "/imagenet/samples"; }
+
+// A labelled list (path TAB label) of the first `n` samples/ lines of imagenet/labels.tsv.
+std::string sample_list(const std::string& dir, int n) {
+  std::ifstream in(test::data_dir() + "/imagenet/labels.tsv");
+  std::ofstream out(dir + "/samples.tsv");
+  std::string line;
+  int k = 0;
+  while (k < n && std::getline(in, line)) {
+    if (line.rfind("samples/", 0) != 0) continue;
+    std::string path = line.substr(0, line.find('\t'));
+    std::string rest = line.substr(line.find('\t') + 1);
+    out << test::data_dir() << "/imagenet/" << path << "\t" << rest.substr(0, rest.find('\t')) << "\n";
+    ++k;
+  }
+  return dir + "/samples.tsv";
+}
+
+class PtqCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!test::has_data()) GTEST_SKIP() << "shared data not found (set INR_DATA_DIR)";
+    dir_ = test::temp_dir("ptq_cli");
+  }
+  std::string dir_;
+};
+
+TEST_F(PtqCli, BadCombinationsAreOneLineErrors) {
+  const std::string base = "quantize -m " + fp32_model() + " -o " + dir_ + "/x.onnx --calib-data " + samples() + " ";
+  struct Case {
+    std::string args, needle;
+  } cases[] = {
+      {"--recipe w4a8 --per-tensor", "per-channel"},
+      {"--recipe w8a8 --format qop", "QDQ"},
+      {"--recipe w8a8 --target avx2", "fixes the types"},
+      {"--mode dynamic --cle", "need --mode static"},
+      {"--mode static --adaround --weight u8", "symmetric"},
+      {"--mode static --report " + dir_ + "/r.json", "--report"},
+      {"--recipe w2a8", "w2a8"},
+      {"--mode static --bias-correction analytical", "analytical"},
+      {"--mode static --weight-bits 3", "3"},
+  };
+  for (const Case& c : cases) {
+    auto r = test::run_cli(base + c.args);
+    test::expect_one_line_error(r, c.needle);
+    EXPECT_FALSE(fs::exists(dir_ + "/x.onnx")) << c.args;
+  }
+}
+
+// The W4A8 recipe (CLE + AdaRound, 4-bit per-channel weights): summary, report and a model with INT4
+// weights that runs.
+TEST_F(PtqCli, W4a8RecipeWritesFourBitGridWeightsAndAReport) {
+  const std::string out = dir_ + "/w4.onnx", rep = dir_ + "/w4.json";
+  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --recipe w4a8 --calib-data " + samples() +
+                         " --calib-count 8 --adaround-iters 30 --adaround-images 8 --report " + rep + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["recipe"], "w4a8");
+  EXPECT_EQ(j["weight_bits"], 4);
+  EXPECT_EQ(j["calibrator"], "tf-enhanced");
+  EXPECT_EQ(j["weights"]["type"], "s4");
+  EXPECT_EQ(j["weights"]["granularity"], "per-channel");
+  EXPECT_EQ(j["steps"]["cle"]["triplets"], 17);
+  EXPECT_EQ(j["steps"]["cle"]["pairs"], 2);
+  EXPECT_EQ(j["steps"]["cle"]["relu6_replaced"], 34);
+  EXPECT_EQ(j["steps"]["adaround"]["iterations"], 30);
+  EXPECT_EQ(j["steps"]["adaround"]["layers"], 53);
+  EXPECT_EQ(j["left_float"].size(), 0u);
+
+  std::ifstream f(rep);
+  ASSERT_TRUE(f.good());
+  auto report = nlohmann::json::parse(f);
+  EXPECT_EQ(report["schema"]["name"], "inr.quantize.layers");
+  ASSERT_EQ(report["layers"].size(), 53u);
+  EXPECT_EQ(report["cle_sets"].size(), 19u);
+  int improved = 0;
+  for (const auto& l : report["layers"]) {
+    EXPECT_EQ(l["bits"], 4);
+    EXPECT_GT(l["samples"].get<int64_t>(), 0);
+    // 4-bit weights: an SQNR of roughly 6 dB per bit, far from lossless and far from noise.
+    EXPECT_GT(l["weight_sqnr_db"]["final"].get<double>(), 8.0) << l["name"];
+    EXPECT_LT(l["weight_sqnr_db"]["final"].get<double>(), 40.0) << l["name"];
+    improved += l["output_sqnr_db"]["final"].get<double>() > l["output_sqnr_db"]["nearest"].get<double>();
+  }
+  // AdaRound optimises the output reconstruction: even 30 iterations improve most layers' output SQNR.
+  EXPECT_GT(improved, 40);
+
+  // Every Conv / MatMul weight is an INT4 initializer (the int4 writer; AdaRound's grid is its [-7, 7] grid).
+  auto g = import_onnx_file(out);
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  int weights = 0;
+  for (const auto& n : (*g)->nodes()) {
+    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant()) continue;
+    const Tensor& t = n->inputs[0]->constant;
+    if (t.rank() < 2) continue;  // biases
+    ++weights;
+    EXPECT_EQ(t.dtype(), DType::kI4) << n->name;
+  }
+  EXPECT_EQ(weights, 53);
+  auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 16) + " --json");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+}
+
+TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {
+  const std::string list = sample_list(dir_, 24);
+  auto r = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list + " --calib-data " + samples() + " --calib-count 8 --adaround-iters 20 --adaround-images 8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"]["name"], "inr.quanteval");
+  EXPECT_EQ(j["recipe"], "w8a8");
+  EXPECT_EQ(j["float"]["images"], 24);
+  EXPECT_EQ(j["quantized"]["images"], 24);
+  EXPECT_TRUE(j["delta"].is_number());
+  EXPECT_EQ(j["delta_ci"].size(), 2u);
+  EXPECT_TRUE(j["mcnemar_p"].is_number());
+  EXPECT_EQ(j["quantize"]["steps"]["adaround"]["iterations"], 20);
+  EXPECT_TRUE(j["quantize"]["output"].is_null()) << "the temporary model is removed";
+  auto t = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list +
+                         " --calib-count 8 --adaround-iters 20 --adaround-images 8");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("delta:"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("McNemar p"), std::string::npos) << t.out;
+  EXPECT_NE(t.err.find("calibrating on the evaluation images"), std::string::npos) << t.err;
+}
+
+}  // namespace
+}  // namespace inr
