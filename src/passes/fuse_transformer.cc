@@ -5,6 +5,10 @@
 //              to those dims; a missing gamma becomes ones)
 //   GELU:      Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5), in any of the three orders of the two Muls,
 //              Div(x, sqrt 2) also as Mul(x, 1/sqrt 2)             => Gelu(x) (opset 20, approximate none)
+//   Linear:    Add(MatMul(x [..., K], W [K, N]), b [N]), W and b constant
+//                                                      => Reshape(Gemm(Reshape(x, [-1, K]), W, b), [..., N])
+//              (the bias rides in the GEMM instead of a second pass over the activations; the Reshapes
+//              are views)
 // Like fuse.cc, every intermediate must have exactly the consumers of the pattern and not be a graph
 // output. The fused ops run one kernel (oneDNN layer_normalization / eltwise gelu_erf) instead of 9 and 5
 // element-wise passes over the activations.
@@ -192,10 +196,52 @@ bool fuse_gelu_half_first_at(Graph& g, Node* erf) {
   gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
   return true;
 }
+bool fuse_linear_at(Graph& g, Node* mm) {
+  if (mm->inputs.size() != 2) return false;
+  Value* x = mm->inputs[0];
+  Value* w = mm->inputs[1];
+  if (x->dtype != DType::kF32 || x->shape.size() < 2 || !w->is_constant() || w->dtype != DType::kF32 ||
+      w->shape.size() != 2)
+    return false;
+  Value* y = mm->outputs[0];
+  Node* add = only_consumer(g, y, Op::kAdd);
+  if (!add) return false;
+  Value* b = other_input(add, y);
+  int64_t k = w->shape[0], n = w->shape[1];
+  if (!b || !b->is_constant() || b->dtype != DType::kF32 || b->shape != Shape{n}) return false;
+  Value* out = add->outputs[0];
+  Shape out_shape = out->shape;
+  std::string name = mm->name;
+  g.remove_node(add);
+  g.remove_node(mm);
+  Value* x2 = x;
+  if (x->shape.size() != 2) {
+    x2 = g.add_value_unique(name + "_rows");
+    Node* r =
+        g.add_node(name + "_rows", "Reshape", "",
+                   {x, g.add_constant(name + "_rows_shape",
+                                      Tensor::from_vector(DType::kI64, {2}, std::vector<int64_t>{-1, k}))},
+                   {x2});
+    r->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+  }
+  Value* y2 = out_shape.size() == 2 ? out : g.add_value_unique(name + "_gemm");
+  Node* gemm = g.add_node(name, "Gemm", "", {x2, w, b}, {y2});
+  gemm->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+  if (y2 != out) {
+    std::vector<int64_t> shape(out_shape.begin(), out_shape.end());
+    Node* r = g.add_node(
+        name + "_unrows", "Reshape", "",
+        {y2, g.add_constant(name + "_unrows_shape",
+                            Tensor::from_vector(DType::kI64, {static_cast<int64_t>(shape.size())}, shape))},
+        {out});
+    r->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+  }
+  return true;
+}
 }  // namespace
 
 Status fuse_transformer(Graph& g) {
-  int layer_norms = 0, gelus = 0;
+  int layer_norms = 0, gelus = 0, linears = 0;
   // Each fusion removes nodes, so rescan after every success (the patterns are few per block).
   for (bool changed = true; changed;) {
     changed = false;
@@ -206,6 +252,8 @@ Status fuse_transformer(Graph& g) {
         ++layer_norms;
       } else if (n->op == Op::kErf && (fuse_gelu_at(g, n) || fuse_gelu_half_first_at(g, n))) {
         ++gelus;
+      } else if (n->op == Op::kMatMul && fuse_linear_at(g, n)) {
+        ++linears;
       } else {
         continue;
       }
@@ -213,7 +261,8 @@ Status fuse_transformer(Graph& g) {
       break;
     }
   }
-  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu fused", layer_norms, gelus);
+  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu, {} MatMul+Add -> Gemm fused", layer_norms,
+           gelus, linears);
   g.remove_dead();
   return g.topo_sort();
 }

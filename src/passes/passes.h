@@ -21,7 +21,8 @@ Status canonicalize(Graph& graph);
 Status fuse(Graph& graph);
 
 // Transformer patterns of opset-13 exports: the decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/
-// Sqrt/Div[/Mul][/Add]) -> LayerNormalization, the decomposed exact GELU (Div/Erf/Add/Mul/Mul) -> Gelu.
+// Sqrt/Div[/Mul][/Add]) -> LayerNormalization, the decomposed exact GELU (Div/Erf/Add/Mul/Mul) -> Gelu,
+// a linear layer MatMul(x, W) + b (constants) -> Gemm between two Reshape views.
 // Needs inferred shapes.
 Status fuse_transformer(Graph& graph);
 

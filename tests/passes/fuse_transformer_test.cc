@@ -1,5 +1,5 @@
 // fuse_transformer: the decomposed LayerNorm and GELU of opset-13 transformer exports become
-// LayerNormalization and Gelu, and the fused graph computes what the unfused one does (reference and
+// LayerNormalization and Gelu, a linear layer with bias one Gemm, and the fused graph computes what the unfused one does (reference and
 // oneDNN backends).
 #include <gtest/gtest.h>
 
@@ -70,6 +70,7 @@ std::unique_ptr<Graph> mlp_block(bool half_first, int64_t last_ln_opset) {
   Value* x = g->add_input("x", DType::kF32, {2, 7, 24});
   Value* h = layer_norm(*g, x, 24, "ln1_", true);
   h = node(*g, "MatMul", {h, g->add_constant("w1", test::random_f32({24, 40}, 1, -0.4f, 0.4f))}, "fc1");
+  h = node(*g, "Add", {h, g->add_constant("b1", test::random_f32({40}, 3))}, "fc1_bias");
   h = gelu(*g, h, "gelu_", half_first);
   h = node(*g, "MatMul", {h, g->add_constant("w2", test::random_f32({40, 24}, 2, -0.4f, 0.4f))}, "fc2");
   h = node(*g, "Add", {x, h}, "res");
@@ -84,6 +85,8 @@ TEST(FuseTransformer, LayerNormAndGeluBecomeOneNodeEach) {
     ASSERT_TRUE(optimize(*g, 2).is_ok());
     EXPECT_EQ(count_op(*g, Op::kLayerNormalization), 2) << half_first;
     EXPECT_EQ(count_op(*g, Op::kGelu), 1) << half_first;
+    EXPECT_EQ(count_op(*g, Op::kGemm), 1) << "fc1 + bias";
+    EXPECT_EQ(count_op(*g, Op::kMatMul), 1) << "fc2 has no bias";
     for (Op gone : {Op::kReduceMean, Op::kPow, Op::kSqrt, Op::kDiv, Op::kErf, Op::kMul, Op::kSub})
       EXPECT_EQ(count_op(*g, gone), 0) << op_name(gone) << " half_first " << half_first;
     EXPECT_EQ(count_op(*g, Op::kAdd), 1) << "only the residual Add stays";
