@@ -3,9 +3,10 @@
 # other processes hits both alike; prints each round and the median ratio.
 #
 #   bench/vs_ort.sh [--models "resnet18 resnet50 mobilenetv2"] [--batches "1 16"] [--rounds 5] [--runs 30]
-#                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"]
+#                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"] [--warmup 5]
 #
-# Synthetic ResNets come from `inr synth` (speed does not depend on weights); mobilenetv2 is the real
+# Synthetic ResNets come from `inr synth` (speed does not depend on weights), vit_b16 and swin_t from
+# bench/transformer_graphs.py (seeded weights, opset-13 export layout); mobilenetv2 is the real
 # fp32 model from the data directory, zoo-int8 the zoo's QOperator int8 MobileNetV2 as it is. int8 models
 # are quantized by `inr quantize` (QDQ, per-channel, plus --quant-flags). Ratio = inr p50 latency / ORT p50
 # latency (< 1: inr is faster).
@@ -20,6 +21,7 @@ MODELS="resnet18 resnet50"
 BATCHES="1 16"
 ROUNDS=5
 RUNS=30
+WARMUP=5
 THREADS=2
 PRECISION=fp32
 QUANT_FLAGS=""
@@ -29,6 +31,7 @@ while (($#)); do
     --batches) BATCHES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --precision) PRECISION=$2; shift 2 ;;
     --quant-flags) QUANT_FLAGS=$2; shift 2 ;;
@@ -43,6 +46,7 @@ model_file() {
   case "$name" in
     mobilenetv2) f="$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
     zoo-int8) echo "$DATA/models/mobilenetv2-12-int8.onnx"; return ;;
+    vit_b16 | swin_t) f="$WORK/$name.onnx"; [ -f "$f" ] || /usr/bin/python3 bench/transformer_graphs.py "$name" -o "$f" >/dev/null ;;
     *) f="$WORK/$name.onnx"; [ -f "$f" ] || "$INR" synth "$name" --seed 1 --batch dynamic -o "$f" >/dev/null ;;
   esac
   if [ "$PRECISION" = int8 ]; then
@@ -72,8 +76,8 @@ for name in $MODELS; do
     inr_ms=()
     ort_ms=()
     for ((r = 0; r < ROUNDS; r++)); do
-      i=$("$INR" bench -m "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 --json | field p50_ms)
-      o=$(node tools/ort/ort_run.js bench "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 | field p50_ms)
+      i=$("$INR" bench -m "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup "$WARMUP" --json | field p50_ms)
+      o=$(node tools/ort/ort_run.js bench "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup "$WARMUP" | field p50_ms)
       inr_ms+=("$i")
       ort_ms+=("$o")
       ratios+=("$(awk -v a="$i" -v b="$o" 'BEGIN {printf "%.3f", a / b}')")

@@ -162,12 +162,14 @@ TEST(LogCli, ClassifyDebugPlacesEveryNode) {
   CliResult r = test::run_shell(cmd + " -d 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has(r.out, "tiger cat")) << r.out;  // the result on stdout, unchanged
-  // 105 nodes: 4 folded (the Shape -> Reshape idiom), 45 absorbed by fusion, 56 placed.
+  // 105 nodes: 4 folded (the Shape -> Reshape idiom), 45 absorbed by fusion, the classifier's MatMul + bias
+  // Add made one Gemm, 55 placed.
   EXPECT_TRUE(has(r.err, "inr: info: pass constant folding: 4 nodes folded")) << r.err;
+  EXPECT_TRUE(has(r.err, "inr: info: pass fuse_transformer: 0 LayerNormalization, 0 Gelu, 1 MatMul+Add -> Gemm fused")) << r.err;
   EXPECT_TRUE(has(r.err, "inr: info: pass fuse: 10 Conv+Add, 35 Conv+Clip fused into FusedConv")) << r.err;
-  EXPECT_EQ(count(r.err, "inr: debug: place "), 56) << r.err;
-  EXPECT_EQ(count(r.err, " -> onednn (the first backend, and it supports it)"), 56) << r.err;
-  EXPECT_TRUE(has(r.err, "inr: info: placement: 1 partition, 56 on onednn")) << r.err;
+  EXPECT_EQ(count(r.err, "inr: debug: place "), 55) << r.err;
+  EXPECT_EQ(count(r.err, " -> onednn (the first backend, and it supports it)"), 55) << r.err;
+  EXPECT_TRUE(has(r.err, "inr: info: placement: 1 partition, 55 on onednn")) << r.err;
   CliResult quiet = test::run_shell(cmd + " -d 4");
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(quiet.err, "");

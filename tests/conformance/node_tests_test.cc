@@ -5,7 +5,8 @@
 // excluded section gives the reason for each test left out.
 //
 // inr specialises a graph by its input *shapes*, so operands that determine an output shape (Reshape's
-// shape, Pad's pads/axes, Squeeze/Unsqueeze/ReduceMean axes) must be constants. Some node tests feed those
+// shape, Pad's pads/axes, Squeeze/Unsqueeze/Reduce* axes, Slice/Split/Expand/Tile/ConstantOfShape/Range/TopK/
+// Resize operands) must be constants. Some node tests feed those
 // as graph inputs; this test binds such inputs to their test-data values as initializers before creating
 // the session (what a model exporter would have written), and runs everything else as real inputs.
 #include <gtest/gtest.h>
@@ -40,6 +41,10 @@ struct ShapeOperand {
 };
 constexpr ShapeOperand kShapeOperands[] = {
     {Op::kReshape, 1}, {Op::kPad, 1}, {Op::kPad, 3}, {Op::kSqueeze, 1}, {Op::kUnsqueeze, 1}, {Op::kReduceMean, 1},
+    {Op::kReduceMax, 1}, {Op::kReduceSum, 1}, {Op::kReduceSumSquare, 1}, {Op::kReduceL2, 1},
+    {Op::kSlice, 1}, {Op::kSlice, 2}, {Op::kSlice, 3}, {Op::kSlice, 4}, {Op::kSplit, 1}, {Op::kExpand, 1},
+    {Op::kTile, 1}, {Op::kConstantOfShape, 0}, {Op::kRange, 0}, {Op::kRange, 1}, {Op::kRange, 2}, {Op::kTopK, 1},
+    {Op::kResize, 1}, {Op::kResize, 2}, {Op::kResize, 3},
 };
 
 bool is_shape_operand(const Graph& g, const Value* v) {
