@@ -37,8 +37,12 @@ Status check_output_sizes(const Node& n) {
 Status infer_shapes(Graph& graph, bool fold_all) {
   INR_TRY(graph.topo_sort());
   std::vector<Node*> folded;
-  for (const auto& up : graph.nodes()) {
-    Node& n = *up;
+  std::vector<Node*> order;  // upgrade_legacy_broadcast may add nodes while we walk
+  for (const auto& up : graph.nodes()) order.push_back(up.get());
+  for (Node* np : order) {
+    Node& n = *np;
+    INR_ASSIGN_OR_RETURN(Node* inserted, upgrade_legacy_broadcast(graph, n));
+    if (inserted) INR_TRY(infer_node(*inserted));
     INR_TRY(infer_node(n));
     INR_TRY(check_output_sizes(n));
     bool all_out_constant = std::all_of(n.outputs.begin(), n.outputs.end(),
