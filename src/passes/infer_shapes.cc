@@ -10,7 +10,9 @@
 namespace inr {
 
 namespace {
-// Integer results this small are shape arithmetic; propagating them is needed to infer Reshape & co.
+// Results this small are shape arithmetic; propagating them is needed to infer Reshape & co. Any dtype:
+// an exporter's pads or sizes may pass through float (Cast -> Div -> Ceil -> Cast) before they reach a
+// shape input, and every such step is known once the input shapes are (quantization ops aside).
 constexpr int64_t kShapeConstantMaxElements = 64;
 
 bool all_inputs_constant(const Node& n) {
@@ -18,8 +20,11 @@ bool all_inputs_constant(const Node& n) {
 }
 
 bool is_shape_arithmetic(const Node& n) {
+  // Quantization steps on constants (a bias's DequantizeLinear) are patterns for passes/quant_qdq.h, which
+  // must see them before folding.
+  if (n.op == Op::kQuantizeLinear || n.op == Op::kDequantizeLinear || n.op == Op::kDynamicQuantizeLinear) return false;
   for (const Value* out : n.outputs)
-    if (out && (out->dtype != DType::kI64 || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
+    if (out && (out->dtype == DType::kUndefined || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
   return true;
 }
 // Shapes that come from the model (and from inputs bound at run time) are checked before a plan allocates
