@@ -50,3 +50,31 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
 }
 
 }  // namespace inr
+
+namespace inr {
+
+// Calls f(out_index, index_0, index_1, ...) for every element of `out` with each operand's element index
+// under numpy broadcasting (any number of operands; Where has three).
+template <typename F>
+void for_each_broadcast_n(const Shape& out, const std::vector<Shape>& operands, F f) {
+  size_t r = out.size(), k = operands.size();
+  int64_t n = shape_numel(out);
+  std::vector<std::vector<int64_t>> st(k);
+  for (size_t j = 0; j < k; ++j) st[j] = broadcast_strides(operands[j], r);
+  std::vector<int64_t> idx(r, 0), at(k, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    f(i, at);
+    for (size_t d = r; d-- > 0;) {
+      ++idx[d];
+      for (size_t j = 0; j < k; ++j) at[j] += st[j][d];
+      if (idx[d] < out[d]) break;
+      for (size_t j = 0; j < k; ++j) at[j] -= st[j][d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Every element of a numeric tensor as double (exponents of Pow, which may differ in dtype from the base).
+std::vector<double> elements_as_double(const Tensor& t);
+
+}  // namespace inr

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/half.h"
+#include "ops/elementwise.h"
 
 namespace inr {
 
@@ -207,7 +208,7 @@ Status fold_int_constants(Node& node, RunFn run) {
       outputs.emplace_back();
       continue;
     }
-    bool is_int = out->dtype == DType::kI64 || out->dtype == DType::kI32;
+    bool is_int = out->dtype == DType::kI64 || out->dtype == DType::kI32 || out->dtype == DType::kBool;
     if (!is_int || shape_numel(out->shape) > kMaxInferFoldElements) return Status::ok();
     outputs.push_back(Tensor::empty(out->dtype, out->shape));
   }
@@ -255,5 +256,17 @@ namespace inr {
 Status copy_input0(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
   if (in[0].bytes() > 0) std::memcpy(out[0].raw(), in[0].raw(), in[0].bytes());
   return Status::ok();
+}
+}  // namespace inr
+
+namespace inr {
+std::vector<double> elements_as_double(const Tensor& t) {
+  std::vector<double> v(static_cast<size_t>(t.numel()));
+  (void)visit_numeric(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = t.data<T>();
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(p[i]);
+  });
+  return v;
 }
 }  // namespace inr

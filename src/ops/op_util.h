@@ -72,7 +72,7 @@ bool legacy_broadcast_pending(const Node& node);
 constexpr int64_t kMaxInferFoldElements = 4096;
 
 using RunFn = Status (*)(const Node&, std::span<const Tensor>, std::span<Tensor>);
-// When every present input is a constant and every output is a small integer tensor, runs `run` now and
+// When every present input is a constant and every output is a small integer (or bool) tensor, runs `run` now and
 // stores the results as the outputs' constants, so shape computations are known before run time.
 Status fold_int_constants(Node& node, RunFn run);
 

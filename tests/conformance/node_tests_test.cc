@@ -4,9 +4,11 @@
 // integer and bool outputs. The manifest lists every node test of the ops in src/ir/op_list.def; its
 // excluded section gives the reason for each test left out.
 //
-// Some node tests feed operands that determine an output shape (Reshape's shape, Pad's pads/axes,
-// Squeeze/Unsqueeze/ReduceMean axes) as graph inputs: they run as real inputs too, since the session
-// specialises its plan to the values of small integer inputs (inr/session.h).
+// inr specialises a graph by its input shapes, and by the values of small integer inputs (inr/session.h),
+// so integer operands that determine an output shape (Reshape's shape, Pad's pads/axes, Slice's starts,
+// TopK's k, Resize's sizes, ...) run as real graph inputs. Float ones (Resize's scales, a float Range) must
+// be constants: this test binds those to their test-data values as initializers before creating the session
+// (what a model exporter would have written), and runs everything else as real inputs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -32,6 +34,25 @@ constexpr const char* kNodeTestRoot = "/usr/include/onnx/backend/test/data/node"
 constexpr double kRtol = 1e-3;  // ONNX backend test defaults (onnx/backend/test/runner/__init__.py)
 constexpr double kAtol = 1e-5;
 constexpr int kMaxReportedMismatches = 5;
+
+struct ShapeOperand {
+  Op op;
+  size_t input;
+};
+constexpr ShapeOperand kShapeOperands[] = {
+    {Op::kReshape, 1}, {Op::kPad, 1}, {Op::kPad, 3}, {Op::kSqueeze, 1}, {Op::kUnsqueeze, 1}, {Op::kReduceMean, 1},
+    {Op::kReduceMax, 1}, {Op::kReduceSum, 1}, {Op::kReduceSumSquare, 1}, {Op::kReduceL2, 1},
+    {Op::kSlice, 1}, {Op::kSlice, 2}, {Op::kSlice, 3}, {Op::kSlice, 4}, {Op::kSplit, 1}, {Op::kExpand, 1},
+    {Op::kTile, 1}, {Op::kConstantOfShape, 0}, {Op::kRange, 0}, {Op::kRange, 1}, {Op::kRange, 2}, {Op::kTopK, 1},
+    {Op::kResize, 1}, {Op::kResize, 2}, {Op::kResize, 3},
+};
+
+bool is_shape_operand(const Graph& g, const Value* v) {
+  for (const auto& n : g.nodes())
+    for (const ShapeOperand& s : kShapeOperands)
+      if (n->op == s.op && n->input(s.input) == v) return true;
+  return false;
+}
 
 // ONNX 1.12's test generator stores bfloat16 tensors as uint16 TensorProtos (the same bits); read them back
 // as the dtype the graph declares.
@@ -112,11 +133,21 @@ TEST_P(NodeTest, MatchesStoredOutputs) {
   std::vector<std::string> input_files = numbered(data, "input_");
   ASSERT_EQ(input_files.size(), (*graph)->inputs.size()) << "test data inputs vs graph inputs";
   std::vector<Tensor> inputs;
+  std::vector<Value*> runtime_inputs;
   for (size_t i = 0; i < input_files.size(); ++i) {
     auto t = read_tensor_pb(input_files[i]);
     ASSERT_TRUE(t.is_ok()) << t.status().message();
-    inputs.push_back(as_declared_dtype(std::move(t.value()), (*graph)->inputs[i]->dtype));
+    Value* v = (*graph)->inputs[i];
+    if (is_shape_operand(**graph, v) && t->dtype() != DType::kI64 && t->dtype() != DType::kI32) {
+      v->constant = t.value();
+      v->shape = t->shape();
+      v->has_shape = true;
+      continue;
+    }
+    runtime_inputs.push_back(v);
+    inputs.push_back(as_declared_dtype(std::move(t.value()), v->dtype));
   }
+  (*graph)->inputs = runtime_inputs;
   std::vector<Tensor> expected;
   std::vector<std::string> output_files = numbered(data, "output_");
   ASSERT_EQ(output_files.size(), (*graph)->outputs.size()) << "test data outputs vs graph outputs";

@@ -1,0 +1,35 @@
+// Equal: C = (A == B), bool, numpy broadcasting; numeric or bool operands.
+// ONNX spec: https://onnx.ai/onnx/operators/onnx__Equal.html (opsets 1, 7, 11, 13).
+#include "ops/comparison.h"
+#include "ops/op_schema.h"
+
+namespace inr {
+
+namespace {
+Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  auto cmp = [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = in[0].data<T>();
+    const T* b = in[1].data<T>();
+    auto* c = out[0].data<uint8_t>();
+    for_each_broadcast_n(
+        out[0].shape(), {in[0].shape(), in[1].shape()},
+        [&](int64_t i, const std::vector<int64_t>& at) { c[i] = a[at[0]] == b[at[1]] ? 1 : 0; });
+  };
+  if (in[0].dtype() == DType::kBool) {
+    cmp(uint8_t{});
+    return Status::ok();
+  }
+  return visit_numeric(in[0].dtype(), cmp);
+}
+Status infer(Node& node) {
+  return infer_comparison(node, run, true);
+}
+}  // namespace
+
+const OpSchema& schema_equal() {
+  static const OpSchema s{Op::kEqual, 2, 2, 1, 1, infer, run};
+  return s;
+}
+
+}  // namespace inr

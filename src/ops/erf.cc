@@ -1,0 +1,23 @@
+// Erf: y = erf(x), the Gauss error function. ONNX spec: https://onnx.ai/onnx/operators/onnx__Erf.html (opsets
+// 9, 13).
+#include <cmath>
+
+#include "ops/elementwise.h"
+#include "ops/op_schema.h"
+#include "ops/op_util.h"
+
+namespace inr {
+
+namespace {
+Status run(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  map_unary<float>(in[0], out[0], [](float x) { return std::erf(x); });
+  return Status::ok();
+}
+}  // namespace
+
+const OpSchema& schema_erf() {
+  static const OpSchema s{Op::kErf, 1, 1, 1, 1, infer_unary_float, run};
+  return s;
+}
+
+}  // namespace inr

@@ -1,0 +1,32 @@
+// ReduceSum: the sum over `axes`, keepdims default 1; all axes when axes is empty, unless
+// noop_with_empty_axes=1. ONNX spec: https://onnx.ai/onnx/operators/onnx__ReduceSum.html (opsets 1, 11, 13):
+// axes is an attribute before opset 13 and an optional (constant) input from 13. Shared machinery:
+// ops/reduce_util.h.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ops/op_schema.h"
+#include "ops/reduce_util.h"
+
+namespace inr {
+
+namespace {
+constexpr int64_t kOpsetAxesInput = 13;
+
+Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
+  return reduce_f32(
+      node, in[0], out[0], kOpsetAxesInput, 0.0, [](double a, double x) { return a + x; },
+      [](double a, double) { return a; });
+}
+Status infer(Node& node) {
+  return infer_reduce_float(node, kOpsetAxesInput);
+}
+}  // namespace
+
+const OpSchema& schema_reduce_sum() {
+  static const OpSchema s{Op::kReduceSum, 1, 2, 1, 1, infer, run};
+  return s;
+}
+
+}  // namespace inr
