@@ -1,6 +1,8 @@
 // Small graphs of the classifier families inr must run (tests/models/family_graphs.py, seeded weights,
 // onnx.helper + numpy, no PyTorch) against ONNX Runtime on both backends: logits max-abs error
 // <= 1e-4 x max|logit| and the same top-5 (DESIGN.md), softmax outputs within the same bound.
+// ViT, Swin (shifted windows, pads computed from the input's shape), ConvNeXt and ShuffleNet v2 graphs at
+// opsets 13 and 17 are one file both engines run.
 // Old-opset graphs (opsets 1..6, as the ONNX zoo's classic classifiers) are run by inr as they are and by
 // ORT in their opset-13 spelling, which the generator writes from the same weights: ORT has no kernels
 // for those opsets' BatchNormalization/Add, so it could not be the oracle of the legacy file itself.
@@ -108,7 +110,9 @@ TEST_P(FamilyGraph, MatchesOrt) {
 std::vector<FamilyCase> cases() {
   std::vector<FamilyCase> out;
   for (const char* graph : {"alexnet_opset3", "alexnet_opset6", "googlenet_opset1", "googlenet_opset3",
-                            "caffe2_resnet_opset3", "caffe2_resnet_opset6", "squeezenet_opset3"})
+                            "caffe2_resnet_opset3", "caffe2_resnet_opset6", "squeezenet_opset3", "vit_opset13",
+                            "vit_opset17", "swin_opset13", "swin_opset17", "convnext_opset13", "convnext_opset17",
+                            "shufflenet_opset13", "shufflenet_opset17"})
     for (const char* backend : {"onednn", "reference"}) out.push_back({graph, backend});
   return out;
 }

@@ -100,6 +100,45 @@ TEST_P(RuntimeShapes, ShapeAndPadsFromIntegerInputs) {
   }
 }
 
+// Slice's starts/ends, Tile's repeats, Expand's shape and Range's limit fed by the caller (int64 inputs of
+// rank 1 and a scalar), each value set with its own plan.
+TEST_P(RuntimeShapes, SliceTileExpandRangeFromIntegerInputs) {
+  const auto& [backend, level] = GetParam();
+  auto g = std::make_unique<Graph>();
+  Value* x = g->add_input("x", DType::kF32, {2, 6});
+  Value* starts = g->add_input("starts", DType::kI64, {1});
+  Value* ends = g->add_input("ends", DType::kI64, {1});
+  Value* repeats = g->add_input("repeats", DType::kI64, {2});
+  Value* limit = g->add_input("limit", DType::kI64, {});
+  Value* sliced = node(*g, "Slice", {x, starts, ends, g->add_constant("axes", i64({1}))}, "sliced");
+  g->outputs.push_back(node(*g, "Tile", {node(*g, "Relu", {sliced}, "relu"), repeats}, "tiled"));
+  Value* r = node(*g, "Range", {g->add_constant("zero", Tensor::from_vector<int64_t>(DType::kI64, {}, {0})), limit,
+                                g->add_constant("one", Tensor::from_vector<int64_t>(DType::kI64, {}, {1}))}, "range");
+  Value* rf = node(*g, "Cast", {r}, "range_f", {{"to", Attr::of_int(1)}});
+  g->outputs.push_back(node(*g, "Expand", {rf, node(*g, "Concat", {g->add_constant("two", i64({2})),
+                                                                    node(*g, "Shape", {rf}, "n")}, "eshape",
+                                                        {{"axis", Attr::of_int(0)}})}, "expanded"));
+  SessionOptions o;
+  o.backend = backend;
+  o.opt_level = level;
+  auto s = Session::create(std::move(g), o);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  Tensor xv = test::random_f32({2, 6}, 9);
+  for (auto [b, e, rep, lim] : {std::tuple{1, 4, 2, 3}, std::tuple{0, 6, 1, 5}, std::tuple{1, 4, 2, 3}}) {
+    std::vector<Tensor> inputs = {xv, i64({b}), i64({e}), i64({1, rep}),
+                                  Tensor::from_vector<int64_t>(DType::kI64, {}, {static_cast<int64_t>(lim)})};
+    auto out = (*s)->run(inputs);
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    const int64_t w = e - b;
+    ASSERT_EQ((*out)[0].shape(), (Shape{2, w * rep}));
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < w * rep; ++j)
+        ASSERT_EQ((*out)[0].data<float>()[i * w * rep + j], std::max(0.f, xv.data<float>()[i * 6 + b + j % w]));
+    ASSERT_EQ((*out)[1].shape(), (Shape{2, lim}));
+    for (int64_t k = 0; k < 2 * lim; ++k) ASSERT_EQ((*out)[1].data<float>()[k], static_cast<float>(k % lim));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BackendsAndLevels, RuntimeShapes,
                          ::testing::Combine(::testing::Values("onednn", "reference"), ::testing::Values(0, 2)),
                          [](const auto& info) {
