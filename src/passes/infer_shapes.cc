@@ -110,6 +110,7 @@ Status optimize(Graph& graph, int level) {
     INR_TRY(infer_shapes(graph, true));
   }
   if (level >= 2) {
+    INR_TRY(fuse_transformer(graph));
     INR_TRY(fuse(graph));
     INR_TRY(infer_shapes(graph, true));
   }

@@ -25,12 +25,17 @@ Status canonicalize(Graph& graph);
 // Conv [+ Add(residual)] [+ activation] -> FusedConv (internal op). Needs inferred shapes.
 Status fuse(Graph& graph);
 
+// Transformer patterns of opset-13 exports: the decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/
+// Sqrt/Div[/Mul][/Add]) -> LayerNormalization, the decomposed exact GELU (Div/Erf/Add/Mul/Mul) -> Gelu.
+// Needs inferred shapes.
+Status fuse_transformer(Graph& graph);
+
 // fp16 graphs run in fp32: f16 initializers widened once, f32<->f16 Casts become Identity, graph I/O
 // dtypes kept (one Cast at each f16 boundary). A legalisation that runs at every level.
 Status compute_fp16_in_fp32(Graph& graph);
 
 // The pipeline for an optimisation level: 0 = shape inference only; 1 = + constant folding and
-// canonicalisation; >= 2 = + fusion.
+// canonicalisation; >= 2 = + fusion (fuse_transformer, then fuse).
 Status optimize(Graph& graph, int level);
 
 // Sets graph input shapes (in graph-input order) after checking them against the declared ones

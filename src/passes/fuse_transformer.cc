@@ -1,0 +1,221 @@
+// Fusion of the transformer blocks that opset-13 exporters (torch.onnx below opset 17/20) spell out:
+//   LayerNorm: m = ReduceMean(x); d = Sub(x, m); v = ReduceMean(Pow(d, 2)); s = Sqrt(Add(v, eps));
+//              y = Div(d, s) [* gamma] [+ beta]                     => LayerNormalization(x, gamma, beta)
+//              (ReduceMean over the trailing k dims with keepdims=1; gamma / beta constants that broadcast
+//              to those dims; a missing gamma becomes ones)
+//   GELU:      Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5), in any of the three orders of the two Muls,
+//              Div(x, sqrt 2) also as Mul(x, 1/sqrt 2)             => Gelu(x) (opset 20, approximate none)
+// Like fuse.cc, every intermediate must have exactly the consumers of the pattern and not be a graph
+// output. The fused ops run one kernel (oneDNN layer_normalization / eltwise gelu_erf) instead of 9 and 5
+// element-wise passes over the activations.
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "core/log.h"
+#include "ops/op_util.h"
+#include "passes/passes.h"
+
+namespace inr {
+
+namespace {
+constexpr int64_t kLayerNormOpset = 17;
+constexpr int64_t kGeluOpset = 20;
+// How close a constant must be to sqrt(2), 1/sqrt(2), 1 or 0.5 (exporters write them as f32).
+constexpr double kConstantRtol = 1e-6;
+
+bool is_graph_output(const Graph& g, const Value* v) {
+  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
+}
+bool private_use(const Graph& g, const Value* v, size_t uses) {
+  return v != nullptr && v->consumers.size() == uses && !is_graph_output(g, v);
+}
+// The one consumer of v when it is private and of op `op`.
+Node* only_consumer(const Graph& g, const Value* v, Op op) {
+  if (!private_use(g, v, 1)) return nullptr;
+  Node* n = v->consumers[0];
+  return n->op == op && n->outputs.size() == 1 ? n : nullptr;
+}
+// The other operand of a binary node, given one.
+Value* other_input(const Node* n, const Value* v) {
+  if (n->inputs.size() != 2) return nullptr;
+  if (n->inputs[0] == v) return n->inputs[1];
+  if (n->inputs[1] == v) return n->inputs[0];
+  return nullptr;
+}
+bool f32_scalar_near(const Value* v, double expect) {
+  if (v == nullptr || !v->is_constant() || v->constant.dtype() != DType::kF32 || v->constant.numel() != 1)
+    return false;
+  double x = v->constant.data<float>()[0];
+  return std::abs(x - expect) <= kConstantRtol * std::abs(expect) + 1e-7;
+}
+bool f32_scalar(const Value* v, float* out) {
+  if (v == nullptr || !v->is_constant() || v->constant.dtype() != DType::kF32 || v->constant.numel() != 1)
+    return false;
+  *out = v->constant.data<float>()[0];
+  return true;
+}
+
+// The number k of trailing dims a keepdims ReduceMean reduces, or 0 if it is not such a reduction.
+int64_t trailing_reduction(const Node& n) {
+  if (n.op != Op::kReduceMean || n.attr_int("keepdims", 1) == 0 || n.inputs.empty()) return 0;
+  auto rank = static_cast<int64_t>(n.inputs[0]->shape.size());
+  Result<std::vector<int64_t>> axes = axes_from_input_or_attr(n, 1, 18);
+  if (!axes || axes->empty()) return 0;
+  std::vector<int64_t> a = *axes;
+  for (int64_t& x : a) x = x < 0 ? x + rank : x;
+  std::sort(a.begin(), a.end());
+  auto k = static_cast<int64_t>(a.size());
+  for (int64_t i = 0; i < k; ++i)
+    if (a[i] != rank - k + i) return 0;
+  return k;
+}
+
+// A constant parameter that LayerNormalization accepts for normalised dims `norm`.
+bool fits_norm(const Value* p, const Shape& norm) {
+  if (p == nullptr || !p->is_constant() || p->dtype != DType::kF32 || p->shape.size() > norm.size())
+    return false;
+  Result<Shape> b = broadcast_shapes(p->shape, norm);
+  return b && *b == norm;
+}
+
+bool fuse_layer_norm_at(Graph& g, Node* m1) {
+  int64_t k = trailing_reduction(*m1);
+  if (k == 0) return false;
+  Value* x = m1->inputs[0];
+  Node* sub = only_consumer(g, m1->outputs[0], Op::kSub);
+  if (!sub || sub->inputs[0] != x || sub->inputs[1] != m1->outputs[0]) return false;
+  Value* d = sub->outputs[0];
+  if (!private_use(g, d, 2)) return false;
+  Node* pow = nullptr;
+  Node* div = nullptr;
+  for (Node* c : d->consumers) {
+    if (c->op == Op::kPow && c->inputs[0] == d && f32_scalar_near(c->inputs[1], 2.0)) pow = c;
+    if (c->op == Op::kDiv && c->inputs[0] == d) div = c;
+  }
+  if (!pow || !div) return false;
+  Node* m2 = only_consumer(g, pow->outputs[0], Op::kReduceMean);
+  if (!m2 || trailing_reduction(*m2) != k) return false;
+  Node* add_eps = only_consumer(g, m2->outputs[0], Op::kAdd);
+  float eps = 0;
+  if (!add_eps || !f32_scalar(other_input(add_eps, m2->outputs[0]), &eps)) return false;
+  Node* sqrt = only_consumer(g, add_eps->outputs[0], Op::kSqrt);
+  if (!sqrt || div->inputs[1] != sqrt->outputs[0] || !private_use(g, sqrt->outputs[0], 1)) return false;
+  Shape norm(x->shape.end() - k, x->shape.end());
+  std::vector<Node*> absorbed = {m1, sub, pow, m2, add_eps, sqrt, div};
+  Value* out = div->outputs[0];
+  Value* gamma = nullptr;
+  Value* beta = nullptr;
+  if (Node* mul = only_consumer(g, out, Op::kMul); mul && fits_norm(other_input(mul, out), norm)) {
+    gamma = other_input(mul, out);
+    absorbed.push_back(mul);
+    out = mul->outputs[0];
+  }
+  if (Node* add = only_consumer(g, out, Op::kAdd); add && fits_norm(other_input(add, out), norm)) {
+    beta = other_input(add, out);
+    absorbed.push_back(add);
+    out = add->outputs[0];
+  }
+  if (gamma == nullptr) {
+    Tensor ones = Tensor::empty(DType::kF32, norm);
+    std::fill(ones.data<float>(), ones.data<float>() + ones.numel(), 1.f);
+    gamma = g.add_constant(m1->name + "_ln_scale", ones);
+  }
+  std::string name = m1->name;
+  log_debug("fuse: {} .. {} -> LayerNormalization", m1->label(), absorbed.back()->label());
+  for (Node* n : absorbed) g.remove_node(n);
+  std::vector<Value*> ins = {x, gamma};
+  if (beta) ins.push_back(beta);
+  Node* ln = g.add_node(name, "LayerNormalization", "", ins, {out});
+  ln->attrs["axis"] = Attr::of_int(-k);
+  ln->attrs["epsilon"] = Attr::of_float(eps);
+  ln->attrs["_opset"] = Attr::of_int(kLayerNormOpset);
+  return true;
+}
+
+// x for q = Div(x, sqrt 2) or Mul(x, 1/sqrt 2) (either operand order for Mul); nullptr otherwise.
+Value* gelu_input(const Node* scale) {
+  if (scale == nullptr || scale->inputs.size() != 2) return nullptr;
+  if (scale->op == Op::kDiv && f32_scalar_near(scale->inputs[1], std::numbers::sqrt2))
+    return scale->inputs[0];
+  if (scale->op != Op::kMul) return nullptr;
+  if (f32_scalar_near(scale->inputs[1], 1 / std::numbers::sqrt2)) return scale->inputs[0];
+  if (f32_scalar_near(scale->inputs[0], 1 / std::numbers::sqrt2)) return scale->inputs[1];
+  return nullptr;
+}
+
+// GELU with the two Muls after the Add: (x * (erf + 1)) * 0.5 or ((erf + 1) * 0.5) * x.
+bool fuse_gelu_at(Graph& g, Node* erf) {
+  Value* q = erf->inputs[0];
+  Node* scale = q->producer;
+  Value* x = gelu_input(scale);
+  if (x == nullptr || !private_use(g, q, 1)) return false;
+  Node* add = only_consumer(g, erf->outputs[0], Op::kAdd);
+  if (!add || !f32_scalar_near(other_input(add, erf->outputs[0]), 1.0)) return false;
+  Value* a = add->outputs[0];
+  Node* m1 = only_consumer(g, a, Op::kMul);
+  if (!m1) return false;
+  Node* m2 = only_consumer(g, m1->outputs[0], Op::kMul);
+  if (!m2) return false;
+  Value* o1 = other_input(m1, a);
+  Value* o2 = other_input(m2, m1->outputs[0]);
+  bool x_then_half = o1 == x && f32_scalar_near(o2, 0.5);
+  bool half_then_x = f32_scalar_near(o1, 0.5) && o2 == x;
+  if (!x_then_half && !half_then_x) return false;
+  Value* out = m2->outputs[0];
+  std::string name = erf->name;
+  log_debug("fuse: {} .. {} -> Gelu", scale->label(), m2->label());
+  for (Node* n : {scale, erf, add, m1, m2}) g.remove_node(n);
+  Node* gelu = g.add_node(name, "Gelu", "", {x}, {out});
+  gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
+  return true;
+}
+
+// GELU with x * 0.5 first (Hugging Face style): h = Mul(x, 0.5); out = Mul(h, Add(Erf(x / sqrt 2), 1)).
+bool fuse_gelu_half_first_at(Graph& g, Node* erf) {
+  Value* q = erf->inputs[0];
+  Node* scale = q->producer;
+  Value* x = gelu_input(scale);
+  if (x == nullptr || !private_use(g, q, 1)) return false;
+  Node* add = only_consumer(g, erf->outputs[0], Op::kAdd);
+  if (!add || !f32_scalar_near(other_input(add, erf->outputs[0]), 1.0)) return false;
+  Node* mul = only_consumer(g, add->outputs[0], Op::kMul);
+  if (!mul) return false;
+  Value* h = other_input(mul, add->outputs[0]);
+  Node* half = h ? h->producer : nullptr;
+  if (!half || half->op != Op::kMul || !private_use(g, h, 1) || !f32_scalar_near(other_input(half, x), 0.5))
+    return false;
+  Value* out = mul->outputs[0];
+  std::string name = erf->name;
+  for (Node* n : {half, scale, erf, add, mul}) g.remove_node(n);
+  Node* gelu = g.add_node(name, "Gelu", "", {x}, {out});
+  gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
+  return true;
+}
+}  // namespace
+
+Status fuse_transformer(Graph& g) {
+  int layer_norms = 0, gelus = 0;
+  // Each fusion removes nodes, so rescan after every success (the patterns are few per block).
+  for (bool changed = true; changed;) {
+    changed = false;
+    g.rebuild_uses();
+    for (const auto& up : g.nodes()) {
+      Node* n = up.get();
+      if (n->op == Op::kReduceMean && fuse_layer_norm_at(g, n)) {
+        ++layer_norms;
+      } else if (n->op == Op::kErf && (fuse_gelu_at(g, n) || fuse_gelu_half_first_at(g, n))) {
+        ++gelus;
+      } else {
+        continue;
+      }
+      changed = true;
+      break;
+    }
+  }
+  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu fused", layer_norms, gelus);
+  g.remove_dead();
+  return g.topo_sort();
+}
+
+}  // namespace inr

@@ -1,0 +1,126 @@
+// fuse_transformer: the decomposed LayerNorm and GELU of opset-13 transformer exports become
+// LayerNormalization and Gelu, and the fused graph computes what the unfused one does (reference and
+// oneDNN backends).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "inr/session.h"
+#include "ir/graph.h"
+#include "passes/passes.h"
+#include "test_util.h"
+
+namespace inr {
+namespace {
+
+using test::count_op;
+
+Value* scalar(Graph& g, const std::string& name, float v) {
+  return g.add_constant(name, Tensor::from_vector(DType::kF32, {}, std::vector<float>{v}));
+}
+
+Value* node(Graph& g, const std::string& op, std::vector<Value*> ins, const std::string& out,
+            std::map<std::string, Attr> attrs = {}, int64_t opset = 13) {
+  Node* n = g.add_node(out + "_node", op, "", std::move(ins), {g.add_value(out)});
+  n->attrs = std::move(attrs);
+  n->attrs["_opset"] = Attr::of_int(opset);
+  return n->outputs[0];
+}
+
+// torch.onnx's LayerNorm over the last dim (c channels) below opset 17; without gamma/beta when `affine` is false. opset 18 passes the
+// ReduceMean axes as an input.
+Value* layer_norm(Graph& g, Value* x, int64_t c, const std::string& p, bool affine, int64_t opset = 13) {
+  auto mean = [&](Value* v, const std::string& out) {
+    if (opset >= 18)
+      return node(g, "ReduceMean", {v, g.add_constant(out + "_axes", Tensor::from_vector(DType::kI64, {1}, std::vector<int64_t>{-1}))}, out, {}, opset);
+    return node(g, "ReduceMean", {v}, out, {{"axes", Attr::of_ints({-1})}}, opset);
+  };
+  Value* m = mean(x, p + "m");
+  Value* d = node(g, "Sub", {x, m}, p + "d");
+  Value* sq = node(g, "Pow", {d, scalar(g, p + "two", 2.f)}, p + "sq");
+  Value* v = mean(sq, p + "v");
+  Value* ve = node(g, "Add", {v, scalar(g, p + "eps", 1e-6f)}, p + "ve");
+  Value* s = node(g, "Sqrt", {ve}, p + "s");
+  Value* n = node(g, "Div", {d, s}, p + "n");
+  if (!affine) return n;
+  Value* gamma = g.add_constant(p + "gamma", test::random_f32({c}, 11, 0.5f, 1.5f));
+  Value* beta = g.add_constant(p + "beta", test::random_f32({c}, 12));
+  Value* y = node(g, "Mul", {n, gamma}, p + "y");
+  return node(g, "Add", {y, beta}, p + "z");
+}
+
+// torch.onnx's exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)) as Div/Erf/Add/Mul/Mul; half_first: Hugging
+// Face's 0.5 * x * (...) with the Mul by 0.5 first.
+Value* gelu(Graph& g, Value* x, const std::string& p, bool half_first) {
+  Value* q = node(g, "Div", {x, scalar(g, p + "sqrt2", static_cast<float>(std::numbers::sqrt2))}, p + "q");
+  Value* e = node(g, "Erf", {q}, p + "e");
+  Value* a = node(g, "Add", {e, scalar(g, p + "one", 1.f)}, p + "a");
+  if (half_first) {
+    Value* h = node(g, "Mul", {x, scalar(g, p + "half", 0.5f)}, p + "h");
+    return node(g, "Mul", {h, a}, p + "out");
+  }
+  Value* m = node(g, "Mul", {x, a}, p + "m");
+  return node(g, "Mul", {m, scalar(g, p + "half", 0.5f)}, p + "out");
+}
+
+// One pre-norm transformer MLP block: x + W2 gelu(W1 LN(x)), then a final LN without affine parameters.
+std::unique_ptr<Graph> mlp_block(bool half_first, int64_t last_ln_opset) {
+  auto g = std::make_unique<Graph>();
+  Value* x = g->add_input("x", DType::kF32, {2, 7, 24});
+  Value* h = layer_norm(*g, x, 24, "ln1_", true);
+  h = node(*g, "MatMul", {h, g->add_constant("w1", test::random_f32({24, 40}, 1, -0.4f, 0.4f))}, "fc1");
+  h = gelu(*g, h, "gelu_", half_first);
+  h = node(*g, "MatMul", {h, g->add_constant("w2", test::random_f32({40, 24}, 2, -0.4f, 0.4f))}, "fc2");
+  h = node(*g, "Add", {x, h}, "res");
+  Value* y = layer_norm(*g, h, 24, "ln2_", false, last_ln_opset);
+  g->outputs.push_back(y);
+  return g;
+}
+
+TEST(FuseTransformer, LayerNormAndGeluBecomeOneNodeEach) {
+  for (bool half_first : {false, true}) {
+    auto g = mlp_block(half_first, 18);
+    ASSERT_TRUE(optimize(*g, 2).is_ok());
+    EXPECT_EQ(count_op(*g, Op::kLayerNormalization), 2) << half_first;
+    EXPECT_EQ(count_op(*g, Op::kGelu), 1) << half_first;
+    for (Op gone : {Op::kReduceMean, Op::kPow, Op::kSqrt, Op::kDiv, Op::kErf, Op::kMul, Op::kSub})
+      EXPECT_EQ(count_op(*g, gone), 0) << op_name(gone) << " half_first " << half_first;
+    EXPECT_EQ(count_op(*g, Op::kAdd), 1) << "only the residual Add stays";
+  }
+}
+
+TEST(FuseTransformer, PatternWithAnObservedIntermediateIsLeftAlone) {
+  auto g = std::make_unique<Graph>();
+  Value* x = g->add_input("x", DType::kF32, {3, 8});
+  Value* y = gelu(*g, x, "g_", false);
+  g->outputs.push_back(y);
+  g->outputs.push_back(g->find_value("g_e"));  // the Erf output is a graph output
+  ASSERT_TRUE(optimize(*g, 2).is_ok());
+  EXPECT_EQ(count_op(*g, Op::kGelu), 0);
+  EXPECT_EQ(count_op(*g, Op::kErf), 1);
+}
+
+TEST(FuseTransformer, FusedEqualsUnfusedOnBothBackends) {
+  Tensor x = test::random_f32({2, 7, 24}, 7, -2.f, 2.f);
+  for (bool half_first : {false, true}) {
+    std::vector<Tensor> ref = test::run_graph(mlp_block(half_first, 13), std::span<const Tensor>(&x, 1), 1, "reference");
+    ASSERT_EQ(ref.size(), 1u);
+    for (const char* backend : {"reference", "onednn"}) {
+      std::vector<Tensor> got = test::run_graph(mlp_block(half_first, 13), std::span<const Tensor>(&x, 1), 2, backend);
+      ASSERT_EQ(got.size(), 1u);
+      ASSERT_EQ(got[0].shape(), ref[0].shape());
+      double max_ref = 0, max_err = 0;
+      for (int64_t i = 0; i < ref[0].numel(); ++i) {
+        max_ref = std::max(max_ref, static_cast<double>(std::abs(ref[0].data<float>()[i])));
+        max_err = std::max(max_err, static_cast<double>(std::abs(got[0].data<float>()[i] - ref[0].data<float>()[i])));
+      }
+      // The unfused graph rounds every intermediate to f32; the fused kernels round once (and oneDNN
+      // sums in its own order): the DESIGN.md logit bound.
+      EXPECT_LE(max_err, 1e-4 * max_ref) << backend << " half_first " << half_first;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace inr
