@@ -109,12 +109,22 @@ OpCase matmul(std::string name, Shape a, Shape b) {
 }  // namespace
 
 std::vector<OpCase> mat_mul_cases() {
-  return {matmul("matmul_2d", {5, 7}, {7, 3}),
+  // f32 accumulation over K = 301 (oneDNN; the reference sums in double): a random-walk error of about
+  // sqrt(K) * 2^-24 * sum|a*b| ~ 1e-5 on these [-1, 1] inputs.
+  OpCase long_k = matmul("matmul_long_k", {3, 301}, {301, 5});
+  long_k.atol = 1e-5;
+  // A transformer linear layer: N-D activations times constant 2-D weights.
+  OpCase linear = matmul("matmul_3d_times_constant_2d", {2, 9, 12}, {12, 5});
+  linear.inputs[1].constant = true;
+  return {matmul("matmul_attention_scores_4d", {2, 3, 7, 16}, {2, 3, 16, 7}),
+          matmul("matmul_3d_times_2d_linear", {2, 9, 12}, {12, 5}),
+          matmul("matmul_2d", {5, 7}, {7, 3}),
           matmul("matmul_batched_broadcast", {2, 1, 5, 7}, {3, 7, 4}),
           matmul("matmul_1d_lhs", {7}, {2, 7, 5}),
           matmul("matmul_1d_rhs", {3, 5, 7}, {7}),
           matmul("matmul_1d_both", {9}, {9}),
-          matmul("matmul_long_k", {3, 301}, {301, 5})};
+          linear,
+          long_k};
 }
 
 namespace {
@@ -156,6 +166,7 @@ std::vector<OpCase> softmax_family(const std::string& op, const std::string& pre
                   .oracle = softmax_oracle(axis.value_or(def), opset < 13, log)};
   };
   return {c("_opset13_default_last_axis", {3, 5, 7}, 13, std::nullopt, -3, 3),
+          c("_attention_4d_last_axis", {2, 3, 7, 9}, 13, std::nullopt, -3, 3),
           c("_opset13_axis1", {3, 5, 7}, 13, 1, -3, 3),
           c("_opset11_coerced_default_axis1", {3, 5, 7}, 11, std::nullopt, -3, 3),
           c("_opset11_coerced_axis0", {2, 3, 5}, 11, 0, -3, 3),

@@ -53,8 +53,12 @@ std::vector<OpCase> gelu_cases() {
   auto tanh_gelu = [](double x) {
     return 0.5 * x * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (x + 0.044715 * x * x * x)));
   };
-  return {unary("gelu_default_erf", "Gelu", {2, 7, 9}, exact_gelu, -5, 5, {}, 20),
-          unary("gelu_tanh_approximation", "Gelu", {4, 11}, tanh_gelu, -5, 5, {{"approximate", Attr::of_string("tanh")}}, 20)};
+  std::vector<OpCase> v = {unary("gelu_default_erf", "Gelu", {2, 7, 9}, exact_gelu, -5, 5, {}, 20),
+                           unary("gelu_tanh_approximation", "Gelu", {4, 11}, tanh_gelu, -5, 5, {{"approximate", Attr::of_string("tanh")}}, 20)};
+  // oneDNN's gelu_erf evaluates erf with a polynomial: absolute errors up to ~3e-7 where GELU(x) is tiny
+  // (x << 0), i.e. ~1e-7 of |x|; the f32 bound above is relative to the (tiny) output there.
+  v[0].atol = 1e-6;
+  return v;
 }
 
 std::vector<OpCase> sqrt_cases() {

@@ -256,6 +256,10 @@ Status Compiler::lower() {
       case Op::kSigmoid:
       case Op::kHardSigmoid:
       case Op::kHardSwish:
+      case Op::kGelu:
+      case Op::kTanh:
+      case Op::kExp:
+      case Op::kSqrt:
         st = lower_eltwise(*this, n, step);
         break;
       case Op::kAdd:
@@ -276,6 +280,12 @@ Status Compiler::lower() {
         break;
       case Op::kBatchNormalization:
         st = lower_batch_norm(*this, n, step);
+        break;
+      case Op::kLayerNormalization:
+        st = lower_layer_norm(*this, n, step);
+        break;
+      case Op::kTranspose:
+        st = lower_transpose(*this, n, step);
         break;
       case Op::kGemm:
       case Op::kMatMul:

@@ -175,6 +175,8 @@ Status lower_softmax(Compiler& c, Node& node, int step);
 Status lower_reshape(Compiler& c, Node& node, int step);
 Status lower_batch_norm(Compiler& c, Node& node, int step);
 Status lower_matmul(Compiler& c, Node& node, int step);
+Status lower_layer_norm(Compiler& c, Node& node, int step);
+Status lower_transpose(Compiler& c, Node& node, int step);
 Status lower_qlinear_conv(Compiler& c, Node& node, int step);
 Status lower_quantize_linear(Compiler& c, Node& node, int step);
 Status lower_dequantize_linear(Compiler& c, Node& node, int step);

@@ -1,4 +1,4 @@
-// Element-wise nodes in the producer's layout: activations (eltwise), Add/Sub/Mul/Div (binary, src1 may
+// Element-wise nodes in the producer's layout: activations and Gelu/Tanh/Exp/Sqrt (eltwise), Add/Sub/Mul/Div (binary, src1 may
 // broadcast), and inference BatchNormalization (when the passes did not fold it into a convolution).
 // Each computes in place when its input's buffer is dead after the node.
 #include <limits>
@@ -30,6 +30,15 @@ Result<std::vector<EltwiseStage>> eltwise_stages(const Node& n) {
       return std::vector<EltwiseStage>{{alg::eltwise_logistic, 0.f, 0.f}};
     case Op::kHardSwish:
       return std::vector<EltwiseStage>{{alg::eltwise_hardswish, 0.f, 0.f}};
+    case Op::kGelu:
+      return std::vector<EltwiseStage>{
+          {n.attr_string("approximate", "none") == "tanh" ? alg::eltwise_gelu_tanh : alg::eltwise_gelu_erf, 0.f, 0.f}};
+    case Op::kTanh:
+      return std::vector<EltwiseStage>{{alg::eltwise_tanh, 0.f, 0.f}};
+    case Op::kExp:
+      return std::vector<EltwiseStage>{{alg::eltwise_exp, 0.f, 0.f}};
+    case Op::kSqrt:
+      return std::vector<EltwiseStage>{{alg::eltwise_sqrt, 0.f, 0.f}};
     case Op::kHardSigmoid:
       // oneDNN 2.6 has no hardsigmoid: max(0, min(1, alpha*x + beta)) = clip(linear(x), 0, 1).
       return std::vector<EltwiseStage>{{alg::eltwise_linear, n.attr_float("alpha", 0.2f), n.attr_float("beta", 0.5f)},
@@ -124,6 +133,38 @@ Status lower_batch_norm(Compiler& c, Node& n, int step) {
                    {DNNL_ARG_SCALE, scale},
                    {DNNL_ARG_SHIFT, shift}},
                   step, n.name);
+  return Status::ok();
+}
+
+// LayerNormalization over the last axis: oneDNN layer_normalization with per-channel scale and shift
+// (Scale / B broadcast to [C] once at compile; a missing B is zeros). Statistics are computed, not given.
+Status lower_layer_norm(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  int64_t ch = x->shape.back();
+  auto channel_vector = [&](const Value* p, float fill) {
+    std::vector<float> v(static_cast<size_t>(ch), fill);
+    if (p == nullptr) return v;
+    const Tensor& t = p->constant;
+    for (int64_t j = 0; j < ch; ++j) v[static_cast<size_t>(j)] = t.data<float>()[t.numel() == 1 ? 0 : j];
+    return v;
+  };
+  std::vector<float> scale = channel_vector(n.inputs[1], 1.f), shift = channel_vector(n.input(2), 0.f);
+  memory::desc vec_md = plain_md({ch});
+  Version scale_v = c.owned_constant(scale.data(), vec_md, vec_md);
+  Version shift_v = c.owned_constant(shift.data(), vec_md, vec_md);
+  Version src = c.as(x, plain_md(x->shape), step);
+  using flags = dnnl::normalization_flags;
+  dnnl::layer_normalization_forward::desc d(dnnl::prop_kind::forward_inference, src.md, n.attr_float("epsilon", 1e-5f),
+                                            flags::use_scale | flags::use_shift);
+  dnnl::layer_normalization_forward::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+  bool dst_is_slot = c.is_external(y);
+  Version dst = !dst_is_slot && c.can_overwrite(src, step, {}) ? c.alias_output(y, src, step) : c.output(y, src.md, step);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, scale_v}, {DNNL_ARG_SHIFT, shift_v}};
+  // forward_inference without use_global_stats computes mean/variance into (scratch) memories.
+  args.emplace_back(DNNL_ARG_MEAN, c.temporary(pd.mean_desc(), step));
+  args.emplace_back(DNNL_ARG_VARIANCE, c.temporary(pd.variance_desc(), step));
+  c.add_primitive(dnnl::layer_normalization_forward(pd), pd, args, step, n.name);
   return Status::ok();
 }
 

@@ -1,5 +1,6 @@
 // Data movement and normalisation over whole axes: Concat (in the inputs' common layout), Flatten/Reshape
-// (a new plain view of a plain buffer: metadata only, or one reorder to plain first), Softmax (plain).
+// (a new plain view of a plain buffer: metadata only, or one reorder to plain first), Softmax (plain),
+// Transpose (one reorder into permuted strides).
 #include <fmt/format.h>
 
 #include "backends/onednn/onednn_compiler.h"
@@ -68,6 +69,29 @@ Status lower_softmax(Compiler& c, Node& n, int step) {
   dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, src.md, static_cast<int>(axis));
   dnnl::softmax_forward::primitive_desc pd(d, Compiler::base_attr(), c.engine());
   c.add_primitive(dnnl::softmax_forward(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, step, n.name);
+  return Status::ok();
+}
+
+// Transpose as one reorder: the destination descriptor has the input's dims with the strides those dims
+// have in the (plain, permuted) output, so writing it lays the output out row-major.
+Status lower_transpose(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  Value* y = n.outputs[0];
+  size_t rank = x->shape.size();
+  std::vector<int64_t> perm = n.attr_ints("perm");
+  if (perm.empty())
+    for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
+  Dims y_strides(rank), strides(rank);
+  int64_t st = 1;
+  for (size_t d = rank; d-- > 0;) {
+    y_strides[d] = st;
+    st *= y->shape[d];
+  }
+  for (size_t i = 0; i < rank; ++i) strides[static_cast<size_t>(perm[i])] = y_strides[i];
+  Version src = c.as(x, plain_md(x), step);
+  Version dst = c.output(y, plain_md(y), step);
+  Version permuted{memory::desc(to_dims(x->shape), dnnl_type(x->dtype), strides), dst.ref};
+  c.add_reorder(src, permuted, step, n.name);
   return Status::ok();
 }
 

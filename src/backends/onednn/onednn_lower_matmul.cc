@@ -1,6 +1,9 @@
-// Gemm (transA = 0) and 2-D MatMul with a constant B as one oneDNN matmul. B is reordered once into the
+// Gemm (transA = 0) and MatMul with a constant 2-D B as one oneDNN matmul. B is reordered once into the
 // layout the kernel prefers; Gemm's alpha is folded into B and beta into the bias (C broadcast over rows),
-// so the run is y = A * B' + bias with no per-run scaling.
+// so the run is y = A * B' + bias with no per-run scaling. An N-D A times a constant 2-D B (a transformer's
+// linear layers) is the 2-D product of A viewed as [rows, K]. MatMul with a runtime B (attention's Q K^T
+// and P V) or a batched constant B is a batched oneDNN matmul over plain operands whose batch dims
+// broadcast (both padded with leading 1s to the output's rank).
 #include <vector>
 
 #include "backends/onednn/onednn_compiler.h"
@@ -10,16 +13,43 @@ namespace inr::onednn {
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
+namespace {
+Status lower_batched_matmul(Compiler& c, Node& n, int step) {
+  Value* a = n.inputs[0];
+  Value* b = n.inputs[1];
+  Value* y = n.outputs[0];
+  size_t r = y->shape.size();
+  auto padded = [r](const Shape& s) {
+    Shape p(r - s.size(), 1);
+    p.insert(p.end(), s.begin(), s.end());
+    return p;
+  };
+  Version av = c.as(a, plain_md(a->shape), step);
+  Version bv = b->is_constant() ? c.owned_constant(b->constant.data<float>(), plain_md(b->shape), plain_md(b->shape))
+                                : c.as(b, plain_md(b->shape), step);
+  Version src{plain_md(padded(a->shape)), av.ref};
+  Version wei{plain_md(padded(b->shape)), bv.ref};
+  Version dst = c.output(y, plain_md(y->shape), step);
+  dnnl::matmul::desc d(src.md, wei.md, dst.md);
+  dnnl::matmul::primitive_desc pd(d, Compiler::base_attr(), c.engine());
+  c.add_primitive(dnnl::matmul(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, step, n.name);
+  return Status::ok();
+}
+}  // namespace
+
 Status lower_matmul(Compiler& c, Node& n, int step) {
   Value* a = n.inputs[0];
+  if (n.op == Op::kMatMul && !(n.inputs[1]->is_constant() && n.inputs[1]->shape.size() == 2))
+    return lower_batched_matmul(c, n, step);
   Value* bw = n.inputs[1];
   Value* cb = n.op == Op::kGemm ? n.input(2) : nullptr;
   Value* y = n.outputs[0];
   bool trans_b = n.op == Op::kGemm && n.attr_int("transB", 0) != 0;
   float alpha = n.op == Op::kGemm ? n.attr_float("alpha", 1.f) : 1.f;
   float beta = n.op == Op::kGemm ? n.attr_float("beta", 1.f) : 1.f;
-  int64_t k = a->shape[1];
+  int64_t k = a->shape.back();
   int64_t cols = trans_b ? bw->shape[0] : bw->shape[1];
+  int64_t rows = shape_numel(a->shape) / k;
 
   // B as a [K, N] descriptor over its stored order: [K, N] row-major, or [N, K] row-major (transB).
   memory::desc b_md({k, cols}, dt::f32, trans_b ? Dims{1, k} : Dims{cols, 1});
@@ -39,14 +69,14 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
     bias_md = memory::desc({1, cols}, dt::f32, tag::ab);
   }
 
-  memory::desc src_md = plain_md(a->shape);
-  memory::desc dst_md = plain_md(y->shape);
+  memory::desc src_md = plain_md({rows, k});
+  memory::desc dst_md = plain_md({rows, cols});
   memory::desc w_any({k, cols}, dt::f32, tag::any);
   auto d = bias.empty() ? dnnl::matmul::desc(src_md, w_any, dst_md) : dnnl::matmul::desc(src_md, w_any, bias_md, dst_md);
   dnnl::matmul::primitive_desc pd(d, Compiler::base_attr(), c.engine());
-  Version src = c.as(a, src_md, step);
+  Version src{src_md, c.as(a, plain_md(a->shape), step).ref};  // a [..., K] viewed as [rows, K]
   Version wv = c.owned_constant(b_data, b_md, pd.weights_desc());
-  Version dst = c.output(y, dst_md, step);
+  Version dst{dst_md, c.output(y, plain_md(y->shape), step).ref};
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);

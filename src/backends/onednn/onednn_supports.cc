@@ -74,13 +74,16 @@ Status supports_binary(const Node& n) {
 Status supports_matmul(const Node& n) {
   const Value* a = n.inputs[0];
   const Value* b = n.input(1);
-  if (a->shape.size() != 2) return error("A is {}-D (2-D only)", a->shape.size());
-  if (!is_const_f32(b) || b->shape.size() != 2) return error("B {} is not a constant 2-D f32 tensor", describe(b));
   if (n.op == Op::kMatMul) {
-    if (n.inputs.size() != 2 || a->shape[1] != b->shape[0])
+    // Any rank >= 2 on both sides (numpy batch broadcasting; 1-D operands change the output rank).
+    if (n.inputs.size() != 2 || a->shape.size() < 2 || b == nullptr || b->shape.size() < 2)
+      return error("operands {} and {} are not both of rank >= 2", describe(a), describe(b));
+    if (a->shape.back() != b->shape[b->shape.size() - 2])
       return error("shapes {} x {} do not multiply", shape_str(a->shape), shape_str(b->shape));
     return Status::ok();
   }
+  if (a->shape.size() != 2) return error("A is {}-D (2-D only)", a->shape.size());
+  if (!is_const_f32(b) || b->shape.size() != 2) return error("B {} is not a constant 2-D f32 tensor", describe(b));
   if (n.attr_int("transA", 0) != 0) return error("transA is set");
   bool trans_b = n.attr_int("transB", 0) != 0;
   int64_t k = trans_b ? b->shape[1] : b->shape[0];
@@ -105,6 +108,30 @@ Status supports_softmax(const Node& n) {
   if (opset < 13 && axis != rank - 1)
     return error("opset {} Softmax flattens at axis {} of {}: a one-axis softmax only at the last axis", opset,
                  axis, rank);
+  return Status::ok();
+}
+
+Status supports_layer_norm(const Node& n) {
+  const Value* x = n.inputs[0];
+  int64_t rank = static_cast<int64_t>(x->shape.size());
+  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(n.attr_int("axis", -1), rank));
+  if (axis != rank - 1 || rank < 2) return error("normalises from axis {} of {} (the last axis of rank >= 2 only)", axis, rank);
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.outputs[i] != nullptr) return error("the Mean / InvStdDev outputs are requested (Y only)");
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    const Value* p = n.inputs[i];
+    if (p != nullptr && (!is_const_f32(p) || (shape_numel(p->shape) != 1 && shape_numel(p->shape) != x->shape.back())))
+      return error("parameter {} is not a constant f32 scalar or vector of the last dim", describe(p));
+  }
+  return Status::ok();
+}
+
+Status supports_transpose(const Node& n) {
+  const Value* x = n.inputs[0];
+  const Value* y = n.outputs[0];
+  if (!(is_f32(x) || is_q8(x->dtype)) || x->shape.empty() || x->shape.size() > 6 || shape_numel(x->shape) == 0)
+    return error("input {} is not a non-empty f32/u8/s8 tensor of rank 1..6", describe(x));
+  if (y == nullptr) return error("no output");
   return Status::ok();
 }
 
@@ -197,6 +224,10 @@ Status onednn_support(const Node& n) {
     case Op::kSigmoid:
     case Op::kHardSigmoid:
     case Op::kHardSwish:
+    case Op::kGelu:
+    case Op::kTanh:
+    case Op::kExp:
+    case Op::kSqrt:
       INR_TRY(all_f32(n));
       if (n.inputs.size() != 1) return error("{} inputs", n.inputs.size());
       return Status::ok();
@@ -219,6 +250,15 @@ Status onednn_support(const Node& n) {
     case Op::kBatchNormalization:
       INR_TRY(all_f32(n));
       return supports_batch_norm(n);
+    case Op::kLayerNormalization: {
+      // Only Y is lowered (supports_layer_norm refuses Mean / InvStdDev outputs).
+      Node y_only = n;
+      y_only.outputs.resize(1);
+      INR_TRY(all_f32(y_only));
+      return supports_layer_norm(n);
+    }
+    case Op::kTranspose:
+      return supports_transpose(n);
     case Op::kQLinearConv:
       return qlinear_conv_support(n);
     case Op::kQuantizeLinear:
