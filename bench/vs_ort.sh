@@ -5,7 +5,8 @@
 #   bench/vs_ort.sh [--models "resnet18 resnet50 mobilenetv2"] [--batches "1 16"] [--rounds 5] [--runs 30]
 #                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"]
 #
-# Synthetic ResNets come from `inr synth` (speed does not depend on weights); mobilenetv2 is the real
+# Synthetic ResNets come from `inr synth` (speed does not depend on weights), vit_b16 and swin_t from
+# bench/transformer_graphs.py (seeded weights, opset-13 export layout); mobilenetv2 is the real
 # fp32 model from the data directory, zoo-int8 the zoo's QOperator int8 MobileNetV2 as it is. int8 models
 # are quantized by `inr quantize` (QDQ, per-channel, plus --quant-flags). Ratio = inr p50 latency / ORT p50
 # latency (< 1: inr is faster).
@@ -43,6 +44,7 @@ model_file() {
   case "$name" in
     mobilenetv2) f="$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
     zoo-int8) echo "$DATA/models/mobilenetv2-12-int8.onnx"; return ;;
+    vit_b16 | swin_t) f="$WORK/$name.onnx"; [ -f "$f" ] || /usr/bin/python3 bench/transformer_graphs.py "$name" -o "$f" >/dev/null ;;
     *) f="$WORK/$name.onnx"; [ -f "$f" ] || "$INR" synth "$name" --seed 1 --batch dynamic -o "$f" >/dev/null ;;
   esac
   if [ "$PRECISION" = int8 ]; then

@@ -236,9 +236,18 @@ Status onednn_support(const Node& n) {
     case Op::kAdd:
     case Op::kSub:
     case Op::kMul:
-    case Op::kDiv:
-      INR_TRY(all_f32(n));
-      return supports_binary(n);
+    case Op::kDiv: {
+      // A rank-0 second operand (attention's Mul by 1/sqrt(d)) is a [1] broadcast.
+      Node ranked = n;
+      Value scalar_as_1d;
+      if (n.inputs.size() == 2 && n.inputs[1] && n.inputs[1]->shape.empty() && n.inputs[1]->shape_known()) {
+        scalar_as_1d = *n.inputs[1];
+        scalar_as_1d.shape = {1};
+        ranked.inputs[1] = &scalar_as_1d;
+      }
+      INR_TRY(all_f32(ranked));
+      return supports_binary(ranked);
+    }
     case Op::kConcat:
       return supports_concat(n);
     case Op::kSoftmax:
