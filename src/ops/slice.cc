@@ -90,10 +90,16 @@ Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) 
   for (size_t d = 0; d < rank; ++d) at += g.start[d] * stride[d];
   const auto* src = static_cast<const uint8_t*>(in[0].raw());
   auto* dst = static_cast<uint8_t*>(out[0].raw());
+  // The last dim is copied as one run when its step is 1 (channels-last token slices, Swin's roll and
+  // patch merging); the odometer walks the dims before it.
+  size_t last = rank - 1;
+  bool run = g.step[last] == 1;
+  int64_t run_len = run ? g.out[last] : 1;
+  size_t walk = run ? last : rank;  // dims the odometer walks
   std::vector<int64_t> idx(rank, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(dst + i * elem, src + at * elem, elem);
-    for (size_t d = rank; d-- > 0;) {
+  for (int64_t i = 0; i < n; i += run_len) {
+    std::memcpy(dst + i * elem, src + at * elem, static_cast<size_t>(run_len) * elem);
+    for (size_t d = walk; d-- > 0;) {
       at += g.step[d] * stride[d];
       if (++idx[d] < g.out[d]) break;
       at -= g.step[d] * stride[d] * g.out[d];
