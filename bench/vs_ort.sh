@@ -3,7 +3,7 @@
 # other processes hits both alike; prints each round and the median ratio.
 #
 #   bench/vs_ort.sh [--models "resnet18 resnet50 mobilenetv2"] [--batches "1 16"] [--rounds 5] [--runs 30]
-#                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"]
+#                   [--threads 2] [--precision fp32|int8] [--quant-flags "--reduce-range"] [--warmup 5]
 #
 # Synthetic ResNets come from `inr synth` (speed does not depend on weights), vit_b16 and swin_t from
 # bench/transformer_graphs.py (seeded weights, opset-13 export layout); mobilenetv2 is the real
@@ -21,6 +21,7 @@ MODELS="resnet18 resnet50"
 BATCHES="1 16"
 ROUNDS=5
 RUNS=30
+WARMUP=5
 THREADS=2
 PRECISION=fp32
 QUANT_FLAGS=""
@@ -30,6 +31,7 @@ while (($#)); do
     --batches) BATCHES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --precision) PRECISION=$2; shift 2 ;;
     --quant-flags) QUANT_FLAGS=$2; shift 2 ;;
@@ -74,8 +76,8 @@ for name in $MODELS; do
     inr_ms=()
     ort_ms=()
     for ((r = 0; r < ROUNDS; r++)); do
-      i=$("$INR" bench -m "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 --json | field p50_ms)
-      o=$(node tools/ort/ort_run.js bench "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup 5 | field p50_ms)
+      i=$("$INR" bench -m "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup "$WARMUP" --json | field p50_ms)
+      o=$(node tools/ort/ort_run.js bench "$f" --batch "$b" --threads "$THREADS" --runs "$RUNS" --warmup "$WARMUP" | field p50_ms)
       inr_ms+=("$i")
       ort_ms+=("$o")
       ratios+=("$(awk -v a="$i" -v b="$o" 'BEGIN {printf "%.3f", a / b}')")
