@@ -2,7 +2,10 @@
 //
 // Lifecycle: load/create -> (first run with a given set of input shapes: passes, partition into
 // backends, compile, plan memory; cached per shape) -> run. A steady-state `run_into` with shapes
-// seen before allocates nothing.
+// seen before allocates nothing. Integer (int64/int32) inputs of rank <= 1 with at most 64 elements are
+// treated as values the shapes may depend on (a Reshape's shape or Pad's pads fed by the caller): the plan
+// is specialised to their values too, and a run with other values builds (and caches) another plan. The
+// shape-only queries below cannot know such values and fail when a shape depends on one.
 // Thread safety: a Session runs one inference at a time (calls are serialised internally); use one
 // Session per thread for concurrent inference.
 #pragma once

@@ -6,6 +6,7 @@
 
 #include "core/file.h"
 #include "onnx/onnx_io.h"
+#include "ops/op_util.h"
 
 namespace inr {
 
@@ -77,7 +78,13 @@ Result<std::string> export_onnx_bytes(const Graph& graph) {
   model.set_producer_version(INR_VERSION);
   auto* op = model.add_opset_import();
   op->set_domain("");
-  op->set_version(graph.opset);
+  // An opset 1..6 model was rewritten into opset-7 form at import (legacy_opsets.h), so it is written as
+  // opset 7, except for a legacy broadcast still waiting for shapes (passes/legacy_broadcast.cc).
+  op->set_version(std::max<int64_t>(graph.opset, kOpsetLegacyUpgraded));
+  for (const auto& n : graph.nodes())
+    if (legacy_broadcast_pending(*n))
+      return error("{}: opset {} broadcast/axis is resolved only once input shapes are known (run the passes "
+                   "first)", n->label(), node_opset(*n));
   if (graph.opset_ms > 0) {
     auto* ms = model.add_opset_import();
     ms->set_domain("com.microsoft");

@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "core/half.h"
 #include "core/tensor_size.h"
+#include "onnx/legacy_opsets.h"
 #include "onnx/onnx_io.h"
 
 namespace inr {
@@ -306,6 +307,7 @@ Result<std::unique_ptr<Graph>> import_model(onnx::ModelProto& model, const std::
       n->attrs[a.name()] = std::move(attr);
     }
     n->attrs["_opset"] = Attr::of_int(n->domain == "com.microsoft" ? g->opset_ms : g->opset);
+    if (n->domain.empty()) INR_TRY(upgrade_legacy_node(*g, *n, g->opset).with_context(n->label()));
   }
   if (!unsupported.empty()) {
     std::string msg;

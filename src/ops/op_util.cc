@@ -1,6 +1,8 @@
 #include "ops/op_util.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <cstring>
 
 #include "core/half.h"
@@ -180,6 +182,15 @@ Status infer_unary_float(Node& node) {
 namespace inr {
 
 int64_t node_opset(const Node& node) { return node.attr_int("_opset", kDefaultOpset); }
+
+bool legacy_broadcast_pending(const Node& node) {
+  constexpr int64_t kOpsetNumpyBroadcast = 7;
+  static constexpr std::array<std::string_view, 11> kOps = {"Add", "Sub", "Mul",     "Div",     "Pow", "And",
+                                                            "Or",  "Xor", "Equal", "Greater", "Less"};
+  return node.domain.empty() && node_opset(node) < kOpsetNumpyBroadcast &&
+         (node.has_attr("broadcast") || node.has_attr("axis")) &&
+         std::find(kOps.begin(), kOps.end(), node.op_type) != kOps.end();
+}
 
 Status fold_int_constants(Node& node, RunFn run) {
   std::vector<Tensor> inputs;

@@ -61,6 +61,11 @@ constexpr int64_t kDefaultOpset = 13;
 // The ai.onnx opset a node follows: the importer stamps a private int attribute "_opset" on every node.
 int64_t node_opset(const Node& node);
 
+// Opsets 1..6 broadcast B against A from an `axis` (Add-6 and the other arithmetic/comparison ops): true
+// while such a node still carries `broadcast`/`axis`, which passes/legacy_broadcast.cc turns into numpy
+// broadcasting once shapes are known.
+bool legacy_broadcast_pending(const Node& node);
+
 // Element count up to which integer outputs of all-constant nodes are computed during infer
 // (shape arithmetic: Shape -> Gather -> Concat -> Reshape). Larger or float tensors are left to the
 // constant-folding pass.

@@ -10,7 +10,9 @@
 namespace inr {
 
 namespace {
-// Integer results this small are shape arithmetic; propagating them is needed to infer Reshape & co.
+// Results this small are shape arithmetic; propagating them is needed to infer Reshape & co. Any dtype:
+// an exporter's pads or sizes may pass through float (Cast -> Div -> Ceil -> Cast) before they reach a
+// shape input, and every such step is known once the input shapes are (quantization ops aside).
 constexpr int64_t kShapeConstantMaxElements = 64;
 
 bool all_inputs_constant(const Node& n) {
@@ -18,8 +20,11 @@ bool all_inputs_constant(const Node& n) {
 }
 
 bool is_shape_arithmetic(const Node& n) {
+  // Quantization steps on constants (a bias's DequantizeLinear) are patterns for passes/quant_qdq.h, which
+  // must see them before folding.
+  if (n.op == Op::kQuantizeLinear || n.op == Op::kDequantizeLinear || n.op == Op::kDynamicQuantizeLinear) return false;
   for (const Value* out : n.outputs)
-    if (out && (out->dtype != DType::kI64 || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
+    if (out && (out->dtype == DType::kUndefined || shape_numel(out->shape) > kShapeConstantMaxElements)) return false;
   return true;
 }
 // Shapes that come from the model (and from inputs bound at run time) are checked before a plan allocates
@@ -37,8 +42,12 @@ Status check_output_sizes(const Node& n) {
 Status infer_shapes(Graph& graph, bool fold_all) {
   INR_TRY(graph.topo_sort());
   std::vector<Node*> folded;
-  for (const auto& up : graph.nodes()) {
-    Node& n = *up;
+  std::vector<Node*> order;  // upgrade_legacy_broadcast may add nodes while we walk
+  for (const auto& up : graph.nodes()) order.push_back(up.get());
+  for (Node* np : order) {
+    Node& n = *np;
+    INR_ASSIGN_OR_RETURN(Node* inserted, upgrade_legacy_broadcast(graph, n));
+    if (inserted) INR_TRY(infer_node(*inserted));
     INR_TRY(infer_node(n));
     INR_TRY(check_output_sizes(n));
     bool all_out_constant = std::all_of(n.outputs.begin(), n.outputs.end(),

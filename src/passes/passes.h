@@ -14,6 +14,11 @@ namespace inr {
 // constant is evaluated with its reference kernel and removed (constant folding).
 Status infer_shapes(Graph& graph, bool fold_all);
 
+// Opsets 1..6: rewrites the legacy broadcast (`broadcast`/`axis`) of an arithmetic or comparison node
+// into numpy broadcasting by reshaping B (onnx/legacy_opsets.h does the rest at import). Needs A's and B's
+// shapes, so infer_shapes calls it before inferring each node; returns the Reshape it inserted, if any.
+Result<Node*> upgrade_legacy_broadcast(Graph& graph, Node& node);
+
 // Identity / Dropout (inference) removal; BatchNormalization folded into the preceding Conv.
 Status canonicalize(Graph& graph);
 

@@ -50,7 +50,34 @@ struct Plan {
   std::vector<int> input_slots, output_slots;
   std::map<std::string, int> nodes_per_backend;
   size_t internal_bytes = 0;
+  std::vector<std::pair<int, Tensor>> bound_values;  // (graph input index, the value the plan was built for)
 };
+
+// Integer graph inputs of rank <= 1 with at most this many elements are values the graph's shapes may
+// depend on (a Reshape's shape, Pad's pads, Slice's starts fed by the caller): the plan is specialised to
+// their values as well as to the input shapes, so shape inference sees them as constants. Anything larger
+// or of another type is data.
+constexpr int64_t kMaxValueInputElements = 64;
+
+bool is_value_input(DType dtype, const Shape& shape) {
+  return (dtype == DType::kI64 || dtype == DType::kI32) && shape.size() <= 1 &&
+         shape_numel(shape) <= kMaxValueInputElements;
+}
+
+// The plan key: the input shapes, then the values of the value inputs (as int64) in input order.
+std::vector<Shape> plan_key(std::span<const Tensor> inputs, const std::vector<IoInfo>& declared) {
+  std::vector<Shape> key;
+  for (const Tensor& t : inputs) key.push_back(t.shape());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (t.dtype() != declared[i].dtype || !is_value_input(t.dtype(), t.shape())) continue;
+    Shape values(static_cast<size_t>(t.numel()));
+    for (int64_t i = 0; i < t.numel(); ++i)
+      values[i] = t.dtype() == DType::kI64 ? t.data<int64_t>()[i] : t.data<int32_t>()[i];
+    key.push_back(std::move(values));
+  }
+  return key;
+}
 
 IoInfo io_info(const Value& v) {
   IoInfo info{v.name, v.dtype, v.has_shape ? v.shape : Shape{}, {}};
@@ -140,7 +167,26 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     ScopedEvent event(prof, "passes", "session", fmt::format(R"({{"opt_level": {}}})", options.opt_level));
     INR_ASSIGN_OR_RETURN(Graph g, graph->clone());
     plan->graph = std::make_unique<Graph>(std::move(g));
-    INR_TRY(bind_input_shapes(*plan->graph, shapes));
+    // A key longer than the inputs carries the values of the value inputs (plan_key); a shape-only query
+    // (output_shapes) leaves them unknown, which is enough unless a shape depends on them.
+    const size_t n_inputs = plan->graph->inputs.size();
+    INR_TRY(bind_input_shapes(*plan->graph, shapes.subspan(0, std::min(n_inputs, shapes.size()))));
+    for (size_t i = 0, next = n_inputs; i < n_inputs && shapes.size() > n_inputs; ++i) {
+      Value* v = plan->graph->inputs[i];
+      if (!is_value_input(v->dtype, v->shape)) continue;
+      if (next >= shapes.size()) return error("internal: plan key lacks the value of input '{}'", v->name);
+      const Shape& values = shapes[next++];
+      Tensor t = Tensor::empty(v->dtype, v->shape);
+      for (size_t k = 0; k < values.size(); ++k) {
+        if (v->dtype == DType::kI64) t.data<int64_t>()[k] = values[k];
+        else t.data<int32_t>()[k] = static_cast<int32_t>(values[k]);
+      }
+      v->constant = t;
+      plan->bound_values.emplace_back(static_cast<int>(i), std::move(t));
+    }
+    if (!plan->bound_values.empty())
+      log_info("plan specialised to the values of {} integer input{}", plan->bound_values.size(),
+               plan->bound_values.size() == 1 ? "" : "s");
     INR_TRY(optimize(*plan->graph, options.opt_level));
   }
   Graph& g = *plan->graph;
@@ -374,10 +420,12 @@ Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outpu
   Plan* plan = impl_->last_plan;
   for (size_t i = 0; plan && i < inputs.size(); ++i)
     if (plan->slots[plan->input_slots[i]].shape() != inputs[i].shape()) plan = nullptr;
+  for (size_t i = 0; plan && i < plan->bound_values.size(); ++i) {
+    const auto& [input, value] = plan->bound_values[i];
+    if (std::memcmp(inputs[input].raw(), value.raw(), value.bytes()) != 0) plan = nullptr;
+  }
   if (plan == nullptr) {
-    std::vector<Shape> shapes;
-    for (const Tensor& t : inputs) shapes.push_back(t.shape());
-    INR_ASSIGN_OR_RETURN(plan, impl_->plan_for(shapes));
+    INR_ASSIGN_OR_RETURN(plan, impl_->plan_for(plan_key(inputs, impl_->inputs)));
     impl_->last_plan = plan;
   }
   // omp_set_num_threads sets the calling thread's setting only: a run from another thread than the one
@@ -404,12 +452,12 @@ Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outpu
 }
 
 Result<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
-  std::vector<Shape> shapes;
-  for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::vector<Tensor> outputs;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(shapes));
+    if (inputs.size() != impl_->inputs.size())
+      return error("model has {} inputs, got {}", impl_->inputs.size(), inputs.size());
+    INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(plan_key(inputs, impl_->inputs)));
     for (int s : plan->output_slots) outputs.push_back(Tensor::empty(plan->slots[s].dtype(), plan->slots[s].shape()));
   }
   INR_TRY(run_into(inputs, outputs));

@@ -321,6 +321,23 @@ TEST(Cli, InfoDescribesModel) {
   EXPECT_NE(r.out.find("input:  input f32[?,3,224,224]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Conv"), std::string::npos);
   EXPECT_NE(r.out.find("parameters:"), std::string::npos);
+  EXPECT_NE(r.out.find("runs: yes at f32[1,3,224,224] (onednn: "), std::string::npos) << r.out;
+}
+
+// What inr lacks beyond op names shows when the graph is specialised: info does that at the declared
+// shapes and names the node and the reason in one line.
+TEST(Cli, InfoNamesWhatInrCannotRun) {
+  onnx::ModelProto m = tiny_model();
+  auto* relu = m.mutable_graph()->mutable_node(0);
+  relu->set_op_type("Softmax");
+  auto* axis = relu->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(7);
+  expect_one_line_error(run_cli("info -m " + save("bad_axis.onnx", m)), "cannot run at f32[1,4]: node relu (Softmax)");
+  auto ok = run_cli("info -m " + save("tiny_info.onnx", tiny_model()));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("runs: yes at f32[1,4] ("), std::string::npos) << ok.out;
 }
 
 TEST(Cli, SynthWritesLoadableResNet18) {

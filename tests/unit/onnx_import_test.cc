@@ -373,9 +373,99 @@ TEST(OnnxImport, VersionBounds) {
   auto too_new = import_onnx_file(save(dir, "ir99.onnx", add_model(fill, 99, 13)));
   ASSERT_FALSE(too_new.is_ok());
   EXPECT_NE(too_new.status().message().find("ir_version 99 is not supported"), std::string::npos);
-  auto old_opset = import_onnx_file(save(dir, "op5.onnx", add_model(fill, 8, 5)));
-  ASSERT_FALSE(old_opset.is_ok());
-  EXPECT_NE(old_opset.status().message().find("opset 5 is not supported"), std::string::npos);
+  EXPECT_EQ(run_add(save(dir, "op1.onnx", add_model(fill, 3, 1))), kExpected);  // opsets 1..6: legacy_opsets.h
+  EXPECT_EQ(run_add(save(dir, "op5.onnx", add_model(fill, 8, 5))), kExpected);
+}
+
+onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, std::vector<std::string> ins,
+                          std::vector<std::string> outs) {
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  for (const auto& i : ins) n->add_input(i);
+  for (const auto& o : outs) n->add_output(o);
+  return n;
+}
+void set_attr(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> ints) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : ints) a->add_ints(v);
+}
+void set_attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+void add_f32(onnx::GraphProto* g, const std::string& name, std::vector<int64_t> dims, std::vector<float> v) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) t->add_dims(d);
+  for (float f : v) t->add_float_data(f);
+}
+
+std::vector<float> run_model(const std::string& path, const Tensor& x, const std::string& backend) {
+  SessionOptions o;
+  o.backend = backend;
+  auto s = Session::load(path, o);
+  EXPECT_TRUE(s.is_ok()) << s.status().message();
+  if (!s.is_ok()) return {};
+  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
+  EXPECT_TRUE(out.is_ok()) << out.status().message();
+  if (!out.is_ok()) return {};
+  return {(*out)[0].data<float>(), (*out)[0].data<float>() + (*out)[0].numel()};
+}
+
+// Opset 1..6 forms (onnx/legacy_opsets.h, passes/legacy_broadcast.cc): Pad-1 `paddings`, Concat-1 without
+// axis (1), Reshape-1's `shape` attribute, Cast-1's type name, consumed_inputs, and Add-6's broadcast from
+// an axis, with a constant B and a computed one.
+TEST(OnnxImport, LegacyOpsetForms) {
+  std::string dir = test::temp_dir("import_legacy");
+  onnx::ModelProto m = float_io_model({2, 3}, {}, 3, 1);
+  auto* g = m.mutable_graph();
+  set_attr(add_node(g, "Pad", {"x"}, {"p"}), "paddings", {0, 1, 0, 0});  // [2, 3] -> [2, 4], 0 in column 0
+  add_node(g, "Concat", {"p", "p"}, {"c"});                                // axis 1: [2, 8]
+  set_attr(add_node(g, "Reshape", {"c"}, {"r"}), "shape", {2, 2, 4});      // [2, 2, 4]
+  auto* cast = add_node(g, "Cast", {"r"}, {"f"});
+  auto* to = cast->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::STRING);
+  to->set_s("FLOAT");
+  add_f32(g, "b", {2}, {100.f, 200.f});
+  auto* add = add_node(g, "Add", {"f", "b"}, {"a"});  // b over dim 0: [2] -> [2, 1, 1]
+  set_attr(add, "broadcast", 1);
+  set_attr(add, "axis", 0);
+  set_attr(add, "consumed_inputs", {0, 0});
+  add_node(g, "ReduceMean", {"x"}, {"mean"})->add_attribute()->CopyFrom([] {
+    onnx::AttributeProto a;
+    a.set_name("axes");
+    a.set_type(onnx::AttributeProto::INTS);
+    a.add_ints(1);
+    return a;
+  }());  // [2, 1]: a computed B
+  auto* mul = add_node(g, "Mul", {"a", "mean"}, {"y"});  // mean [2, 1] at axis 0 -> [2, 1, 1]
+  set_attr(mul, "broadcast", 1);
+  set_attr(mul, "axis", 0);
+  const std::string path = save(dir, "legacy.onnx", m);
+  Tensor x = Tensor::from_vector<float>(DType::kF32, {2, 3}, {1, 2, 3, 4, 5, 6});
+  std::vector<float> want(16);
+  for (int i = 0; i < 2; ++i)  // r[i] is p[i] = [0, x[i]] twice; + b[i]; * mean(x[i]) (2 and 5)
+    for (int k = 0; k < 8; ++k) {
+      float v = k % 4 == 0 ? 0.f : static_cast<float>(k % 4 + 3 * i);
+      want[i * 8 + k] = (v + (i ? 200.f : 100.f)) * (i ? 5.f : 2.f);
+    }
+  EXPECT_EQ(run_model(path, x, "reference"), want);
+  EXPECT_EQ(run_model(path, x, "onednn"), want);
+
+  // B must fit A at the axis; the error names the node and both shapes.
+  mul->mutable_attribute(1)->set_i(2);
+  auto s = Session::load(save(dir, "misfit.onnx", m));
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  auto out = (*s)->run(std::span<const Tensor>(&x, 1));
+  ASSERT_FALSE(out.is_ok());
+  EXPECT_NE(out.status().message().find("legacy broadcast of B [2,1] over A [2,2,4] at axis 2: B does not fit"), std::string::npos)
+      << out.status().message();
 }
 
 TEST(OnnxImport, ExportRoundTrip) {
