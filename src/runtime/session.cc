@@ -244,7 +244,10 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
   for (int p = 0; p < static_cast<int>(parts.size()); ++p)
     for (Node* n : parts[p].nodes) {
       for (Value* v : n->outputs)
-        if (v) producer_part[v] = p;
+        if (v) {
+          producer_part[v] = p;
+          last_part.emplace(v, p);  // an output nobody reads lives for its own step only
+        }
       for (Value* v : n->inputs)
         if (v) last_part[v] = std::max(last_part.count(v) ? last_part[v] : p, p);
     }
@@ -271,6 +274,11 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     }
     for (const Value* v : external[p])
       if (!v->is_constant()) needs_slot.insert(v);
+    // Outputs that nothing reads still get written (a reference kernel writes every output it has): they get a
+    // slot too. The fuzzer found DynamicQuantizeLinear writing y_scale through an empty tensor.
+    for (Node* n : parts[p].nodes)
+      for (Value* v : n->outputs)
+        if (v && !v->is_constant() && v->consumers.empty()) needs_slot.insert(v);
   }
   for (Value* v : g.inputs) needs_slot.insert(v);
   for (Value* v : g.outputs)
