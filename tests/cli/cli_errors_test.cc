@@ -180,9 +180,11 @@ TEST(CliHelp, DefaultsAreShown) {
   EXPECT_NE(help_line("quantize", "--format").find("[default: qdq]"), std::string::npos);
   EXPECT_NE(help_line("synth", "--batch").find("[default: dynamic]"), std::string::npos);
   EXPECT_NE(help_line("profile", "--top").find("[default: 15]"), std::string::npos);
-  // A required option shows REQUIRED and no default.
+  // A required option shows REQUIRED and no default; --mode, required unless --recipe, says so and has none.
+  std::string model = help_line("quantize", "--model");
+  EXPECT_NE(model.find("REQUIRED"), std::string::npos) << model;
   std::string mode = help_line("quantize", "--mode");
-  EXPECT_NE(mode.find("REQUIRED"), std::string::npos) << mode;
+  EXPECT_NE(mode.find("required unless --recipe"), std::string::npos) << mode;
   EXPECT_EQ(mode.find("[default:"), std::string::npos) << mode;
 }
 
