@@ -43,11 +43,11 @@ fi
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 command -v mmdebstrap >/dev/null || { echo "check-fresh: installing mmdebstrap"; apt-get install -y -qq mmdebstrap >/dev/null; }
 
-MOUNTS=(proc sys dev dev/shm dev/pts)
+MOUNTS=(proc sys sys/fs/cgroup dev dev/shm dev/pts)
 cleanup() {
   local m i
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-    m="$ROOT/${MOUNTS[i]}"; mountpoint -q "$m" 2>/dev/null && { umount "$m" || umount -l "$m"; }
+    m="$ROOT/${MOUNTS[i]}"; mountpoint -q "$m" 2>/dev/null && { umount -R "$m" || umount -R -l "$m"; }
   done
   if ((KEEP)); then echo "check-fresh: root kept at $ROOT"
   elif awk -v r="$ROOT/" 'index($2, r) == 1 {f = 1} END {exit !f}' /proc/mounts; then
@@ -114,6 +114,11 @@ echo "check-fresh: copied $(find "$ROOT/work/main" -type f | wc -l) checkout fil
 
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs -o ro sysfs "$ROOT/sys"
+# The control groups, mounted on every booted machine and container (slurmd needs them: without them it stops
+# with "No filesystem mounted on /sys/fs/cgroup"): the host's hierarchy, read-only, not propagated back.
+if mountpoint -q /sys/fs/cgroup; then
+  mount --rbind /sys/fs/cgroup "$ROOT/sys/fs/cgroup" && mount --make-rslave "$ROOT/sys/fs/cgroup"
+fi
 mount -t tmpfs -o mode=755,nosuid dev "$ROOT/dev"
 for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
   IFS=: read -r n ma mi <<<"$d"; mknod -m 666 "$ROOT/dev/$n" c "$ma" "$mi"
