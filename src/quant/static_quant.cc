@@ -137,6 +137,16 @@ namespace {
 
 // Steps 1 and 2 of static quantization, shared by calibration alone (observe_static) and quantization from
 // observers: the canonical graph, the nodes to quantize and the tensors whose ranges they need.
+// AdaRound or bias correction asked for: both round the weights from the calibration images.
+bool rounds_weights(const QuantOptions& o) { return o.ptq.adaround || !o.ptq.bias_correction.empty(); }
+
+// The calibration split over shards (observer files) cannot round weights: that needs every image in one process.
+Status refuse_split_weight_rounding(const QuantOptions& o) {
+  if (!rounds_weights(o)) return Status::ok();
+  return error("AdaRound and bias correction need every calibration image in one process: not with "
+               "--calib-shard / --save-observers / --observers");
+}
+
 struct Selection {
   std::unique_ptr<Graph> g;
   Analysis a;
@@ -160,7 +170,7 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
   std::unique_ptr<Graph>& g = sel.g;
   INR_TRY(canonicalize(*g));
   g->rebuild_uses();
-  const bool optimise = o.ptq.adaround || !o.ptq.bias_correction.empty();
+  const bool optimise = rounds_weights(o);
   if ((optimise || o.cle) && o.encodings) return error("--encodings gives every grid: it takes no --cle / --adaround / --bias-correction");
   if (optimise && (o.weight != DType::kI8 || o.reduce_range))
     return error("AdaRound and bias correction write symmetric s8/s4 weights: drop --weight u8 / --reduce-range / --target");
@@ -341,9 +351,7 @@ Result<std::unique_ptr<Graph>> finish_static(Selection sel, const QuantOptions& 
 
 Result<CalibrationRun> observe_static(const Graph& graph, const QuantOptions& o, const CalibData& data,
                                       QuantReport& report) {
-  if (o.ptq.adaround || !o.ptq.bias_correction.empty())
-    return error("AdaRound and bias correction need every calibration image in one process: not with "
-                 "--calib-shard / --save-observers / --observers");
+  INR_TRY(refuse_split_weight_rounding(o));
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
   CalibrationRun run;
   run.tensors = sel.observe;
@@ -360,9 +368,7 @@ Result<std::vector<std::string>> observed_tensors(const Graph& graph, const Quan
 
 Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOptions& o,
                                                const std::map<std::string, Observer>& observers, QuantReport& report) {
-  if (o.ptq.adaround || !o.ptq.bias_correction.empty())
-    return error("AdaRound and bias correction need every calibration image in one process: not with "
-                 "--calib-shard / --save-observers / --observers");
+  INR_TRY(refuse_split_weight_rounding(o));
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
   report.observed_tensors = observers.size();
   return finish_static(std::move(sel), o, observers, report);
@@ -372,7 +378,7 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
                                                QuantReport& report) {
   INR_ASSIGN_OR_RETURN(Selection sel, select_static(graph, o, report));
   // Weight rounding (AdaRound / bias correction) before activation calibration.
-  if (o.ptq.adaround || !o.ptq.bias_correction.empty()) {
+  if (rounds_weights(o)) {
     std::vector<Node*> layers;
     for (Node* n : sel.selected)
       if ((n->op_type == "Conv" || n->op_type == "Gemm" || (n->op_type == "MatMul" && n->input(1)->is_constant())) &&
