@@ -508,9 +508,398 @@ def shufflenet(opset):
                                    transB=1)
 
 
+# The rest of torchvision's classifiers as torch.onnx (torchvision 0.14, eval mode, constant folding) writes
+# them at opsets 13 and 17, small: the exporter's eval peephole folds every BatchNorm that follows a Conv into
+# that Conv's weights and bias (only a BatchNorm after a Concat or a pool stays a BatchNormalization node),
+# drops Dropout and stochastic depth, writes nn.Linear on a 2-D input as Gemm(transB=1), torch.flatten(x, 1)
+# as Flatten, AdaptiveAvgPool2d(1) as GlobalAveragePool and AdaptiveAvgPool2d(k) with k dividing the input
+# as AveragePool(kernel = stride = input / k), an AvgPool with count_include_pad (the default) as Pad (pads
+# from a Constant node, zeros included) + AveragePool without pads, MaxPool with ceil_mode as the attribute,
+# SiLU as Sigmoid * x, Hardsigmoid as HardSigmoid(alpha=1/6), Hardswish as x * HardSigmoid below opset 14
+# and HardSwish from 14, x.mean([2, 3]) as ReduceMean(keepdims=0). Python scalars in the graph (the
+# transform_input constants) are Constant nodes, as the exporter writes them.
+
+
+class Torch(Modern):
+    def constant(self, array):
+        out = self.fresh("constant")
+        self.nodes.append(helper.make_node("Constant", [], [out], value=numpy_helper.from_array(np.asarray(array))))
+        return out
+
+    def conv2d(self, x, cin, cout, k, stride=1, pad=0, group=1, bias=True):
+        """Conv with kernel k (int or (kh, kw)) and symmetric pad (int or (ph, pw)); with the folded BN's bias."""
+        kh, kw = (k, k) if isinstance(k, int) else k
+        ph, pw = (pad, pad) if isinstance(pad, int) else pad
+        fan_in = cin // group * kh * kw
+        ins = [x, self.const("w", (self.rng.standard_normal((cout, cin // group, kh, kw)) * np.sqrt(2.0 / fan_in)).astype(np.float32))]
+        if bias:
+            ins.append(self.const("b", (0.1 * self.rng.standard_normal(cout)).astype(np.float32)))
+        return self.op("Conv", ins, dilations=[1, 1], group=group, kernel_shape=[kh, kw], pads=[ph, pw, ph, pw],
+                       strides=[stride, stride])
+
+    def act(self, x, kind):
+        if kind == "relu":
+            return self.op("Relu", [x])
+        if kind == "silu":
+            return self.op("Mul", [x, self.op("Sigmoid", [x])])
+        if kind == "hardswish":
+            return self.op("HardSwish", [x]) if self.opset >= 14 else self.op("Mul", [x, self.hardsigmoid(x)])
+        if kind == "sigmoid":
+            return self.op("Sigmoid", [x])
+        if kind == "hardsigmoid":
+            return self.hardsigmoid(x)
+        assert kind is None, kind
+        return x
+
+    def hardsigmoid(self, x):
+        return self.op("HardSigmoid", [x], alpha=1.0 / 6)
+
+    def cba(self, x, cin, cout, k, stride=1, pad=None, group=1, act="relu"):
+        """Conv2dNormActivation / BasicConv2d: Conv + BatchNorm (folded into the Conv) + activation."""
+        if pad is None:
+            pad = (k - 1) // 2 if isinstance(k, int) else tuple((d - 1) // 2 for d in k)
+        return self.act(self.conv2d(x, cin, cout, k, stride, pad, group), act)
+
+    def batchnorm(self, x, c):
+        """A BatchNorm the exporter cannot fold (its input is no Conv's output)."""
+        return self.op("BatchNormalization", [x, self.const("s", (1 + 0.1 * self.rng.standard_normal(c)).astype(np.float32)),
+                                              self.const("t", (0.1 * self.rng.standard_normal(c)).astype(np.float32)),
+                                              self.const("m", (0.1 * self.rng.standard_normal(c)).astype(np.float32)),
+                                              self.const("v", (0.5 + self.rng.random(c)).astype(np.float32))],
+                       epsilon=1e-5, momentum=0.9)
+
+    def maxpool(self, x, k, stride, pad=0, ceil=False):
+        return self.op("MaxPool", [x], ceil_mode=int(ceil), kernel_shape=[k, k], pads=[pad] * 4, strides=[stride, stride])
+
+    def avgpool(self, x, k, stride, pad=0):
+        """nn.AvgPool2d / F.avg_pool2d with count_include_pad=True: Pad, then AveragePool without pads."""
+        x = self.op("Pad", [x, self.constant(np.array([0, 0, pad, pad, 0, 0, pad, pad], dtype=np.int64))], mode="constant")
+        return self.op("AveragePool", [x], ceil_mode=0, kernel_shape=[k, k], pads=[0] * 4, strides=[stride, stride])
+
+    def adaptive_avgpool(self, x, size, out):
+        if out == 1:
+            return self.op("GlobalAveragePool", [x])
+        assert size % out == 0, (size, out)
+        return self.op("AveragePool", [x], kernel_shape=[size // out] * 2, strides=[size // out] * 2)
+
+    def gemm(self, x, cin, cout):
+        return self.op("Gemm", [x, self.const("w", (self.rng.standard_normal((cout, cin)) * np.sqrt(1.0 / cin)).astype(np.float32)),
+                                self.const("b", (0.02 * self.rng.standard_normal(cout)).astype(np.float32))],
+                       alpha=1.0, beta=1.0, transB=1)
+
+    def head(self, x, c):
+        """avgpool (AdaptiveAvgPool2d(1)), torch.flatten(x, 1), [Dropout], fc."""
+        return self.gemm(self.op("Flatten", [self.op("GlobalAveragePool", [x])], axis=1), c, CLASSES)
+
+    def transform_input(self, x):
+        """GoogLeNet / Inception v3 transform_input: per channel x[:, i] * (std_i / 0.5) + (mean_i - 0.5) / 0.5."""
+        chans = []
+        for i, (mean, std) in enumerate(((0.485, 0.229), (0.456, 0.224), (0.406, 0.225))):
+            c = self.op("Gather", [x, self.constant(np.array(i, dtype=np.int64))], axis=1)
+            c = self.op("Unsqueeze", [c, self.constant(np.array([1], dtype=np.int64))]) if self.opset >= 13 else \
+                self.op("Unsqueeze", [c], axes=[1])
+            c = self.op("Mul", [c, self.constant(np.array(std / 0.5, dtype=np.float32))])
+            chans.append(self.op("Add", [c, self.constant(np.array((mean - 0.5) / 0.5, dtype=np.float32))]))
+        return self.op("Concat", chans, axis=1)
+
+    def squeeze_excitation(self, x, c, squeeze, act="relu", scale="sigmoid"):
+        """torchvision.ops.SqueezeExcitation: avgpool, fc1 (1x1 Conv), act, fc2, scale activation, scale * x."""
+        s = self.conv2d(self.op("GlobalAveragePool", [x]), c, squeeze, 1)
+        s = self.act(self.conv2d(self.act(s, act), squeeze, c, 1), scale)
+        return self.op("Mul", [s, x])
+
+
+def alexnet_tv(opset):
+    """torchvision alexnet at 224x224 (narrowed): 5 convs with ReLU and 3 max pools to 6x6, AdaptiveAvgPool2d
+    (6, 6) on a 6x6 map (the exporter's AveragePool with kernel = stride = 1), Flatten, 3 Gemms."""
+    b = Torch(f"alexnet_tv_opset{opset}", opset, seed=900 + opset)
+    x = b.maxpool(b.act(b.conv2d("data", 3, 16, 11, stride=4, pad=2), "relu"), 3, 2)   # 55 -> 27
+    x = b.maxpool(b.act(b.conv2d(x, 16, 24, 5, pad=2), "relu"), 3, 2)                  # 13
+    x = b.act(b.conv2d(x, 24, 32, 3, pad=1), "relu")
+    x = b.act(b.conv2d(x, 32, 24, 3, pad=1), "relu")
+    x = b.maxpool(b.act(b.conv2d(x, 24, 24, 3, pad=1), "relu"), 3, 2)                  # 6
+    x = b.op("Flatten", [b.adaptive_avgpool(x, 6, 6)], axis=1)
+    x = b.act(b.gemm(b.act(b.gemm(x, 24 * 36, 64), "relu"), 64, 64), "relu")
+    return b, [1, 3, 224, 224], b.gemm(x, 64, CLASSES)
+
+
+def vgg(opset):
+    """torchvision vgg11 (configuration A, narrowed) at 448x448: 3x3 convs with ReLU, 5 max pools (2, 2)
+    to 14x14, AdaptiveAvgPool2d((7, 7)) as the exporter writes it for 14x14 (AveragePool kernel = stride = 2;
+    at 224 it is kernel 1), Flatten, Gemm-Relu-Gemm-Relu-Gemm."""
+    b = Torch(f"vgg_opset{opset}", opset, seed=1000 + opset)
+    x, c = "data", 3
+    for v in (8, "M", 8, "M", 16, 16, "M", 16, 16, "M", 24, 24, "M"):
+        if v == "M":
+            x = b.maxpool(x, 2, 2)
+        else:
+            x, c = b.act(b.conv2d(x, c, v, 3, pad=1), "relu"), v
+    x = b.op("Flatten", [b.adaptive_avgpool(x, 14, 7)], axis=1)
+    x = b.act(b.gemm(b.act(b.gemm(x, c * 49, 64), "relu"), 64, 64), "relu")
+    return b, [1, 3, 448, 448], b.gemm(x, 64, CLASSES)
+
+
+def _resnet_bottleneck(name, opset, seed, groups, wide):
+    """torchvision's Bottleneck ResNets: 7x7 stem, max pool, blocks of 1x1 -> 3x3 (grouped for ResNeXt,
+    wider for Wide-ResNet; stride on the 3x3) -> 1x1 with BN folded, a 1x1 stride-s projection where the
+    shape changes, Add, ReLU; GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"{name}_opset{opset}", opset, seed=seed + opset)
+    x = b.maxpool(b.cba("data", 3, 16, 7, stride=2), 3, 2, pad=1)                       # 64 -> 32 -> 16
+    cin = 16
+    for planes, stride in ((8, 1), (8, 1), (16, 2)):
+        width = planes * wide * (2 if groups > 1 else 1)
+        out = planes * 4
+        y = b.cba(x, cin, width, 1)
+        y = b.cba(y, width, width, 3, stride=stride, group=groups)
+        y = b.cba(y, width, out, 1, act=None)
+        s = b.cba(x, cin, out, 1, stride=stride, pad=0, act=None) if stride != 1 or cin != out else x
+        x, cin = b.act(b.op("Add", [y, s]), "relu"), out
+    return b, [2, 3, 64, 64], b.head(x, cin)
+
+
+def resnext(opset):
+    return _resnet_bottleneck("resnext", opset, 1100, groups=4, wide=1)
+
+
+def wide_resnet(opset):
+    return _resnet_bottleneck("wide_resnet", opset, 1200, groups=1, wide=2)
+
+
+def squeezenet_tv(opset):
+    """torchvision squeezenet1_1: 3x3 stride-2 stem, MaxPool(3, 2, ceil_mode=True) (the input size makes
+    ceil_mode change every pooled size), fire modules (squeeze 1x1, expand 1x1 and 3x3 concatenated), a 1x1
+    conv classifier with ReLU, GlobalAveragePool, Flatten."""
+    b = Torch(f"squeezenet_tv_opset{opset}", opset, seed=1300 + opset)
+
+    def fire(x, cin, s, e):
+        q = b.act(b.conv2d(x, cin, s, 1), "relu")
+        return b.op("Concat", [b.act(b.conv2d(q, s, e, 1), "relu"), b.act(b.conv2d(q, s, e, 3, pad=1), "relu")], axis=1), 2 * e
+
+    x = b.maxpool(b.act(b.conv2d("data", 3, 16, 3, stride=2), "relu"), 3, 2, ceil=True)  # 66 -> 32 -> 16
+    x, c = fire(x, 16, 4, 8)
+    x, c = fire(x, c, 4, 8)
+    x = b.maxpool(x, 3, 2, ceil=True)                                                        # 8
+    x, c = fire(x, c, 8, 16)
+    x = b.maxpool(x, 3, 2, ceil=True)                                                        # 4
+    x, c = fire(x, c, 12, 24)
+    x = b.act(b.conv2d(x, c, CLASSES, 1), "relu")
+    return b, [2, 3, 66, 66], b.op("Flatten", [b.op("GlobalAveragePool", [x])], axis=1)
+
+
+def densenet(opset):
+    """torchvision densenet121's structure (growth 8, bn_size 2, blocks of 2 layers): each dense layer
+    concatenates all earlier features (a one-input Concat for the first layer, as torch.cat([x], 1) is
+    traced), BatchNormalization (not foldable after a Concat), ReLU, 1x1 conv (its BN folded), ReLU, 3x3
+    conv; transition BN, ReLU, 1x1 conv, AvgPool2d(2, 2) (Pad with zero pads + AveragePool); final BN, ReLU,
+    GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"densenet_opset{opset}", opset, seed=1400 + opset)
+    growth, bn_size = 8, 2
+
+    def block(x, c, layers):
+        features = [x]
+        for _ in range(layers):
+            y = b.act(b.batchnorm(b.op("Concat", features, axis=1), c), "relu")
+            y = b.cba(y, c, bn_size * growth, 1)
+            features.append(b.conv2d(y, bn_size * growth, growth, 3, pad=1, bias=False))
+            c += growth
+        return b.op("Concat", features, axis=1), c
+
+    x = b.maxpool(b.cba("data", 3, 16, 7, stride=2), 3, 2, pad=1)   # 32 -> 16 -> 8
+    x, c = block(x, 16, 2)
+    x = b.conv2d(b.act(b.batchnorm(x, c), "relu"), c, c // 2, 1, bias=False)
+    x, c = block(b.avgpool(x, 2, 2), c // 2, 2)                        # 4
+    x = b.act(b.batchnorm(x, c), "relu")
+    return b, [2, 3, 32, 32], b.head(x, c)
+
+
+def googlenet_tv(opset):
+    """torchvision googlenet with transform_input (as with its ImageNet weights): the input re-normalised
+    channel by channel (Gather, Unsqueeze, Mul, Add, Concat), BasicConv2d (BN folded) stem,
+    MaxPool(3, 2, ceil_mode=True), inception blocks (1x1; 1x1 -> 3x3; 1x1 -> 3x3 (torchvision's 3x3 where
+    the paper has 5x5); MaxPool(3, 1, 1, ceil_mode=True) -> 1x1; Concat), MaxPool(2, 2, ceil_mode=True),
+    GlobalAveragePool, Flatten, Gemm (no aux classifiers in eval)."""
+    b = Torch(f"googlenet_tv_opset{opset}", opset, seed=1500 + opset)
+
+    def inception(x, cin, c1, c3r, c3, c5r, c5, cp):
+        branches = [b.cba(x, cin, c1, 1),
+                    b.cba(b.cba(x, cin, c3r, 1), c3r, c3, 3),
+                    b.cba(b.cba(x, cin, c5r, 1), c5r, c5, 3),
+                    b.cba(b.maxpool(x, 3, 1, pad=1, ceil=True), cin, cp, 1)]
+        return b.op("Concat", branches, axis=1), c1 + c3 + c5 + cp
+
+    x = b.cba(b.transform_input("data"), 3, 16, 7, stride=2)                       # 64 -> 32
+    x = b.maxpool(x, 3, 2, ceil=True)                                              # 16
+    x = b.maxpool(b.cba(b.cba(x, 16, 16, 1), 16, 24, 3), 3, 2, ceil=True)         # 8
+    x, c = inception(x, 24, 8, 8, 12, 4, 4, 4)
+    x, c = inception(x, c, 12, 8, 12, 4, 8, 8)
+    x = b.maxpool(x, 3, 2, ceil=True)                                              # 4
+    x, c = inception(x, c, 12, 8, 16, 4, 8, 8)
+    x = b.maxpool(x, 2, 2, ceil=True)                                              # 2
+    x, c = inception(x, c, 16, 8, 16, 4, 8, 8)
+    return b, [2, 3, 64, 64], b.head(x, c)
+
+
+def inception_v3(opset):
+    """torchvision inception_v3 with transform_input: the stem (3x3 s2, 3x3, 3x3 p1, MaxPool(3, 2), 1x1,
+    3x3, MaxPool(3, 2)), then one block of each kind: A (1x1; 1x1 -> 5x5; 1x1 -> 3x3 -> 3x3; avg pool ->
+    1x1), B (3x3 s2; 1x1 -> 3x3 -> 3x3 s2; max pool), C (asymmetric 1x7 / 7x1 chains), D (1x1 -> 3x3 s2;
+    1x1 -> 1x7 -> 7x1 -> 3x3 s2; max pool), E (1x3 and 3x1 branches concatenated); F.avg_pool2d(3, 1, 1)
+    with count_include_pad as Pad + AveragePool; GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"inception_v3_opset{opset}", opset, seed=1600 + opset)
+
+    def avg_branch(x, cin, cout):
+        return b.cba(b.avgpool(x, 3, 1, pad=1), cin, cout, 1)
+
+    def block_a(x, cin, pool):
+        br = [b.cba(x, cin, 8, 1), b.cba(b.cba(x, cin, 6, 1), 6, 8, 5),
+              b.cba(b.cba(b.cba(x, cin, 8, 1), 8, 12, 3), 12, 12, 3), avg_branch(x, cin, pool)]
+        return b.op("Concat", br, axis=1), 28 + pool
+
+    def block_b(x, cin):
+        br = [b.cba(x, cin, 16, 3, stride=2, pad=0), b.cba(b.cba(b.cba(x, cin, 8, 1), 8, 12, 3), 12, 12, 3, stride=2, pad=0),
+              b.maxpool(x, 3, 2)]
+        return b.op("Concat", br, axis=1), 28 + cin
+
+    def block_c(x, cin, c7):
+        br1 = b.cba(x, cin, 16, 1)
+        br7 = b.cba(b.cba(b.cba(x, cin, c7, 1), c7, c7, (1, 7)), c7, 16, (7, 1))
+        dbl = b.cba(x, cin, c7, 1)
+        for k, cout in (((7, 1), c7), ((1, 7), c7), ((7, 1), c7), ((1, 7), 16)):
+            dbl = b.cba(dbl, c7, cout, k)
+        return b.op("Concat", [br1, br7, dbl, avg_branch(x, cin, 16)], axis=1), 64
+
+    def block_d(x, cin):
+        br3 = b.cba(b.cba(x, cin, 8, 1), 8, 16, 3, stride=2, pad=0)
+        br7 = b.cba(b.cba(b.cba(b.cba(x, cin, 8, 1), 8, 8, (1, 7)), 8, 8, (7, 1)), 8, 8, 3, stride=2, pad=0)
+        return b.op("Concat", [br3, br7, b.maxpool(x, 3, 2)], axis=1), 24 + cin
+
+    def block_e(x, cin):
+        br1 = b.cba(x, cin, 16, 1)
+        t = b.cba(x, cin, 12, 1)
+        br3 = b.op("Concat", [b.cba(t, 12, 12, (1, 3)), b.cba(t, 12, 12, (3, 1))], axis=1)
+        d = b.cba(b.cba(x, cin, 12, 1), 12, 12, 3)
+        dbl = b.op("Concat", [b.cba(d, 12, 12, (1, 3)), b.cba(d, 12, 12, (3, 1))], axis=1)
+        return b.op("Concat", [br1, br3, dbl, avg_branch(x, cin, 8)], axis=1), 72
+
+    x = b.cba(b.transform_input("data"), 3, 8, 3, stride=2, pad=0)                 # 107 -> 53
+    x = b.cba(b.cba(x, 8, 8, 3, pad=0), 8, 16, 3, pad=1)                            # 51
+    x = b.maxpool(x, 3, 2)                                                          # 25
+    x = b.maxpool(b.cba(b.cba(x, 16, 16, 1), 16, 24, 3, pad=0), 3, 2)              # 23 -> 11
+    x, c = block_a(x, 24, 8)
+    x, c = block_b(x, c)                                                            # 5
+    x, c = block_c(x, c, 8)
+    x, c = block_d(x, c)                                                            # 2
+    x, c = block_e(x, c)
+    return b, [1, 3, 107, 107], b.head(x, c)
+
+
+def mobilenet_v3(opset):
+    """torchvision mobilenet_v3_small's structure: Hardswish stem, inverted residuals (expand 1x1, depthwise
+    3x3/5x5, squeeze-excitation with ReLU and Hardsigmoid, project 1x1, residual Add where the shape is kept)
+    with ReLU or Hardswish, last 1x1 conv, GlobalAveragePool, Flatten, Gemm, Hardswish, Gemm."""
+    b = Torch(f"mobilenet_v3_opset{opset}", opset, seed=1700 + opset)
+    x, c = b.cba("data", 3, 16, 3, stride=2, act="hardswish"), 16                  # 32 -> 16
+    for k, exp, out, se, act, stride in ((3, 16, 16, True, "relu", 2), (3, 32, 24, False, "relu", 2),
+                                         (3, 48, 24, False, "relu", 1), (5, 48, 32, True, "hardswish", 2),
+                                         (5, 64, 32, True, "hardswish", 1)):
+        y = b.cba(x, c, exp, 1, act=act) if exp != c else x
+        y = b.cba(y, exp, exp, k, stride=stride, group=exp, act=act)
+        if se:
+            y = b.squeeze_excitation(y, exp, max(8, (exp // 4 + 4) // 8 * 8), scale="hardsigmoid")
+        y = b.cba(y, exp, out, 1, act=None)
+        x, c = (b.op("Add", [y, x]) if stride == 1 and c == out else y), out
+    x = b.cba(x, c, 96, 1, act="hardswish")
+    x = b.op("Flatten", [b.op("GlobalAveragePool", [x])], axis=1)
+    return b, [2, 3, 32, 32], b.gemm(b.act(b.gemm(x, 96, 64), "hardswish"), 64, CLASSES)
+
+
+def mnasnet(opset):
+    """torchvision mnasnet's structure: 3x3 stem, depthwise separable block, inverted residual stacks
+    (expand 1x1, depthwise 3x3/5x5, project 1x1, Add when the shape is kept) all with ReLU, last 1x1 conv,
+    x.mean([2, 3]) (ReduceMean keepdims=0), Gemm."""
+    b = Torch(f"mnasnet_opset{opset}", opset, seed=1800 + opset)
+    x = b.cba("data", 3, 16, 3, stride=2)                                           # 32 -> 16
+    x = b.cba(b.cba(x, 16, 16, 3, group=16), 16, 8, 1, act=None)
+    c = 8
+    for k, exp_ratio, out, stride, repeats in ((3, 3, 12, 2, 2), (5, 3, 16, 2, 2), (5, 6, 24, 1, 1)):
+        for r in range(repeats):
+            s = stride if r == 0 else 1
+            e = c * exp_ratio
+            y = b.cba(b.cba(b.cba(x, c, e, 1), e, e, k, stride=s, group=e), e, out, 1, act=None)
+            x, c = (b.op("Add", [y, x]) if s == 1 and c == out else y), out
+    x = b.reduce_mean(b.cba(x, c, 64, 1), [2, 3], keepdims=0)
+    return b, [2, 3, 32, 32], b.gemm(x, 64, CLASSES)
+
+
+def _mbconv(b, x, c, exp_ratio, k, stride, out, se_act="silu"):
+    """EfficientNet's MBConv: expand 1x1 (if the ratio is not 1), depthwise kxk, squeeze-excitation (squeeze
+    to in/4 channels, SiLU, Sigmoid), project 1x1; stochastic depth is the identity in eval, then Add."""
+    e = c * exp_ratio
+    y = b.cba(x, c, e, 1, act="silu") if exp_ratio != 1 else x
+    y = b.cba(y, e, e, k, stride=stride, group=e, act="silu")
+    y = b.squeeze_excitation(y, e, max(1, c // 4), act=se_act)
+    y = b.cba(y, e, out, 1, act=None)
+    return (b.op("Add", [y, x]) if stride == 1 and c == out else y), out
+
+
+def efficientnet_v1(opset):
+    """torchvision efficientnet_b0's structure: SiLU (Sigmoid * x) stem, MBConv stages with SE, last 1x1
+    conv, GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"efficientnet_v1_opset{opset}", opset, seed=1900 + opset)
+    x, c = b.cba("data", 3, 16, 3, stride=2, act="silu"), 16                       # 32 -> 16
+    for exp_ratio, k, stride, out, repeats in ((1, 3, 1, 8, 1), (6, 3, 2, 12, 2), (6, 5, 2, 16, 2)):
+        for r in range(repeats):
+            x, c = _mbconv(b, x, c, exp_ratio, k, stride if r == 0 else 1, out)
+    x = b.cba(x, c, 64, 1, act="silu")
+    return b, [2, 3, 32, 32], b.head(x, 64)
+
+
+def efficientnet_v2(opset):
+    """torchvision efficientnet_v2_s's structure: FusedMBConv stages (ratio 1: one 3x3 conv + SiLU with the
+    residual; ratio 4: 3x3 expand conv + SiLU, 1x1 project), then MBConv with SE, last 1x1 conv,
+    GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"efficientnet_v2_opset{opset}", opset, seed=2000 + opset)
+    x, c = b.cba("data", 3, 12, 3, stride=2, act="silu"), 12                       # 32 -> 16
+    for exp_ratio, stride, out, repeats in ((1, 1, 12, 2), (4, 2, 16, 2)):
+        for r in range(repeats):
+            s = stride if r == 0 else 1
+            if exp_ratio == 1:
+                y = b.cba(x, c, out, 3, stride=s, act="silu")
+            else:
+                y = b.cba(b.cba(x, c, c * exp_ratio, 3, stride=s, act="silu"), c * exp_ratio, out, 1, act=None)
+            x, c = (b.op("Add", [y, x]) if s == 1 and c == out else y), out
+    for r in range(2):
+        x, c = _mbconv(b, x, c, 4, 3, 2 if r == 0 else 1, 24)
+    x = b.cba(x, c, 64, 1, act="silu")
+    return b, [2, 3, 32, 32], b.head(x, 64)
+
+
+def regnet(opset):
+    """torchvision regnet_y_400mf's structure: 3x3 stride-2 stem, ResBottleneckBlocks (1x1, 3x3 grouped by
+    group width 8 with the stride, squeeze-excitation to a quarter of the block's input width with ReLU and
+    Sigmoid, 1x1 without activation; 1x1 stride-s projection where the shape changes; proj(x) + f(x), ReLU),
+    GlobalAveragePool, Flatten, Gemm."""
+    b = Torch(f"regnet_opset{opset}", opset, seed=2100 + opset)
+    x, c = b.cba("data", 3, 16, 3, stride=2), 16                                   # 32 -> 16
+    for out, stride, depth in ((16, 2, 1), (32, 2, 2)):
+        for d in range(depth):
+            s = stride if d == 0 else 1
+            f = b.cba(x, c, out, 1)
+            f = b.cba(f, out, out, 3, stride=s, group=out // 8)
+            f = b.squeeze_excitation(f, out, int(round(0.25 * c)))
+            f = b.cba(f, out, out, 1, act=None)
+            proj = b.cba(x, c, out, 1, stride=s, pad=0, act=None) if c != out or s != 1 else x
+            x, c = b.act(b.op("Add", [proj, f]), "relu"), out
+    return b, [2, 3, 32, 32], b.head(x, c)
+
+
+TORCHVISION = [alexnet_tv, vgg, resnext, wide_resnet, squeezenet_tv, densenet, googlenet_tv, inception_v3,
+               mobilenet_v3, mnasnet, efficientnet_v1, efficientnet_v2, regnet]
+
+
 GRAPHS = [(alexnet, 3), (alexnet, 6), (googlenet, 1), (googlenet, 3), (caffe2_resnet, 3), (caffe2_resnet, 6),
           (squeezenet, 3), (vit, 13), (vit, 17), (swin, 13), (swin, 17), (convnext, 13), (convnext, 17),
-          (shufflenet, 13), (shufflenet, 17)]
+          (shufflenet, 13), (shufflenet, 17)] + [(make, opset) for make in TORCHVISION for opset in (13, 17)]
 
 
 def main():

@@ -114,6 +114,10 @@ std::vector<FamilyCase> cases() {
                             "vit_opset17", "swin_opset13", "swin_opset17", "convnext_opset13", "convnext_opset17",
                             "shufflenet_opset13", "shufflenet_opset17"})
     for (const char* backend : {"onednn", "reference"}) out.push_back({graph, backend});
+  for (const char* family : {"alexnet_tv", "vgg", "resnext", "wide_resnet", "squeezenet_tv", "densenet", "googlenet_tv",
+                             "inception_v3", "mobilenet_v3", "mnasnet", "efficientnet_v1", "efficientnet_v2", "regnet"})
+    for (const char* opset : {"_opset13", "_opset17"})
+      for (const char* backend : {"onednn", "reference"}) out.push_back({std::string(family) + opset, backend});
   return out;
 }
 
