@@ -1,5 +1,6 @@
 // Shape inference with constant propagation (and optional full constant folding).
 #include <algorithm>
+#include <unordered_set>
 
 #include "core/log.h"
 #include "core/tensor_size.h"
@@ -70,6 +71,50 @@ Status infer_shapes(Graph& graph, bool fold_all) {
   for (Node* n : folded) graph.remove_node(n);
   graph.remove_dead();
   return graph.topo_sort();
+}
+
+Result<std::vector<RuntimeValue>> find_runtime_values(Graph& graph) {
+  INR_TRY(graph.topo_sort());
+  std::vector<Node*> order;
+  for (const auto& up : graph.nodes()) order.push_back(up.get());
+  // Outputs of a node that needs runtime values, and everything computed from them: not inferable yet. The
+  // walk goes on past them so that independent values are found in the same stage.
+  std::unordered_set<const Value*> pending;
+  std::vector<RuntimeValue> out;
+  for (Node* np : order) {
+    Node& n = *np;
+    if (std::any_of(n.inputs.begin(), n.inputs.end(), [&](const Value* v) { return v && pending.count(v); })) {
+      for (const Value* v : n.outputs) pending.insert(v);
+      continue;
+    }
+    INR_ASSIGN_OR_RETURN(Node* inserted, upgrade_legacy_broadcast(graph, n));
+    if (inserted) INR_TRY(infer_node(*inserted));
+    Status s = infer_node(n);
+    if (!s) {
+      size_t before = out.size();
+      for (const Value* v : n.inputs) {
+        if (!v || v->is_constant() || v->producer == nullptr || !v->shape_known() || v->shape.size() > 1 ||
+            (v->dtype != DType::kI64 && v->dtype != DType::kI32) || shape_numel(v->shape) > kRuntimeValueMaxElements)
+          continue;
+        if (std::none_of(out.begin(), out.end(), [&](const RuntimeValue& r) { return r.name == v->name; }))
+          out.push_back({v->name, v->dtype, v->shape});
+      }
+      if (out.size() == before) return s;
+      for (const Value* v : n.outputs) pending.insert(v);
+      continue;
+    }
+    INR_TRY(check_output_sizes(n));
+    bool all_out_constant = std::all_of(n.outputs.begin(), n.outputs.end(),
+                                        [](const Value* v) { return !v || v->is_constant(); });
+    if (!all_out_constant && all_inputs_constant(n) && is_shape_arithmetic(n)) {
+      std::vector<Tensor> ins;
+      for (const Value* v : n.inputs) ins.push_back(v ? v->constant : Tensor());
+      INR_ASSIGN_OR_RETURN(std::vector<Tensor> outs, run_reference_node(n, ins));
+      for (size_t i = 0; i < outs.size(); ++i)
+        if (n.outputs[i]) n.outputs[i]->constant = std::move(outs[i]);
+    }
+  }
+  return out;
 }
 
 Status bind_input_shapes(Graph& graph, std::span<const Shape> shapes) {

@@ -14,6 +14,23 @@ namespace inr {
 // constant is evaluated with its reference kernel and removed (constant folding).
 Status infer_shapes(Graph& graph, bool fold_all);
 
+// A value the graph's shapes depend on that only the data decides (issue #12 item 3: a Pad's pads computed
+// by ReduceMax -> Cast, a Slice's ends from an ArgMax).
+struct RuntimeValue {
+  std::string name;
+  DType dtype;
+  Shape shape;
+};
+constexpr int64_t kRuntimeValueMaxElements = 64;
+
+// Walks the graph as infer_shapes does (shape arithmetic propagated, nothing removed) and stops at the first
+// node whose inference fails. Returns that node's inputs that are neither constant nor graph inputs and are
+// small integer tensors (i64/i32, rank <= 1, <= kRuntimeValueMaxElements elements: a shape, pads, starts,
+// a limit): once their values are known (by running the graph up to them), the rest can be specialised.
+// Empty when every node infers; the node's own error when it fails for another reason. Mutates `graph`
+// (pass a clone).
+Result<std::vector<RuntimeValue>> find_runtime_values(Graph& graph);
+
 // Opsets 1..6: rewrites the legacy broadcast (`broadcast`/`axis`) of an arithmetic or comparison node
 // into numpy broadcasting by reshaping B (onnx/legacy_opsets.h does the rest at import). Needs A's and B's
 // shapes, so infer_shapes calls it before inferring each node; returns the Reshape it inserted, if any.

@@ -51,7 +51,16 @@ struct Plan {
   std::map<std::string, int> nodes_per_backend;
   size_t internal_bytes = 0;
   std::vector<std::pair<int, Tensor>> bound_values;  // (graph input index, the value the plan was built for)
+  // Values computed from the data that this plan's shapes depend on (passes.h find_runtime_values):
+  // a probe plan computes the next ones (its outputs are those values, in this order); a plan with
+  // `runtime_bound` was specialised to such values, so every run resolves its plan by running the probes.
+  std::vector<std::string> probe_values;
+  bool runtime_bound = false;
 };
+
+// A shape may depend on values computed from the data in stages (a value whose own producer's shapes depend
+// on an earlier one): at most this many.
+constexpr int kMaxRuntimeStages = 8;
 
 // Integer graph inputs of rank <= 1 with at most this many elements are values the graph's shapes may
 // depend on (a Reshape's shape, Pad's pads, Slice's starts fed by the caller): the plan is specialised to
@@ -104,6 +113,13 @@ struct Session::Impl {
 
   Result<Plan*> plan_for(std::span<const Shape> shapes);
   Result<std::unique_ptr<Plan>> build_plan(std::span<const Shape> shapes);
+  // The plan for these inputs (checked against the model's inputs): the last one when the shapes and
+  // bound values are the same, otherwise found or built by key, running the probes first when shapes
+  // depend on values computed from the data.
+  Result<Plan*> plan_for_inputs(std::span<const Tensor> inputs);
+  Status execute(Plan& plan, std::span<const Tensor> inputs);
+  // Shape-only queries cannot see past a probe: the names of the values it computes, for messages.
+  static std::string runtime_names(const Plan& plan);
 };
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -187,6 +203,44 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
     if (!plan->bound_values.empty())
       log_info("plan specialised to the values of {} integer input{}", plan->bound_values.size(),
                plan->bound_values.size() == 1 ? "" : "s");
+    // Shapes that depend on values computed from the data: the key carries those already computed (in the
+    // order of the stages); the first stage it lacks makes this plan a probe that computes them.
+    size_t next = n_inputs + plan->bound_values.size();
+    for (int stage = 0;; ++stage) {
+      INR_ASSIGN_OR_RETURN(Graph probe, plan->graph->clone());
+      INR_TRY(compute_fp16_in_fp32(probe));
+      INR_ASSIGN_OR_RETURN(std::vector<RuntimeValue> needed, find_runtime_values(probe));
+      if (needed.empty()) break;
+      if (stage == kMaxRuntimeStages)
+        return error("shapes depend on values computed from the data in more than {} stages", kMaxRuntimeStages);
+      std::string names;
+      for (const RuntimeValue& r : needed) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", r.name);
+      if (next + needed.size() > shapes.size()) {
+        plan->graph->outputs.clear();
+        for (const RuntimeValue& r : needed) {
+          plan->graph->outputs.push_back(plan->graph->find_value(r.name));
+          plan->probe_values.push_back(r.name);
+        }
+        plan->graph->remove_dead();  // what only the rest of the graph needs (the Pad these pads feed)
+        log_info("shapes depend on {} (computed from the data): this plan computes them, then a plan per value", names);
+        break;
+      }
+      std::string values;
+      for (const RuntimeValue& r : needed) {
+        const Shape& key = shapes[next++];
+        if (static_cast<int64_t>(key.size()) != shape_numel(r.shape))
+          return error("internal: plan key has {} values for '{}' of shape {}", key.size(), r.name, shape_str(r.shape));
+        Tensor t = Tensor::empty(r.dtype, r.shape);
+        for (size_t k = 0; k < key.size(); ++k) {
+          if (r.dtype == DType::kI64) t.data<int64_t>()[k] = key[k];
+          else t.data<int32_t>()[k] = static_cast<int32_t>(key[k]);
+        }
+        plan->graph->find_value(r.name)->constant = std::move(t);
+        values += fmt::format("{}{}={}", values.empty() ? "" : ", ", r.name, shape_str(key));
+      }
+      plan->runtime_bound = true;
+      log_info("plan specialised to values computed from the data: {}", values);
+    }
     INR_TRY(optimize(*plan->graph, options.opt_level));
   }
   Graph& g = *plan->graph;
@@ -352,9 +406,66 @@ Result<Plan*> Session::Impl::plan_for(std::span<const Shape> shapes) {
   return raw;
 }
 
+std::string Session::Impl::runtime_names(const Plan& plan) {
+  std::string names;
+  for (const std::string& n : plan.probe_values) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", n);
+  return names + " (computed from the data at run time)";
+}
+
+Status Session::Impl::execute(Plan& plan, std::span<const Tensor> inputs) {
+  // omp_set_num_threads sets the calling thread's setting only: a run from another thread than the one
+  // that created the session (a Python thread, a server worker) would otherwise use every core.
+  if (options.threads > 0 && omp_get_max_threads() != options.threads) omp_set_num_threads(options.threads);
+  ScopedEvent event(options.profiler, plan.probe_values.empty() ? "run" : "run probe", "run");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Tensor& slot = plan.slots[plan.input_slots[i]];
+    std::memcpy(slot.raw(), inputs[i].raw(), slot.bytes());
+  }
+  for (auto& exe : plan.executables) INR_TRY(exe->run(options.profiler));
+  return Status::ok();
+}
+
+Result<Plan*> Session::Impl::plan_for_inputs(std::span<const Tensor> in) {
+  if (in.size() != inputs.size()) return error("model has {} inputs, got {}", inputs.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i].dtype() != inputs[i].dtype)
+      return error("input '{}': dtype {}, the model expects {}", inputs[i].name, dtype_name(in[i].dtype()),
+                   dtype_name(inputs[i].dtype));
+  // Steady state: the same shapes as last time, recognised by comparing against the last plan's input
+  // slots, so no key is built and nothing is allocated.
+  Plan* plan = last_plan;
+  if (plan && plan->runtime_bound) plan = nullptr;  // its key holds values only the probes compute
+  for (size_t i = 0; plan && i < in.size(); ++i)
+    if (plan->slots[plan->input_slots[i]].shape() != in[i].shape()) plan = nullptr;
+  for (size_t i = 0; plan && i < plan->bound_values.size(); ++i) {
+    const auto& [input, value] = plan->bound_values[i];
+    if (std::memcmp(in[input].raw(), value.raw(), value.bytes()) != 0) plan = nullptr;
+  }
+  if (plan) return plan;
+  std::vector<Shape> key = plan_key(in, inputs);
+  for (;;) {
+    INR_ASSIGN_OR_RETURN(plan, plan_for(key));
+    if (plan->probe_values.empty()) break;
+    // A probe: run it and append the values it computed to the key (build_plan's stage order).
+    INR_TRY(execute(*plan, in));
+    for (int s : plan->output_slots) {
+      const Tensor& t = plan->slots[s];
+      Shape values(static_cast<size_t>(t.numel()));
+      for (int64_t k = 0; k < t.numel(); ++k)
+        values[k] = t.dtype() == DType::kI64 ? t.data<int64_t>()[k] : t.data<int32_t>()[k];
+      key.push_back(std::move(values));
+    }
+  }
+  last_plan = plan;
+  return plan;
+}
+
 Result<std::vector<Shape>> Session::output_shapes(std::span<const Shape> input_shapes) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  if (!plan->probe_values.empty())
+    return error("the output shapes are known only at run time: the model's shapes depend on {}",
+                 Impl::runtime_names(*plan));
   std::vector<Shape> out;
   for (int s : plan->output_slots) out.push_back(plan->slots[s].shape());
   return out;
@@ -386,7 +497,8 @@ Result<std::string> Session::placement_summary(std::span<const Shape> input_shap
   std::string s;
   for (const auto& [backend, count] : plan->nodes_per_backend)
     s += fmt::format("{}{}: {} node{}", s.empty() ? "" : ", ", backend, count, count == 1 ? "" : "s");
-  return s.empty() ? std::string("no nodes (all constant)") : s;
+  if (s.empty()) s = "no nodes (all constant)";
+  return plan->probe_values.empty() ? s : fmt::format("{}, then a plan per value of {}", s, Impl::runtime_names(*plan));
 }
 
 Result<std::vector<std::string>> Session::kernels(std::span<const Shape> input_shapes) {
@@ -417,36 +529,8 @@ Result<size_t> Session::arena_bytes(std::span<const Shape> input_shapes) {
 
 Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (inputs.size() != impl_->inputs.size())
-    return error("model has {} inputs, got {}", impl_->inputs.size(), inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].dtype() != impl_->inputs[i].dtype)
-      return error("input '{}': dtype {}, the model expects {}", impl_->inputs[i].name, dtype_name(inputs[i].dtype()),
-                   dtype_name(impl_->inputs[i].dtype));
-  // Steady state: the same shapes as last time, recognised by comparing against the last plan's input
-  // slots, so no key is built and nothing is allocated.
-  Plan* plan = impl_->last_plan;
-  for (size_t i = 0; plan && i < inputs.size(); ++i)
-    if (plan->slots[plan->input_slots[i]].shape() != inputs[i].shape()) plan = nullptr;
-  for (size_t i = 0; plan && i < plan->bound_values.size(); ++i) {
-    const auto& [input, value] = plan->bound_values[i];
-    if (std::memcmp(inputs[input].raw(), value.raw(), value.bytes()) != 0) plan = nullptr;
-  }
-  if (plan == nullptr) {
-    INR_ASSIGN_OR_RETURN(plan, impl_->plan_for(plan_key(inputs, impl_->inputs)));
-    impl_->last_plan = plan;
-  }
-  // omp_set_num_threads sets the calling thread's setting only: a run from another thread than the one
-  // that created the session (a Python thread, a server worker) would otherwise use every core.
-  if (impl_->options.threads > 0 && omp_get_max_threads() != impl_->options.threads)
-    omp_set_num_threads(impl_->options.threads);
-  Profiler* prof = impl_->options.profiler;
-  ScopedEvent event(prof, "run", "run");
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Tensor& slot = plan->slots[plan->input_slots[i]];
-    std::memcpy(slot.raw(), inputs[i].raw(), slot.bytes());
-  }
-  for (auto& exe : plan->executables) INR_TRY(exe->run(prof));
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for_inputs(inputs));
+  INR_TRY(impl_->execute(*plan, inputs));
   if (outputs.size() != plan->output_slots.size())
     return error("model has {} outputs, got {} buffers", plan->output_slots.size(), outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -460,15 +544,15 @@ Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outpu
 }
 
 Result<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for_inputs(inputs));
+  INR_TRY(impl_->execute(*plan, inputs));
   std::vector<Tensor> outputs;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    if (inputs.size() != impl_->inputs.size())
-      return error("model has {} inputs, got {}", impl_->inputs.size(), inputs.size());
-    INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(plan_key(inputs, impl_->inputs)));
-    for (int s : plan->output_slots) outputs.push_back(Tensor::empty(plan->slots[s].dtype(), plan->slots[s].shape()));
+  for (int s : plan->output_slots) {
+    const Tensor& slot = plan->slots[s];
+    outputs.push_back(Tensor::empty(slot.dtype(), slot.shape()));
+    std::memcpy(outputs.back().raw(), slot.raw(), slot.bytes());
   }
-  INR_TRY(run_into(inputs, outputs));
   return outputs;
 }
 

@@ -893,13 +893,42 @@ def regnet(opset):
     return b, [2, 3, 32, 32], b.head(x, c)
 
 
+def runtime_shapes(opset):
+    """Shapes known only from data (issue #12 item 3): a small conv net whose Pad pads come from
+    ReduceMax -> Clip -> Cast of the input's values, a Slice whose ends and a Range whose limit come from
+    an ArgMax over the channel means, the Range's indices gathered along H, a Reshape whose shape is
+    computed from that ArgMax, and an Expand whose shape is the Cast value + 1; conv, GlobalMaxPool, head."""
+    b = Modern(f"runtime_shapes_opset{opset}", opset, seed=2200 + opset)
+    f = b.op("Relu", [b.conv("data", 3, 8, 3, pad=1)])                                          # [N, 8, 16, 16]
+    c = b.op("Cast", [b.op("Clip", [b.op("ReduceMax", ["data"], keepdims=0), b.f32(0.0), b.f32(3.0)])],
+             to=TensorProto.INT64)                                                                # scalar 0..3
+    u = b.op("Unsqueeze", [c, b.i64([0])])
+    zero = b.i64([0])
+    f = b.op("Pad", [f, b.op("Concat", [zero, zero, u, u, zero, zero, u, u], axis=0)])            # 16 + 2c
+    a = b.op("ArgMax", [b.reduce_mean("data", [0, 2, 3], keepdims=0)], axis=0, keepdims=1)       # [1], 0..2
+    end = b.op("Add", [a, b.i64([12])])
+    f = b.op("Slice", [f, b.i64([0, 0]), b.op("Concat", [end, end], axis=0), b.i64([2, 3])])     # [N, 8, 12+a, 12+a]
+    rows = b.op("Range", [b.const("r0", np.array(0, dtype=np.int64)),
+                          b.op("Squeeze", [b.op("Add", [a, b.i64([2])]), b.i64([0])]),
+                          b.const("r1", np.array(1, dtype=np.int64))])
+    f = b.op("Gather", [f, rows], axis=2)                                                         # [N, 8, a+2, 12+a]
+    flat = b.op("Mul", [b.op("Add", [a, b.i64([2])]), b.op("Add", [a, b.i64([12])])])
+    f = b.op("Reshape", [f, b.op("Concat", [b.dim("data", 0), b.i64([8]), flat], axis=0)])      # [N, 8, (a+2)(12+a)]
+    g = b.op("Unsqueeze", [b.reduce_mean(f, [2], keepdims=1), b.i64([3])])                       # [N, 8, 1, 1]
+    k = b.op("Add", [u, b.i64([1])])
+    g = b.op("Expand", [g, b.op("Concat", [b.i64([1, 1]), k, k], axis=0)])                       # [N, 8, c+1, c+1]
+    g = b.op("GlobalMaxPool", [b.op("Relu", [b.conv(g, 8, 16, 3, pad=1)])])
+    return b, [2, 3, 16, 16], b.op("Gemm", [b.op("Flatten", [g]), b.weight((CLASSES, 16), 16),
+                                            b.const("b", np.zeros(CLASSES, np.float32))], transB=1)
+
+
 TORCHVISION = [alexnet_tv, vgg, resnext, wide_resnet, squeezenet_tv, densenet, googlenet_tv, inception_v3,
                mobilenet_v3, mnasnet, efficientnet_v1, efficientnet_v2, regnet]
 
 
 GRAPHS = [(alexnet, 3), (alexnet, 6), (googlenet, 1), (googlenet, 3), (caffe2_resnet, 3), (caffe2_resnet, 6),
           (squeezenet, 3), (vit, 13), (vit, 17), (swin, 13), (swin, 17), (convnext, 13), (convnext, 17),
-          (shufflenet, 13), (shufflenet, 17)] + [(make, opset) for make in TORCHVISION for opset in (13, 17)]
+          (shufflenet, 13), (shufflenet, 17)] + [(make, opset) for make in TORCHVISION + [runtime_shapes] for opset in (13, 17)]
 
 
 def main():
