@@ -5,7 +5,9 @@
 // seen before allocates nothing. Integer (int64/int32) inputs of rank <= 1 with at most 64 elements are
 // treated as values the shapes may depend on (a Reshape's shape or Pad's pads fed by the caller): the plan
 // is specialised to their values too, and a run with other values builds (and caches) another plan. The
-// shape-only queries below cannot know such values and fail when a shape depends on one.
+// shape-only queries below cannot know such values and fail when a shape depends on one. Shapes computed
+// from the data itself (a Pad's pads from a ReduceMax, a Slice's end from an ArgMax) are handled the same way:
+// a run first runs a probe plan that computes just those values, then the plan specialised to them.
 // Thread safety: a Session runs one inference at a time (calls are serialised internally); use one
 // Session per thread for concurrent inference.
 #pragma once
