@@ -121,9 +121,9 @@ TEST_P(FamilyGraph, MatchesOrt) {
 // channel means, its Expand shape from the maximum again. One session runs three inputs whose (maximum,
 // ArgMax) differ, so each run needs a plan of its own, and each matches ORT; the probes that compute those
 // values run first, the rest of the graph is planned per value (on oneDNN where it can).
-class RuntimeShapes : public ::testing::TestWithParam<FamilyCase> {};
+class ShapesFromData : public ::testing::TestWithParam<FamilyCase> {};
 
-TEST_P(RuntimeShapes, EachValueMatchesOrt) {
+TEST_P(ShapesFromData, EachValueMatchesOrt) {
   if (!have_ort()) GTEST_SKIP() << "onnxruntime-node not installed (scripts/install-deps.sh)";
   if (!have_python_onnx()) GTEST_SKIP() << kPython << " cannot import numpy and onnx (scripts/install-deps.sh)";
   const FamilyCase& fc = GetParam();
@@ -164,7 +164,7 @@ TEST_P(RuntimeShapes, EachValueMatchesOrt) {
   EXPECT_NE(placement->find("then a plan per value of"), std::string::npos) << *placement;
 }
 
-INSTANTIATE_TEST_SUITE_P(Graphs, RuntimeShapes,
+INSTANTIATE_TEST_SUITE_P(Graphs, ShapesFromData,
                          ::testing::Values(FamilyCase{"runtime_shapes_opset13", "onednn"},
                                            FamilyCase{"runtime_shapes_opset13", "reference"},
                                            FamilyCase{"runtime_shapes_opset17", "onednn"},

@@ -1,6 +1,7 @@
 // Shapes that are computed while the graph runs: from the input's shape through float arithmetic (folded
-// per input shape at plan time), and from the values of small integer inputs (the plan is specialised to
-// them, inr/session.h). Both backends and opt levels 0 and 2.
+// per input shape at plan time), from the values of small integer inputs (the plan is specialised to
+// them, inr/session.h), and from the input's values (probe plans compute them first). Both backends and opt
+// levels 0 and 2.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -136,6 +137,55 @@ TEST_P(RuntimeShapes, SliceTileExpandRangeFromIntegerInputs) {
         ASSERT_EQ((*out)[0].data<float>()[i * w * rep + j], std::max(0.f, xv.data<float>()[i * 6 + b + j % w]));
     ASSERT_EQ((*out)[1].shape(), (Shape{2, lim}));
     for (int64_t k = 0; k < 2 * lim; ++k) ASSERT_EQ((*out)[1].data<float>()[k], static_cast<float>(k % lim));
+  }
+}
+
+// Pads and a Slice's end computed from the input's values (issue #12 item 3): c = int(clip(max(x), 0, 3)),
+// y = Pad(x, [0, 0, 0, c, 0, 0, 0, c]) (W grows by 2c), z = Slice(y, ends = [c + 1] on H). The Slice's end is
+// known only once c is, and its input's shape only then too: two probe stages, then a plan per value of c.
+// run and run_into, a repeated value (its plans cached), and output_shapes, which cannot know c.
+TEST_P(RuntimeShapes, PadsAndSliceFromTheData) {
+  const auto& [backend, level] = GetParam();
+  auto g = std::make_unique<Graph>();
+  Value* x = g->add_input("x", DType::kF32, {1, 2, 4, 4});
+  Value* m = node(*g, "ReduceMax", {x}, "max", {{"keepdims", Attr::of_int(0)}});
+  Value* clipped = node(*g, "Clip", {m, g->add_constant("lo", Tensor::from_vector<float>(DType::kF32, {}, {0.f})),
+                                     g->add_constant("hi", Tensor::from_vector<float>(DType::kF32, {}, {3.f}))}, "clip");
+  Value* c = node(*g, "Unsqueeze", {node(*g, "Cast", {clipped}, "c", {{"to", Attr::of_int(7)}}),
+                                    g->add_constant("axis0", i64({0}))}, "c1");
+  Value* zeros = g->add_constant("zeros3", i64({0, 0, 0}));
+  Value* pads = node(*g, "Concat", {zeros, c, zeros, c}, "pads", {{"axis", Attr::of_int(0)}});
+  Value* y = node(*g, "Pad", {x, pads}, "y");
+  Value* end = node(*g, "Add", {c, g->add_constant("one1", i64({1}))}, "end");
+  g->outputs.push_back(node(*g, "Slice", {y, g->add_constant("start0", i64({0})), end, g->add_constant("axis2", i64({2}))}, "z"));
+  SessionOptions o;
+  o.backend = backend;
+  o.opt_level = level;
+  auto s = Session::create(std::move(g), o);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  const Shape in_shape{1, 2, 4, 4};
+  auto shapes = (*s)->output_shapes(std::span<const Shape>(&in_shape, 1));
+  ASSERT_FALSE(shapes.is_ok());
+  EXPECT_NE(shapes.status().message().find("'pads' (computed from the data at run time)"), std::string::npos)
+      << shapes.status().message();
+  for (float scale : {0.5f, 2.5f, 10.f, 0.5f}) {  // c = 0, 2, 3 (clipped), 0 again
+    Tensor xv = test::random_f32(in_shape, 7, -scale, scale);
+    float mx = *std::max_element(xv.data<float>(), xv.data<float>() + xv.numel());
+    const int64_t cv = static_cast<int64_t>(std::clamp(mx, 0.f, 3.f));
+    const Shape want{1, 2, cv + 1, 4 + 2 * cv};
+    auto out = (*s)->run(std::span<const Tensor>(&xv, 1));
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    ASSERT_EQ((*out)[0].shape(), want) << "scale " << scale;
+    for (int64_t ch = 0; ch < 2; ++ch)
+      for (int64_t h = 0; h <= cv; ++h)
+        for (int64_t w = 0; w < want[3]; ++w) {
+          const int64_t sw = w - cv;
+          const float expect = h < 4 && sw >= 0 && sw < 4 ? xv.data<float>()[(ch * 4 + h) * 4 + sw] : 0.f;
+          ASSERT_EQ((*out)[0].data<float>()[(ch * want[2] + h) * want[3] + w], expect) << ch << " " << h << " " << w;
+        }
+    std::vector<Tensor> again = {Tensor::empty(DType::kF32, want)};
+    ASSERT_TRUE((*s)->run_into(std::span<const Tensor>(&xv, 1), again).is_ok());
+    EXPECT_EQ(std::memcmp(again[0].raw(), (*out)[0].raw(), again[0].bytes()), 0);
   }
 }
 
