@@ -561,12 +561,12 @@ class Torch(Modern):
         return self.act(self.conv2d(x, cin, cout, k, stride, pad, group), act)
 
     def batchnorm(self, x, c):
-        """A BatchNorm the exporter cannot fold (its input is no Conv's output)."""
+        """A BatchNorm the exporter cannot fold (its input is no Conv's output); training_mode=0 from opset 14."""
         return self.op("BatchNormalization", [x, self.const("s", (1 + 0.1 * self.rng.standard_normal(c)).astype(np.float32)),
                                               self.const("t", (0.1 * self.rng.standard_normal(c)).astype(np.float32)),
                                               self.const("m", (0.1 * self.rng.standard_normal(c)).astype(np.float32)),
                                               self.const("v", (0.5 + self.rng.random(c)).astype(np.float32))],
-                       epsilon=1e-5, momentum=0.9)
+                       epsilon=1e-5, momentum=0.9, **({"training_mode": 0} if self.opset >= 14 else {}))
 
     def maxpool(self, x, k, stride, pad=0, ceil=False):
         return self.op("MaxPool", [x], ceil_mode=int(ceil), kernel_shape=[k, k], pads=[pad] * 4, strides=[stride, stride])
