@@ -13,6 +13,10 @@ broadcast/axis, Gemm broadcast, Pad-1 paddings, Cast-1's type name) and once as 
 opset 13, which ONNX Runtime runs (ORT has no kernels for BatchNormalization-1/6 or Add-6 and below, and
 onnx's version converter fails on such models). Each change between the two forms follows the ONNX
 operator changelog; inr runs the legacy file and ORT the modern one.
+
+Every torchvision classifier family (class Modern for ViT/Swin/ConvNeXt/ShuffleNet, class Torch for the rest)
+is one opset-13 or opset-17 file that both engines run, small, written node for node as torch.onnx writes it;
+runtime_shapes is a graph whose shapes depend on the input's values.
 """
 import os
 import sys

@@ -1,8 +1,9 @@
 // Small graphs of the classifier families inr must run (tests/models/family_graphs.py, seeded weights,
 // onnx.helper + numpy, no PyTorch) against ONNX Runtime on both backends: logits max-abs error
 // <= 1e-4 x max|logit| and the same top-5 (DESIGN.md), softmax outputs within the same bound.
-// ViT, Swin (shifted windows, pads computed from the input's shape), ConvNeXt and ShuffleNet v2 graphs at
-// opsets 13 and 17 are one file both engines run.
+// ViT, Swin (shifted windows, pads computed from the input's shape), ConvNeXt and ShuffleNet v2 graphs, and
+// the other 13 torchvision families (AlexNet ... RegNet, as torch.onnx writes them), at opsets 13 and 17, are
+// one file both engines run; so is runtime_shapes (shapes computed from the input's values, ShapesFromData).
 // Old-opset graphs (opsets 1..6, as the ONNX zoo's classic classifiers) are run by inr as they are and by
 // ORT in their opset-13 spelling, which the generator writes from the same weights: ORT has no kernels
 // for those opsets' BatchNormalization/Add, so it could not be the oracle of the legacy file itself.
