@@ -293,11 +293,14 @@ Status write_eval_trace(const Profiler& profiler, const std::string& path, const
   out += "\n";
   out += fmt::format(R"({{"name": "thread_name", "ph": "M", "pid": 1, "tid": {}, "args": {{"name": "loader"}}}})",
                      kLoaderTid);
+  out += profiler.track_metadata_json();
   for (const Profiler::Event& e : profiler.events()) {
-    const int tid = e.cat == "decode" ? kLoaderTid : kInferenceTid;
-    out += fmt::format(",\n{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"ts\": {:.3f}, \"dur\": {:.3f}, \"pid\": 1, "
+    // Wall-clock events go to the inference or loader thread; other tracks (the emulated Gemmini's simulated
+    // time) keep their own pid/tid.
+    const int64_t tid = e.pid != 1 ? e.tid : e.cat == "decode" ? kLoaderTid : kInferenceTid;
+    out += fmt::format(",\n{{\"name\": \"{}\", \"cat\": \"{}\", \"ph\": \"X\", \"ts\": {:.3f}, \"dur\": {:.3f}, \"pid\": {}, "
                        "\"tid\": {}",
-                       json_escape(e.name), json_escape(e.cat), e.ts_us, e.dur_us, tid);
+                       json_escape(e.name), json_escape(e.cat), e.ts_us, e.dur_us, e.pid, tid);
     if (!e.args_json.empty()) out += ", \"args\": " + e.args_json;
     out += "}";
   }

@@ -15,7 +15,22 @@ void read_args(const nlohmann::json& args, TraceEvent& t) {
   if (!args.is_object()) return;
   t.op_type = args.value("op_type", "");
   t.backend = args.value("backend", "");
-  if (auto m = args.find("macs"); m != args.end() && m->is_number_integer()) t.macs = m->get<int64_t>();
+  auto int_arg = [&](const char* key) -> int64_t {
+    auto m = args.find(key);
+    return m != args.end() && m->is_number_integer() ? m->get<int64_t>() : 0;
+  };
+  auto num_arg = [&](const char* key) -> double {
+    auto m = args.find(key);
+    return m != args.end() && m->is_number() ? m->get<double>() : 0;
+  };
+  t.macs = int_arg("macs");
+  t.cycles = int_arg("cycles");
+  if (t.cycles > 0) {
+    t.dma_in_bytes = int_arg("dma_in_bytes");
+    t.dma_out_bytes = int_arg("dma_out_bytes");
+    t.simulated_us = num_arg("simulated_us");
+    t.busy_cycles = num_arg("utilization") * static_cast<double>(t.cycles);
+  }
 }
 
 // Marks events nested (by time, same pid/tid) inside a "node" event.
@@ -54,6 +69,11 @@ void add(TimeBucket& b, const TraceEvent& e) {
   b.count += 1;
   b.total_us += e.dur_us;
   b.macs += e.macs;
+  b.cycles += e.cycles;
+  b.dma_in_bytes += e.dma_in_bytes;
+  b.dma_out_bytes += e.dma_out_bytes;
+  b.simulated_us += e.simulated_us;
+  b.busy_cycles += e.busy_cycles;
 }
 
 }  // namespace
@@ -96,6 +116,8 @@ std::vector<TraceEvent> trace_events(const Profiler& profiler) {
     t.cat = e.cat;
     t.ts_us = e.ts_us;
     t.dur_us = e.dur_us;
+    t.pid = e.pid;
+    t.tid = e.tid;
     // Only node events carry the args this summary reads; phases' args ({"what": ...}) are not parsed.
     if (e.cat == "node" && !e.args_json.empty())
       read_args(nlohmann::json::parse(e.args_json, nullptr, /*allow_exceptions=*/false), t);
@@ -110,16 +132,18 @@ TraceSummary summarize_trace(std::vector<TraceEvent> events) {
   s.events = events.size();
   bool first = true;
   for (const TraceEvent& e : events) {
+    add(s.by_cat[e.cat], e);
+    if (e.cat == "simulated") continue;  // another time base
     if (first || e.ts_us < s.t0_us) s.t0_us = e.ts_us;
     if (first || e.ts_us + e.dur_us > s.t1_us) s.t1_us = e.ts_us + e.dur_us;
     first = false;
-    add(s.by_cat[e.cat], e);
     if (e.nested_in_node) {
       if (e.cat != "node") add(s.by_phase[e.name], e);  // phases: shown inside nodes, never in the totals
       continue;
     }
     if (e.cat != "node") continue;
     s.node_us += e.dur_us;
+    if (e.cycles > 0) add(s.simulated, e);
     add(s.by_op_type[e.op_type.empty() ? e.name : e.op_type], e);
     add(s.by_backend[e.backend.empty() ? std::string("?") : e.backend], e);
     add(s.by_node[e.name], e);
@@ -131,6 +155,16 @@ std::vector<std::pair<std::string, TimeBucket>> by_time(const std::map<std::stri
   std::vector<std::pair<std::string, TimeBucket>> v(table.begin(), table.end());
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     return a.second.total_us > b.second.total_us || (a.second.total_us == b.second.total_us && a.first < b.first);
+  });
+  return v;
+}
+
+std::vector<std::pair<std::string, TimeBucket>> by_cycles(const std::map<std::string, TimeBucket>& table) {
+  std::vector<std::pair<std::string, TimeBucket>> v(table.begin(), table.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    if (a.second.cycles != b.second.cycles) return a.second.cycles > b.second.cycles;
+    if (a.second.total_us != b.second.total_us) return a.second.total_us > b.second.total_us;
+    return a.first < b.first;
   });
   return v;
 }

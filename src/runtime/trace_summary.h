@@ -24,6 +24,11 @@ struct TraceEvent {
   double ts_us = 0, dur_us = 0;
   int64_t pid = 1, tid = 1;
   int64_t macs = 0;             // the node's multiply-accumulates (args "macs"); 0 for other events
+  // The emulated Gemmini's cycle model (node args of -x 1 / -x 2 runs; 0 for other events): simulated cycles,
+  // simulated microseconds at the config's clock, DMA bytes, and utilisation * cycles (busy PE-array cycles,
+  // so that a bucket's utilisation is its cycle-weighted mean).
+  int64_t cycles = 0, dma_in_bytes = 0, dma_out_bytes = 0;
+  double simulated_us = 0, busy_cycles = 0;
   bool nested_in_node = false;  // set by summarize_trace
 };
 
@@ -37,6 +42,9 @@ struct TimeBucket {
   int64_t count = 0;     // events
   double total_us = 0;   // their summed durations
   int64_t macs = 0;      // their summed MACs
+  int64_t cycles = 0, dma_in_bytes = 0, dma_out_bytes = 0;  // their summed simulated cycles and DMA bytes
+  double simulated_us = 0, busy_cycles = 0;
+  double utilization() const { return cycles > 0 ? busy_cycles / static_cast<double>(cycles) : 0; }
   std::string op_type, backend;  // of the bucket's first event (meaningful in by_node)
 };
 
@@ -44,12 +52,18 @@ struct TraceSummary {
   size_t events = 0;
   double t0_us = 0, t1_us = 0;  // first start, last end
   double node_us = 0;           // top-level node time (the 100% of every share)
+  TimeBucket simulated;         // the summed cycle-model numbers of every top-level node (zero without any)
   // Keys: op type (the event name when it has none), backend ("?" when none), node name, phase name, and
-  // category (every event, nested or not: "run", "node", "batch", "decode", ...).
+  // category (every event, nested or not: "run", "node", "batch", "decode", ...). Events of category
+// "simulated" (the emulated Gemmini's second track, placed in simulated time) count only in by_cat and not
+// in the span.
   std::map<std::string, TimeBucket> by_op_type, by_backend, by_node, by_phase, by_cat;
 };
 
 TraceSummary summarize_trace(std::vector<TraceEvent> events);
+
+// A table's rows by simulated cycles, largest first (ties by total time, then name).
+std::vector<std::pair<std::string, TimeBucket>> by_cycles(const std::map<std::string, TimeBucket>& table);
 
 // A table's rows by total time, largest first (ties by name).
 std::vector<std::pair<std::string, TimeBucket>> by_time(const std::map<std::string, TimeBucket>& table);

@@ -253,7 +253,7 @@ std::string with_cost(std::string args, const NodeRunStats& st, Mode mode, const
   if (mode == Mode::kCpu || st.cost.cycles == 0 || args.empty() || args.back() != '}') return args;
   args.pop_back();
   return args + fmt::format(
-                    R"(, "cycles": {}, "simulated_us": {:.3f}, "dma_in_bytes": {}, "dma_out_bytes": {}, "tiles": {}, "utilization": {:.4f}, "dataflow": "{}"}})",
+                    R"(, "cycles": {}, "simulated_us": {:.3f}, "dma_in_bytes": {}, "dma_out_bytes": {}, "tiles": {}, "utilization": {:.6g}, "dataflow": "{}"}})",
                     st.cost.cycles, simulated_seconds(st.cost.cycles, cfg) * 1e6, st.cost.dma_in_bytes,
                     st.cost.dma_out_bytes, st.cost.tiles, st.cost.utilization, dataflow_name(cfg.dataflow));
 }
@@ -304,15 +304,39 @@ class SystolicExecutable final : public Executable {
 
   Status run(Profiler* profiler) override {
     for (Step& s : steps_) {
-      std::optional<ScopedEvent> ev;
-      if (profiler) ev.emplace(profiler, s.label, "node", s.args);
-      s.stats.counters = DataflowCounters{};
-      INR_TRY(s.fn(s, profiler).with_context(s.node->label()));
+      const double wall_start = profiler ? profiler->now_us() : 0;
+      {
+        std::optional<ScopedEvent> ev;
+        if (profiler) ev.emplace(profiler, s.label, "node", s.args);
+        s.stats.counters = DataflowCounters{};
+        INR_TRY(s.fn(s, profiler).with_context(s.node->label()));
+      }
+      if (profiler && s.stats.cost.cycles > 0) add_simulated_event(*profiler, s, wall_start);
     }
     return Status::ok();
   }
 
   size_t internal_bytes() const override { return internal_bytes_; }
+
+  // The node on the trace's simulated-time track (pid kSimulatedPid): back to back with the other systolic
+  // nodes of the trace, lasting its cycles / clock; its args are the node's, plus where it started on the
+  // wall clock.
+  static constexpr int64_t kSimulatedPid = 2;
+  void add_simulated_event(Profiler& profiler, const Step& s, double wall_start_us) const {
+    Profiler::Event e;
+    e.name = s.label;
+    e.cat = "simulated";
+    e.dur_us = simulated_seconds(s.stats.cost.cycles, o_.config) * 1e6;
+    e.args_json = s.args;
+    if (!e.args_json.empty() && e.args_json.back() == '}') {
+      e.args_json.pop_back();
+      e.args_json += fmt::format(R"(, "wall_ts_us": {:.3f}}})", wall_start_us);
+    }
+    profiler.add_on_track(kSimulatedPid,
+                          fmt::format("emulated Gemmini {} (simulated time: cycles / {:g} MHz)",
+                                      dataflow_name(o_.config.dataflow), o_.config.clock_hz / 1e6),
+                          std::move(e));
+  }
 
   ExecutableCost total_cost() const {
     ExecutableCost e;
