@@ -73,7 +73,12 @@ template <int D>
 void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
                      int cols, bool accumulate) {
   const int kpairs = (kv + 1) / 2;
-  BlockFn fn = cols <= D / 4 ? pick_block_fn<D, D / 4>() : cols <= D / 2 ? pick_block_fn<D, D / 2>() : pick_block_fn<D, D>();
+  // One column (a depthwise conv's per-channel matmul) is a dot product per row; otherwise a quarter, half
+  // or all of the array's columns.
+  BlockFn fn = cols == 1        ? pick_block_fn<D, 1>()
+               : cols <= D / 4 ? pick_block_fn<D, D / 4>()
+               : cols <= D / 2 ? pick_block_fn<D, D / 2>()
+                               : pick_block_fn<D, D>();
   fn(a, lda, w2, out, ldo, rows, kpairs, accumulate);
 }
 
@@ -130,15 +135,22 @@ class TileRunner {
     for (int64_t b = 0; b < blocks; ++b) {
       int64_t cb = c0 + b * dim_;
       int64_t valid = std::clamp<int64_t>(cols - cb, 0, dim_);
-      for (int64_t r = 0; r < dim_; ++r) {
-        int8_t* dst = s_.sp_row(addr(b) + r);
-        if (r < rows_valid && valid > 0) {
-          std::memcpy(dst, src + (r0 + r) * ld + cb, static_cast<size_t>(valid));
-          std::memset(dst + valid, 0, static_cast<size_t>(dim_ - valid));
-        } else {
-          std::memset(dst, 0, static_cast<size_t>(dim_));
+      // The block's rows are consecutive scratchpad rows (DIM bytes each): full rows are copied with a
+      // fixed-size copy for the usual DIM, the rest byte by byte with zero fill.
+      int8_t* dst = s_.sp_row(addr(b));
+      const int64_t live = valid > 0 ? std::min<int64_t>(rows_valid, dim_) : 0;
+      const int8_t* from = src + r0 * ld + cb;
+      if (valid == 16 && dim_ == 16) {
+        for (int64_t r = 0; r < live; ++r) std::memcpy(dst + r * 16, from + r * ld, 16);
+      } else {
+        for (int64_t r = 0; r < live; ++r) {
+          int8_t* d = dst + r * dim_;
+          const int8_t* f = from + r * ld;
+          for (int64_t col = 0; col < valid; ++col) d[col] = f[col];
+          for (int64_t col = valid; col < dim_; ++col) d[col] = 0;
         }
       }
+      if (live < dim_) std::memset(dst + live * dim_, 0, static_cast<size_t>((dim_ - live) * dim_));
     }
     int64_t valid_cols = std::clamp<int64_t>(cols - c0, 0, blocks * dim_);
     n_.mvin_rows += rows_valid;
@@ -148,11 +160,9 @@ class TileRunner {
   // mvin of the repeating bias into accumulator rows [base, base + rows): overwrite.
   void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
-    for (int64_t r = 0; r < rows; ++r) {
-      int32_t* dst = s_.acc_row(base + r);
-      std::memcpy(dst, p_.bias + col0, static_cast<size_t>(valid) * 4);
-      std::fill(dst + valid, dst + dim_, 0);
-    }
+    bias_row_.assign(static_cast<size_t>(dim_), 0);
+    std::memcpy(bias_row_.data(), p_.bias + col0, static_cast<size_t>(valid) * 4);
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(s_.acc_row(base + r), bias_row_.data(), static_cast<size_t>(dim_) * 4);
     n_.mvin_rows += rows;
     n_.mvin_bytes += rows * valid * 4;
   }
@@ -160,8 +170,24 @@ class TileRunner {
   // mvout of accumulator rows through the scaler and activation to C.
   void mvout(int64_t base, int64_t row0, int64_t rows, int64_t col0) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
-    for (int64_t r = 0; r < rows; ++r)
-      scale_and_activate_row(s_.acc_row(base + r), valid, p_.epilogue, p_.C + (row0 + r) * p_.ldc + col0);
+    if (valid == p_.ldc && rows > 1) {
+      // The C rows are back to back (a one-block-wide C, e.g. a depthwise conv's one channel): gather the rows'
+      // valid sums and scale them in one call (the scaler is element-wise).
+      gather_.resize(static_cast<size_t>(rows * valid));
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(gather_.data() + r * valid, s_.acc_row(base + r), static_cast<size_t>(valid) * 4);
+      scale_and_activate_row(gather_.data(), rows * valid, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+    } else if (valid == dim_ && rows > 1) {
+      // Full-width rows: the accumulator rows are back to back, so one call scales them all into a staging
+      // block, whose rows then go to C.
+      staged_.resize(static_cast<size_t>(rows * dim_));
+      scale_and_activate_row(s_.acc_row(base), rows * dim_, p_.epilogue, staged_.data());
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(p_.C + (row0 + r) * p_.ldc + col0, staged_.data() + r * dim_, static_cast<size_t>(dim_));
+    } else {
+      for (int64_t r = 0; r < rows; ++r)
+        scale_and_activate_row(s_.acc_row(base + r), valid, p_.epilogue, p_.C + (row0 + r) * p_.ldc + col0);
+    }
     n_.mvout_rows += rows;
     n_.mvout_bytes += rows * valid;
   }
@@ -273,7 +299,12 @@ class TileRunner {
   // layout of block_mac (an odd DIM's last pair is padded with zeros).
   void preload_weights(int64_t sp_row) {
     const int pairs = (dim_ + 1) / 2;
-    pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+    // Every entry is written below when DIM is even; an odd DIM's last pair keeps its zero padding.
+    if (dim_ % 2 != 0) {
+      pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+    } else {
+      pe_weights_.resize(static_cast<size_t>(pairs) * 2 * dim_);
+    }
     for (int r = 0; r < dim_; ++r) {
       const int8_t* src = s_.sp_row(sp_row + r);
       int16_t* dst = pe_weights_.data() + (r / 2) * 2 * dim_ + (r % 2);
@@ -289,6 +320,8 @@ class TileRunner {
   int mbl_;
   std::vector<int16_t> pe_weights_;
   std::vector<int32_t> pe_sums_;
+  std::vector<int32_t> bias_row_, gather_;  // staging for mvin of the bias and a gathered mvout
+  std::vector<int8_t> staged_;              // a full-width mvout block before it goes to C
 };
 
 }  // namespace

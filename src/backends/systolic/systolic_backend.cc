@@ -549,23 +549,54 @@ class SystolicExecutable final : public Executable {
   }
 
   // Rows of A: one per output pixel, K = (channel, kernel row, kernel column) of the group; padding is 0
-  // (the zero point is 0).
+  // (the zero point is 0). A 1x1 stride-1 unpadded conv is a transpose of [Cg, H*W] to [H*W, Cg], done in
+  // cache-sized blocks; otherwise each (channel, kernel row, kernel column) column of A is written for a
+  // whole output row at a time, the in-bounds span read contiguously (stride 1) from the input row.
   template <class Conv>
   static void im2col(const Conv& c, const int8_t* x, int8_t* a) {
-    for (int64_t oh = 0; oh < c.OH; ++oh)
-      for (int64_t ow = 0; ow < c.OW; ++ow) {
-        int8_t* row = a + (oh * c.OW + ow) * c.K;
-        for (int64_t ch = 0; ch < c.Cg; ++ch) {
-          const int8_t* plane = x + ch * c.H * c.W;
-          for (int64_t r = 0; r < c.KH; ++r) {
-            const int64_t ih = oh * c.SH - c.PT + r * c.DH;
-            for (int64_t q = 0; q < c.KW; ++q) {
-              const int64_t iw = ow * c.SW - c.PL + q * c.DW;
-              *row++ = (ih >= 0 && ih < c.H && iw >= 0 && iw < c.W) ? plane[ih * c.W + iw] : int8_t{0};
-            }
+    const int64_t K = c.K;
+    if (c.KH == 1 && c.KW == 1 && c.SH == 1 && c.SW == 1 && c.PT == 0 && c.PL == 0 && c.OH == c.H && c.OW == c.W) {
+      const int64_t hw = c.H * c.W;
+      constexpr int64_t kB = 64;
+      for (int64_t p0 = 0; p0 < hw; p0 += kB)
+        for (int64_t c0 = 0; c0 < c.Cg; c0 += kB) {
+          const int64_t p1 = std::min(hw, p0 + kB), c1 = std::min(c.Cg, c0 + kB);
+          for (int64_t p = p0; p < p1; ++p) {
+            int8_t* row = a + p * K;
+            for (int64_t ch = c0; ch < c1; ++ch) row[ch] = x[ch * hw + p];
           }
         }
-      }
+      return;
+    }
+    for (int64_t ch = 0; ch < c.Cg; ++ch) {
+      const int8_t* plane = x + ch * c.H * c.W;
+      for (int64_t r = 0; r < c.KH; ++r)
+        for (int64_t q = 0; q < c.KW; ++q) {
+          const int64_t kidx = (ch * c.KH + r) * c.KW + q;
+          // Output columns whose input column is inside the image: ow * SW - PL + q * DW in [0, W).
+          const int64_t off = q * c.DW - c.PL;
+          int64_t ow_lo = off >= 0 ? 0 : (-off + c.SW - 1) / c.SW;
+          int64_t ow_hi = c.W - off <= 0 ? 0 : (c.W - off + c.SW - 1) / c.SW;  // first ow with iw >= W
+          ow_lo = std::min(ow_lo, c.OW);
+          ow_hi = std::clamp(ow_hi, ow_lo, c.OW);
+          for (int64_t oh = 0; oh < c.OH; ++oh) {
+            int8_t* col = a + oh * c.OW * K + kidx;
+            const int64_t ih = oh * c.SH - c.PT + r * c.DH;
+            if (ih < 0 || ih >= c.H) {
+              for (int64_t ow = 0; ow < c.OW; ++ow) col[ow * K] = 0;
+              continue;
+            }
+            const int8_t* in = plane + ih * c.W + off;
+            for (int64_t ow = 0; ow < ow_lo; ++ow) col[ow * K] = 0;
+            if (c.SW == 1) {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow];
+            } else {
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow * c.SW];
+            }
+            for (int64_t ow = ow_hi; ow < c.OW; ++ow) col[ow * K] = 0;
+          }
+        }
+    }
   }
 
   Status compile_matmul(Node& n, const std::optional<Chain>& chain, Step& s) {
