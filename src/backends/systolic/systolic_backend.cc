@@ -522,12 +522,18 @@ class SystolicExecutable final : public Executable {
         p.C = cbuf, p.ldc = c.Mg, p.epilogue = c.e;
         tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
         // [I, Mg] -> NCHW, in blocks of pixels so both sides stay in cache.
+        // (Sizes in locals: int8 stores may alias the Conv struct, so its fields would be re-read per byte.)
         int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
+        const int64_t I = c.I, Mg = c.Mg;
+        if (Mg == 1) {
+          std::memcpy(out, cbuf, static_cast<size_t>(I));
+          return;
+        }
         constexpr int64_t kBlock = 64;
-        for (int64_t i0 = 0; i0 < c.I; i0 += kBlock) {
-          const int64_t i1 = std::min(c.I, i0 + kBlock);
-          for (int64_t j = 0; j < c.Mg; ++j)
-            for (int64_t i = i0; i < i1; ++i) out[j * c.I + i] = cbuf[i * c.Mg + j];
+        for (int64_t i0 = 0; i0 < I; i0 += kBlock) {
+          const int64_t i1 = std::min(I, i0 + kBlock);
+          for (int64_t j = 0; j < Mg; ++j)
+            for (int64_t i = i0; i < i1; ++i) out[j * I + i] = cbuf[i * Mg + j];
         }
       };
       if (jobs == 1 || prof) {
@@ -536,7 +542,10 @@ class SystolicExecutable final : public Executable {
       }
 #pragma omp parallel
       {
-        std::vector<int8_t> a(c.a.size()), cbuf(c.c.size());
+        // Each thread's im2col and output buffers, kept between runs (every byte is written before it is read).
+        thread_local std::vector<int8_t> a, cbuf;
+        if (a.size() < c.a.size()) a.resize(c.a.size());
+        if (cbuf.size() < c.c.size()) cbuf.resize(c.c.size());
         DataflowCounters mine;
 #pragma omp for schedule(static)
         for (int64_t job = 0; job < jobs; ++job) one(job, a.data(), cbuf.data(), mine);
@@ -556,11 +565,11 @@ class SystolicExecutable final : public Executable {
   static void im2col(const Conv& c, const int8_t* x, int8_t* a) {
     const int64_t K = c.K;
     if (c.KH == 1 && c.KW == 1 && c.SH == 1 && c.SW == 1 && c.PT == 0 && c.PL == 0 && c.OH == c.H && c.OW == c.W) {
-      const int64_t hw = c.H * c.W;
+      const int64_t hw = c.H * c.W, Cg = c.Cg;
       constexpr int64_t kB = 64;
       for (int64_t p0 = 0; p0 < hw; p0 += kB)
-        for (int64_t c0 = 0; c0 < c.Cg; c0 += kB) {
-          const int64_t p1 = std::min(hw, p0 + kB), c1 = std::min(c.Cg, c0 + kB);
+        for (int64_t c0 = 0; c0 < Cg; c0 += kB) {
+          const int64_t p1 = std::min(hw, p0 + kB), c1 = std::min(Cg, c0 + kB);
           for (int64_t p = p0; p < p1; ++p) {
             int8_t* row = a + p * K;
             for (int64_t ch = c0; ch < c1; ++ch) row[ch] = x[ch * hw + p];
@@ -568,32 +577,35 @@ class SystolicExecutable final : public Executable {
         }
       return;
     }
-    for (int64_t ch = 0; ch < c.Cg; ++ch) {
-      const int8_t* plane = x + ch * c.H * c.W;
-      for (int64_t r = 0; r < c.KH; ++r)
-        for (int64_t q = 0; q < c.KW; ++q) {
-          const int64_t kidx = (ch * c.KH + r) * c.KW + q;
+    // Sizes in locals: int8 stores may alias the Conv struct, so its fields would be re-read per byte.
+    const int64_t Cg = c.Cg, H = c.H, W = c.W, KH = c.KH, KW = c.KW, SH = c.SH, SW = c.SW, DH = c.DH, DW = c.DW;
+    const int64_t PT = c.PT, PL = c.PL, OH = c.OH, OW = c.OW;
+    for (int64_t ch = 0; ch < Cg; ++ch) {
+      const int8_t* plane = x + ch * H * W;
+      for (int64_t r = 0; r < KH; ++r)
+        for (int64_t q = 0; q < KW; ++q) {
+          const int64_t kidx = (ch * KH + r) * KW + q;
           // Output columns whose input column is inside the image: ow * SW - PL + q * DW in [0, W).
-          const int64_t off = q * c.DW - c.PL;
-          int64_t ow_lo = off >= 0 ? 0 : (-off + c.SW - 1) / c.SW;
-          int64_t ow_hi = c.W - off <= 0 ? 0 : (c.W - off + c.SW - 1) / c.SW;  // first ow with iw >= W
-          ow_lo = std::min(ow_lo, c.OW);
-          ow_hi = std::clamp(ow_hi, ow_lo, c.OW);
-          for (int64_t oh = 0; oh < c.OH; ++oh) {
-            int8_t* col = a + oh * c.OW * K + kidx;
-            const int64_t ih = oh * c.SH - c.PT + r * c.DH;
-            if (ih < 0 || ih >= c.H) {
-              for (int64_t ow = 0; ow < c.OW; ++ow) col[ow * K] = 0;
+          const int64_t off = q * DW - PL;
+          int64_t ow_lo = off >= 0 ? 0 : (-off + SW - 1) / SW;
+          int64_t ow_hi = W - off <= 0 ? 0 : (W - off + SW - 1) / SW;  // first ow with iw >= W
+          ow_lo = std::min(ow_lo, OW);
+          ow_hi = std::clamp(ow_hi, ow_lo, OW);
+          for (int64_t oh = 0; oh < OH; ++oh) {
+            int8_t* col = a + oh * OW * K + kidx;
+            const int64_t ih = oh * SH - PT + r * DH;
+            if (ih < 0 || ih >= H) {
+              for (int64_t ow = 0; ow < OW; ++ow) col[ow * K] = 0;
               continue;
             }
-            const int8_t* in = plane + ih * c.W + off;
+            const int8_t* in = plane + ih * W + off;
             for (int64_t ow = 0; ow < ow_lo; ++ow) col[ow * K] = 0;
-            if (c.SW == 1) {
+            if (SW == 1) {
               for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow];
             } else {
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow * c.SW];
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow * SW];
             }
-            for (int64_t ow = ow_hi; ow < c.OW; ++ow) col[ow * K] = 0;
+            for (int64_t ow = ow_hi; ow < OW; ++ow) col[ow * K] = 0;
           }
         }
     }
