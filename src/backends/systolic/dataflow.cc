@@ -204,25 +204,33 @@ class TileRunner {
   template <class Addr>
   void mvin_int8(const int8_t* src, int64_t ld, int64_t r0, int64_t rows_valid, int64_t c0, int64_t cols,
                  int64_t blocks, Addr addr) {
+    const int64_t dim = dim_;  // a local: the int8 stores below may alias *this
     for (int64_t b = 0; b < blocks; ++b) {
-      int64_t cb = c0 + b * dim_;
-      int64_t valid = std::clamp<int64_t>(cols - cb, 0, dim_);
+      int64_t cb = c0 + b * dim;
+      int64_t valid = std::clamp<int64_t>(cols - cb, 0, dim);
       // The block's rows are consecutive scratchpad rows (DIM bytes each): full rows are copied with a
       // fixed-size copy for the usual DIM, the rest byte by byte with zero fill.
       int8_t* dst = s_.sp_row(addr(b));
-      const int64_t live = valid > 0 ? std::min<int64_t>(rows_valid, dim_) : 0;
+      const int64_t live = valid > 0 ? std::min<int64_t>(rows_valid, dim) : 0;
       const int8_t* from = src + r0 * ld + cb;
-      if (valid == 16 && dim_ == 16) {
+      if (valid == 16 && dim == 16) {
         for (int64_t r = 0; r < live; ++r) std::memcpy(dst + r * 16, from + r * ld, 16);
+      } else if (dim == 16) {
+        // A partial row (K or J not a multiple of 16): zero the row, then copy the valid bytes.
+        for (int64_t r = 0; r < live; ++r) {
+          int8_t* d = dst + r * 16;
+          std::memset(d, 0, 16);
+          std::memcpy(d, from + r * ld, static_cast<size_t>(valid));
+        }
       } else {
         for (int64_t r = 0; r < live; ++r) {
-          int8_t* d = dst + r * dim_;
+          int8_t* d = dst + r * dim;
           const int8_t* f = from + r * ld;
           for (int64_t col = 0; col < valid; ++col) d[col] = f[col];
-          for (int64_t col = valid; col < dim_; ++col) d[col] = 0;
+          for (int64_t col = valid; col < dim; ++col) d[col] = 0;
         }
       }
-      if (live < dim_) std::memset(dst + live * dim_, 0, static_cast<size_t>((dim_ - live) * dim_));
+      if (live < dim) std::memset(dst + live * dim, 0, static_cast<size_t>((dim - live) * dim));
     }
     int64_t valid_cols = std::clamp<int64_t>(cols - c0, 0, blocks * dim_);
     n_.mvin_rows += rows_valid;
