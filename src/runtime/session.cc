@@ -138,6 +138,7 @@ Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, c
   if (options.backend.rfind("systolic", 0) == 0) {
     INR_ASSIGN_OR_RETURN(systolic::Mode mode, systolic::parse_backend_name(options.backend));
     systolic::BackendOptions so{mode, systolic::default_config()};
+    so.nhwc_fusion = options.opt_level >= 99;  // the runner's -O 99
     if (!options.systolic_config.empty()) {
       INR_ASSIGN_OR_RETURN(so.config, systolic::load_config(options.systolic_config));
     }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -223,7 +224,8 @@ TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
 
 // A synthetic ResNet50 (seeded weights, 64x64 input: 340 M MACs) quantized with --target gemmini: 53
 // convolutions (1x1, 3x3 and the 7x7 stride-2 stem, with residual adds and the stem's padded max pool) all run
-// on the emulated Gemmini, and -x 0, -x 1 and -x 2 write the same output bytes. About 10 s.
+// on the emulated Gemmini, and -x 0, -x 1 and -x 2 write the same output bytes, with or without the runner's
+// -O 99. About 12 s.
 TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   const std::string dir = test::temp_dir("gemmini_cli_resnet50");
@@ -261,6 +263,34 @@ TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
     }
     EXPECT_TRUE(*bytes == first) << "-x " << x << " differs from -x 0";
   }
+  // The runner's -O 99 (the default) against -O 2: the same bytes; in the cycle model, WS 3x3 convs run
+  // Gemmini's conv loop instead of host im2col + matmul, and the stem's MaxPool is fused into conv1 (the
+  // pooled mvout writes the 4x smaller pooled output, and the MaxPool costs nothing).
+  std::map<std::string, std::map<std::string, nlohmann::json>> args;  // -O -> node -> args
+  for (const char* o : {"2", "99"}) {
+    const std::string out = dir + "/outO" + o, trace = dir + "/traceO" + o + ".json";
+    auto r = test::run_cli("run -m " + dir + "/r50_gemmini.onnx --input " + dir + "/x.npy --output-dir " + out +
+                           " -x 2 -O " + o + " -t " + trace);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto bytes = read_file(out + "/output.npy");
+    ASSERT_TRUE(bytes.is_ok());
+    EXPECT_TRUE(*bytes == first) << "-O " << o;
+    std::ifstream in(trace);
+    const nlohmann::json t = nlohmann::json::parse(in);
+    for (const auto& e : t["traceEvents"])
+      if (e["ph"] == "X" && e["cat"] == "node") args[o][e["name"].get<std::string>()] = e["args"];
+  }
+  const auto &conv2 = args["2"]["conv1"], &conv99 = args["99"]["conv1"];
+  ASSERT_TRUE(conv2.contains("cycles") && conv99.contains("cycles")) << conv2 << "\n" << conv99;
+  EXPECT_EQ(conv2["dma_out_bytes"].get<int64_t>(), 64 * 32 * 32);  // the conv output, pooled by the MaxPool
+  EXPECT_EQ(conv99["dma_out_bytes"].get<int64_t>(), 64 * 16 * 16);  // the pooled output only
+  EXPECT_EQ(conv99["fused_pool"], "maxpool");
+  EXPECT_GT(args["2"]["maxpool"]["cycles"].get<int64_t>(), 0);
+  EXPECT_FALSE(args["99"]["maxpool"].contains("cycles"));
+  EXPECT_EQ(args["99"]["maxpool"]["fused_into"], "conv1");
+  EXPECT_LT(conv99["cycles"].get<int64_t>(), conv2["cycles"].get<int64_t>() + args["2"]["maxpool"]["cycles"].get<int64_t>());
+  const auto &c3_2 = args["2"]["layer1.0.conv2"], &c3_99 = args["99"]["layer1.0.conv2"];  // a 3x3 conv
+  EXPECT_LT(c3_99["dma_in_bytes"].get<int64_t>(), c3_2["dma_in_bytes"].get<int64_t>());  // no 9x im2col operand
 }
 
 TEST(GemminiCli, ContradictingFlagsAndBadConfigsAreOneLineErrors) {

@@ -11,7 +11,7 @@ namespace inr::cli {
 void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
   auto* m = app->add_option("-m,--model", f.model, "ONNX model file");
   if (model_required) m->required();
-  app->add_option("-O,--opt-level", f.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all")
+  app->add_option("-O,--opt-level", f.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all; 99 also models the emulated Gemmini's NHWC conv loop and conv+MaxPool fusion (the runner's -O 99)")
       ->check(one_of({"0", "1", "2", "99"}));
   app->add_option("--threads", f.threads, "Intra-op threads (0: the default)")
       ->check(at_least(0))

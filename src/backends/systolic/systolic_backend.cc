@@ -250,6 +250,10 @@ TileSizes auto_tiles(int64_t I, int64_t J, int64_t K, Dataflow d, const Config& 
 
 // The node's trace args with the simulated cost appended (tile modes only).
 std::string with_cost(std::string args, const NodeRunStats& st, Mode mode, const Config& cfg) {
+  if (mode != Mode::kCpu && !st.fused_pool.empty() && !args.empty() && args.back() == '}') {
+    args.pop_back();
+    args += fmt::format(R"(, "{}": "{}"}})", st.kind == "maxpool" ? "fused_into" : "fused_pool", st.fused_pool);
+  }
   if (mode == Mode::kCpu || st.cost.cycles == 0 || args.empty() || args.back() != '}') return args;
   args.pop_back();
   return args + fmt::format(
@@ -272,6 +276,7 @@ class SystolicExecutable final : public Executable {
   SystolicExecutable(const CompileRequest& req, const BackendOptions& o) : req_(req), o_(o) {}
 
   Status compile() {
+    if (o_.nhwc_fusion && o_.mode != Mode::kCpu) find_pool_fusions();
     std::unordered_set<const Node*> folded;
     for (Node* n : req_.nodes) {
       if (folded.count(n)) continue;
@@ -294,6 +299,7 @@ class SystolicExecutable final : public Executable {
         case Op::kQLinearGlobalAveragePool: INR_TRY(compile_gap(*n, s)); break;
         default: INR_TRY(compile_reference(*n, s)); break;
       }
+      if (auto f = fused_.find(n); f != fused_.end()) s.stats.fused_pool = f->second->name.empty() ? f->second->op_type : f->second->name;
       if (o_.mode != Mode::kCpu) cost(*n, s.stats);
       s.args = with_cost(node_event_args(*n, backend_name(o_.mode), s.stats.kind == "reference" ? "reference" : "gemmini_" + s.stats.kind),
                          s.stats, o_.mode, o_.config);
@@ -384,6 +390,34 @@ class SystolicExecutable final : public Executable {
 
   Dataflow dataflow() const { return o_.mode == Mode::kOs ? Dataflow::kOS : Dataflow::kWS; }
 
+  // -O 99's conv + MaxPool fusion: a MaxPool of this partition whose input is a QLinearConv's output (after
+  // its folded activation chain, if any) that nothing else reads and that does not leave the partition, with
+  // a square window, equal strides and equal pads on every side (what the pooled mvout takes).
+  void find_pool_fusions() {
+    auto in_partition = [&](const Node* n) {
+      return std::find(req_.nodes.begin(), req_.nodes.end(), n) != req_.nodes.end();
+    };
+    for (Node* n : req_.nodes) {
+      if (n->op != Op::kQLinearConv) continue;
+      const Value* out = n->outputs[0];
+      if (auto chain = chain_after(*n); chain && foldable(*n, *chain)) out = chain->q->outputs[0];
+      Node* pool = sole_consumer(out);
+      if (!pool || pool->op != Op::kMaxPool || !in_partition(pool) || req_.external.count(out)) continue;
+      if (!systolic_supports(*pool)) continue;
+      auto g = window_geometry(*pool, pool->inputs[0]->shape, pool->attr_ints("kernel_shape"), false);
+      if (!g || g->kernel[0] != g->kernel[1] || g->stride[0] != g->stride[1] || g->pad_begin[0] != g->pad_begin[1] ||
+          g->pad_begin[0] != g->pad_end[0] || g->pad_end[0] != g->pad_end[1])
+        continue;
+      fused_[n] = pool;
+      fused_[pool] = n;
+    }
+  }
+  const Node* fused_pool_of(const Node& conv) const {
+    auto it = fused_.find(&conv);
+    return it != fused_.end() && conv.op == Op::kQLinearConv ? it->second : nullptr;
+  }
+  bool pool_is_fused(const Node& pool) const { return pool.op == Op::kMaxPool && fused_.count(&pool) != 0; }
+
   // One matmul problem in the backend's mode. `bt16` is B^T widened (CPU mode only).
   void matmul(MatmulProblem& p, const int16_t* bt16, NodeRunStats& st) {
     if (o_.mode == Mode::kCpu) {
@@ -412,7 +446,13 @@ class SystolicExecutable final : public Executable {
         d.stride = g.stride[0], d.pad = g.pad_begin[0], d.dilation = g.dilation[0];
         d.out_h = g.out[0], d.out_w = g.out[1];
         d.has_bias = n.input(8) != nullptr;
-        Cost one = cfg.dataflow == Dataflow::kWS && cs->group == 1 ? conv_cost(d, cfg) : conv_im2col_cost(d, cfg);
+        if (const Node* pool = fused_pool_of(n)) {  // -O 99: the pooled mvout
+          auto pgr = window_geometry(*pool, pool->inputs[0]->shape, pool->attr_ints("kernel_shape"), false);
+          const WindowGeometry& pg = *pgr;
+          d.pool_size = pg.kernel[0], d.pool_stride = pg.stride[0], d.pool_pad = pg.pad_begin[0];
+        }
+        const bool conv_loop = o_.nhwc_fusion && cfg.dataflow == Dataflow::kWS && cs->group == 1;
+        Cost one = conv_loop ? conv_cost(d, cfg) : conv_im2col_cost(d, cfg);
         for (int64_t gi = 0; gi < cs->group; ++gi) st.cost.add(one, cfg);
         return;
       }
@@ -423,6 +463,7 @@ class SystolicExecutable final : public Executable {
         st.cost = resadd_cost(x.size() == 4 ? x[0] * x[2] * x[3] : shape_numel(x) / x.back(), x.size() == 4 ? x[1] : x.back(), cfg);
         return;
       case Op::kMaxPool: {
+        if (pool_is_fused(n)) return;  // costed with its conv (-O 99)
         auto g = window_geometry(n, x, n.attr_ints("kernel_shape"), false);
         if (!g.is_ok()) return;
         PoolDims p{x[0], x[2], x[3], x[1], g->kernel[0], g->stride[0], g->pad_begin[0]};
@@ -737,6 +778,7 @@ class SystolicExecutable final : public Executable {
   std::vector<Step> steps_;
   std::unordered_map<const Value*, Tensor> internal_;
   size_t internal_bytes_ = 0;
+  std::unordered_map<const Node*, const Node*> fused_;  // conv <-> the MaxPool fused into it (both ways)
 };
 
 class SystolicBackend final : public Backend {

@@ -39,6 +39,14 @@ Result<Mode> parse_backend_name(std::string_view name);
 struct BackendOptions {
   Mode mode = Mode::kCpu;
   Config config = default_config();  // its dataflow is set from the mode (OS for kOs, WS otherwise)
+  // The runner's -O 99 (the Systolic EP's NHWC transform and conv + MaxPool fusion), for the cycle model:
+  //  - on: a WS convolution of one group is Gemmini's conv loop on NHWC tensors (tiled_conv_auto), and a
+  //    MaxPool that alone reads a conv's output in this partition is fused into it (the pooled mvout: the
+  //    un-pooled conv output never goes to DRAM and is not loaded again); the MaxPool node costs nothing;
+  //  - off (-O 1/2): every convolution is the EP's NCHW path, host im2col + tiled matmul, and a MaxPool is
+  //    its own pass over the conv output.
+  // The computed bits are the same either way (Gemmini's pooling counts padding as 0 in both).
+  bool nhwc_fusion = true;
 };
 
 std::unique_ptr<Backend> make_systolic_backend(const BackendOptions& options);
@@ -55,6 +63,7 @@ struct NodeRunStats {
   int64_t groups = 1, images = 1;
   DataflowCounters counters;
   Cost cost;  // the cycle model's cost (cycle_model.h) in the OS / WS modes; zero in CPU mode
+  std::string fused_pool;  // a conv: the MaxPool node fused into it (-O 99); a MaxPool: the conv it is fused into
 };
 std::vector<NodeRunStats> systolic_executable_stats(const Executable& exe);
 // The summed cost of an executable's nodes (OS / WS modes) and the config it was costed for; `nodes` is 0 for
