@@ -38,7 +38,10 @@ TEST(SystolicDataflow, OsWsAndCpuModeAreBitIdenticalToTheOracle) {
   const Config cfg = default_config();
   const Case cases[] = {{1, 1, 1, false, Activation::kNone},   {17, 5, 33, true, Activation::kRelu},
                         {50, 70, 100, true, Activation::kNone}, {3, 200, 19, false, Activation::kRelu6},
-                        {100, 33, 300, true, Activation::kRelu6}, {130, 17, 9, true, Activation::kNone}};
+                        {100, 33, 300, true, Activation::kRelu6}, {130, 17, 9, true, Activation::kNone},
+                        // One column (a depthwise conv's per-channel matmul: the dot-product path), with one and
+                        // with several K blocks.
+                        {200, 1, 9, true, Activation::kRelu6},   {45, 1, 40, false, Activation::kNone}};
   const TileSizes tilings[] = {{1, 1, 1}, {2, 3, 1}, {3, 2, 4}, {5, 5, 51}, {8, 8, 64}};
   for (const Case& c : cases) {
     auto a = random_i8(static_cast<size_t>(c.I * c.K), rng);
@@ -83,22 +86,26 @@ TEST(SystolicDataflow, OsWsAndCpuModeAreBitIdenticalToTheOracle) {
 
 TEST(SystolicDataflow, OtherArraySizesToo) {
   std::mt19937 rng(3);
-  Config cfg = default_config();
-  cfg.dim = 8;
-  cfg.sp_bytes = 64 * 1024;
-  cfg.acc_bytes = 16 * 1024;
-  auto a = random_i8(37 * 29, rng);
-  auto b = random_i8(29 * 23, rng);
-  MatmulProblem p;
-  p.I = 37, p.J = 23, p.K = 29;
-  p.A = a.data(), p.lda = 29, p.B = b.data(), p.ldb = 23;
-  p.epilogue = Epilogue{1.f / 100, Activation::kNone, 127};
-  const std::vector<int8_t> want = oracle(p);
-  std::vector<int8_t> got(want.size());
-  p.C = got.data(), p.ldc = 23;
-  for (Dataflow d : {Dataflow::kOS, Dataflow::kWS}) {
-    tiled_matmul_model(p, TileSizes{2, 2, 2}, d, cfg, nullptr);
-    EXPECT_EQ(got, want) << dataflow_name(d);
+  for (int dim : {8, 32}) {
+    Config cfg = default_config();
+    cfg.dim = dim;
+    cfg.sp_bytes = 64 * 1024 * dim / 8;
+    cfg.acc_bytes = 16 * 1024 * dim / 8;
+    for (int64_t J : {23, 1}) {  // J = 1: the one-column (dot product) path
+      auto a = random_i8(37 * 29, rng);
+      auto b = random_i8(29 * J, rng);
+      MatmulProblem p;
+      p.I = 37, p.J = J, p.K = 29;
+      p.A = a.data(), p.lda = 29, p.B = b.data(), p.ldb = J;
+      p.epilogue = Epilogue{1.f / 100, Activation::kNone, 127};
+      const std::vector<int8_t> want = oracle(p);
+      std::vector<int8_t> got(want.size());
+      p.C = got.data(), p.ldc = J;
+      for (Dataflow d : {Dataflow::kOS, Dataflow::kWS}) {
+        tiled_matmul_model(p, TileSizes{2, 2, 2}, d, cfg, nullptr);
+        EXPECT_EQ(got, want) << dataflow_name(d) << " dim " << dim << " J " << J;
+      }
+    }
   }
 }
 
