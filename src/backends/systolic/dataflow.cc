@@ -345,13 +345,22 @@ class TileRunner {
                   [&](int64_t b) { return a_base + (i * t.Kb + k + b) * dim_; });
       }
     pe_sums_.resize(static_cast<size_t>(dim_) * dim_);
+    // Every B block of the tile streams through the PEs once per row block i; the emulation widens each
+    // block from the scratchpad once per tile (after its mvin) instead of once per compute.
+    const size_t wblock = static_cast<size_t>((dim_ + 1) / 2) * 2 * dim_;
+    if (dim_ % 2 != 0) {
+      os_weights_.assign(static_cast<size_t>(t.Kb * t.Jb) * wblock, 0);
+    } else {
+      os_weights_.resize(static_cast<size_t>(t.Kb * t.Jb) * wblock);
+    }
+    for (int64_t kj = 0; kj < t.Kb * t.Jb; ++kj) widen_block(b_base + kj * dim_, os_weights_.data() + kj * wblock);
     for (int64_t i = 0; i < t.Ib; ++i)
       for (int64_t j = 0; j < t.Jb; ++j) {
         const int rows = static_cast<int>(rows_of(t, i));
         for (int64_t k = 0; k < t.Kb; ++k) {
           // preload(GARBAGE D: the PE sums start at 0 on k == 0), compute(A(i, k), B(k, j)): B streams in.
-          preload_weights(b_base + (k * t.Jb + j) * dim_);
-          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(), pe_sums_.data(), dim_,
+          const int16_t* w = os_weights_.data() + (k * t.Jb + j) * wblock;
+          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, w, pe_sums_.data(), dim_,
                     rows, kvalid(t, k), cols_of(t, j), k > 0);
           ++n_.preloads;
           ++n_.computes;
@@ -385,10 +394,16 @@ class TileRunner {
     } else {
       pe_weights_.resize(static_cast<size_t>(pairs) * 2 * dim_);
     }
-    for (int r = 0; r < dim_; ++r) {
+    widen_block(sp_row, pe_weights_.data());
+  }
+  // The DIM x DIM block at scratchpad row `sp_row` into block_mac's pair layout at `out` (entries of an odd
+  // DIM's last pair are left as they are: zero).
+  void widen_block(int64_t sp_row, int16_t* out) {
+    const int dim = dim_;
+    for (int r = 0; r < dim; ++r) {
       const int8_t* src = s_.sp_row(sp_row + r);
-      int16_t* dst = pe_weights_.data() + (r / 2) * 2 * dim_ + (r % 2);
-      for (int c = 0; c < dim_; ++c) dst[2 * c] = src[c];
+      int16_t* dst = out + (r / 2) * 2 * dim + (r % 2);
+      for (int c = 0; c < dim; ++c) dst[2 * c] = src[c];
     }
   }
 
@@ -399,6 +414,7 @@ class TileRunner {
   int dim_;
   int mbl_;
   std::vector<int16_t> pe_weights_;
+  std::vector<int16_t> os_weights_;  // OS: the tile's B blocks, widened once per tile
   std::vector<int32_t> pe_sums_;
   std::vector<int32_t> bias_row_, gather_;  // staging for mvin of the bias and a gathered mvout
   std::vector<int8_t> staged_;              // a full-width mvout block before it goes to C
