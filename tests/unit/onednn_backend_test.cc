@@ -448,6 +448,38 @@ TEST(OnednnBackend, ConcatBlockedAndMixed) {
   check_against_reference(b);
 }
 
+// ViT's token sequence: the class token concatenated before the patches ([1, 1, C] ++ [1, T, C]), then the
+// residual Adds. The concat's output must stay plain: oneDNN, left to choose, laid it out as "bac" (the same
+// bytes at batch 1), and every Add downstream ran oneDNN's reference binary kernel.
+TEST(OnednnBackend, ConcatOfPlainOperandsStaysPlain) {
+  GraphBuilder b;
+  Node* cat = b.node("Concat", {b.input("cls", {1, 1, 24}), b.input("tok", {1, 9, 24})}, {{"axis", Attr::of_int(1)}});
+  Node* a1 = b.node("Add", {cat->outputs[0], b.input("r1", {1, 10, 24})});
+  b.node("Add", {a1->outputs[0], b.input("r2", {1, 10, 24})});
+  Outcome o = check_against_reference(b);
+  ASSERT_FALSE(o.stats.impls.empty());
+  for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+}
+
+// Swin's shifted-window mask: [B, nW, heads, 49, 49] + [1, nW, 1, 49, 49] (here smaller). At rank 5 that
+// broadcast is none of oneDNN's fast patterns; with the dims merged ([nW, heads, 49*49] + [nW, 1, 49*49]) it
+// is. At batch > 1 ([B, nW, heads, 2401] + [1, nW, 1, 2401]) oneDNN has none, and inr's own broadcast loop
+// runs instead (large enough here to be split across threads).
+TEST(OnednnBackend, BinaryBroadcastMergesDims) {
+  struct Case {
+    Shape a, b;
+  };
+  for (const Case& k : {Case{{1, 4, 3, 5, 5}, {1, 4, 1, 5, 5}}, Case{{2, 4, 3, 5, 5}, {1, 4, 1, 5, 5}}, Case{{3, 8, 5, 49, 49}, {1, 8, 1, 49, 49}},
+                        Case{{2, 3, 5, 6}, {3, 1, 1}}, Case{{2, 3, 5, 6}, {2, 1, 5, 6}}, Case{{3, 4, 5}, {1}}}) {
+    SCOPED_TRACE(shape_str(k.a) + " + " + shape_str(k.b));
+    GraphBuilder b;
+    b.node("Add", {b.input("x", k.a), b.weight("m", k.b, 5)});
+    Outcome o = check_against_reference(b);
+    ASSERT_FALSE(o.stats.impls.empty());
+    for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+  }
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

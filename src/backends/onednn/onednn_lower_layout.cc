@@ -40,7 +40,14 @@ Status lower_concat(Compiler& c, Node& n, int step) {
     for (size_t i = 0; i < srcs.size(); ++i) srcs[i] = c.as(n.inputs[i], plain_md(n.inputs[i]->shape), step);
   std::vector<memory::desc> mds;
   for (const Version& v : srcs) mds.push_back(v.md);
-  dnnl::concat::primitive_desc pd(static_cast<int>(axis), mds, c.engine(), Compiler::base_attr());
+  // Plain inputs give a plain output. Left to choose, oneDNN may pick another order of the outer dims
+  // (bac for [1, 1, C] ++ [1, T, C]: the same bytes when the batch is 1, but a different descriptor), which
+  // every later element-wise node inherits and which sends oneDNN's binary to its reference kernel.
+  bool plain = true;
+  for (size_t i = 0; i < srcs.size(); ++i) plain = plain && srcs[i].md == plain_md(n.inputs[i]);
+  dnnl::concat::primitive_desc pd =
+      plain ? dnnl::concat::primitive_desc(plain_md(y), static_cast<int>(axis), mds, c.engine(), Compiler::base_attr())
+            : dnnl::concat::primitive_desc(static_cast<int>(axis), mds, c.engine(), Compiler::base_attr());
   Version dst = c.output(y, pd.dst_desc(), step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_DST, dst}};
   for (size_t i = 0; i < srcs.size(); ++i) args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), srcs[i]);
