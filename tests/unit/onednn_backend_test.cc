@@ -480,6 +480,35 @@ TEST(OnednnBackend, BinaryBroadcastMergesDims) {
   }
 }
 
+// Attention's head split and merge, as exporters write it: Q, K, V [B, T, heads, d] transposed to
+// [B, heads, T, d] (K to [B, heads, d, T]), Q K^T, softmax, P V, transposed back. The four Transposes cost no
+// copy: the matmuls read the permuted views and P V is written straight in [B, T, heads, d] order. A
+// Transpose with another reader (here a Relu) still copies.
+TEST(OnednnBackend, AttentionTransposesAreViews) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE(batch);
+    GraphBuilder b;
+    const int64_t t = 7, heads = 3, d = 5;
+    Node* q = b.node("Transpose", {b.input("q", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* k = b.node("Transpose", {b.input("k", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 3, 1})}});
+    Node* v = b.node("Transpose", {b.input("v", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* s = b.node("MatMul", {q->outputs[0], k->outputs[0]});
+    Node* p = b.node("Softmax", {s->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+    Node* o = b.node("MatMul", {p->outputs[0], v->outputs[0]});
+    Node* back = b.node("Transpose", {o->outputs[0]}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* flat = b.node("Reshape", {back->outputs[0], b.constant("shape", Tensor::from_vector<int64_t>(
+                                                                    DType::kI64, {3}, {batch, t, heads * d}))});
+    Node* other = b.node("Transpose", {b.input("w", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 3, 1})}});
+    Node* relu = b.node("Relu", {other->outputs[0]});
+    Node* o2 = b.node("MatMul", {q->outputs[0], other->outputs[0]});
+    b.g.outputs = {flat->outputs[0], o2->outputs[0], relu->outputs[0]};
+    Outcome o_ = check_against_reference(b);
+    for (Node* n : {q, k, v, back}) EXPECT_EQ(reorders_at(o_.stats, n->name), 0) << n->name;
+    EXPECT_EQ(reorders_at(o_.stats, other->name), 1);
+    for (const std::string& impl : o_.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+  }
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

@@ -230,6 +230,42 @@ Version Compiler::owned_constant(const void* data, const memory::desc& src_md, c
   return Version{dst_md, MemRef{Place::kOwned, static_cast<int>(program_.owned.size()) - 1}};
 }
 
+std::vector<const Node*> Compiler::readers(const Value* v) const {
+  std::vector<const Node*> out;
+  for (const Node* n : req_.nodes)
+    if (std::find(n->inputs.begin(), n->inputs.end(), v) != n->inputs.end()) out.push_back(n);
+  return out;
+}
+
+bool is_strided_view(const memory::desc& md) {
+  return md.data.format_kind == dnnl_blocked && md.data.format_desc.blocking.inner_nblks == 0 &&
+         md.data.offset0 == 0;
+}
+
+std::vector<int64_t> transpose_perm(const Node& n) {
+  std::vector<int64_t> perm = n.attr_ints("perm");
+  size_t rank = n.inputs[0]->shape.size();
+  if (perm.empty())
+    for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
+  return perm;
+}
+
+memory::desc transposed_md(const Shape& x, memory::data_type type, const std::vector<int64_t>& perm) {
+  size_t rank = x.size();
+  Dims y_strides(rank), strides(rank);
+  int64_t st = 1;
+  for (size_t d = rank; d-- > 0;) {
+    y_strides[d] = st;
+    st *= x[static_cast<size_t>(perm[d])];
+  }
+  for (size_t i = 0; i < rank; ++i) strides[static_cast<size_t>(perm[i])] = y_strides[i];
+  return memory::desc(to_dims(x), type, strides);
+}
+
+bool is_batched_matmul(const Node& n) {
+  return n.op == Op::kMatMul && n.inputs.size() == 2 && !(n.inputs[1]->is_constant() && n.inputs[1]->shape.size() == 2);
+}
+
 bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
   return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
 }

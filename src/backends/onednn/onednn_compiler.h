@@ -130,6 +130,8 @@ class Compiler {
   static dnnl::primitive_attr base_attr();
 
   const CompileRequest& request() const { return req_; }
+  // The partition's nodes that read `v` (all of its readers when `v` is not external).
+  std::vector<const Node*> readers(const Value* v) const;
   bool is_external(const Value* v) const;
 
  private:
@@ -164,6 +166,18 @@ struct EltwiseStage {
   float alpha = 0.f, beta = 0.f;
 };
 Result<std::vector<EltwiseStage>> eltwise_stages(const Node& node);
+
+// A descriptor over `md`'s memory with only strides (no inner blocking): a plain or permuted (transposed)
+// view that a matmul can read or write directly.
+bool is_strided_view(const memory::desc& md);
+// The descriptor, in `x`'s dims, of Transpose(x, perm)'s plain output: writing x through it lays out the
+// transposed tensor row-major (and reading the plain output through it reads x).
+memory::desc transposed_md(const Shape& x, memory::data_type type, const std::vector<int64_t>& perm);
+// Transpose's perm attribute (the reversed axes when absent).
+std::vector<int64_t> transpose_perm(const Node& n);
+// Whether a MatMul takes the batched route (a runtime or batched B) of lower_matmul, which reads strided
+// operands and writes a strided output.
+bool is_batched_matmul(const Node& n);
 
 // Per-op lowerings. Each appends the node's primitives at `step`.
 Status lower_conv(Compiler& c, Node& node, int step);

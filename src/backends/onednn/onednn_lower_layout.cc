@@ -1,6 +1,8 @@
 // Data movement and normalisation over whole axes: Concat (in the inputs' common layout), Flatten/Reshape
 // (a new plain view of a plain buffer: metadata only, or one reorder to plain first), Softmax (plain),
 // Transpose (one reorder into permuted strides).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "backends/onednn/onednn_compiler.h"
@@ -80,25 +82,35 @@ Status lower_softmax(Compiler& c, Node& n, int step) {
 }
 
 // Transpose as one reorder: the destination descriptor has the input's dims with the strides those dims
-// have in the (plain, permuted) output, so writing it lays the output out row-major.
+// have in the (plain, permuted) output, so writing it lays the output out row-major. No copy at all when
+//  - x is already laid out so (a batched MatMul wrote attention's P V straight into [B, T, heads, d] order):
+//    y is a plain view of x's buffer;
+//  - every reader of y is a batched MatMul (attention's Q, K^T and V after the head split): y is a strided
+//    view of x's buffer, which the matmul reads as it is (or reorders itself when it cannot).
 Status lower_transpose(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* y = n.outputs[0];
-  size_t rank = x->shape.size();
-  std::vector<int64_t> perm = n.attr_ints("perm");
-  if (perm.empty())
-    for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
-  Dims y_strides(rank), strides(rank);
-  int64_t st = 1;
-  for (size_t d = rank; d-- > 0;) {
-    y_strides[d] = st;
-    st *= y->shape[d];
+  std::vector<int64_t> perm = transpose_perm(n);
+  memory::desc permuted_md = transposed_md(x->shape, dnnl_type(x->dtype), perm);
+  Version cur = c.current(x);
+  if (cur.md == permuted_md && cur.ref.place == Place::kArena) {
+    c.alias_output(y, Version{plain_md(y), cur.ref}, step);
+    return Status::ok();
   }
-  for (size_t i = 0; i < rank; ++i) strides[static_cast<size_t>(perm[i])] = y_strides[i];
+  std::vector<const Node*> readers = c.readers(y);
+  bool views = !c.is_external(y) && !readers.empty() &&
+               std::all_of(readers.begin(), readers.end(), [](const Node* r) { return is_batched_matmul(*r); });
   Version src = c.as(x, plain_md(x), step);
+  if (views) {
+    // y's dims over x's plain buffer: y[i] steps as x[perm[i]].
+    memory::desc xmd = plain_md(x);
+    Dims strides(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) strides[i] = xmd.data.format_desc.blocking.strides[perm[i]];
+    c.alias_output(y, Version{memory::desc(to_dims(y->shape), dnnl_type(y->dtype), strides), src.ref}, step);
+    return Status::ok();
+  }
   Version dst = c.output(y, plain_md(y), step);
-  Version permuted{memory::desc(to_dims(x->shape), dnnl_type(x->dtype), strides), dst.ref};
-  c.add_reorder(src, permuted, step, n.name);
+  c.add_reorder(src, Version{permuted_md, dst.ref}, step, n.name);
   return Status::ok();
 }
 
