@@ -9,6 +9,8 @@
 //                                                      => Reshape(Gemm(Reshape(x, [-1, K]), W, b), [..., N])
 //              (the bias rides in the GEMM instead of a second pass over the activations; the Reshapes
 //              are views)
+//   Scale:     Mul(MatMul(Q, K), s), s a constant scalar, Q or K a Gemm's output through Reshape/Transpose
+//                                                      => that Gemm's alpha and beta times s
 // Like fuse.cc, every intermediate must have exactly the consumers of the pattern and not be a graph
 // output. The fused ops run one kernel (oneDNN layer_normalization / eltwise gelu_erf) instead of 9 and 5
 // element-wise passes over the activations.
@@ -238,10 +240,52 @@ bool fuse_linear_at(Graph& g, Node* mm) {
   }
   return true;
 }
+
+// Mul(MatMul(Q, K), s) with Q (or K) the output of a linear layer's Gemm seen through Reshape/Transpose
+// views, each used only on that path: the Gemm's alpha and beta take the factor s and the Mul goes, one
+// pass fewer over attention's [B, heads, T, T] scores. s (W x + b) becomes (s W) x + s b: the same up to
+// f32 rounding.
+bool fold_attention_scale_at(Graph& g, Node* mul) {
+  if (mul->inputs.size() != 2 || mul->outputs.size() != 1 || is_graph_output(g, mul->outputs[0])) return false;
+  float s = 0;
+  Value* scores = nullptr;
+  if (f32_scalar(mul->inputs[1], &s)) {
+    scores = mul->inputs[0];
+  } else if (f32_scalar(mul->inputs[0], &s)) {
+    scores = mul->inputs[1];
+  } else {
+    return false;
+  }
+  Node* mm = scores->producer;
+  if (mm == nullptr || mm->op != Op::kMatMul || mm->inputs.size() != 2 || scores->dtype != DType::kF32 ||
+      !private_use(g, scores, 1))
+    return false;
+  for (Value* side : mm->inputs) {
+    Value* v = side;
+    while (v->producer && (v->producer->op == Op::kReshape || v->producer->op == Op::kTranspose) &&
+           private_use(g, v, 1))
+      v = v->producer->inputs[0];
+    Node* gemm = v->producer;
+    // (A Gemm that fuse_linear_at just made has untyped outputs until shapes are inferred again; its weight
+    // is the original f32 constant.)
+    if (gemm == nullptr || gemm->op != Op::kGemm || !private_use(g, v, 1) || gemm->inputs.size() < 2 ||
+        gemm->inputs[1]->dtype != DType::kF32)
+      continue;
+    if (side == mm->inputs[0] && side == mm->inputs[1]) return false;  // Q K^T of one tensor: s would count twice
+    log_debug("fuse: {} folded into {} (alpha, beta)", mul->label(), gemm->label());
+    gemm->attrs["alpha"] = Attr::of_float(gemm->attr_float("alpha", 1.f) * s);
+    gemm->attrs["beta"] = Attr::of_float(gemm->attr_float("beta", 1.f) * s);
+    Value* out = mul->outputs[0];
+    g.remove_node(mul);
+    g.replace_all_uses(out, scores);
+    return true;
+  }
+  return false;
+}
 }  // namespace
 
 Status fuse_transformer(Graph& g) {
-  int layer_norms = 0, gelus = 0, linears = 0;
+  int layer_norms = 0, gelus = 0, linears = 0, scales = 0;
   // Each fusion removes nodes, so rescan after every success (the patterns are few per block).
   for (bool changed = true; changed;) {
     changed = false;
@@ -254,6 +298,8 @@ Status fuse_transformer(Graph& g) {
         ++gelus;
       } else if (n->op == Op::kMatMul && fuse_linear_at(g, n)) {
         ++linears;
+      } else if (n->op == Op::kMul && fold_attention_scale_at(g, n)) {
+        ++scales;
       } else {
         continue;
       }
@@ -261,8 +307,8 @@ Status fuse_transformer(Graph& g) {
       break;
     }
   }
-  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu, {} MatMul+Add -> Gemm fused", layer_norms,
-           gelus, linears);
+  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu, {} MatMul+Add -> Gemm fused, {} attention scales "
+           "folded into a Gemm", layer_norms, gelus, linears, scales);
   g.remove_dead();
   return g.topo_sort();
 }
