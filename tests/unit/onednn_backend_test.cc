@@ -509,6 +509,46 @@ TEST(OnednnBackend, AttentionTransposesAreViews) {
   }
 }
 
+// A transformer MLP: t -> Gemm -> Gelu -> Gemm -> Reshape, added back to t (the residual). The Gelu becomes
+// an eltwise post-op of the first Gemm and the residual Add a sum post-op of the second (accumulating into
+// t's buffer, which nobody reads afterwards): four primitives (Relu, the two matmuls, Tanh), no binary, no
+// separate eltwise. When t is read again after the Add, the Add stays a pass of its own.
+TEST(OnednnBackend, GeluAndResidualAddArePostOpsOfTheMatmuls) {
+  for (bool reread : {false, true}) {
+    SCOPED_TRACE(reread);
+    GraphBuilder b;
+    Node* t = b.node("Relu", {b.input("x", {10, 16})});
+    Node* tv = b.node("Reshape", {t->outputs[0], b.constant("s3", Tensor::from_vector<int64_t>(DType::kI64, {3}, {2, 5, 16}))});
+    Node* fc1 = b.node("Gemm", {t->outputs[0], b.weight("w1", {16, 24}, 1), b.weight("b1", {24}, 2)});
+    Node* gelu = b.node("Gelu", {fc1->outputs[0]}, {{"_opset", Attr::of_int(20)}});
+    Node* fc2 = b.node("Gemm", {gelu->outputs[0], b.weight("w2", {24, 16}, 3), b.weight("b2", {16}, 4)});
+    Node* hv = b.node("Reshape", {fc2->outputs[0], b.constant("s3b", Tensor::from_vector<int64_t>(DType::kI64, {3}, {2, 5, 16}))});
+    Node* add = b.node("Add", {tv->outputs[0], hv->outputs[0]});
+    b.g.outputs = {b.node("Tanh", {add->outputs[0]})->outputs[0]};  // (the Add's output stays internal)
+    if (reread) b.g.outputs.push_back(b.node("Sigmoid", {tv->outputs[0]})->outputs[0]);
+    Outcome o = check_against_reference(b);
+    int binaries = 0, eltwise_gelu = 0;
+    for (const std::string& impl : o.stats.impls) {
+      binaries += impl.rfind(add->name + ":", 0) == 0;
+      eltwise_gelu += impl.rfind(gelu->name + ":", 0) == 0;
+    }
+    EXPECT_EQ(eltwise_gelu, 0);
+    EXPECT_EQ(binaries, reread ? 1 : 0);
+    EXPECT_EQ(o.stats.primitives, reread ? 6 : 4);
+  }
+}
+
+// Q K^T plus a constant bias over the key axis: a binary post-op of the batched matmul.
+TEST(OnednnBackend, BatchedMatmulPlusConstantIsAPostOp) {
+  GraphBuilder b;
+  Node* s = b.node("MatMul", {b.input("q", {2, 3, 7, 5}), b.input("k", {2, 3, 5, 7})});
+  Node* p = b.node("Add", {s->outputs[0], b.weight("bias", {7}, 8)});
+  b.node("Softmax", {p->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+  Outcome o = check_against_reference(b);
+  EXPECT_EQ(o.stats.primitives, 2);  // matmul (+ bias) and softmax
+  for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

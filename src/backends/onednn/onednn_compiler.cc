@@ -237,6 +237,97 @@ std::vector<const Node*> Compiler::readers(const Value* v) const {
   return out;
 }
 
+void Compiler::note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei,
+                           const memory::desc& bias, const memory::desc& dst,
+                           const std::vector<std::pair<int, Version>>& args) {
+  MatmulRecord r;
+  r.step_index = program_.steps.size() - 1;
+  r.impl_index = program_.stats.impls.size() - 1;
+  r.node = step;
+  r.src = src;
+  r.wei = wei;
+  r.bias = bias;
+  r.dst = dst;
+  r.args = args;
+  matmuls_.push_back(std::move(r));
+  matmul_of_[y] = matmuls_.size() - 1;
+}
+
+void Compiler::forward_matmul(Value* x, Value* y, int step) {
+  auto it = matmul_of_.find(x);
+  if (it == matmul_of_.end() || is_external(x)) return;
+  std::vector<const Node*> r = readers(x);
+  if (r.size() == 1 && r[0] == req_.nodes[static_cast<size_t>(step)]) matmul_of_[y] = it->second;
+}
+
+int Compiler::matmul_step(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  return it == matmul_of_.end() ? -1 : matmuls_[it->second].node;
+}
+
+MemRef Compiler::matmul_src(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  if (it == matmul_of_.end()) return MemRef{};
+  for (const auto& [arg, ver] : matmuls_[it->second].args)
+    if (arg == DNNL_ARG_SRC) return ver.ref;
+  return MemRef{};
+}
+
+memory::desc Compiler::matmul_dst(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  return it == matmul_of_.end() ? memory::desc() : matmuls_[it->second].dst;
+}
+
+int Compiler::producer_step(const Value* v) const {
+  for (size_t i = 0; i < req_.nodes.size(); ++i)
+    for (const Value* o : req_.nodes[i]->outputs)
+      if (o == v) return static_cast<int>(i);
+  return -1;
+}
+
+bool Compiler::append_post_op(Value* in, int step, const PostOpAdder& add, const Version* new_dst) {
+  auto it = matmul_of_.find(in);
+  if (it == matmul_of_.end() || is_external(in)) return false;
+  std::vector<const Node*> r = readers(in);
+  const Node* node = req_.nodes[static_cast<size_t>(step)];
+  if (r.size() != 1 || r[0] != node) return false;
+  MatmulRecord& rec = matmuls_[it->second];
+  dnnl::post_ops ops = rec.ops;
+  std::vector<std::pair<int, Version>> extra = add(ops);
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_post_ops(ops);
+  dnnl::matmul::primitive_desc pd;
+  try {
+    auto d = rec.bias.is_zero() ? dnnl::matmul::desc(rec.src, rec.wei, rec.dst)
+                                : dnnl::matmul::desc(rec.src, rec.wei, rec.bias, rec.dst);
+    pd = dnnl::matmul::primitive_desc(d, attr, engine_);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (is_reference_impl(pd) || pd.weights_desc() != rec.wei) return false;
+  std::vector<std::pair<int, Version>> args = rec.args;
+  if (new_dst)
+    for (auto& [arg, ver] : args)
+      if (arg == DNNL_ARG_DST) ver = *new_dst;
+  args.insert(args.end(), extra.begin(), extra.end());
+  Step& s = program_.steps[rec.step_index];
+  s.prim = dnnl::matmul(pd);
+  s.args.clear();
+  for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
+  memory::desc scratch = pd.scratchpad_desc();
+  if (scratch.get_size() > 0) {
+    s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
+    program_.scratchpad_bytes = std::max(program_.scratchpad_bytes, scratch.get_size());
+  }
+  s.impl = pd.impl_info_str();
+  program_.stats.impls[rec.impl_index] = fmt::format("{} + {}: {}", s.label, node->name, s.impl);
+  s.label += " + " + node->name;
+  rec.ops = ops;
+  rec.args = args;
+  for (const Value* o : node->outputs) matmul_of_[o] = it->second;
+  return true;
+}
+
 bool is_strided_view(const memory::desc& md) {
   return md.data.format_kind == dnnl_blocked && md.data.format_desc.blocking.inner_nblks == 0 &&
          md.data.offset0 == 0;

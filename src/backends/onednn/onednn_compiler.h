@@ -129,6 +129,28 @@ class Compiler {
   // Primitive attributes every primitive gets (user-managed scratchpad).
   static dnnl::primitive_attr base_attr();
 
+  // ---- post-ops on a matmul already emitted (fusions found while lowering its reader) ----
+  // Records that the matmul step just added (add_primitive) wrote `y`, with the descriptors it was created
+  // from (exact weights layout; bias empty when none) and its arguments (without the scratchpad).
+  void note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei, const memory::desc& bias,
+                   const memory::desc& dst, const std::vector<std::pair<int, Version>>& args);
+  // y is a view of x (Reshape): it is the same matmul output when the view is x's only reader.
+  void forward_matmul(Value* x, Value* y, int step);
+  // Appends post-ops to the matmul that wrote `in` when the node at `step` is `in`'s only reader: `add`
+  // appends to the chain and returns the extra arguments they read; `new_dst`, when given, is where the
+  // matmul writes instead (a sum post-op accumulates into it). False, with nothing changed, when there is
+  // no such matmul or oneDNN has no fast kernel for the longer chain. On success the matmul's output is
+  // the node's result: the caller aliases its output to it (current(in), or new_dst).
+  using PostOpAdder = std::function<std::vector<std::pair<int, Version>>(dnnl::post_ops&)>;
+  bool append_post_op(Value* in, int step, const PostOpAdder& add, const Version* new_dst = nullptr);
+  // The partition step of the matmul that wrote `in` (-1 if none) and its source memory.
+  int matmul_step(const Value* in) const;
+  MemRef matmul_src(const Value* in) const;
+  // The plain descriptor the matmul that wrote `in` writes through (empty if none).
+  memory::desc matmul_dst(const Value* in) const;
+  // The partition step of the node producing `v` (-1 when outside the partition).
+  int producer_step(const Value* v) const;
+
   const CompileRequest& request() const { return req_; }
   // The partition's nodes that read `v` (all of its readers when `v` is not external).
   std::vector<const Node*> readers(const Value* v) const;
@@ -142,6 +164,17 @@ class Compiler {
   ValueState& state(Value* v);
   int mem_id(const Version& ver);
   int new_buffer(size_t bytes, int first, int last);
+
+  struct MatmulRecord {
+    size_t step_index = 0;  // in program_.steps
+    size_t impl_index = 0;  // in program_.stats.impls
+    int node = 0;           // partition step of the matmul node
+    memory::desc src, wei, bias, dst;
+    dnnl::post_ops ops;
+    std::vector<std::pair<int, Version>> args;
+  };
+  std::vector<MatmulRecord> matmuls_;
+  std::unordered_map<const Value*, size_t> matmul_of_;
 
   const CompileRequest& req_;
   dnnl::engine engine_;

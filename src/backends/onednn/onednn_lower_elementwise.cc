@@ -99,6 +99,71 @@ void add_broadcast_binary(Compiler& c, Op op, const Shape& full, const Shape& pa
   }, {a, b, y}, step, name, "inr broadcast binary");
 }
 
+// Whether every node strictly between partition steps `from` and `to` is a view (no memory is read or written).
+bool only_views_between(const Compiler& c, int from, int to) {
+  for (int s = from + 1; s < to; ++s) {
+    Op op = c.request().nodes[static_cast<size_t>(s)]->op;
+    if (op != Op::kReshape && op != Op::kFlatten) return false;
+  }
+  return true;
+}
+
+// Add/Sub/Mul/Div nodes that become a post-op of the matmul producing an operand:
+//  - a constant operand (attention's relative-position bias over the scores): a binary post-op;
+//  - Add of a same-shape operand r that nobody reads afterwards and that was computed before the matmul
+//    (a transformer's residual stream after fc2 or the attention projection): the matmul accumulates into
+//    r's buffer (sum post-op) and the Add is that buffer.
+bool fuse_into_matmul(Compiler& c, Node& n, Value* a, Value* b, int step) {
+  Value* y = n.outputs[0];
+  if (c.is_external(y)) return false;
+  using alg = dnnl::algorithm;
+  alg op = n.op == Op::kAdd ? alg::binary_add : n.op == Op::kSub ? alg::binary_sub : n.op == Op::kMul ? alg::binary_mul
+                                                                                                     : alg::binary_div;
+  // A constant second operand (the first for Add/Mul), broadcast into the matmul's output.
+  for (int swap = 0; swap < 2; ++swap) {
+    Value* mm = swap ? b : a;
+    Value* k = swap ? a : b;
+    if (swap && n.op != Op::kAdd && n.op != Op::kMul) break;
+    if (c.matmul_step(mm) < 0 || !k->is_constant() || k->dtype != DType::kF32 || mm->shape != y->shape) continue;
+    Shape padded(y->shape.size() - std::min(y->shape.size(), k->shape.size()), 1);
+    padded.insert(padded.end(), k->shape.begin(), k->shape.end());
+    memory::desc dst = c.matmul_dst(mm);
+    if (padded.size() != static_cast<size_t>(dst.data.ndims)) continue;
+    memory::desc k_md = plain_md(padded);
+    Version kv = c.owned_constant(k->constant.data<float>(), k_md, k_md);
+    if (c.append_post_op(mm, step, [&](dnnl::post_ops& ops) {
+          int idx = ops.len();
+          ops.append_binary(op, k_md);
+          return std::vector<std::pair<int, Version>>{{DNNL_ARG_ATTR_MULTIPLE_POST_OP(idx) | DNNL_ARG_SRC_1, kv}};
+        })) {
+      c.alias_output(y, c.current(mm), step);
+      return true;
+    }
+  }
+  if (n.op != Op::kAdd || a->shape != y->shape || b->shape != y->shape) return false;
+  for (int swap = 0; swap < 2; ++swap) {
+    Value* h = swap ? a : b;
+    Value* r = swap ? b : a;
+    int mm_step = c.matmul_step(h);
+    memory::desc dst = c.matmul_dst(h);
+    Version rv = c.current(r);
+    int r_step = c.producer_step(r);
+    if (rv.md != plain_md(r) || dst != plain_md(shape_of(dst)) || rv.ref.place != Place::kArena ||
+        !c.can_overwrite(rv, step, {}) || rv.ref == c.matmul_src(h) || rv.ref == c.current(h).ref || r_step < 0 ||
+        r_step >= mm_step || !only_views_between(c, mm_step, step))
+      continue;
+    Version into{dst, rv.ref};
+    if (c.append_post_op(h, step, [](dnnl::post_ops& ops) {
+          ops.append_sum(1.f);
+          return std::vector<std::pair<int, Version>>{};
+        }, &into)) {
+      c.alias_output(y, Version{plain_md(y), rv.ref}, step);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::vector<EltwiseStage>> eltwise_stages(const Node& n) {
@@ -144,6 +209,16 @@ Status lower_eltwise(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* y = n.outputs[0];
   INR_ASSIGN_OR_RETURN(std::vector<EltwiseStage> stages, eltwise_stages(n));
+  // Right after a matmul that only this node reads (GELU after a transformer's fc1): an eltwise post-op of
+  // the matmul instead of another pass over its output.
+  if (stages.size() == 1 && !c.is_external(y) &&
+      c.append_post_op(x, step, [&](dnnl::post_ops& ops) {
+        ops.append_eltwise(1.f, stages[0].alg, stages[0].alpha, stages[0].beta);
+        return std::vector<std::pair<int, Version>>{};
+      })) {
+    c.alias_output(y, c.current(x), step);
+    return Status::ok();
+  }
   Version src = c.current(x);
   bool dst_is_slot = c.is_external(y) && src.md == plain_md(y->shape);
   Version dst = !dst_is_slot && c.can_overwrite(src, step, {}) ? c.alias_output(y, src, step)
@@ -167,6 +242,7 @@ Status lower_binary(Compiler& c, Node& n, int step) {
                         : n.op == Op::kSub ? dnnl::algorithm::binary_sub
                         : n.op == Op::kMul ? dnnl::algorithm::binary_mul
                                            : dnnl::algorithm::binary_div;
+  if (fuse_into_matmul(c, n, a, b, step)) return Status::ok();
   Version src0, src1;
   if (b->shape == y->shape) {
     // Same shape: both operands in one layout, preferring a blocked one over plain.

@@ -60,8 +60,10 @@ Status lower_concat(Compiler& c, Node& n, int step) {
 Status lower_reshape(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* y = n.outputs[0];
+  bool was_plain = c.current(x).md == plain_md(x);
   Version src = c.as(x, plain_md(x), step);  // no-op when already plain
   c.alias_output(y, Version{plain_md(y), src.ref}, step);
+  if (was_plain) c.forward_matmul(x, y, step);  // the same bytes as x's matmul output
   return Status::ok();
 }
 

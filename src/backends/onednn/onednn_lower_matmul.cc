@@ -63,7 +63,9 @@ Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   Version src{padded_view(av.md, r), av.ref};
   Version wei{padded_view(bv.md, r), bv.ref};
   Version dst = c.output(y, dst_md, step);
-  c.add_primitive(dnnl::matmul(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, step, n.name);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  c.note_matmul(y, step, src.md, wei.md, memory::desc(), dst_md, args);
   return Status::ok();
 }
 }  // namespace
@@ -111,6 +113,7 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  c.note_matmul(y, step, src_md, pd.weights_desc(), bias_md, dst_md, args);
   return Status::ok();
 }
 
