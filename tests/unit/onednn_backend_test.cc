@@ -549,6 +549,27 @@ TEST(OnednnBackend, BatchedMatmulPlusConstantIsAPostOp) {
   for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
 }
 
+// Small steps run on the calling thread alone (kSerialStepBytes, kSerialMatmulMacs); a big matmul and a
+// big element-wise pass keep the thread team. Both give the reference's numbers.
+TEST(OnednnBackend, SmallStepsRunOnTheCallingThread) {
+  GraphBuilder b;
+  Node* small_mm = b.node("MatMul", {b.input("q", {2, 3, 7, 5}), b.input("k", {2, 3, 5, 7})});
+  Node* small_sm = b.node("Softmax", {small_mm->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+  Node* big_mm = b.node("Gemm", {b.input("x", {512, 256}), b.weight("w", {256, 256}, 3)});  // 32 M multiply-adds
+  Node* big_relu = b.node("Relu", {big_mm->outputs[0]});  // 512 KiB: serial
+  Node* big_add = b.node("Add", {b.input("u", {1024, 1024}), b.input("v", {1024, 1024})});  // 4 MiB: the team
+  b.g.outputs = {small_sm->outputs[0], big_relu->outputs[0], big_add->outputs[0]};
+  Outcome o = check_against_reference(b);
+  auto serial = [&](const Node* n) {
+    return std::count(o.stats.serial.begin(), o.stats.serial.end(), n->name) == 1;
+  };
+  EXPECT_TRUE(serial(small_mm));
+  EXPECT_TRUE(serial(small_sm));
+  EXPECT_FALSE(serial(big_mm));
+  EXPECT_TRUE(serial(big_relu));
+  EXPECT_FALSE(serial(big_add));
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <omp.h>
+
 #include <fmt/format.h>
 
 namespace inr::onednn {
@@ -178,6 +180,7 @@ void Compiler::add_reorder(const Version& src, const Version& dst, int step, std
   }
   s.node = step;
   s.reorder = true;
+  s.serial = std::max(src.md.get_size(), dst.md.get_size()) < kSerialStepBytes;
   s.label = fmt::format("node {}: {}", req_.nodes[static_cast<size_t>(step)]->name, label);
   program_.stats.reorders++;
   program_.stats.reorder_labels.push_back(s.label);
@@ -188,7 +191,14 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
                              const std::vector<std::pair<int, Version>>& args, int step, const std::string& what) {
   Step s;
   s.prim = prim;
-  for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
+  size_t largest = 0;
+  for (const auto& [arg, ver] : args) {
+    s.args.emplace_back(arg, mem_id(ver));
+    largest = std::max(largest, ver.md.get_size());
+  }
+  dnnl::primitive::kind kind = pd.get_kind();
+  s.serial = kind != dnnl::primitive::kind::matmul && kind != dnnl::primitive::kind::convolution &&
+             kind != dnnl::primitive::kind::inner_product && largest < kSerialStepBytes;
   memory::desc scratch = pd.scratchpad_desc();
   if (scratch.get_size() > 0) {
     s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
@@ -207,7 +217,12 @@ void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args,
   if (args.size() > kMaxCustomArgs) throw std::logic_error("custom kernel with too many arguments");
   Step s;
   s.custom = std::move(kernel);
-  for (size_t i = 0; i < args.size(); ++i) s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
+  size_t largest = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
+    largest = std::max(largest, args[i].md.get_size());
+  }
+  s.serial = largest < kSerialStepBytes;
   s.node = step;
   s.label = what;
   s.impl = impl;
@@ -237,10 +252,19 @@ std::vector<const Node*> Compiler::readers(const Value* v) const {
   return out;
 }
 
+SerialScope::SerialScope(bool on) : saved_(on ? omp_get_max_threads() : 0) {
+  if (on) omp_set_num_threads(1);
+}
+SerialScope::~SerialScope() {
+  if (saved_ > 0) omp_set_num_threads(saved_);
+}
+
 void Compiler::note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei,
                            const memory::desc& bias, const memory::desc& dst,
-                           const std::vector<std::pair<int, Version>>& args) {
+                           const std::vector<std::pair<int, Version>>& args, bool serial) {
+  program_.steps.back().serial = serial;
   MatmulRecord r;
+  r.serial = serial;
   r.step_index = program_.steps.size() - 1;
   r.impl_index = program_.stats.impls.size() - 1;
   r.node = step;
@@ -297,6 +321,7 @@ bool Compiler::append_post_op(Value* in, int step, const PostOpAdder& add, const
   dnnl::primitive_attr attr = base_attr();
   attr.set_post_ops(ops);
   dnnl::matmul::primitive_desc pd;
+  SerialScope serial(rec.serial);
   try {
     auto d = rec.bias.is_zero() ? dnnl::matmul::desc(rec.src, rec.wei, rec.dst)
                                 : dnnl::matmul::desc(rec.src, rec.wei, rec.bias, rec.dst);
@@ -311,7 +336,7 @@ bool Compiler::append_post_op(Value* in, int step, const PostOpAdder& add, const
       if (arg == DNNL_ARG_DST) ver = *new_dst;
   args.insert(args.end(), extra.begin(), extra.end());
   Step& s = program_.steps[rec.step_index];
-  s.prim = dnnl::matmul(pd);
+  s.prim = dnnl::matmul(pd);  // (its kernel is generated here, still under the SerialScope)
   s.args.clear();
   for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
   memory::desc scratch = pd.scratchpad_desc();

@@ -58,6 +58,33 @@ struct Step {
   bool reorder = false;  // emitted as a "reorder" phase event
   std::string label;
   std::string impl;  // the kernel: oneDNN's implementation name or inr's own ("inr int8 requant")
+  bool serial = false;  // run on the calling thread alone (a small memory-bound step; see kSerialStepBytes)
+};
+
+// A step that is not a matmul or convolution and whose largest operand is below this many bytes runs on
+// the calling thread alone. Each oneDNN primitive is one statically split OpenMP region: when the other
+// core is busy, every region waits for a descheduled thread (Swin-T batch 1 at 2 threads ran 4x slower
+// than at 1 thread under a load average of 11 on the shared 2-core machine, its ~300 small element-wise
+// steps each paying that wait), while on an idle machine splitting a pass over at most 2 MiB (the largest
+// of Swin-T's and ViT-B/16's batch-1 element-wise tensors: attention scores, [3136, 96] activations) saves
+// tens of microseconds. Matmuls and convolutions keep the team: their thread count is fixed when oneDNN
+// creates them, and they are compute-bound.
+constexpr size_t kSerialStepBytes = size_t{2} << 20;
+// A matmul of fewer multiply-adds than this is created for, and runs on, the calling thread alone: below
+// it (Swin's window attention, 2-15 M; ViT's are 30 M) a second thread saves well under 0.1 ms on an idle
+// machine and costs a descheduled thread's wait on a busy one.
+constexpr int64_t kSerialMatmulMacs = int64_t{16} << 20;
+
+// While alive, primitives are created (and oneDNN's thread count fixed) for the calling thread alone.
+class SerialScope {
+ public:
+  explicit SerialScope(bool on);
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_ = 0;
 };
 
 struct MemSpec {
@@ -132,8 +159,9 @@ class Compiler {
   // ---- post-ops on a matmul already emitted (fusions found while lowering its reader) ----
   // Records that the matmul step just added (add_primitive) wrote `y`, with the descriptors it was created
   // from (exact weights layout; bias empty when none) and its arguments (without the scratchpad).
+  // `serial`: created under a SerialScope, runs on the calling thread (the step is marked so).
   void note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei, const memory::desc& bias,
-                   const memory::desc& dst, const std::vector<std::pair<int, Version>>& args);
+                   const memory::desc& dst, const std::vector<std::pair<int, Version>>& args, bool serial);
   // y is a view of x (Reshape): it is the same matmul output when the view is x's only reader.
   void forward_matmul(Value* x, Value* y, int step);
   // Appends post-ops to the matmul that wrote `in` when the node at `step` is `in`'s only reader: `add`
@@ -172,6 +200,7 @@ class Compiler {
     memory::desc src, wei, bias, dst;
     dnnl::post_ops ops;
     std::vector<std::pair<int, Version>> args;
+    bool serial = false;
   };
   std::vector<MatmulRecord> matmuls_;
   std::unordered_map<const Value*, size_t> matmul_of_;

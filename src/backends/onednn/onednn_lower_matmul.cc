@@ -46,6 +46,9 @@ Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   std::vector<const Node*> readers = c.readers(y);
   if (!c.is_external(y) && readers.size() == 1 && readers[0]->op == Op::kTranspose)
     dst_md = transposed_md(y->shape, dt::f32, transpose_perm(*readers[0]));
+  int64_t macs = shape_numel(y->shape) * a->shape.back();
+  bool serial = macs < kSerialMatmulMacs;
+  SerialScope scope(serial);
   auto make_pd = [&] {
     dnnl::matmul::desc d(padded_view(av.md, r), padded_view(bv.md, r), dst_md);
     return dnnl::matmul::primitive_desc(d, Compiler::base_attr(), c.engine());
@@ -65,7 +68,7 @@ Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   Version dst = c.output(y, dst_md, step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
-  c.note_matmul(y, step, src.md, wei.md, memory::desc(), dst_md, args);
+  c.note_matmul(y, step, src.md, wei.md, memory::desc(), dst_md, args, serial);
   return Status::ok();
 }
 }  // namespace
@@ -102,6 +105,8 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
     bias_md = memory::desc({1, cols}, dt::f32, tag::ab);
   }
 
+  bool serial = rows * k * cols < kSerialMatmulMacs;
+  SerialScope scope(serial);
   memory::desc src_md = plain_md({rows, k});
   memory::desc dst_md = plain_md({rows, cols});
   memory::desc w_any({k, cols}, dt::f32, tag::any);
@@ -113,7 +118,7 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
-  c.note_matmul(y, step, src_md, pd.weights_desc(), bias_md, dst_md, args);
+  c.note_matmul(y, step, src_md, pd.weights_desc(), bias_md, dst_md, args, serial);
   return Status::ok();
 }
 
