@@ -570,6 +570,28 @@ TEST(OnednnBackend, SmallStepsRunOnTheCallingThread) {
   EXPECT_FALSE(serial(big_add));
 }
 
+// Split (the merged Q K V projection's output) along the last and the first axis: copies of sub-blocks.
+TEST(OnednnBackend, SplitAlongAnAxis) {
+  for (int64_t axis : {1, 0}) {
+    SCOPED_TRACE(axis);
+    GraphBuilder b;
+    Node* mm = b.node("Gemm", {b.input("x", {6, 5}), b.weight("w", {5, 10}, 2)});
+    Value* o1 = b.g.add_value("o1");
+    Value* o2 = b.g.add_value("o2");
+    Value* o3 = b.g.add_value("o3");
+    std::vector<int64_t> sizes = axis == 1 ? std::vector<int64_t>{3, 3, 4} : std::vector<int64_t>{1, 2, 3};
+    Node* sp = b.g.add_node("split", "Split", "",
+                            {mm->outputs[0], b.constant("sizes", Tensor::from_vector<int64_t>(DType::kI64, {3}, sizes))},
+                            {o1, o2, o3});
+    sp->attrs["axis"] = Attr::of_int(axis);
+    sp->attrs["_opset"] = Attr::of_int(13);
+    ASSERT_TRUE(infer_node(*sp).is_ok());
+    b.g.outputs = {o1, o2, o3};
+    Outcome o = check_against_reference(b);
+    EXPECT_EQ(reorders_at(o.stats, "split"), 3);
+  }
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

@@ -423,6 +423,9 @@ Status Compiler::lower() {
       case Op::kConcat:
         st = lower_concat(*this, n, step);
         break;
+      case Op::kSplit:
+        st = lower_split(*this, n, step);
+        break;
       case Op::kSoftmax:
         st = lower_softmax(*this, n, step);
         break;

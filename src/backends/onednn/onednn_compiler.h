@@ -247,6 +247,7 @@ Status lower_pool(Compiler& c, Node& node, int step);
 Status lower_eltwise(Compiler& c, Node& node, int step);
 Status lower_binary(Compiler& c, Node& node, int step);
 Status lower_concat(Compiler& c, Node& node, int step);
+Status lower_split(Compiler& c, Node& node, int step);
 Status lower_softmax(Compiler& c, Node& node, int step);
 Status lower_reshape(Compiler& c, Node& node, int step);
 Status lower_batch_norm(Compiler& c, Node& node, int step);

@@ -57,6 +57,23 @@ Status lower_concat(Compiler& c, Node& n, int step) {
   return Status::ok();
 }
 
+// Split: one reorder per output from the sub-block of the plain input (a strided view with an offset).
+// The sizes come from the outputs' inferred shapes.
+Status lower_split(Compiler& c, Node& n, int step) {
+  Value* x = n.inputs[0];
+  auto rank = static_cast<int64_t>(x->shape.size());
+  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(n.attr_int("axis", 0), rank));
+  Version src = c.as(x, plain_md(x), step);
+  Dims offsets(static_cast<size_t>(rank), 0);
+  for (Value* y : n.outputs) {
+    memory::desc sub = src.md.submemory_desc(to_dims(y->shape), offsets);
+    Version dst = c.output(y, plain_md(y), step);
+    c.add_reorder(Version{sub, src.ref}, dst, step, fmt::format("{} -> {}", n.name, y->name));
+    offsets[static_cast<size_t>(axis)] += y->shape[static_cast<size_t>(axis)];
+  }
+  return Status::ok();
+}
+
 Status lower_reshape(Compiler& c, Node& n, int step) {
   Value* x = n.inputs[0];
   Value* y = n.outputs[0];
