@@ -9,6 +9,9 @@
 //                                                      => Reshape(Gemm(Reshape(x, [-1, K]), W, b), [..., N])
 //              (the bias rides in the GEMM instead of a second pass over the activations; the Reshapes
 //              are views)
+//   Scale:     Mul(MatMul(Q, K), s), s a constant scalar, Q or K a Gemm's output through Reshape/Transpose
+//                                                      => that Gemm's alpha and beta times s
+//   Parallel:  Gemms (as Linear above) over one x    => one Gemm of their weights side by side + Split
 // Like fuse.cc, every intermediate must have exactly the consumers of the pattern and not be a graph
 // output. The fused ops run one kernel (oneDNN layer_normalization / eltwise gelu_erf) instead of 9 and 5
 // element-wise passes over the activations.
@@ -238,10 +241,133 @@ bool fuse_linear_at(Graph& g, Node* mm) {
   }
   return true;
 }
+
+// Mul(MatMul(Q, K), s) with Q (or K) the output of a linear layer's Gemm seen through Reshape/Transpose
+// views, each used only on that path: the Gemm's alpha and beta take the factor s and the Mul goes, one
+// pass fewer over attention's [B, heads, T, T] scores. s (W x + b) becomes (s W) x + s b: the same up to
+// f32 rounding.
+bool fold_attention_scale_at(Graph& g, Node* mul) {
+  if (mul->inputs.size() != 2 || mul->outputs.size() != 1 || is_graph_output(g, mul->outputs[0])) return false;
+  float s = 0;
+  Value* scores = nullptr;
+  if (f32_scalar(mul->inputs[1], &s)) {
+    scores = mul->inputs[0];
+  } else if (f32_scalar(mul->inputs[0], &s)) {
+    scores = mul->inputs[1];
+  } else {
+    return false;
+  }
+  Node* mm = scores->producer;
+  if (mm == nullptr || mm->op != Op::kMatMul || mm->inputs.size() != 2 || scores->dtype != DType::kF32 ||
+      !private_use(g, scores, 1))
+    return false;
+  for (Value* side : mm->inputs) {
+    Value* v = side;
+    while (v->producer && (v->producer->op == Op::kReshape || v->producer->op == Op::kTranspose) &&
+           private_use(g, v, 1))
+      v = v->producer->inputs[0];
+    Node* gemm = v->producer;
+    // (A Gemm that fuse_linear_at just made has untyped outputs until shapes are inferred again; its weight
+    // is the original f32 constant.)
+    if (gemm == nullptr || gemm->op != Op::kGemm || !private_use(g, v, 1) || gemm->inputs.size() < 2 ||
+        gemm->inputs[1]->dtype != DType::kF32)
+      continue;
+    if (side == mm->inputs[0] && side == mm->inputs[1]) return false;  // Q K^T of one tensor: s would count twice
+    log_debug("fuse: {} folded into {} (alpha, beta)", mul->label(), gemm->label());
+    gemm->attrs["alpha"] = Attr::of_float(gemm->attr_float("alpha", 1.f) * s);
+    gemm->attrs["beta"] = Attr::of_float(gemm->attr_float("beta", 1.f) * s);
+    Value* out = mul->outputs[0];
+    g.remove_node(mul);
+    g.replace_all_uses(out, scores);
+    return true;
+  }
+  return false;
+}
+
+// x [..., K] as fuse_linear_at leaves it for Gemm node `gm`: gm reads Reshape(x, [-1, K]) and nothing else
+// does; nullptr otherwise (and for a Gemm that transposes or whose B / C are not f32 constants of the
+// linear-layer shapes).
+Value* linear_input(const Graph& g, const Node* gm) {
+  if (gm->op != Op::kGemm || gm->inputs.size() < 2 || gm->outputs.size() != 1) return nullptr;
+  if (gm->attr_int("transA", 0) != 0 || gm->attr_int("transB", 0) != 0) return nullptr;
+  const Value* w = gm->inputs[1];
+  const Value* b = gm->input(2);
+  if (!w->is_constant() || w->dtype != DType::kF32 || w->shape.size() != 2) return nullptr;
+  if (b != nullptr && (!b->is_constant() || b->dtype != DType::kF32 || b->shape != Shape{w->shape[1]}))
+    return nullptr;
+  Value* rows = gm->inputs[0];
+  Node* r = rows->producer;
+  if (r == nullptr || r->op != Op::kReshape || !private_use(g, rows, 1) || r->inputs.size() != 2 ||
+      !r->inputs[1]->is_constant() || r->inputs[1]->constant.numel() != 2 || r->inputs[0]->shape.empty() ||
+      r->inputs[0]->shape.back() != w->shape[0])
+    return nullptr;
+  return r->inputs[0];
+}
+
+// Linear layers over the same activations (attention's Q, K and V projections, each a Gemm of
+// fuse_linear_at): one Gemm with the weight matrices side by side (alpha and beta, a folded attention
+// scale, multiplied into each block) and a Split of its [rows, N1 + N2 + ...] output, so the activations are
+// read once and the GEMM is wider.
+bool merge_parallel_linears(Graph& g) {
+  g.rebuild_uses();
+  std::vector<std::pair<Value*, std::vector<Node*>>> groups;
+  for (const auto& up : g.nodes()) {
+    Value* x = linear_input(g, up.get());
+    if (x == nullptr) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [x](const auto& e) { return e.first == x; });
+    if (it == groups.end()) {
+      groups.push_back({x, {up.get()}});
+    } else {
+      it->second.push_back(up.get());
+    }
+  }
+  for (auto& [x, gemms] : groups) {
+    if (gemms.size() < 2) continue;
+    int64_t k = x->shape.back(), total = 0;
+    for (Node* gm : gemms) total += gm->inputs[1]->shape[1];
+    Tensor w = Tensor::empty(DType::kF32, {k, total});
+    Tensor b = Tensor::empty(DType::kF32, {total});
+    std::vector<int64_t> sizes;
+    std::vector<Value*> outs;
+    int64_t col = 0;
+    for (Node* gm : gemms) {
+      const Tensor& wi = gm->inputs[1]->constant;
+      int64_t n = wi.shape()[1];
+      float alpha = gm->attr_float("alpha", 1.f), beta = gm->attr_float("beta", 1.f);
+      for (int64_t r = 0; r < k; ++r)
+        for (int64_t j = 0; j < n; ++j) w.data<float>()[r * total + col + j] = alpha * wi.data<float>()[r * n + j];
+      for (int64_t j = 0; j < n; ++j)
+        b.data<float>()[col + j] = gm->input(2) ? beta * gm->input(2)->constant.data<float>()[j] : 0.f;
+      sizes.push_back(n);
+      outs.push_back(gm->outputs[0]);
+      col += n;
+    }
+    std::string name = gemms[0]->name + "_merged";
+    log_debug("fuse: {} Gemms over {} -> {} + Split", gemms.size(), x->name, name);
+    for (Node* gm : gemms) g.remove_node(gm);
+    Value* rows = g.add_value_unique(name + "_rows");
+    Node* r = g.add_node(name + "_rows", "Reshape", "",
+                         {x, g.add_constant(name + "_rows_shape",
+                                            Tensor::from_vector(DType::kI64, {2}, std::vector<int64_t>{-1, k}))},
+                         {rows});
+    r->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+    Value* y = g.add_value_unique(name);
+    Node* gemm = g.add_node(name, "Gemm", "", {rows, g.add_constant(name + "_w", std::move(w)),
+                                               g.add_constant(name + "_b", std::move(b))}, {y});
+    gemm->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+    auto count = static_cast<int64_t>(sizes.size());
+    Node* split = g.add_node(name + "_split", "Split", "",
+                             {y, g.add_constant(name + "_sizes", Tensor::from_vector(DType::kI64, {count}, sizes))}, outs);
+    split->attrs["axis"] = Attr::of_int(1);
+    split->attrs["_opset"] = Attr::of_int(kDefaultOpset);
+    return true;
+  }
+  return false;
+}
 }  // namespace
 
 Status fuse_transformer(Graph& g) {
-  int layer_norms = 0, gelus = 0, linears = 0;
+  int layer_norms = 0, gelus = 0, linears = 0, scales = 0;
   // Each fusion removes nodes, so rescan after every success (the patterns are few per block).
   for (bool changed = true; changed;) {
     changed = false;
@@ -254,6 +380,8 @@ Status fuse_transformer(Graph& g) {
         ++gelus;
       } else if (n->op == Op::kMatMul && fuse_linear_at(g, n)) {
         ++linears;
+      } else if (n->op == Op::kMul && fold_attention_scale_at(g, n)) {
+        ++scales;
       } else {
         continue;
       }
@@ -261,8 +389,11 @@ Status fuse_transformer(Graph& g) {
       break;
     }
   }
-  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu, {} MatMul+Add -> Gemm fused", layer_norms,
-           gelus, linears);
+  // After the loop: the attention scale folds into the query's own Gemm first.
+  int merged = 0;
+  while (merge_parallel_linears(g)) ++merged;
+  log_info("pass fuse_transformer: {} LayerNormalization, {} Gelu, {} MatMul+Add -> Gemm fused, {} attention scales "
+           "folded into a Gemm, {} groups of Gemms over one input merged", layer_norms, gelus, linears, scales, merged);
   g.remove_dead();
   return g.topo_sort();
 }

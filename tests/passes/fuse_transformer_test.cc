@@ -125,5 +125,95 @@ TEST(FuseTransformer, FusedEqualsUnfusedOnBothBackends) {
   }
 }
 
+// Self-attention over x [B, T, C] as torch.onnx writes it (heads split by Reshape + Transpose, the scores
+// scaled by a Mul), with linear layers MatMul + Add (separate Q, K, V projections, as Hugging Face's ViT
+// has them). `cross`: K and V project a second input m (cross-attention).
+std::unique_ptr<Graph> attention_block(int64_t heads, bool cross = false) {
+  const int64_t b = 2, t = 5, c = 12, d = c / heads;
+  auto g = std::make_unique<Graph>();
+  Value* x = g->add_input("x", DType::kF32, {b, t, c});
+  Value* m = cross ? g->add_input("m", DType::kF32, {b, t, c}) : x;
+  auto i64 = [&](const std::string& name, std::vector<int64_t> v) {
+    auto n = static_cast<int64_t>(v.size());
+    return g->add_constant(name, Tensor::from_vector(DType::kI64, {n}, std::move(v)));
+  };
+  auto linear = [&](Value* in, const std::string& p, uint32_t seed) {
+    Value* y = node(*g, "MatMul", {in, g->add_constant(p + "w", test::random_f32({c, c}, seed, -0.5f, 0.5f))}, p + "mm");
+    return node(*g, "Add", {y, g->add_constant(p + "b", test::random_f32({c}, seed + 1))}, p + "y");
+  };
+  auto split = [&](Value* in, const std::string& p, std::vector<int64_t> perm) {
+    Value* r = node(*g, "Reshape", {in, i64(p + "shape", {b, t, heads, d})}, p + "heads");
+    return node(*g, "Transpose", {r}, p + "t", {{"perm", Attr::of_ints(std::move(perm))}});
+  };
+  Value* q = split(linear(x, "q_", 21), "q_", {0, 2, 1, 3});
+  Value* k = split(linear(m, "k_", 23), "k_", {0, 2, 3, 1});
+  Value* v = split(linear(m, "v_", 25), "v_", {0, 2, 1, 3});
+  Value* s = node(*g, "MatMul", {q, k}, "scores");
+  s = node(*g, "Mul", {s, scalar(*g, "scale", 1.f / std::sqrt(static_cast<float>(d)))}, "scaled");
+  Value* p = node(*g, "Softmax", {s}, "probs", {{"axis", Attr::of_int(-1)}});
+  Value* o = node(*g, "Transpose", {node(*g, "MatMul", {p, v}, "pv")}, "merged", {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+  Value* y = linear(node(*g, "Reshape", {o, i64("o_shape", {b, t, c})}, "o_flat"), "o_", 27);
+  g->outputs.push_back(node(*g, "Add", {x, y}, "out"));
+  return g;
+}
+
+// Fused (oneDNN and reference) against the unfused graph (reference, opt level 1).
+void expect_fused_matches_unfused(bool cross) {
+  std::vector<Tensor> in{test::random_f32({2, 5, 12}, 9, -2.f, 2.f)};
+  if (cross) in.push_back(test::random_f32({2, 5, 12}, 10, -2.f, 2.f));
+  std::vector<Tensor> ref = test::run_graph(attention_block(3, cross), in, 1, "reference");
+  ASSERT_EQ(ref.size(), 1u);
+  for (const char* backend : {"reference", "onednn"}) {
+    std::vector<Tensor> got = test::run_graph(attention_block(3, cross), in, 2, backend);
+    ASSERT_EQ(got.size(), 1u);
+    double max_ref = 0, max_err = 0;
+    for (int64_t i = 0; i < ref[0].numel(); ++i) {
+      max_ref = std::max(max_ref, static_cast<double>(std::abs(ref[0].data<float>()[i])));
+      max_err = std::max(max_err, static_cast<double>(std::abs(got[0].data<float>()[i] - ref[0].data<float>()[i])));
+    }
+    EXPECT_LE(max_err, 1e-4 * max_ref) << backend << " cross " << cross;  // the DESIGN.md logit bound
+  }
+}
+
+// Self-attention: the scale folds into the query's Gemm, then Q, K and V (one input) become one Gemm of
+// the three weight matrices side by side and a Split.
+TEST(FuseTransformer, AttentionScaleFoldsAndProjectionsMerge) {
+  auto g = attention_block(3);
+  ASSERT_TRUE(optimize(*g, 2).is_ok());
+  EXPECT_EQ(count_op(*g, Op::kMul), 0) << "the scale Mul is folded";
+  EXPECT_EQ(count_op(*g, Op::kGemm), 2) << "Q K V merged, and the output projection";
+  EXPECT_EQ(count_op(*g, Op::kSplit), 1);
+  for (const auto& n : g->nodes())
+    if (n->op == Op::kGemm) EXPECT_EQ(n->attr_float("alpha", 1.f), 1.f) << "the scale is in the merged weights";
+  expect_fused_matches_unfused(false);
+}
+
+// Cross-attention: Q reads x, K and V read m. The scale folds into Q's Gemm (alpha = beta = 1/sqrt(4)),
+// K and V merge.
+TEST(FuseTransformer, AttentionScaleFoldsIntoTheQueryGemm) {
+  auto g = attention_block(3, true);
+  ASSERT_TRUE(optimize(*g, 2).is_ok());
+  EXPECT_EQ(count_op(*g, Op::kMul), 0) << "the scale Mul is folded";
+  EXPECT_EQ(count_op(*g, Op::kGemm), 3) << "Q, K+V merged, the output projection";
+  EXPECT_EQ(count_op(*g, Op::kSplit), 1);
+  int scaled = 0;
+  for (const auto& n : g->nodes())
+    if (n->op == Op::kGemm && n->attr_float("alpha", 1.f) != 1.f) {
+      ++scaled;
+      EXPECT_FLOAT_EQ(n->attr_float("alpha", 1.f), 0.5f);
+      EXPECT_FLOAT_EQ(n->attr_float("beta", 1.f), 0.5f);
+    }
+  EXPECT_EQ(scaled, 1);
+  expect_fused_matches_unfused(true);
+}
+
+TEST(FuseTransformer, AttentionScaleStaysWhenTheQueryHasAnotherReader) {
+  auto g = attention_block(3);
+  g->outputs.push_back(g->find_value("q_t"));  // the split query is observed
+  g->outputs.push_back(g->find_value("k_t"));
+  ASSERT_TRUE(optimize(*g, 2).is_ok());
+  EXPECT_EQ(count_op(*g, Op::kMul), 1);
+}
+
 }  // namespace
 }  // namespace inr

@@ -448,6 +448,150 @@ TEST(OnednnBackend, ConcatBlockedAndMixed) {
   check_against_reference(b);
 }
 
+// ViT's token sequence: the class token concatenated before the patches ([1, 1, C] ++ [1, T, C]), then the
+// residual Adds. The concat's output must stay plain: oneDNN, left to choose, laid it out as "bac" (the same
+// bytes at batch 1), and every Add downstream ran oneDNN's reference binary kernel.
+TEST(OnednnBackend, ConcatOfPlainOperandsStaysPlain) {
+  GraphBuilder b;
+  Node* cat = b.node("Concat", {b.input("cls", {1, 1, 24}), b.input("tok", {1, 9, 24})}, {{"axis", Attr::of_int(1)}});
+  Node* a1 = b.node("Add", {cat->outputs[0], b.input("r1", {1, 10, 24})});
+  b.node("Add", {a1->outputs[0], b.input("r2", {1, 10, 24})});
+  Outcome o = check_against_reference(b);
+  ASSERT_FALSE(o.stats.impls.empty());
+  for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+}
+
+// Swin's shifted-window mask: [B, nW, heads, 49, 49] + [1, nW, 1, 49, 49] (here smaller). At rank 5 that
+// broadcast is none of oneDNN's fast patterns; with the dims merged ([nW, heads, 49*49] + [nW, 1, 49*49]) it
+// is. At batch > 1 ([B, nW, heads, 2401] + [1, nW, 1, 2401]) oneDNN has none, and inr's own broadcast loop
+// runs instead (large enough here to be split across threads).
+TEST(OnednnBackend, BinaryBroadcastMergesDims) {
+  struct Case {
+    Shape a, b;
+  };
+  for (const Case& k : {Case{{1, 4, 3, 5, 5}, {1, 4, 1, 5, 5}}, Case{{2, 4, 3, 5, 5}, {1, 4, 1, 5, 5}}, Case{{3, 8, 5, 49, 49}, {1, 8, 1, 49, 49}},
+                        Case{{2, 3, 5, 6}, {3, 1, 1}}, Case{{2, 3, 5, 6}, {2, 1, 5, 6}}, Case{{3, 4, 5}, {1}}}) {
+    SCOPED_TRACE(shape_str(k.a) + " + " + shape_str(k.b));
+    GraphBuilder b;
+    b.node("Add", {b.input("x", k.a), b.weight("m", k.b, 5)});
+    Outcome o = check_against_reference(b);
+    ASSERT_FALSE(o.stats.impls.empty());
+    for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+  }
+}
+
+// Attention's head split and merge, as exporters write it: Q, K, V [B, T, heads, d] transposed to
+// [B, heads, T, d] (K to [B, heads, d, T]), Q K^T, softmax, P V, transposed back. The four Transposes cost no
+// copy: the matmuls read the permuted views and P V is written straight in [B, T, heads, d] order. A
+// Transpose with another reader (here a Relu) still copies.
+TEST(OnednnBackend, AttentionTransposesAreViews) {
+  for (int64_t batch : {1, 3}) {
+    SCOPED_TRACE(batch);
+    GraphBuilder b;
+    const int64_t t = 7, heads = 3, d = 5;
+    Node* q = b.node("Transpose", {b.input("q", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* k = b.node("Transpose", {b.input("k", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 3, 1})}});
+    Node* v = b.node("Transpose", {b.input("v", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* s = b.node("MatMul", {q->outputs[0], k->outputs[0]});
+    Node* p = b.node("Softmax", {s->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+    Node* o = b.node("MatMul", {p->outputs[0], v->outputs[0]});
+    Node* back = b.node("Transpose", {o->outputs[0]}, {{"perm", Attr::of_ints({0, 2, 1, 3})}});
+    Node* flat = b.node("Reshape", {back->outputs[0], b.constant("shape", Tensor::from_vector<int64_t>(
+                                                                    DType::kI64, {3}, {batch, t, heads * d}))});
+    Node* other = b.node("Transpose", {b.input("w", {batch, t, heads, d})}, {{"perm", Attr::of_ints({0, 2, 3, 1})}});
+    Node* relu = b.node("Relu", {other->outputs[0]});
+    Node* o2 = b.node("MatMul", {q->outputs[0], other->outputs[0]});
+    b.g.outputs = {flat->outputs[0], o2->outputs[0], relu->outputs[0]};
+    Outcome o_ = check_against_reference(b);
+    for (Node* n : {q, k, v, back}) EXPECT_EQ(reorders_at(o_.stats, n->name), 0) << n->name;
+    EXPECT_EQ(reorders_at(o_.stats, other->name), 1);
+    for (const std::string& impl : o_.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+  }
+}
+
+// A transformer MLP: t -> Gemm -> Gelu -> Gemm -> Reshape, added back to t (the residual). The Gelu becomes
+// an eltwise post-op of the first Gemm and the residual Add a sum post-op of the second (accumulating into
+// t's buffer, which nobody reads afterwards): four primitives (Relu, the two matmuls, Tanh), no binary, no
+// separate eltwise. When t is read again after the Add, the Add stays a pass of its own.
+TEST(OnednnBackend, GeluAndResidualAddArePostOpsOfTheMatmuls) {
+  for (bool reread : {false, true}) {
+    SCOPED_TRACE(reread);
+    GraphBuilder b;
+    Node* t = b.node("Relu", {b.input("x", {10, 16})});
+    Node* tv = b.node("Reshape", {t->outputs[0], b.constant("s3", Tensor::from_vector<int64_t>(DType::kI64, {3}, {2, 5, 16}))});
+    Node* fc1 = b.node("Gemm", {t->outputs[0], b.weight("w1", {16, 24}, 1), b.weight("b1", {24}, 2)});
+    Node* gelu = b.node("Gelu", {fc1->outputs[0]}, {{"_opset", Attr::of_int(20)}});
+    Node* fc2 = b.node("Gemm", {gelu->outputs[0], b.weight("w2", {24, 16}, 3), b.weight("b2", {16}, 4)});
+    Node* hv = b.node("Reshape", {fc2->outputs[0], b.constant("s3b", Tensor::from_vector<int64_t>(DType::kI64, {3}, {2, 5, 16}))});
+    Node* add = b.node("Add", {tv->outputs[0], hv->outputs[0]});
+    b.g.outputs = {b.node("Tanh", {add->outputs[0]})->outputs[0]};  // (the Add's output stays internal)
+    if (reread) b.g.outputs.push_back(b.node("Sigmoid", {tv->outputs[0]})->outputs[0]);
+    Outcome o = check_against_reference(b);
+    int binaries = 0, eltwise_gelu = 0;
+    for (const std::string& impl : o.stats.impls) {
+      binaries += impl.rfind(add->name + ":", 0) == 0;
+      eltwise_gelu += impl.rfind(gelu->name + ":", 0) == 0;
+    }
+    EXPECT_EQ(eltwise_gelu, 0);
+    EXPECT_EQ(binaries, reread ? 1 : 0);
+    EXPECT_EQ(o.stats.primitives, reread ? 6 : 4);
+  }
+}
+
+// Q K^T plus a constant bias over the key axis: a binary post-op of the batched matmul.
+TEST(OnednnBackend, BatchedMatmulPlusConstantIsAPostOp) {
+  GraphBuilder b;
+  Node* s = b.node("MatMul", {b.input("q", {2, 3, 7, 5}), b.input("k", {2, 3, 5, 7})});
+  Node* p = b.node("Add", {s->outputs[0], b.weight("bias", {7}, 8)});
+  b.node("Softmax", {p->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+  Outcome o = check_against_reference(b);
+  EXPECT_EQ(o.stats.primitives, 2);  // matmul (+ bias) and softmax
+  for (const std::string& impl : o.stats.impls) EXPECT_EQ(impl.find(": ref"), std::string::npos) << impl;
+}
+
+// Small steps run on the calling thread alone (kSerialStepBytes, kSerialMatmulMacs); a big matmul and a
+// big element-wise pass keep the thread team. Both give the reference's numbers.
+TEST(OnednnBackend, SmallStepsRunOnTheCallingThread) {
+  GraphBuilder b;
+  Node* small_mm = b.node("MatMul", {b.input("q", {2, 3, 7, 5}), b.input("k", {2, 3, 5, 7})});
+  Node* small_sm = b.node("Softmax", {small_mm->outputs[0]}, {{"axis", Attr::of_int(-1)}});
+  Node* big_mm = b.node("Gemm", {b.input("x", {512, 256}), b.weight("w", {256, 256}, 3)});  // 32 M multiply-adds
+  Node* big_relu = b.node("Relu", {big_mm->outputs[0]});  // 512 KiB: serial
+  Node* big_add = b.node("Add", {b.input("u", {1024, 1024}), b.input("v", {1024, 1024})});  // 4 MiB: the team
+  b.g.outputs = {small_sm->outputs[0], big_relu->outputs[0], big_add->outputs[0]};
+  Outcome o = check_against_reference(b);
+  auto serial = [&](const Node* n) {
+    return std::count(o.stats.serial.begin(), o.stats.serial.end(), n->name) == 1;
+  };
+  EXPECT_TRUE(serial(small_mm));
+  EXPECT_TRUE(serial(small_sm));
+  EXPECT_FALSE(serial(big_mm));
+  EXPECT_TRUE(serial(big_relu));
+  EXPECT_FALSE(serial(big_add));
+}
+
+// Split (the merged Q K V projection's output) along the last and the first axis: copies of sub-blocks.
+TEST(OnednnBackend, SplitAlongAnAxis) {
+  for (int64_t axis : {1, 0}) {
+    SCOPED_TRACE(axis);
+    GraphBuilder b;
+    Node* mm = b.node("Gemm", {b.input("x", {6, 5}), b.weight("w", {5, 10}, 2)});
+    Value* o1 = b.g.add_value("o1");
+    Value* o2 = b.g.add_value("o2");
+    Value* o3 = b.g.add_value("o3");
+    std::vector<int64_t> sizes = axis == 1 ? std::vector<int64_t>{3, 3, 4} : std::vector<int64_t>{1, 2, 3};
+    Node* sp = b.g.add_node("split", "Split", "",
+                            {mm->outputs[0], b.constant("sizes", Tensor::from_vector<int64_t>(DType::kI64, {3}, sizes))},
+                            {o1, o2, o3});
+    sp->attrs["axis"] = Attr::of_int(axis);
+    sp->attrs["_opset"] = Attr::of_int(13);
+    ASSERT_TRUE(infer_node(*sp).is_ok());
+    b.g.outputs = {o1, o2, o3};
+    Outcome o = check_against_reference(b);
+    EXPECT_EQ(reorders_at(o.stats, "split"), 3);
+  }
+}
+
 TEST(OnednnBackend, BatchNormalization) {
   GraphBuilder b;
   Node* c = conv(b, b.input("x", {1, 5, 6, 7}), 16, 3, 1, 1);

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include <omp.h>
+
 #include <fmt/format.h>
 
 #include "backends/onednn/onednn_compiler.h"
@@ -65,6 +67,7 @@ class OnednnExecutable final : public Executable {
       mems_.emplace_back(m.md, engine_, p);
     }
     for (const onednn::Step& s : program_.steps) {
+      if (s.serial) program_.stats.serial.push_back(s.label);
       std::vector<dnnl_exec_arg_t> args;
       for (const auto& [arg, id] : s.args) args.push_back(dnnl_exec_arg_t{arg, mems_[static_cast<size_t>(id)].get()});
       c_args_.push_back(std::move(args));
@@ -89,6 +92,13 @@ class OnednnExecutable final : public Executable {
         b.bound = p;
       }
     }
+    // Small steps run on this thread alone (Step::serial): the OpenMP setting of the calling thread is
+    // lowered around them and restored after.
+    const int team = omp_get_max_threads();
+    int threads = team;
+    auto use_threads = [&threads](int n) {
+      if (n != threads) omp_set_num_threads(threads = n);
+    };
     size_t s = 0;
     for (size_t k = 0; k < nodes_.size(); ++k) {
       std::optional<ScopedEvent> node_event;
@@ -101,20 +111,24 @@ class OnednnExecutable final : public Executable {
         if (profiler && step.reorder)
           phase.emplace(profiler, "reorder", "phase", phase_args_[s]);
         const std::vector<dnnl_exec_arg_t>& args = c_args_[s];
+        use_threads(step.serial ? 1 : team);
         if (step.custom) {
           void* data[onednn::kMaxCustomArgs];
           for (size_t i = 0; i < args.size(); ++i)
             if (dnnl_memory_get_data_handle(args[i].memory, &data[i]) != dnnl_success)
-              return error("{}: cannot read a memory handle", nodes_[k]->label());
+              return use_threads(team), error("{}: cannot read a memory handle", nodes_[k]->label());
           step.custom(data);
           continue;
         }
         dnnl_status_t st = dnnl_primitive_execute(step.prim.get(), stream_.get(), static_cast<int>(args.size()),
                                                   args.data());
-        if (st != dnnl_success)
+        if (st != dnnl_success) {
+          use_threads(team);
           return error("{}: oneDNN primitive failed (status {})", nodes_[k]->label(), static_cast<int>(st));
+        }
       }
     }
+    use_threads(team);
     if (dnnl_stream_wait(stream_.get()) != dnnl_success) return error("onednn: stream wait failed");
     return Status::ok();
   }

@@ -16,6 +16,7 @@ struct OnednnExecutableStats {
   int reorders = 0;    // reorder primitives per run (layout changes and copies into/out of slots)
   std::vector<std::string> reorder_labels;  // one per reorder: "node conv2: input x (nChw16c <- plain)"
   std::vector<std::string> impls;           // one per compute primitive: "conv1: brg:avx512_core"
+  std::vector<std::string> serial;          // labels of the steps that run on the calling thread alone
   size_t arena_bytes = 0;                    // planned internal activations (blocked layouts included)
   size_t scratchpad_bytes = 0;               // the one scratchpad shared by all primitives
   size_t weight_bytes = 0;                   // reordered weights and biases

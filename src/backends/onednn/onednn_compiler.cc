@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <omp.h>
+
 #include <fmt/format.h>
 
 namespace inr::onednn {
@@ -178,6 +180,7 @@ void Compiler::add_reorder(const Version& src, const Version& dst, int step, std
   }
   s.node = step;
   s.reorder = true;
+  s.serial = std::max(src.md.get_size(), dst.md.get_size()) < kSerialStepBytes;
   s.label = fmt::format("node {}: {}", req_.nodes[static_cast<size_t>(step)]->name, label);
   program_.stats.reorders++;
   program_.stats.reorder_labels.push_back(s.label);
@@ -188,7 +191,14 @@ void Compiler::add_primitive(const dnnl::primitive& prim, const dnnl::primitive_
                              const std::vector<std::pair<int, Version>>& args, int step, const std::string& what) {
   Step s;
   s.prim = prim;
-  for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
+  size_t largest = 0;
+  for (const auto& [arg, ver] : args) {
+    s.args.emplace_back(arg, mem_id(ver));
+    largest = std::max(largest, ver.md.get_size());
+  }
+  dnnl::primitive::kind kind = pd.get_kind();
+  s.serial = kind != dnnl::primitive::kind::matmul && kind != dnnl::primitive::kind::convolution &&
+             kind != dnnl::primitive::kind::inner_product && largest < kSerialStepBytes;
   memory::desc scratch = pd.scratchpad_desc();
   if (scratch.get_size() > 0) {
     s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
@@ -207,7 +217,12 @@ void Compiler::add_custom(CustomKernel kernel, const std::vector<Version>& args,
   if (args.size() > kMaxCustomArgs) throw std::logic_error("custom kernel with too many arguments");
   Step s;
   s.custom = std::move(kernel);
-  for (size_t i = 0; i < args.size(); ++i) s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
+  size_t largest = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    s.args.emplace_back(static_cast<int>(i), mem_id(args[i]));
+    largest = std::max(largest, args[i].md.get_size());
+  }
+  s.serial = largest < kSerialStepBytes;
   s.node = step;
   s.label = what;
   s.impl = impl;
@@ -228,6 +243,143 @@ Version Compiler::owned_constant(const void* data, const memory::desc& src_md, c
     compile_stream_.wait();
   }
   return Version{dst_md, MemRef{Place::kOwned, static_cast<int>(program_.owned.size()) - 1}};
+}
+
+std::vector<const Node*> Compiler::readers(const Value* v) const {
+  std::vector<const Node*> out;
+  for (const Node* n : req_.nodes)
+    if (std::find(n->inputs.begin(), n->inputs.end(), v) != n->inputs.end()) out.push_back(n);
+  return out;
+}
+
+SerialScope::SerialScope(bool on) : saved_(on ? omp_get_max_threads() : 0) {
+  if (on) omp_set_num_threads(1);
+}
+SerialScope::~SerialScope() {
+  if (saved_ > 0) omp_set_num_threads(saved_);
+}
+
+void Compiler::note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei,
+                           const memory::desc& bias, const memory::desc& dst,
+                           const std::vector<std::pair<int, Version>>& args, bool serial) {
+  program_.steps.back().serial = serial;
+  MatmulRecord r;
+  r.serial = serial;
+  r.step_index = program_.steps.size() - 1;
+  r.impl_index = program_.stats.impls.size() - 1;
+  r.node = step;
+  r.src = src;
+  r.wei = wei;
+  r.bias = bias;
+  r.dst = dst;
+  r.args = args;
+  matmuls_.push_back(std::move(r));
+  matmul_of_[y] = matmuls_.size() - 1;
+}
+
+void Compiler::forward_matmul(Value* x, Value* y, int step) {
+  auto it = matmul_of_.find(x);
+  if (it == matmul_of_.end() || is_external(x)) return;
+  std::vector<const Node*> r = readers(x);
+  if (r.size() == 1 && r[0] == req_.nodes[static_cast<size_t>(step)]) matmul_of_[y] = it->second;
+}
+
+int Compiler::matmul_step(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  return it == matmul_of_.end() ? -1 : matmuls_[it->second].node;
+}
+
+MemRef Compiler::matmul_src(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  if (it == matmul_of_.end()) return MemRef{};
+  for (const auto& [arg, ver] : matmuls_[it->second].args)
+    if (arg == DNNL_ARG_SRC) return ver.ref;
+  return MemRef{};
+}
+
+memory::desc Compiler::matmul_dst(const Value* in) const {
+  auto it = matmul_of_.find(in);
+  return it == matmul_of_.end() ? memory::desc() : matmuls_[it->second].dst;
+}
+
+int Compiler::producer_step(const Value* v) const {
+  for (size_t i = 0; i < req_.nodes.size(); ++i)
+    for (const Value* o : req_.nodes[i]->outputs)
+      if (o == v) return static_cast<int>(i);
+  return -1;
+}
+
+bool Compiler::append_post_op(Value* in, int step, const PostOpAdder& add, const Version* new_dst) {
+  auto it = matmul_of_.find(in);
+  if (it == matmul_of_.end() || is_external(in)) return false;
+  std::vector<const Node*> r = readers(in);
+  const Node* node = req_.nodes[static_cast<size_t>(step)];
+  if (r.size() != 1 || r[0] != node) return false;
+  MatmulRecord& rec = matmuls_[it->second];
+  dnnl::post_ops ops = rec.ops;
+  std::vector<std::pair<int, Version>> extra = add(ops);
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_post_ops(ops);
+  dnnl::matmul::primitive_desc pd;
+  SerialScope serial(rec.serial);
+  try {
+    auto d = rec.bias.is_zero() ? dnnl::matmul::desc(rec.src, rec.wei, rec.dst)
+                                : dnnl::matmul::desc(rec.src, rec.wei, rec.bias, rec.dst);
+    pd = dnnl::matmul::primitive_desc(d, attr, engine_);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (is_reference_impl(pd) || pd.weights_desc() != rec.wei) return false;
+  std::vector<std::pair<int, Version>> args = rec.args;
+  if (new_dst)
+    for (auto& [arg, ver] : args)
+      if (arg == DNNL_ARG_DST) ver = *new_dst;
+  args.insert(args.end(), extra.begin(), extra.end());
+  Step& s = program_.steps[rec.step_index];
+  s.prim = dnnl::matmul(pd);  // (its kernel is generated here, still under the SerialScope)
+  s.args.clear();
+  for (const auto& [arg, ver] : args) s.args.emplace_back(arg, mem_id(ver));
+  memory::desc scratch = pd.scratchpad_desc();
+  if (scratch.get_size() > 0) {
+    s.args.emplace_back(DNNL_ARG_SCRATCHPAD, mem_id(Version{scratch, MemRef{Place::kScratchpad, 0}}));
+    program_.scratchpad_bytes = std::max(program_.scratchpad_bytes, scratch.get_size());
+  }
+  s.impl = pd.impl_info_str();
+  program_.stats.impls[rec.impl_index] = fmt::format("{} + {}: {}", s.label, node->name, s.impl);
+  s.label += " + " + node->name;
+  rec.ops = ops;
+  rec.args = args;
+  for (const Value* o : node->outputs) matmul_of_[o] = it->second;
+  return true;
+}
+
+bool is_strided_view(const memory::desc& md) {
+  return md.data.format_kind == dnnl_blocked && md.data.format_desc.blocking.inner_nblks == 0 &&
+         md.data.offset0 == 0;
+}
+
+std::vector<int64_t> transpose_perm(const Node& n) {
+  std::vector<int64_t> perm = n.attr_ints("perm");
+  size_t rank = n.inputs[0]->shape.size();
+  if (perm.empty())
+    for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
+  return perm;
+}
+
+memory::desc transposed_md(const Shape& x, memory::data_type type, const std::vector<int64_t>& perm) {
+  size_t rank = x.size();
+  Dims y_strides(rank), strides(rank);
+  int64_t st = 1;
+  for (size_t d = rank; d-- > 0;) {
+    y_strides[d] = st;
+    st *= x[static_cast<size_t>(perm[d])];
+  }
+  for (size_t i = 0; i < rank; ++i) strides[static_cast<size_t>(perm[i])] = y_strides[i];
+  return memory::desc(to_dims(x), type, strides);
+}
+
+bool is_batched_matmul(const Node& n) {
+  return n.op == Op::kMatMul && n.inputs.size() == 2 && !(n.inputs[1]->is_constant() && n.inputs[1]->shape.size() == 2);
 }
 
 bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
@@ -270,6 +422,9 @@ Status Compiler::lower() {
         break;
       case Op::kConcat:
         st = lower_concat(*this, n, step);
+        break;
+      case Op::kSplit:
+        st = lower_split(*this, n, step);
         break;
       case Op::kSoftmax:
         st = lower_softmax(*this, n, step);

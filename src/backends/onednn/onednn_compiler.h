@@ -58,6 +58,33 @@ struct Step {
   bool reorder = false;  // emitted as a "reorder" phase event
   std::string label;
   std::string impl;  // the kernel: oneDNN's implementation name or inr's own ("inr int8 requant")
+  bool serial = false;  // run on the calling thread alone (a small memory-bound step; see kSerialStepBytes)
+};
+
+// A step that is not a matmul or convolution and whose largest operand is below this many bytes runs on
+// the calling thread alone. Each oneDNN primitive is one statically split OpenMP region: when the other
+// core is busy, every region waits for a descheduled thread (Swin-T batch 1 at 2 threads ran 4x slower
+// than at 1 thread under a load average of 11 on the shared 2-core machine, its ~300 small element-wise
+// steps each paying that wait), while on an idle machine splitting a pass over at most 2 MiB (the largest
+// of Swin-T's and ViT-B/16's batch-1 element-wise tensors: attention scores, [3136, 96] activations) saves
+// tens of microseconds. Matmuls and convolutions keep the team: their thread count is fixed when oneDNN
+// creates them, and they are compute-bound.
+constexpr size_t kSerialStepBytes = size_t{2} << 20;
+// A matmul of fewer multiply-adds than this is created for, and runs on, the calling thread alone: below
+// it (Swin's window attention, 2-15 M; ViT's are 30 M) a second thread saves well under 0.1 ms on an idle
+// machine and costs a descheduled thread's wait on a busy one.
+constexpr int64_t kSerialMatmulMacs = int64_t{16} << 20;
+
+// While alive, primitives are created (and oneDNN's thread count fixed) for the calling thread alone.
+class SerialScope {
+ public:
+  explicit SerialScope(bool on);
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  int saved_ = 0;
 };
 
 struct MemSpec {
@@ -129,7 +156,32 @@ class Compiler {
   // Primitive attributes every primitive gets (user-managed scratchpad).
   static dnnl::primitive_attr base_attr();
 
+  // ---- post-ops on a matmul already emitted (fusions found while lowering its reader) ----
+  // Records that the matmul step just added (add_primitive) wrote `y`, with the descriptors it was created
+  // from (exact weights layout; bias empty when none) and its arguments (without the scratchpad).
+  // `serial`: created under a SerialScope, runs on the calling thread (the step is marked so).
+  void note_matmul(Value* y, int step, const memory::desc& src, const memory::desc& wei, const memory::desc& bias,
+                   const memory::desc& dst, const std::vector<std::pair<int, Version>>& args, bool serial);
+  // y is a view of x (Reshape): it is the same matmul output when the view is x's only reader.
+  void forward_matmul(Value* x, Value* y, int step);
+  // Appends post-ops to the matmul that wrote `in` when the node at `step` is `in`'s only reader: `add`
+  // appends to the chain and returns the extra arguments they read; `new_dst`, when given, is where the
+  // matmul writes instead (a sum post-op accumulates into it). False, with nothing changed, when there is
+  // no such matmul or oneDNN has no fast kernel for the longer chain. On success the matmul's output is
+  // the node's result: the caller aliases its output to it (current(in), or new_dst).
+  using PostOpAdder = std::function<std::vector<std::pair<int, Version>>(dnnl::post_ops&)>;
+  bool append_post_op(Value* in, int step, const PostOpAdder& add, const Version* new_dst = nullptr);
+  // The partition step of the matmul that wrote `in` (-1 if none) and its source memory.
+  int matmul_step(const Value* in) const;
+  MemRef matmul_src(const Value* in) const;
+  // The plain descriptor the matmul that wrote `in` writes through (empty if none).
+  memory::desc matmul_dst(const Value* in) const;
+  // The partition step of the node producing `v` (-1 when outside the partition).
+  int producer_step(const Value* v) const;
+
   const CompileRequest& request() const { return req_; }
+  // The partition's nodes that read `v` (all of its readers when `v` is not external).
+  std::vector<const Node*> readers(const Value* v) const;
   bool is_external(const Value* v) const;
 
  private:
@@ -140,6 +192,18 @@ class Compiler {
   ValueState& state(Value* v);
   int mem_id(const Version& ver);
   int new_buffer(size_t bytes, int first, int last);
+
+  struct MatmulRecord {
+    size_t step_index = 0;  // in program_.steps
+    size_t impl_index = 0;  // in program_.stats.impls
+    int node = 0;           // partition step of the matmul node
+    memory::desc src, wei, bias, dst;
+    dnnl::post_ops ops;
+    std::vector<std::pair<int, Version>> args;
+    bool serial = false;
+  };
+  std::vector<MatmulRecord> matmuls_;
+  std::unordered_map<const Value*, size_t> matmul_of_;
 
   const CompileRequest& req_;
   dnnl::engine engine_;
@@ -165,12 +229,25 @@ struct EltwiseStage {
 };
 Result<std::vector<EltwiseStage>> eltwise_stages(const Node& node);
 
+// A descriptor over `md`'s memory with only strides (no inner blocking): a plain or permuted (transposed)
+// view that a matmul can read or write directly.
+bool is_strided_view(const memory::desc& md);
+// The descriptor, in `x`'s dims, of Transpose(x, perm)'s plain output: writing x through it lays out the
+// transposed tensor row-major (and reading the plain output through it reads x).
+memory::desc transposed_md(const Shape& x, memory::data_type type, const std::vector<int64_t>& perm);
+// Transpose's perm attribute (the reversed axes when absent).
+std::vector<int64_t> transpose_perm(const Node& n);
+// Whether a MatMul takes the batched route (a runtime or batched B) of lower_matmul, which reads strided
+// operands and writes a strided output.
+bool is_batched_matmul(const Node& n);
+
 // Per-op lowerings. Each appends the node's primitives at `step`.
 Status lower_conv(Compiler& c, Node& node, int step);
 Status lower_pool(Compiler& c, Node& node, int step);
 Status lower_eltwise(Compiler& c, Node& node, int step);
 Status lower_binary(Compiler& c, Node& node, int step);
 Status lower_concat(Compiler& c, Node& node, int step);
+Status lower_split(Compiler& c, Node& node, int step);
 Status lower_softmax(Compiler& c, Node& node, int step);
 Status lower_reshape(Compiler& c, Node& node, int step);
 Status lower_batch_norm(Compiler& c, Node& node, int step);

@@ -14,25 +14,61 @@ using dt = memory::data_type;
 using tag = memory::format_tag;
 
 namespace {
+
+// `md` (a strided view) with `rank` dims: leading 1s prepended.
+memory::desc padded_view(const memory::desc& md, size_t rank) {
+  Dims d = md.dims();
+  const auto& blk = md.data.format_desc.blocking;
+  Dims strides(blk.strides, blk.strides + d.size());
+  int64_t outer = static_cast<int64_t>(md.get_size() / sizeof(float));
+  while (d.size() < rank) {
+    d.insert(d.begin(), 1);
+    strides.insert(strides.begin(), outer);
+  }
+  return memory::desc(d, md.data_type(), strides);
+}
+
+// A MatMul with a runtime (or batched) B. Operands that are strided views (attention's heads split by a
+// Transpose the lowering left as a view) are read as they are, and when the output's only reader is a
+// Transpose (P V back to [B, T, heads, d]) the output is written in the transposed order, so that Transpose
+// is a view too; either falls back to plain operands where oneDNN has no fast kernel for the strides.
 Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   Value* a = n.inputs[0];
   Value* b = n.inputs[1];
   Value* y = n.outputs[0];
   size_t r = y->shape.size();
-  auto padded = [r](const Shape& s) {
-    Shape p(r - s.size(), 1);
-    p.insert(p.end(), s.begin(), s.end());
-    return p;
-  };
-  Version av = c.as(a, plain_md(a->shape), step);
+  Version av = c.current(a);
+  if (!is_strided_view(av.md)) av = c.as(a, plain_md(a->shape), step);
   Version bv = b->is_constant() ? c.owned_constant(b->constant.data<float>(), plain_md(b->shape), plain_md(b->shape))
-                                : c.as(b, plain_md(b->shape), step);
-  Version src{plain_md(padded(a->shape)), av.ref};
-  Version wei{plain_md(padded(b->shape)), bv.ref};
-  Version dst = c.output(y, plain_md(y->shape), step);
-  dnnl::matmul::desc d(src.md, wei.md, dst.md);
-  dnnl::matmul::primitive_desc pd(d, Compiler::base_attr(), c.engine());
-  c.add_primitive(dnnl::matmul(pd), pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}}, step, n.name);
+                                : c.current(b);
+  if (!is_strided_view(bv.md)) bv = c.as(b, plain_md(b->shape), step);
+  memory::desc dst_md = plain_md(y->shape);
+  std::vector<const Node*> readers = c.readers(y);
+  if (!c.is_external(y) && readers.size() == 1 && readers[0]->op == Op::kTranspose)
+    dst_md = transposed_md(y->shape, dt::f32, transpose_perm(*readers[0]));
+  int64_t macs = shape_numel(y->shape) * a->shape.back();
+  bool serial = macs < kSerialMatmulMacs;
+  SerialScope scope(serial);
+  auto make_pd = [&] {
+    dnnl::matmul::desc d(padded_view(av.md, r), padded_view(bv.md, r), dst_md);
+    return dnnl::matmul::primitive_desc(d, Compiler::base_attr(), c.engine());
+  };
+  dnnl::matmul::primitive_desc pd = make_pd();
+  if (is_reference_impl(pd) && dst_md != plain_md(y->shape)) {
+    dst_md = plain_md(y->shape);
+    pd = make_pd();
+  }
+  if (is_reference_impl(pd) && (av.md != plain_md(a->shape) || bv.md != plain_md(b->shape))) {
+    av = c.as(a, plain_md(a->shape), step);
+    if (!b->is_constant()) bv = c.as(b, plain_md(b->shape), step);
+    pd = make_pd();
+  }
+  Version src{padded_view(av.md, r), av.ref};
+  Version wei{padded_view(bv.md, r), bv.ref};
+  Version dst = c.output(y, dst_md, step);
+  std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  c.note_matmul(y, step, src.md, wei.md, memory::desc(), dst_md, args, serial);
   return Status::ok();
 }
 }  // namespace
@@ -69,6 +105,8 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
     bias_md = memory::desc({1, cols}, dt::f32, tag::ab);
   }
 
+  bool serial = rows * k * cols < kSerialMatmulMacs;
+  SerialScope scope(serial);
   memory::desc src_md = plain_md({rows, k});
   memory::desc dst_md = plain_md({rows, cols});
   memory::desc w_any({k, cols}, dt::f32, tag::any);
@@ -80,6 +118,7 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
+  c.note_matmul(y, step, src_md, pd.weights_desc(), bias_md, dst_md, args, serial);
   return Status::ok();
 }
 

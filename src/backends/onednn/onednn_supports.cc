@@ -188,6 +188,17 @@ Status supports_concat(const Node& n) {
   return normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(n.outputs[0]->shape.size())).status();
 }
 
+// Split of a plain f32 tensor into outputs of the input's rank along one axis (each a copy of a sub-block).
+Status supports_split(const Node& n) {
+  const Value* x = n.input(0);
+  if (x == nullptr || !is_f32(x) || x->shape.empty() || x->shape.size() > 6 || shape_numel(x->shape) == 0)
+    return error("input {} is not a non-empty f32 tensor of rank 1..6", describe(x));
+  for (const Value* v : n.outputs)
+    if (v == nullptr || !is_f32(v) || v->shape.size() != x->shape.size() || shape_numel(v->shape) == 0)
+      return error("output {} is not a non-empty f32 tensor of the input's rank", describe(v));
+  return normalize_axis(n.attr_int("axis", 0), static_cast<int64_t>(x->shape.size())).status();
+}
+
 Status supports_pool(const Node& n) {
   // MaxPool's optional Indices output makes outputs.size() 2: refused by pool_plan.
   if (n.outputs.size() == 2 && n.outputs[1] == nullptr) {
@@ -250,6 +261,8 @@ Status onednn_support(const Node& n) {
     }
     case Op::kConcat:
       return supports_concat(n);
+    case Op::kSplit:
+      return supports_split(n);
     case Op::kSoftmax:
       INR_TRY(all_f32(n));
       return supports_softmax(n);
