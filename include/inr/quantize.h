@@ -45,6 +45,9 @@ struct QuantizeRequest {
   // 8, or 4: symmetric s4 weights (AIMET's grid: scale max|w| / 7, zero point 0) as ONNX INT4 initializers
   // with DequantizeLinear-21 (static QDQ only; the output model is opset 21, IR 10). Activations stay 8-bit.
   int weight_bits = 8;
+  // With weight_bits 4: layers whose weights stay 8-bit (AIMET's param_bw_override_list): "first" (the first
+  // quantized Conv/Gemm/MatMul), "last" (the last), or node / output names.
+  std::vector<std::string> weight8;
   // AIMET .encodings (JSON, layout 0.6.1). `encodings`: build the static QDQ model from the grids in this file
   // instead of calibrating (no calib_data). `export_encodings`: also write the grids used to
   // <output without .onnx>.encodings, the name AIMET gives it (static QDQ only).
@@ -59,7 +62,7 @@ struct QuantizeRequest {
   // weights of 8 / 4 bits, u8 asymmetric activations; it implies mode static.
   std::string recipe;
   bool cle = false;                   // cross-layer equalization (ReLU6 between convs becomes ReLU)
-  std::string bias_correction;        // "" | "empirical"
+  std::string bias_correction;        // "" | "empirical" | "analytical"
   bool adaround = false;
   int adaround_iters = 0;             // 0: 10000, or 15000 below 8 bits (AIMET)
   int adaround_batch = 32;            // images per iteration (each gives 8 sampled positions)

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/file.h"
 #include "data/dataset.h"
@@ -122,9 +123,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
     r.weight_bits = r.recipe == "w4a8" ? 4 : 8;
   }
   if (r.weight_bits != 8 && r.weight_bits != 4) return error("weight bits must be 8 or 4, got {}", r.weight_bits);
-  if (!r.bias_correction.empty() && r.bias_correction != "empirical")
-    return error("bias correction must be empirical, got '{}' (analytical needs BatchNorm statistics; not implemented)",
-                 r.bias_correction);
+  if (!r.bias_correction.empty() && r.bias_correction != "empirical" && r.bias_correction != "analytical")
+    return error("bias correction must be empirical or analytical, got '{}'", r.bias_correction);
   const bool ptq = r.cle || r.adaround || !r.bias_correction.empty();
   if (ptq && r.mode != "static") return error("--cle, --adaround and --bias-correction need --mode static");
   if (ptq && r.format != "qdq") return error("--cle, --adaround and --bias-correction need --format qdq");
@@ -171,6 +171,9 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
       return error("--weight-bits 4 writes symmetric s4 weights; drop --weight u8 / --reduce-range");
   }
   o.weight_bits = r.weight_bits;
+  if (!r.weight8.empty() && r.weight_bits != 4)
+    return error("--weight8 keeps layers at 8 bits among 4-bit ones: it needs --weight-bits 4 or --recipe w4a8");
+  o.weight8 = r.weight8;
   o.cle = r.cle;
   o.ptq.adaround = r.adaround;
   o.ptq.bias_correction = r.bias_correction;
@@ -310,6 +313,16 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   }
   if (!out) return out.status().with_context(r.model);
   for (const auto& s : report.skipped) note("warning: left float: " + s);
+  if (r.bias_correction == "analytical") {  // which layers got which correction, and why not analytical
+    std::vector<std::string> analytical, fallback;
+    for (const quant::LayerReport& l : report.layers)
+      if (l.bias_method == "analytical") analytical.push_back(l.name);
+      else if (l.bias_method == "empirical") fallback.push_back(l.name + " (" + l.bias_note + ")");
+    note(fmt::format("bias correction: analytical on {} layer(s){}{}", analytical.size(),
+                     analytical.empty() ? "" : ": " + fmt::format("{}", fmt::join(analytical, ", ")),
+                     fallback.empty() ? "" : fmt::format("; empirical on {} (no BatchNorm statistics): {}", fallback.size(),
+                                                         fmt::format("{}", fmt::join(fallback, "; ")))));
+  }
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
   Status st = export_onnx_file(**out, r.output);
   if (!st) return st.with_context(r.output);
@@ -321,6 +334,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                       {"samples", l.samples},
                       {"weight_sqnr_db", {{"original", l.weight_sqnr_original}, {"after_cle", l.weight_sqnr_rtn}, {"final", l.weight_sqnr_final}}},
                       {"output_sqnr_db", {{"nearest", l.output_sqnr_rtn}, {"final", l.output_sqnr_final}}},
+                      {"bias_correction", l.bias_method.empty() ? "none" : l.bias_method},
                       {"bias_correction_mean_abs", l.bias_shift},
                       {"seconds", {{"sampling", l.seconds_sampling}, {"adaround", l.seconds_optimising}}}});
   if (!r.report.empty()) {
@@ -362,6 +376,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                     {"granularity", o.per_channel ? "per-channel" : "per-tensor"},
                     {"reduce_range", o.reduce_range},
                     {"zero_point_128", o.weight_zp128}};
+    if (!report.weight8.empty()) j["weights"]["kept_8bit"] = report.weight8;
     j["activations"] = {{"type", o.act == DType::kU8 ? "u8" : "s8"}, {"symmetric", o.symmetric_act}};
   }
   if (ptq) {
@@ -370,11 +385,22 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
     nlohmann::json steps = nlohmann::json::object();
     if (r.cle)
       steps["cle"] = {{"pairs", report.cle.pairs}, {"triplets", report.cle.triplets},
-                      {"relu6_replaced", report.cle.relu6_replaced}, {"high_bias_absorption", false}};
+                      {"relu6_replaced", report.cle.relu6_replaced},
+                      {"high_bias_absorption", {{"batchnorm_statistics", report.cle.bn_stats},
+                                                {"pairs", report.cle.hba_pairs},
+                                                {"channels", report.cle.hba_channels}}}};
     if (r.adaround)
       steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
                            {"positions_per_image", o.ptq.ada.positions_per_iter}, {"layers", report.layers.size()}};
-    if (!r.bias_correction.empty()) steps["bias_correction"] = r.bias_correction;
+    if (!r.bias_correction.empty()) {
+      int analytical = 0, empirical = 0;
+      for (const quant::LayerReport& l : report.layers) {
+        analytical += l.bias_method == "analytical";
+        empirical += l.bias_method == "empirical";
+      }
+      steps["bias_correction"] = r.bias_correction;
+      steps["bias_correction_layers"] = {{"analytical", analytical}, {"empirical", empirical}};
+    }
     j["steps"] = steps;
   }
   if (!encodings_out.empty()) j["encodings"] = encodings_out;

@@ -92,8 +92,73 @@ void set_weight(Graph& g, Node* n, Tensor t) {
   n->inputs[1] = g.add_constant(w->name + "_cle", std::move(t));
 }
 
+// The conv's output channel i is multiplied by f[i]: so are the mean and deviation of its BN statistics.
+void scale_stats(BnStatsMap* bn, const Node* n, const std::vector<float>& f) {
+  if (!bn) return;
+  auto it = bn->find(node_key(n));
+  if (it == bn->end() || it->second.beta.size() != f.size()) return;
+  for (size_t i = 0; i < f.size(); ++i) {
+    it->second.beta[i] *= f[i];
+    it->second.gamma[i] *= std::fabs(f[i]);
+  }
+}
+
+bool has_padding(const Node* n) {
+  if (n->attr_string("auto_pad", "NOTSET") != "NOTSET" && n->attr_string("auto_pad", "NOTSET") != "VALID") {
+    const Tensor& w = n->input(1)->constant;
+    return w.dim(2) != 1 || w.dim(3) != 1;  // SAME_UPPER / SAME_LOWER: a 1x1 kernel needs no padding
+  }
+  if (!n->has_attr("pads")) return false;
+  for (int64_t p : n->attr_ints("pads"))
+    if (p != 0) return true;
+  return false;
+}
+
+// High-bias absorption from `a` (output through a Relu) into `b` (DFQ 4.1; ptq.h). Returns the channels moved.
+int absorb_high_bias(Graph& g, Node* a, Node* b, BnStatsMap& bn) {
+  Value* out = a->outputs[0];
+  if (out->consumers.size() != 1 || out->consumers[0]->op_type != "Relu") return 0;  // only across Relu
+  auto it = bn.find(node_key(a));
+  Value* ba = a->input(2);
+  const Tensor& wb = b->input(1)->constant;
+  const int64_t c = wb.dim(1) * b->attr_int("group", 1);  // b's input channels
+  if (it == bn.end() || !ba || static_cast<int64_t>(it->second.beta.size()) != c || ba->constant.numel() != c) return 0;
+  if (has_padding(b)) return 0;
+  BnStats& s = it->second;
+  std::vector<float> shift(static_cast<size_t>(c), 0.f);
+  int moved = 0;
+  for (int64_t i = 0; i < c; ++i) {
+    float v = std::max(0.f, s.beta[static_cast<size_t>(i)] - 3.f * s.gamma[static_cast<size_t>(i)]);
+    shift[static_cast<size_t>(i)] = v;
+    moved += v > 0;
+  }
+  if (moved == 0) return 0;
+  // b_a -= c
+  Tensor ta = ba->constant.clone();
+  for (int64_t i = 0; i < c; ++i) ta.data<float>()[i] -= shift[static_cast<size_t>(i)];
+  a->inputs[2] = g.add_constant(ba->name + "_hba", std::move(ta));
+  // b_b += sum_{kh,kw} W_b c (per group: output o reads input channels (o / cout_pg) * cin_pg + i)
+  const int64_t co = wb.dim(0), cin_pg = wb.dim(1), hw = wb.dim(2) * wb.dim(3);
+  const int64_t cout_pg = co / b->attr_int("group", 1);
+  Tensor tb = Tensor::zeros(DType::kF32, {co});
+  if (Value* bb = b->input(2)) tb = bb->constant.clone();
+  const float* w = wb.data<float>();
+  for (int64_t o = 0; o < co; ++o) {
+    double acc = 0;
+    for (int64_t i = 0; i < cin_pg; ++i)
+      for (int64_t k = 0; k < hw; ++k)
+        acc += static_cast<double>(w[(o * cin_pg + i) * hw + k]) * shift[static_cast<size_t>((o / cout_pg) * cin_pg + i)];
+    tb.data<float>()[o] = static_cast<float>(tb.data<float>()[o] + acc);
+  }
+  Value* nb = g.add_constant((b->input(2) ? b->input(2)->name : node_key(b) + "_bias") + "_hba", std::move(tb));
+  if (b->inputs.size() < 3) b->inputs.resize(3, nullptr);
+  b->inputs[2] = nb;
+  for (int64_t i = 0; i < c; ++i) s.beta[static_cast<size_t>(i)] -= shift[static_cast<size_t>(i)];
+  return moved;
+}
+
 // The scale of layer 1's output channel i, s.t. W1[i] / s and W2[:, i] * s have equal ranges.
-void scale_pair(Graph& g, Node* a, Node* b) {
+void scale_pair(Graph& g, Node* a, Node* b, BnStatsMap* bn) {
   const Tensor& w1 = a->input(1)->constant;
   const Tensor& w2 = b->input(1)->constant;
   std::vector<float> r1 = ranges(w1, true, is_depthwise(a)), r2 = ranges(w2, false, is_depthwise(b));
@@ -106,10 +171,11 @@ void scale_pair(Graph& g, Node* a, Node* b) {
   }
   set_weight(g, a, scale_channels(w1, inv, true, is_depthwise(a)));
   scale_bias(g, a, inv);
+  scale_stats(bn, a, inv);
   set_weight(g, b, scale_channels(w2, s, false, is_depthwise(b)));
 }
 
-void scale_triplet(Graph& g, Node* a, Node* dw, Node* b) {
+void scale_triplet(Graph& g, Node* a, Node* dw, Node* b, BnStatsMap* bn) {
   const Tensor& w1 = a->input(1)->constant;
   const Tensor& w2 = dw->input(1)->constant;
   const Tensor& w3 = b->input(1)->constant;
@@ -130,15 +196,18 @@ void scale_triplet(Graph& g, Node* a, Node* dw, Node* b) {
   }
   set_weight(g, a, scale_channels(w1, inv12, true, is_depthwise(a)));
   scale_bias(g, a, inv12);
+  scale_stats(bn, a, inv12);
   set_weight(g, dw, scale_channels(w2, mid, true, true));
-  scale_bias(g, dw, inv23);
+  scale_bias(g, dw, inv23);  // dw's output: input x 1/S12, weight x S12/S23 -> x 1/S23
+  scale_stats(bn, dw, inv23);
   set_weight(g, b, scale_channels(w3, s23, false, is_depthwise(b)));
 }
 
 }  // namespace
 
-Status equalize(Graph& g, CleReport& report) {
+Status equalize(Graph& g, CleReport& report, BnStatsMap* bn) {
   g.rebuild_uses();
+  report.bn_stats = bn && !bn->empty();
   // 1. ReLU6 -> ReLU between convs (AIMET utils.replace_relu6_with_relu: Clip with min 0, parent and child Conv).
   std::vector<Node*> clips;
   for (const auto& up : g.nodes()) {
@@ -177,17 +246,24 @@ Status equalize(Graph& g, CleReport& report) {
     size_t i = 0;
     while (i + 1 < chain.size()) {
       if (!is_depthwise(chain[i]) && is_depthwise(chain[i + 1]) && i + 2 < chain.size() && !is_depthwise(chain[i + 2])) {
-        scale_triplet(g, chain[i], chain[i + 1], chain[i + 2]);
+        scale_triplet(g, chain[i], chain[i + 1], chain[i + 2], bn);
         report.sets.push_back(node_key(chain[i]) + " -> " + node_key(chain[i + 1]) + " -> " + node_key(chain[i + 2]));
         ++report.triplets;
         i += 2;
       } else {
-        scale_pair(g, chain[i], chain[i + 1]);
+        scale_pair(g, chain[i], chain[i + 1], bn);
         report.sets.push_back(node_key(chain[i]) + " -> " + node_key(chain[i + 1]));
         ++report.pairs;
         i += 1;
       }
     }
+    // 4. High-bias absorption along the scaled chain (AIMET: per CLS pair, after the scaling).
+    if (bn && !bn->empty())
+      for (size_t k = 0; k + 1 < chain.size(); ++k)
+        if (int moved = absorb_high_bias(g, chain[k], chain[k + 1], *bn)) {
+          ++report.hba_pairs;
+          report.hba_channels += moved;
+        }
   }
   g.remove_dead();
   g.rebuild_uses();

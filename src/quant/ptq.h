@@ -22,6 +22,21 @@
 
 namespace inr::quant {
 
+// ---- BatchNorm statistics (DFQ, Nagel et al. 2019, section 4) ----
+// On the data a BatchNorm was trained on, its output channel c is about N(beta_c, gamma_c^2). Collected from
+// the float graph *before* BN folding (canonicalize) for each BatchNormalization that reads the output of a
+// Conv it will be folded into, keyed by node_key(conv): after folding, the conv's own output has these
+// statistics. CLE rescales them with the conv's output channels and high-bias absorption shifts beta, so
+// they stay the statistics of the current graph. gamma is stored as |gamma|.
+struct BnStats {
+  std::vector<float> beta, gamma;
+};
+using BnStatsMap = std::map<std::string, BnStats>;
+BnStatsMap collect_bn_stats(const Graph& g);
+
+// E[clamp(z, lo, hi)] for z ~ N(mu, sigma^2); lo / hi may be -inf / +inf; sigma 0: clamp(mu, lo, hi).
+double clipped_normal_mean(double mu, double sigma, double lo, double hi);
+
 // ---- Cross-layer equalization (Nagel et al. 2019; AIMET's single-pass cross-layer scaling) ----
 // Works on a canonical (BatchNorm-folded), topologically sorted float graph with constant conv weights.
 // Chains of Conv linked directly or through Relu (the conv's only consumer) are split into conv->conv pairs
@@ -29,7 +44,14 @@ namespace inr::quant {
 // slices become equal (pair: sqrt(r1 r2); triplet: cbrt(r1 r2 r3)). Relu is positively homogeneous, so the
 // function is unchanged up to float rounding. A Clip with lower bound 0 whose producer and every consumer
 // are Convs is first replaced by Relu, as AIMET does (ReLU6 is not scale invariant).
-Status equalize(Graph& g, CleReport& report);
+//
+// High-bias absorption (DFQ section 4.1, AIMET HighBiasFold), when `bn` has the statistics of a linked conv
+// `a` whose output reaches the next conv `b` through a Relu: c = max(0, beta - 3 gamma) per channel (the
+// statistics after scaling) leaves a's bias (b_a -= c) and enters b's (b_b += sum_{kh,kw} W_b c). Relu(z - c)
+// = Relu(z) - c wherever z >= c, so the function is unchanged on inputs where the pre-activation stays above
+// c (99.87% of a normal). Only into a `b` without padding: at a padded border the zeros would miss the
+// "- c" (AIMET absorbs into padded convs too and accepts that error). `bn` is updated (scaled, beta -= c).
+Status equalize(Graph& g, CleReport& report, BnStatsMap* bn = nullptr);
 
 // ---- Symmetric weight grid ----
 struct WeightGrid {
@@ -100,13 +122,21 @@ std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scal
                                   const SampleSet& x, const std::vector<float>& target, const AdaRoundOptions& o,
                                   const std::function<void(int)>& progress);
 
+// ---- Analytical bias correction (DFQ section 4.2, AIMET BnBasedBiasCorrection) ----
+// E[x] per input channel of layer `l` from the statistics of the Conv that produces its input (in the
+// graph l.node lives in), through an optional Relu / Clip (the clipped-normal mean) and any
+// GlobalAveragePool / Flatten (which keep the mean); empty with `why` set when there are none.
+std::vector<double> expected_input(const Layer& l, const BnStatsMap& bn, std::string& why);
+// E[W_q x] - E[W x] = (W_q - W) E[x] per output channel (padding ignored, as in DFQ); subtracted from the bias.
+std::vector<double> analytical_bias_shift(const Layer& l, const std::vector<float>& wq, const std::vector<double>& ex);
+
 // ---- The pipeline quantize_static runs on the selected Conv/Gemm/MatMul nodes (ptq_pipeline.cc) ----
 // Rounds the weights of `layers` (nodes of `g`, topological order) in place: g's weight constants become
 // the fake-quantized values, `weight_params` gets their exact grid (writer input). `original`: per node key
 // (node_key), the weight before CLE (for the report; may be empty).
 Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageBatches& images, const PtqOptions& o,
                         const std::map<std::string, Tensor>& original, std::map<std::string, QParams>& weight_params,
-                        std::vector<LayerReport>& report);
+                        std::vector<LayerReport>& report, const BnStatsMap& bn = {});
 // The first `limit` (0: all) images of `paths`, preprocessed, in batches of 16 (a batch with an unreadable
 // image is skipped).
 Result<ImageBatches> load_images(const std::vector<std::string>& paths, size_t limit, const image::PreprocessSpec& spec,

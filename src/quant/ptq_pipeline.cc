@@ -6,6 +6,8 @@
 // Bias correction (empirical, AIMET BiasCorrection::correctBias): b -= E[y_q - y_fp] per output channel,
 // pre-activation, y_q from the weight-quantized model with corrected upstream layers, y_fp from the float
 // model; the expectation is taken over the sampled output positions of every calibration image.
+// Analytical (DFQ 4.2, bn_stats.cc): b -= (W_q - W) E[x] with E[x] from the BatchNorm statistics of the
+// conv feeding the layer (the float model's input statistics); layers without them get the empirical one.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,18 +49,19 @@ Result<ImageBatches> load_images(const std::vector<std::string>& all, size_t lim
 
 Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageBatches& images, const PtqOptions& o,
                         const std::map<std::string, Tensor>& original, std::map<std::string, QParams>& weight_params,
-                        std::vector<LayerReport>& report) {
+                        std::vector<LayerReport>& report, const BnStatsMap& bn) {
   const bool need_data = o.adaround || !o.bias_correction.empty();
   if (need_data && images.images == 0) return error("the weight optimisation needs calibration images");
   INR_ASSIGN_OR_RETURN(Graph fp, g.clone());  // the float model the targets come from
   g.rebuild_uses();
   fp.rebuild_uses();
-  const WeightGrid grid = WeightGrid::of_bits(o.weight_bits);
+  const WeightGrid layer_grid = WeightGrid::of_bits(o.weight_bits);
   const size_t total_iters = layers.size() * static_cast<size_t>(o.adaround ? o.ada.iterations : 1);
   size_t done_iters = 0;
   for (size_t li = 0; li < layers.size(); ++li) {
     Node* n = layers[li];
     INR_ASSIGN_OR_RETURN(Layer lq, make_layer(n, g));
+    const WeightGrid grid = o.keep8.count(node_key(n)) ? WeightGrid::of_bits(8) : layer_grid;
     Node* nf = node_of(fp, n);
     if (!nf) return error("{}: not found in the float graph", n->label());
     INR_ASSIGN_OR_RETURN(Layer lf, make_layer(nf, fp));
@@ -111,17 +114,30 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
         rep.seconds_optimising = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
       }
       if (!o.bias_correction.empty() && lq.node->op_type != "MatMul") {
-        std::vector<float> pre_q;
-        layer_forward(lq, wq, lq.bias, xq, false, pre_q);
+        // Analytical where the float model gives E[x] from BatchNorm statistics, else empirical.
+        std::vector<double> ex;
+        if (o.bias_correction == "analytical") {
+          ex = expected_input(lf, bn, rep.bias_note);
+          if (!rep.bias_note.empty()) log_debug("ptq: {}: analytical bias correction not possible ({}): empirical", rep.name, rep.bias_note);
+        }
         std::vector<double> mean(static_cast<size_t>(lq.cout), 0.0);
-        for (int64_t r = 0; r < xq.rows; ++r)
-          for (int64_t c = 0; c < lq.cout; ++c) {
-            size_t i = static_cast<size_t>(r * lq.cout + c);
-            mean[static_cast<size_t>(c)] += static_cast<double>(pre_q[i]) - pre_fp[i];
-          }
+        if (!ex.empty()) {
+          mean = analytical_bias_shift(lq, wq, ex);
+          rep.bias_method = "analytical";
+        } else {
+          std::vector<float> pre_q;
+          layer_forward(lq, wq, lq.bias, xq, false, pre_q);
+          for (int64_t r = 0; r < xq.rows; ++r)
+            for (int64_t c = 0; c < lq.cout; ++c) {
+              size_t i = static_cast<size_t>(r * lq.cout + c);
+              mean[static_cast<size_t>(c)] += static_cast<double>(pre_q[i]) - pre_fp[i];
+            }
+          for (double& m : mean) m = xq.rows ? m / static_cast<double>(xq.rows) : 0.0;
+          rep.bias_method = "empirical";
+        }
         double shift = 0;
         for (int64_t c = 0; c < lq.cout; ++c) {
-          double e = xq.rows ? mean[static_cast<size_t>(c)] / static_cast<double>(xq.rows) : 0.0;
+          double e = mean[static_cast<size_t>(c)];
           bias[static_cast<size_t>(c)] = static_cast<float>(bias[static_cast<size_t>(c)] - e);
           shift += std::fabs(e);
         }

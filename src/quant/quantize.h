@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ enum class Target { kNone, kPortable, kVnni, kAvx2, kGemmini };
 struct CleReport {
   int pairs = 0, triplets = 0;
   int relu6_replaced = 0;  // Clip(0, x) between two convs turned into Relu (changes the function)
+  // High-bias absorption: conv pairs (through Relu) whose bias moved, and channels with c > 0.
+  int hba_pairs = 0, hba_channels = 0;
+  bool bn_stats = false;  // the float graph had BatchNorm statistics (absorption possible)
   std::vector<std::string> sets;  // "a -> b" / "a -> dw -> b" per scaled set (node keys)
 };
 
@@ -64,8 +68,11 @@ struct AdaRoundOptions {
 
 struct PtqOptions {
   bool adaround = false;
-  std::string bias_correction;  // "" | "empirical"
+  // "" | "empirical" | "analytical" (from BatchNorm statistics where the layer's input has them; the other
+  // layers fall back to empirical, and the layer report says which got which).
+  std::string bias_correction;
   int weight_bits = 8;
+  std::set<std::string> keep8;  // node keys of the layers rounded to the 8-bit grid under weight_bits 4
   bool per_channel = true;
   AdaRoundOptions ada;
   size_t images = 0;  // calibration images used for the layer samples (0: all)
@@ -85,6 +92,8 @@ struct LayerReport {
   double output_sqnr_rtn = 0;       // layer output, RTN weights + quantized upstream vs float model
   double output_sqnr_final = 0;     // the same after AdaRound / bias correction
   double bias_shift = 0;            // mean |correction| of bias correction
+  std::string bias_method;          // "analytical" | "empirical" | "" (none / MatMul without bias)
+  std::string bias_note;            // analytical asked for but not possible: why
   int64_t samples = 0;
   double seconds_sampling = 0, seconds_optimising = 0;  // wall time of the layer's passes and of AdaRound
 };
@@ -125,6 +134,9 @@ struct QuantOptions {
   // initializers with a DequantizeLinear (QDQ only; the model's opset is raised to 21). `weight` must be kI8
   // and reduce_range off; activations stay 8-bit.
   int weight_bits = 8;
+  // With weight_bits 4: the layers kept at 8 bits ("first", "last" of the quantized Conv/Gemm/MatMul, or node /
+  // output names; a name that is no such layer is an error).
+  std::vector<std::string> weight8;
   std::vector<std::string> exclude;   // node names (or first-output names) left float
   std::vector<std::string> op_types;  // empty: default_op_types(mode, format)
   // Static only: cross-layer equalization of the float graph first, then the weight optimisations of
@@ -186,6 +198,7 @@ struct QuantReport {
   int full_range_u8s8 = 0;
   CleReport cle;                   // when QuantOptions::cle
   std::vector<LayerReport> layers;  // when weights were optimised (AdaRound / bias correction)
+  std::vector<std::string> weight8;  // node keys of the layers kept at 8 bits under 4-bit weights
   // Static QDQ: the grids written (what --export-encodings saves).
   QuantEncodings encodings;
 };

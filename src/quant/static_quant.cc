@@ -155,6 +155,8 @@ struct Selection {
   std::vector<Node*> selected;
   std::vector<std::string> observe;
   std::map<std::string, Tensor> original;  // weights before CLE, for the per-layer report
+  BnStatsMap bn;  // BatchNorm statistics of the float graph before folding (ptq.h)
+  std::set<std::string> keep8;  // node keys of the layers kept at 8 bits (--weight8)
 };
 
 Result<Selection> select_static(const Graph& graph, const QuantOptions& o, QuantReport& report) {
@@ -168,6 +170,8 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
   INR_ASSIGN_OR_RETURN(Graph g0, graph.clone());
   sel.g = std::make_unique<Graph>(std::move(g0));
   std::unique_ptr<Graph>& g = sel.g;
+  g->rebuild_uses();
+  sel.bn = collect_bn_stats(*g);  // before canonicalize folds the BatchNorms away
   INR_TRY(canonicalize(*g));
   g->rebuild_uses();
   const bool optimise = rounds_weights(o);
@@ -179,7 +183,7 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
       if ((up->op_type == "Conv" || up->op_type == "Gemm" || up->op_type == "MatMul") && up->input(1) &&
           up->input(1)->is_constant())
         sel.original[node_key(up.get())] = up->input(1)->constant;
-    INR_TRY(equalize(*g, report.cle));
+    INR_TRY(equalize(*g, report.cle, &sel.bn));
   }
   INR_ASSIGN_OR_RETURN(sel.a, analyse(*g));
   const Analysis& a = sel.a;
@@ -231,6 +235,36 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
     if (Node* act = absorbable_activation(n, *g)) want(act->outputs[0]);
   }
   if (selected.empty()) return error("no node of types {} can be quantized in this model", fmt::join(op_types, ","));
+
+  // 2b. Layers kept at 8 bits under 4-bit weights (--weight8): resolved to node keys; without AdaRound / bias
+  // correction their 8-bit grid is fixed here (with them, optimize_weights rounds them onto it).
+  if (!o.weight8.empty()) {
+    if (!four_bit) return error("--weight8 keeps layers at 8 bits among 4-bit ones: it needs --weight-bits 4");
+    std::vector<Node*> layers;
+    for (Node* n : selected)
+      if ((n->op_type == "Conv" || n->op_type == "Gemm" || n->op_type == "MatMul") && n->input(1) && n->input(1)->is_constant())
+        layers.push_back(n);
+    for (const std::string& name : o.weight8) {
+      std::vector<Node*> hit;
+      if (name == "first" && !layers.empty()) hit.push_back(layers.front());
+      else if (name == "last" && !layers.empty()) hit.push_back(layers.back());
+      else
+        for (Node* n : layers)
+          if (node_matches(n, {name})) hit.push_back(n);
+      if (hit.empty()) return error("--weight8: no quantized Conv/Gemm/MatMul with a constant weight is named '{}'", name);
+      for (Node* n : hit) sel.keep8.insert(node_key(n));
+    }
+    report.weight8.assign(sel.keep8.begin(), sel.keep8.end());
+    if (!rounds_weights(o)) {
+      const WeightGrid grid8 = WeightGrid::of_bits(8);
+      for (Node* n : layers) {
+        if (!sel.keep8.count(node_key(n))) continue;
+        INR_ASSIGN_OR_RETURN(Layer l, make_layer(n, *g));
+        plan.weights[l.weight->name] =
+            weight_qparams(l, weight_scales(l.w, l.cout, l.k, o.per_channel, grid8), grid8, o.per_channel);
+      }
+    }
+  }
 
   return sel;
 }
@@ -387,8 +421,9 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
     PtqOptions po = o.ptq;
     po.per_channel = o.per_channel;
     po.weight_bits = o.weight_bits;
+    po.keep8 = sel.keep8;
     INR_ASSIGN_OR_RETURN(ImageBatches images, load_images(data.paths, o.ptq.images, data.spec, data.decode));
-    INR_TRY(optimize_weights(*sel.g, layers, images, po, sel.original, sel.plan.weights, report.layers));
+    INR_TRY(optimize_weights(*sel.g, layers, images, po, sel.original, sel.plan.weights, report.layers, sel.bn));
   }
   std::map<std::string, Observer> observers;
   if (o.encodings) {  // ranges from an AIMET .encodings file: no calibration

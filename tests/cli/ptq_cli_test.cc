@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -58,7 +60,9 @@ TEST_F(PtqCli, BadCombinationsAreOneLineErrors) {
       {"--mode static --adaround --weight u8", "symmetric"},
       {"--mode static --report " + dir_ + "/r.json", "--report"},
       {"--recipe w2a8", "w2a8"},
-      {"--mode static --bias-correction analytical", "analytical"},
+      {"--mode static --bias-correction bn", "bn"},
+      {"--mode static --weight8 first", "--weight8"},
+      {"--mode static --weight-bits 4 --weight8 no_such_conv", "no_such_conv"},
       {"--mode static --weight-bits 3", "3"},
   };
   for (const Case& c : cases) {
@@ -119,6 +123,52 @@ TEST_F(PtqCli, W4a8RecipeWritesFourBitGridWeightsAndAReport) {
   }
   EXPECT_EQ(weights, 53);
   auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 16) + " --json");
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+}
+
+// MobileNetV2's ONNX file has its BatchNorms folded already: analytical bias correction has no statistics
+// anywhere, so every layer falls back to empirical, and the note says so; CLE finds nothing to absorb.
+TEST_F(PtqCli, AnalyticalBiasCorrectionWithoutBatchNormFallsBackToEmpirical) {
+  const std::string out = dir_ + "/bc.onnx";
+  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --cle --bias-correction analytical "
+                         "--calib-data " + samples() + " --calib-count 8 --adaround-images 8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["steps"]["bias_correction"], "analytical");
+  EXPECT_EQ(j["steps"]["bias_correction_layers"]["analytical"], 0);
+  EXPECT_EQ(j["steps"]["bias_correction_layers"]["empirical"], 52) << "53 layers; the MatMul classifier has no bias";
+  EXPECT_EQ(j["steps"]["cle"]["high_bias_absorption"]["batchnorm_statistics"], false);
+  EXPECT_EQ(j["steps"]["cle"]["high_bias_absorption"]["pairs"], 0);
+  EXPECT_NE(r.err.find("bias correction: analytical on 0 layer(s); empirical on 52 (no BatchNorm statistics)"), std::string::npos)
+      << r.err;
+}
+
+// --weight8 first,last with 4-bit weights (round to nearest): those two weights are INT8, the other 51 INT4.
+TEST_F(PtqCli, Weight8KeepsTheFirstAndLastLayersAtEightBits) {
+  const std::string out = dir_ + "/w8fl.onnx";
+  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --weight8 first,last "
+                         "--calib-data " + samples() + " --calib-count 8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["weights"]["kept_8bit"].size(), 2u);
+  auto g = import_onnx_file(out);
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  (*g)->rebuild_uses();
+  std::map<DType, int> types;
+  std::set<std::string> eight;  // the layers reading an INT8 weight
+  for (const auto& n : (*g)->nodes()) {
+    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant() || n->inputs[0]->constant.rank() < 2) continue;
+    ++types[n->inputs[0]->constant.dtype()];
+    if (n->inputs[0]->constant.dtype() == DType::kI8)
+      for (const Node* c : n->outputs[0]->consumers) eight.insert(c->name.empty() ? c->outputs[0]->name : c->name);
+  }
+  EXPECT_EQ(types[DType::kI4], 51);
+  EXPECT_EQ(types[DType::kI8], 2);
+  // They are the layers the summary lists (the first conv and the classifier).
+  std::set<std::string> listed;
+  for (const auto& name : j["weights"]["kept_8bit"]) listed.insert(name.get<std::string>());
+  EXPECT_EQ(eight, listed);
+  auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 8) + " --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }
 

@@ -345,5 +345,267 @@ TEST(BiasCorrection, EmpiricalCorrectionZeroesTheMeanOutputError) {
   EXPECT_LT(worst_after, worst_before / 5) << "before " << worst_before << " after " << worst_after;
 }
 
+// ---- BatchNorm statistics: analytical bias correction and high-bias absorption (DFQ sections 4.1, 4.2) ----
+
+Value* cst(Graph& g, const std::string& name, std::vector<float> v) {
+  const int64_t n = static_cast<int64_t>(v.size());
+  return g.add_constant(name, Tensor::from_vector<float>(DType::kF32, {n}, v));
+}
+
+Node* node_named(const Graph& g, const std::string& name) {
+  for (const auto& n : g.nodes())
+    if (n->name == name) return n.get();
+  return nullptr;
+}
+
+// E[clamp(z, lo, hi)], z ~ N(mu, sigma^2), against numpy: np.trapz(np.clip(z, lo, hi) * pdf(z), z) on
+// 2,000,001 points over mu +- 12 sigma.
+TEST(BnStats, ClippedNormalMeanMatchesNumpyIntegration) {
+  const double inf = INFINITY;
+  struct Case {
+    double mu, sigma, lo, hi, numpy;
+  } cases[] = {{0.5, 1.0, 0, inf, 0.6977965574027147},   {-1.0, 0.7, 0, inf, 0.02409477841487424},
+               {2.0, 3.0, 0, 6, 2.3261735963566434},     {5.5, 1.2, 0, 6, 5.230304272314096},
+               {0.3, 0.2, -inf, inf, 0.3},               {-0.4, 2.5, -1, 1, -0.12383640437106991}};
+  for (const Case& c : cases)
+    EXPECT_NEAR(clipped_normal_mean(c.mu, c.sigma, c.lo, c.hi), c.numpy, 1e-8) << c.mu << " " << c.sigma;
+  EXPECT_EQ(clipped_normal_mean(-2.0, 0.0, 0, inf), 0.0);  // no spread: the clamp of the mean
+  EXPECT_EQ(clipped_normal_mean(7.0, 0.0, 0, 6), 6.0);
+}
+
+// x -> conv a -> [Clip(0, 6)] -> conv b (group 2, 3x3), and a -> Relu -> GlobalAveragePool -> Flatten -> Gemm.
+// The statistics of a are set by hand; E[x] and the shift (W_q - W) E[x] are checked against a direct 4-D loop.
+TEST(BiasCorrection, AnalyticalShiftIsTheWeightErrorTimesTheClippedNormalMean) {
+  auto g = std::make_unique<Graph>();
+  g->opset = 13;
+  Value* x = g->add_input("x", DType::kF32, {1, 3, 6, 6});
+  Value* a = g->add_value("a");
+  conv(*g, "a", x, a, test::random_f32({8, 3, 3, 3}, 61), test::random_f32({8}, 62), 1, 1);
+  Value* ac = g->add_value("ac");
+  g->add_node("clip", "Clip", "", {a, g->add_constant("lo", Tensor::from_vector<float>(DType::kF32, {}, {0.f})),
+                                   g->add_constant("hi", Tensor::from_vector<float>(DType::kF32, {}, {6.f}))}, {ac});
+  Value* y = g->add_value("y");
+  conv(*g, "b", ac, y, uneven({6, 4, 3, 3}, 63), test::random_f32({6}, 64), 2, 0);
+  Value* ar = g->add_value("ar");
+  g->add_node("relu", "Relu", "", {a}, {ar});
+  Value* gp = g->add_value("gp");
+  g->add_node("gap", "GlobalAveragePool", "", {ar}, {gp});
+  Value* fl = g->add_value("fl");
+  g->add_node("flat", "Flatten", "", {gp}, {fl});
+  Value* z = g->add_value("z");
+  Node* fc = g->add_node("fc", "Gemm", "", {fl, g->add_constant("fc_w", test::random_f32({5, 8}, 65)), cst(*g, "fc_b", {0, 0, 0, 0, 0})}, {z});
+  fc->attrs["transB"] = Attr::of_int(1);
+  g->outputs = {y, z};
+  g->rebuild_uses();
+  BnStatsMap bn;
+  std::vector<float> beta{-1.f, 0.f, 0.5f, 2.f, 5.f, 7.f, -0.2f, 1.f}, gamma{1.f, 0.5f, 2.f, 0.3f, 1.f, 2.f, 0.1f, 3.f};
+  bn["a"] = {beta, gamma};
+  const WeightGrid grid = WeightGrid::of_bits(4);
+  // Conv b after Clip(0, 6).
+  auto lb = make_layer(node_named(*g, "b"), *g);
+  ASSERT_TRUE(lb.is_ok());
+  std::string why;
+  std::vector<double> ex = expected_input(*lb, bn, why);
+  ASSERT_EQ(ex.size(), 8u) << why;
+  for (size_t c = 0; c < 8; ++c) EXPECT_DOUBLE_EQ(ex[c], clipped_normal_mean(beta[c], gamma[c], 0, 6));
+  std::vector<float> wq = fake_quant_rtn(lb->w, 6, lb->k, weight_scales(lb->w, 6, lb->k, false, grid), grid);
+  std::vector<double> shift = analytical_bias_shift(*lb, wq, ex);
+  ASSERT_EQ(shift.size(), 6u);
+  double largest = 0;
+  for (int64_t o = 0; o < 6; ++o) {
+    const int64_t group = o / 3;  // 6 outputs, 2 groups: outputs 0-2 read channels 0-3, outputs 3-5 channels 4-7
+    double ref = 0;
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t kh = 0; kh < 3; ++kh)
+        for (int64_t kw = 0; kw < 3; ++kw) {
+          size_t idx = static_cast<size_t>(((o * 4 + i) * 3 + kh) * 3 + kw);
+          ref += (static_cast<double>(wq[idx]) - lb->w[idx]) * ex[static_cast<size_t>(group * 4 + i)];
+        }
+    EXPECT_NEAR(shift[static_cast<size_t>(o)], ref, 1e-12 + 1e-9 * std::fabs(ref)) << "channel " << o;
+    largest = std::max(largest, std::fabs(ref));
+  }
+  EXPECT_GT(largest, 1e-3) << "per-tensor 4-bit weights leave a visible systematic error";
+  // Gemm after Relu -> GlobalAveragePool -> Flatten: the Relu mean per channel.
+  auto lf = make_layer(fc, *g);
+  ASSERT_TRUE(lf.is_ok());
+  ex = expected_input(*lf, bn, why);
+  ASSERT_EQ(ex.size(), 8u) << why;
+  for (size_t c = 0; c < 8; ++c) EXPECT_DOUBLE_EQ(ex[c], clipped_normal_mean(beta[c], gamma[c], 0, INFINITY));
+  // Without statistics for a: nothing, and a reason.
+  bn.clear();
+  why.clear();
+  EXPECT_TRUE(expected_input(*lb, bn, why).empty());
+  EXPECT_NE(why.find("no BatchNorm statistics"), std::string::npos) << why;
+}
+
+// x -> conv a (pad 0) -> BatchNormalization -> Relu -> conv b -> y, with x uniform in [-1, 1] and the BN's
+// running mean / variance the true mean / variance of a's output (b_a, sum w^2 / 3), so a's normalised
+// output is close to N(0, 1) and the Relu output mean is what DFQ assumes.
+std::unique_ptr<Graph> bn_graph(int64_t b_pad) {
+  auto g = std::make_unique<Graph>();
+  g->opset = 13;
+  Value* x = g->add_input("x", DType::kF32, {-1, 3, 6, 6});
+  Tensor wa = test::random_f32({8, 3, 3, 3}, 71);
+  Tensor ba = test::random_f32({8}, 72);
+  std::vector<float> mean(8), var(8), gamma(8), beta(8);
+  for (int64_t c = 0; c < 8; ++c) {
+    double s = 0;
+    for (int64_t k = 0; k < 27; ++k) s += wa.data<float>()[c * 27 + k] * wa.data<float>()[c * 27 + k];
+    mean[static_cast<size_t>(c)] = ba.data<float>()[c];
+    var[static_cast<size_t>(c)] = static_cast<float>(s / 3.0 - 1e-5);
+    gamma[static_cast<size_t>(c)] = 0.5f + 0.15f * static_cast<float>(c);
+    beta[static_cast<size_t>(c)] = -0.6f + 0.25f * static_cast<float>(c);
+  }
+  Value* a = g->add_value("a");
+  conv(*g, "a", x, a, std::move(wa), std::move(ba), 1, 0);
+  Value* an = g->add_value("an");
+  g->add_node("bn", "BatchNormalization", "", {a, cst(*g, "g", gamma), cst(*g, "be", beta), cst(*g, "m", mean), cst(*g, "v", var)}, {an});
+  Value* ar = g->add_value("ar");
+  g->add_node("relu", "Relu", "", {an}, {ar});
+  Value* y = g->add_value("y");
+  conv(*g, "b", ar, y, uneven({5, 8, 3, 3}, 73), test::random_f32({5}, 74), 1, b_pad);
+  g->outputs = {y};
+  g->rebuild_uses();
+  return g;
+}
+
+// Mean (quantized - float) output per channel over the batches, worst channel.
+double worst_mean_error(std::unique_ptr<Graph> q, const ImageBatches& images, std::unique_ptr<Graph> (*make)(int64_t)) {
+  std::vector<double> e(5, 0.0);
+  double n = 0;
+  std::vector<Tensor> qa, fa;
+  for (const Tensor& x : images.batches) {
+    auto f = test::run_graph(make(0), std::span<const Tensor>(&x, 1));
+    auto qg = q->clone();
+    auto o = test::run_graph(std::make_unique<Graph>(std::move(*qg)), std::span<const Tensor>(&x, 1));
+    const int64_t hw = f[0].numel() / (f[0].dim(0) * 5);
+    for (int64_t i = 0; i < f[0].numel(); ++i) e[static_cast<size_t>((i / hw) % 5)] += o[0].data<float>()[i] - f[0].data<float>()[i];
+    n += static_cast<double>(f[0].numel() / 5);
+  }
+  double worst = 0;
+  for (double v : e) worst = std::max(worst, std::fabs(v) / n);
+  return worst;
+}
+
+TEST(BiasCorrection, AnalyticalMovesTheQuantizedOutputMeanToTheFloatOne) {
+  ImageBatches images;
+  for (uint32_t b = 0; b < 8; ++b) images.batches.push_back(test::random_f32({16, 3, 6, 6}, 80 + b, -1.f, 1.f));
+  images.images = 128;
+  auto run = [&](const std::string& bc, std::vector<LayerReport>& report) {
+    auto g = bn_graph(0);
+    BnStatsMap bn = collect_bn_stats(*g);
+    EXPECT_EQ(bn.size(), 1u);
+    EXPECT_TRUE(canonicalize(*g).is_ok());
+    g->rebuild_uses();
+    EXPECT_EQ(test::count_op(*g, Op::kBatchNormalization), 0);
+    PtqOptions o;
+    o.bias_correction = bc;
+    o.weight_bits = 4;
+    o.per_channel = false;  // per-tensor 4-bit: a large, systematic error on the small channels
+    std::map<std::string, QParams> params;
+    std::vector<Node*> layers{node_named(*g, "b")};
+    EXPECT_TRUE(optimize_weights(*g, layers, images, o, {}, params, report, bn).is_ok());
+    return g;
+  };
+  std::vector<LayerReport> r_none, r_ana;
+  auto g_none = run("", r_none);
+  auto g_ana = run("analytical", r_ana);
+  ASSERT_EQ(r_ana.size(), 1u);
+  EXPECT_EQ(r_ana[0].bias_method, "analytical") << r_ana[0].bias_note;
+  EXPECT_GT(r_ana[0].bias_shift, 0.0);
+  const double before = worst_mean_error(std::move(g_none), images, bn_graph);
+  const double after = worst_mean_error(std::move(g_ana), images, bn_graph);
+  EXPECT_GT(before, 2e-2);
+  // Data-free: E[x] comes from BN's beta / gamma, not from these images; the Gaussian assumption holds
+  // only roughly for a sum of 27 uniforms, so the residual is small but not 0.
+  EXPECT_LT(after, before / 4) << "before " << before << " after " << after;
+}
+
+// The first conv reads the graph input (no statistics): it falls back to empirical and says why.
+TEST(BiasCorrection, AnalyticalFallsBackToEmpiricalWithoutStatistics) {
+  ImageBatches images;
+  images.batches.push_back(test::random_f32({8, 3, 6, 6}, 90, -1.f, 1.f));
+  images.images = 8;
+  auto g = bn_graph(0);
+  BnStatsMap bn = collect_bn_stats(*g);
+  ASSERT_TRUE(canonicalize(*g).is_ok());
+  g->rebuild_uses();
+  PtqOptions o;
+  o.bias_correction = "analytical";
+  o.weight_bits = 4;
+  std::map<std::string, QParams> params;
+  std::vector<LayerReport> report;
+  std::vector<Node*> layers{node_named(*g, "a"), node_named(*g, "b")};
+  ASSERT_TRUE(optimize_weights(*g, layers, images, o, {}, params, report, bn).is_ok());
+  ASSERT_EQ(report.size(), 2u);
+  EXPECT_EQ(report[0].bias_method, "empirical");
+  EXPECT_NE(report[0].bias_note.find("not a Conv"), std::string::npos) << report[0].bias_note;
+  EXPECT_EQ(report[1].bias_method, "analytical");
+}
+
+// High-bias absorption keeps the function where a's pre-activation stays above c = beta - 3 gamma: here
+// BN's variance is so large that the normalised output stays within +-1, i.e. within beta +- gamma.
+std::unique_ptr<Graph> hba_graph(int64_t b_pad) {
+  auto g = std::make_unique<Graph>();
+  g->opset = 13;
+  Value* x = g->add_input("x", DType::kF32, {2, 3, 6, 6});
+  Value* a = g->add_value("a");
+  conv(*g, "a", x, a, uneven({8, 3, 3, 3}, 101), test::random_f32({8}, 102), 1, 1);
+  std::vector<float> gamma(8), beta(8), mean(8, 0.f), var(8, 4000.f);  // |a| <= 28: |a / sqrt(var)| < 1
+  for (int64_t c = 0; c < 8; ++c) {
+    gamma[static_cast<size_t>(c)] = (c % 2 ? -1.f : 1.f) * (0.2f + 0.1f * static_cast<float>(c));
+    beta[static_cast<size_t>(c)] = c < 2 ? -0.5f : 1.f + 0.5f * static_cast<float>(c);  // channels 0, 1: no absorption
+  }
+  Value* an = g->add_value("an");
+  g->add_node("bn", "BatchNormalization", "", {a, cst(*g, "g", gamma), cst(*g, "be", beta), cst(*g, "m", mean), cst(*g, "v", var)}, {an});
+  Value* ar = g->add_value("ar");
+  g->add_node("relu", "Relu", "", {an}, {ar});
+  Value* y = g->add_value("y");
+  conv(*g, "b", ar, y, uneven({5, 8, b_pad ? 3 : 1, b_pad ? 3 : 1}, 103), test::random_f32({5}, 104), 1, b_pad);
+  g->outputs = {y};
+  g->rebuild_uses();
+  return g;
+}
+
+float bias_range(const Graph& g, const std::string& node) { return max_abs(node_named(g, node)->input(2)->constant); }
+
+TEST(Cle, HighBiasAbsorptionKeepsTheFunctionAndShrinksTheBias) {
+  Tensor x = test::random_f32({2, 3, 6, 6}, 105, -1.f, 1.f);
+  std::vector<Tensor> ref = test::run_graph(hba_graph(0), std::span<const Tensor>(&x, 1));
+  auto equalized = [](int64_t pad, bool with_bn, CleReport& rep) {
+    auto g = hba_graph(pad);
+    BnStatsMap bn = collect_bn_stats(*g);
+    EXPECT_TRUE(canonicalize(*g).is_ok());
+    EXPECT_TRUE(equalize(*g, rep, with_bn ? &bn : nullptr).is_ok());
+    return g;
+  };
+  CleReport plain, hba;
+  auto g_plain = equalized(0, false, plain);
+  auto g = equalized(0, true, hba);
+  EXPECT_EQ(plain.hba_pairs, 0);
+  EXPECT_FALSE(plain.bn_stats);
+  EXPECT_TRUE(hba.bn_stats);
+  EXPECT_EQ(hba.pairs, 1);
+  EXPECT_EQ(hba.hba_pairs, 1);
+  EXPECT_EQ(hba.hba_channels, 6);
+  // a's bias range shrinks: the absorbed channels' biases moved into b, by c = beta' - 3 gamma' > 0 each.
+  EXPECT_LT(bias_range(*g, "a"), bias_range(*g_plain, "a"));
+  const Tensor& b_hba = node_named(*g, "a")->input(2)->constant;
+  const Tensor& b_plain = node_named(*g_plain, "a")->input(2)->constant;
+  for (int64_t c = 0; c < 8; ++c) {
+    if (c < 2) EXPECT_EQ(b_hba.data<float>()[c], b_plain.data<float>()[c]) << "channel " << c << ": beta < 3 gamma";
+    else EXPECT_LT(b_hba.data<float>()[c], b_plain.data<float>()[c]) << "channel " << c;
+  }
+  std::vector<Tensor> out = test::run_graph(std::move(g), std::span<const Tensor>(&x, 1));
+  const float scale = max_abs(ref[0]);
+  for (int64_t i = 0; i < ref[0].numel(); ++i)
+    EXPECT_NEAR(out[0].data<float>()[i], ref[0].data<float>()[i], 2e-6f * scale) << "element " << i;
+  // A padded b would miss the shift at its borders: no absorption.
+  CleReport padded;
+  equalized(1, true, padded);
+  EXPECT_EQ(padded.pairs, 1);
+  EXPECT_EQ(padded.hba_pairs, 0);
+}
+
 }  // namespace
 }  // namespace inr::quant

@@ -55,7 +55,7 @@ Command make_quantize_command(CLI::App& parent) {
     quant::CalibKnobs knobs;
     PreprocessFlags pre;
     bool json = false;
-    std::string recipe, bias_correction, report;
+    std::string recipe, bias_correction, report, weight8;
     bool cle = false, adaround = false;
     int adaround_iters = 0, adaround_batch = 32;
     int64_t adaround_images = 0;
@@ -75,8 +75,10 @@ Command make_quantize_command(CLI::App& parent) {
   mode_opt->excludes(recipe_opt);
   c.app->add_flag("--cle", f->cle, "Cross-layer equalization first (Clip(0,6) between convs becomes Relu, as AIMET does)");
   c.app->add_option("--bias-correction", f->bias_correction,
-                    "Empirical bias correction: b -= E[quantized - float conv output] per channel, layer by layer")
-      ->check(one_of({"empirical"}));
+                    "Bias correction, layer by layer: empirical (b -= E[quantized - float conv output] per channel "
+                    "over the calibration images) | analytical ((W_q - W) E[x], E[x] from the BatchNorm statistics "
+                    "of the float model; empirical for layers without)")
+      ->check(one_of({"empirical", "analytical"}));
   c.app->add_flag("--adaround", f->adaround, "Learn the rounding of every weight (AdaRound, AIMET's settings)");
   c.app->add_option("--adaround-iters", f->adaround_iters, "AdaRound iterations per layer (default 10000; 15000 below 8 bits)")
       ->check(at_least(1));
@@ -126,6 +128,9 @@ Command make_quantize_command(CLI::App& parent) {
                     "Weight bits: 8, or 4 (symmetric per-channel s4 weights as ONNX INT4 initializers with "
                     "DequantizeLinear; static QDQ, opset 21; activations stay 8-bit)")
       ->check(one_of({"8", "4"}));
+  c.app->add_option("--weight8", f->weight8,
+                    "With 4-bit weights: layers kept at 8 bits (AIMET's param_bw_override_list), comma-separated: "
+                    "first, last (the first / last quantized Conv/Gemm/MatMul) or node / output names");
   // Opt-in rather than always beside -o: most users want one file, and a second output written silently
   // next to the model would be left behind or overwritten without them asking.
   c.app->add_flag("--export-encodings", f->export_encodings,
@@ -169,6 +174,7 @@ Command make_quantize_command(CLI::App& parent) {
     r.adaround_iters = f->adaround_iters;
     r.adaround_batch = f->adaround_batch;
     r.adaround_images = f->adaround_images;
+    r.weight8 = split_names(f->weight8);
     r.report = f->report;
     r.format = f->format;
     r.calibrator = f->calib;
@@ -246,7 +252,12 @@ Command make_quantize_command(CLI::App& parent) {
       if (st.contains("adaround"))
         line += fmt::format("; AdaRound: {} layers x {} iterations", st["adaround"]["layers"].get<size_t>(),
                             st["adaround"]["iterations"].get<int>());
-      if (st.contains("bias_correction")) line += "; bias correction: " + st["bias_correction"].get<std::string>();
+      if (st.contains("bias_correction"))
+        line += fmt::format("; bias correction: {} ({} analytical, {} empirical)", st["bias_correction"].get<std::string>(),
+                            st["bias_correction_layers"]["analytical"].get<int>(), st["bias_correction_layers"]["empirical"].get<int>());
+      if (st.contains("cle") && st["cle"]["high_bias_absorption"]["batchnorm_statistics"].get<bool>())
+        line += fmt::format("; high-bias absorption: {} pairs, {} channels", st["cle"]["high_bias_absorption"]["pairs"].get<int>(),
+                            st["cle"]["high_bias_absorption"]["channels"].get<int>());
       std::printf("ptq:         %s\n", line.c_str());
     }
     if (j->contains("target")) std::printf("target:      %s\n", (*j)["target"].get<std::string>().c_str());
