@@ -143,6 +143,57 @@ TEST_F(PtqCli, AnalyticalBiasCorrectionWithoutBatchNormFallsBackToEmpirical) {
       << r.err;
 }
 
+// A small float model that still has its BatchNorms: x [N,3,224,224] -> conv a (3x3) -> BN -> Relu ->
+// conv b (1x1) -> BN -> Relu -> GlobalAveragePool -> Flatten -> Gemm. The statistics are read before BN
+// folding: CLE absorbs a's high biases into b, and analytical bias correction reaches b (from a's BN) and the
+// Gemm (from b's, through the pooling); a reads the image and falls back to empirical.
+TEST_F(PtqCli, BatchNormModelGetsHighBiasAbsorptionAndAnalyticalCorrection) {
+  Graph g;
+  g.opset = 13;
+  Value* x = g.add_input("x", DType::kF32, {-1, 3, 224, 224});  // the layer passes run batches of up to 16
+  auto vec = [&](const std::string& name, std::vector<float> v) {
+    const int64_t n = static_cast<int64_t>(v.size());
+    return g.add_constant(name, Tensor::from_vector<float>(DType::kF32, {n}, v));
+  };
+  auto conv_bn_relu = [&](const std::string& name, Value* in, Tensor w, float beta) {
+    const int64_t c = w.dim(0), k = w.dim(2);
+    Value* y = g.add_value(name);
+    Node* n = g.add_node(name, "Conv", "", {in, g.add_constant(name + "_w", std::move(w)), vec(name + "_b", std::vector<float>(c, 0.1f))}, {y});
+    n->attrs["pads"] = Attr::of_ints({k / 2, k / 2, k / 2, k / 2});
+    n->attrs["kernel_shape"] = Attr::of_ints({k, k});
+    Value* bn = g.add_value(name + "_bn");
+    g.add_node(name + "_bn", "BatchNormalization", "",
+               {y, vec(name + "_g", std::vector<float>(c, 0.3f)), vec(name + "_be", std::vector<float>(c, beta)),
+                vec(name + "_m", std::vector<float>(c, 0.f)), vec(name + "_v", std::vector<float>(c, 1.f))}, {bn});
+    Value* r = g.add_value(name + "_relu");
+    g.add_node(name + "_relu", "Relu", "", {bn}, {r});
+    return r;
+  };
+  Value* a = conv_bn_relu("a", x, test::random_f32({8, 3, 3, 3}, 1), 2.f);  // beta - 3 gamma = 1.1 > 0: absorbed
+  Value* b = conv_bn_relu("b", a, test::random_f32({8, 8, 1, 1}, 2), 0.5f);
+  Value* p = g.add_value("pool");
+  g.add_node("pool", "GlobalAveragePool", "", {b}, {p});
+  Value* f = g.add_value("flat");
+  g.add_node("flat", "Flatten", "", {p}, {f});
+  Value* y = g.add_value("logits");
+  Node* fc = g.add_node("fc", "Gemm", "", {f, g.add_constant("fc_w", test::random_f32({10, 8}, 3)), vec("fc_b", std::vector<float>(10, 0.f))}, {y});
+  fc->attrs["transB"] = Attr::of_int(1);
+  g.outputs = {y};
+  const std::string model = dir_ + "/bn.onnx";
+  ASSERT_TRUE(export_onnx_file(g, model).is_ok());
+  auto r = test::run_cli("quantize -m " + model + " -o " + dir_ + "/bn_q.onnx --mode static --cle --bias-correction analytical "
+                         "--weight-bits 4 --calib-data " + samples() + " --calib-count 4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["steps"]["cle"]["pairs"], 1);
+  EXPECT_EQ(j["steps"]["cle"]["high_bias_absorption"]["batchnorm_statistics"], true);
+  EXPECT_EQ(j["steps"]["cle"]["high_bias_absorption"]["pairs"], 1);
+  EXPECT_EQ(j["steps"]["cle"]["high_bias_absorption"]["channels"], 8);
+  EXPECT_EQ(j["steps"]["bias_correction_layers"]["analytical"], 2);
+  EXPECT_EQ(j["steps"]["bias_correction_layers"]["empirical"], 1);
+  EXPECT_NE(r.err.find("analytical on 2 layer(s): b, fc; empirical on 1 (no BatchNorm statistics): a ("), std::string::npos) << r.err;
+}
+
 // --weight8 first,last with 4-bit weights (round to nearest): those two weights are INT8, the other 51 INT4.
 TEST_F(PtqCli, Weight8KeepsTheFirstAndLastLayersAtEightBits) {
   const std::string out = dir_ + "/w8fl.onnx";
