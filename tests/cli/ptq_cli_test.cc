@@ -219,6 +219,11 @@ TEST_F(PtqCli, Weight8KeepsTheFirstAndLastLayersAtEightBits) {
   std::set<std::string> listed;
   for (const auto& name : j["weights"]["kept_8bit"]) listed.insert(name.get<std::string>());
   EXPECT_EQ(eight, listed);
+  // The text summary names them too.
+  auto t = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --weight8 first "
+                         "--calib-data " + samples() + " --calib-count 2");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("8-bit:       "), std::string::npos) << t.out;
   auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 8) + " --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }

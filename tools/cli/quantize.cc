@@ -18,6 +18,8 @@
 #include <fstream>
 #include <map>
 
+#include <fmt/ranges.h>
+
 #include "cli_errors.h"
 #include "command.h"
 #include "data/dataset.h"
@@ -276,6 +278,8 @@ Command make_quantize_command(CLI::App& parent) {
                   w["granularity"].get<std::string>().c_str(),
                   w["reduce_range"].get<bool>() ? " (7-bit)" : w["zero_point_128"].get<bool>() ? " (zero point 128)" : "",
                   a["type"].get<std::string>().c_str(), a["symmetric"].get<bool>() ? " symmetric" : "");
+      if (w.contains("kept_8bit"))
+        std::printf("8-bit:       %s (--weight8)\n", fmt::format("{}", fmt::join(w["kept_8bit"].get<std::vector<std::string>>(), ", ")).c_str());
     }
     if (f->mode == "fp16")
       std::printf("converted:   %d initializers to fp16 (graph inputs/outputs stay fp32)\n", (*j)["nodes_quantized"].get<int>());
