@@ -37,6 +37,9 @@ BnStatsMap collect_bn_stats(const Graph& g) {
     const Value* x = bn->input(0);
     const Node* conv = x ? x->producer : nullptr;
     if (!conv || conv->op_type != "Conv" || !conv->domain.empty()) continue;
+    // Folded only when the BN is the conv output's one reader (canonicalize); otherwise the conv's output is
+    // the pre-BN value and these statistics would not describe it.
+    if (x->consumers.size() != 1 || std::find(g.outputs.begin(), g.outputs.end(), x) != g.outputs.end()) continue;
     const Value* gamma = bn->input(1);
     if (!gamma || !gamma->is_constant() || gamma->constant.dtype() != DType::kF32) continue;
     const int64_t c = gamma->constant.numel();

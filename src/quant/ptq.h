@@ -32,7 +32,7 @@ struct BnStats {
   std::vector<float> beta, gamma;
 };
 using BnStatsMap = std::map<std::string, BnStats>;
-BnStatsMap collect_bn_stats(const Graph& g);
+BnStatsMap collect_bn_stats(const Graph& g);  // needs the graph's uses built (rebuild_uses)
 
 // E[clamp(z, lo, hi)] for z ~ N(mu, sigma^2); lo / hi may be -inf / +inf; sigma 0: clamp(mu, lo, hi).
 double clipped_normal_mean(double mu, double sigma, double lo, double hi);
