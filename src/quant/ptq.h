@@ -138,8 +138,9 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
                         const std::map<std::string, Tensor>& original, std::map<std::string, QParams>& weight_params,
                         std::vector<LayerReport>& report, const BnStatsMap& bn = {});
 // The first `limit` (0: all) images of `paths`, preprocessed, in batches of 16 (a batch with an unreadable
-// image is skipped).
+// image is skipped). `fixed_batch` > 0: the model's input has that batch dim, so every batch has exactly that
+// many images and a shorter last batch is left out (as calibration does).
 Result<ImageBatches> load_images(const std::vector<std::string>& paths, size_t limit, const image::PreprocessSpec& spec,
-                                 const image::DecodeOptions& decode);
+                                 const image::DecodeOptions& decode, size_t fixed_batch = 0);
 
 }  // namespace inr::quant

@@ -29,20 +29,24 @@ Node* node_of(const Graph& g, const Node* n) {
 }  // namespace
 
 Result<ImageBatches> load_images(const std::vector<std::string>& all, size_t limit, const image::PreprocessSpec& spec,
-                                 const image::DecodeOptions& decode) {
+                                 const image::DecodeOptions& decode, size_t fixed_batch) {
   std::vector<std::string> paths = all;
   if (limit > 0 && limit < paths.size()) paths.resize(limit);
   image::BatchLoader loader(spec, decode);
   ImageBatches out;
-  constexpr size_t kBatch = 16;
+  const size_t batch = fixed_batch > 0 ? fixed_batch : 16;
   std::vector<image::BatchFailure> failures;
-  for (size_t start = 0; start < paths.size(); start += kBatch) {
-    size_t n = std::min(kBatch, paths.size() - start);
+  for (size_t start = 0; start < paths.size(); start += batch) {
+    size_t n = std::min(batch, paths.size() - start);
+    if (fixed_batch > 0 && n < fixed_batch) break;  // a fixed-batch model cannot run a short batch
     INR_ASSIGN_OR_RETURN(Tensor x, loader.load(std::span<const std::string>(paths.data() + start, n), failures));
     if (!failures.empty()) continue;  // calibration reports unreadable images; the samples skip their batch
     out.batches.push_back(std::move(x));
     out.images += n;
   }
+  if (out.images == 0 && fixed_batch > 1 && paths.size() < fixed_batch)
+    return error("the model's input has a fixed batch of {}; the weight optimisation needs at least {} images, got {}",
+                 fixed_batch, fixed_batch, paths.size());
   if (out.images == 0) return error("no calibration image could be read for the weight optimisation");
   return out;
 }

@@ -422,7 +422,12 @@ Result<std::unique_ptr<Graph>> quantize_static(const Graph& graph, const QuantOp
     po.per_channel = o.per_channel;
     po.weight_bits = o.weight_bits;
     po.keep8 = sel.keep8;
-    INR_ASSIGN_OR_RETURN(ImageBatches images, load_images(data.paths, o.ptq.images, data.spec, data.decode));
+    // A model whose input has a fixed batch dim runs the layer passes at that batch size.
+    const Value* in = sel.g->inputs.empty() ? nullptr : sel.g->inputs[0];
+    const size_t fixed_batch = in && in->has_shape && !in->shape.empty() && in->shape[0] > 0
+                                   ? static_cast<size_t>(in->shape[0]) : 0;
+    INR_ASSIGN_OR_RETURN(ImageBatches images,
+                         load_images(data.paths, o.ptq.images, data.spec, data.decode, fixed_batch));
     INR_TRY(optimize_weights(*sel.g, layers, images, po, sel.original, sel.plan.weights, report.layers, sel.bn));
   }
   std::map<std::string, Observer> observers;
