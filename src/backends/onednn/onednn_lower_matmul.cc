@@ -27,6 +27,7 @@ Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   Version av = c.as(a, plain_md(a->shape), step);
   Version bv = b->is_constant() ? c.owned_constant(b->constant.data<float>(), plain_md(b->shape), plain_md(b->shape))
                                 : c.as(b, plain_md(b->shape), step);
+  if (b->is_constant()) c.copied(b);
   Version src{plain_md(padded(a->shape)), av.ref};
   Version wei{plain_md(padded(b->shape)), bv.ref};
   Version dst = c.output(y, plain_md(y->shape), step);
@@ -79,6 +80,8 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
   Version dst{dst_md, c.output(y, plain_md(y->shape), step).ref};
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
+  c.copied(bw);
+  if (cb) c.copied(cb);  // its values are in the owned bias (or unused when beta is 0)
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
   return Status::ok();
 }
