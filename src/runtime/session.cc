@@ -105,8 +105,6 @@ IoInfo io_info(const Value& v) {
   return info;
 }
 
-}  // namespace
-
 // What identifies the file a session was loaded from: a re-read for another plan must find the same file.
 struct FileId {
   dev_t dev = 0;
@@ -121,6 +119,8 @@ Result<FileId> file_id(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return error("{}: {}", path, std::strerror(errno));
   return FileId{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
 }
+
+}  // namespace
 
 struct Session::Impl {
   // The imported graph; null once a plan took it (a session loaded from a file: see source_graph()).
