@@ -40,6 +40,11 @@ struct SessionOptions {
   std::string systolic_config;
   // Optional profiler receiving session and per-node events (Chrome trace); not owned.
   Profiler* profiler = nullptr;
+  // true: backends keep weights at about their own size, skipping transforms that enlarge them for speed
+  // (oneDNN's Winograd 3x3 convolutions hold 1.8-4x larger weights: ResNet50's 102 MB become 132 MB, plus
+  // 9 MB of scratchpad). `inr classify` sets it: one image does not repay the transform. Numerics are those
+  // of the direct convolution, within the fp32 parity tolerance like Winograd's.
+  bool compact_weights = false;
 };
 
 struct IoInfo {
@@ -87,6 +92,20 @@ class Session {
   Result<AcceleratorCost> accelerator_cost(std::span<const Shape> input_shapes);
   // Bytes of the activation arena planned for these shapes.
   Result<size_t> arena_bytes(std::span<const Shape> input_shapes);
+  // Where the weights are held once the plan for these shapes is compiled (issue #16: weights are held once).
+  // A session loaded from a file gives its imported graph to its first plan and reads the file again for a
+  // later set of input shapes; a session created from a graph keeps that graph (and its tensors) for them.
+  struct WeightMemory {
+    // Constant tensors (initializers, folded constants) the session still holds, each storage counted once:
+    // those a backend reads in place at run time (the reference backend), those no backend copies, and the
+    // graph a session created from memory keeps for later plans.
+    size_t graph_bytes = 0;
+    // Constants released after every backend that reads them made its own copy.
+    size_t released_bytes = 0;
+    // The backends' own copies: oneDNN's reordered weights and biases.
+    size_t backend_bytes = 0;
+  };
+  Result<WeightMemory> weight_memory(std::span<const Shape> input_shapes);
   // Attaches a profiler (not owned; null detaches) that receives the events of later calls, replacing
   // SessionOptions::profiler: `inr bench --per-op` times the nodes in runs of their own this way, so the
   // timed runs carry no profiling cost.

@@ -9,9 +9,14 @@
 //  - Values produced and consumed only inside a partition are the backend's business: it may keep them
 //    in blocked layouts in its own buffers, allocated at compile time (steady-state runs allocate nothing).
 //  - Constant values (weights) are in their slots from the start; a backend may reorder/copy them once
-//    at compile time.
+//    at compile time. A backend that keeps its own copy of a constant (reordered weights, a derived bias)
+//    and never reads the slot's tensor again says so through `CompileRequest::constant_copied`, once the
+//    node that reads it is compiled; the runtime then releases the graph's tensor when every consumer of the
+//    constant is done with it (weights are held once: issue #16). A backend that says nothing keeps the
+//    slot's tensor alive for the executable's lifetime.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -30,6 +35,12 @@ struct CompileRequest {
   std::unordered_map<const Value*, int> slot_of;  // every value the partition touches
   std::unordered_set<const Value*> external;      // values that must be read from / written to slots
   std::vector<Tensor>* slots = nullptr;            // slot tensors (valid for the executable's lifetime)
+  // Keep constants at about their own size: no weight transform that enlarges them (SessionOptions).
+  bool compact_weights = false;
+  // Optional. Called by the backend during compile, after it has compiled `node`, for each constant input of
+  // the node whose tensor it will not read again (it holds what it needs in its own memory). The runtime may
+  // release the constant's tensor (its slot and the graph's) as soon as every consumer has been reported.
+  std::function<void(const Node& node, const Value& constant)> constant_copied;
 };
 
 class Executable {
@@ -41,6 +52,8 @@ class Executable {
   virtual Status run(Profiler* profiler) = 0;
   // Bytes the executable allocated for internal activations and reordered weights.
   virtual size_t internal_bytes() const { return 0; }
+  // Of those, the bytes of the backend's own copies of constants (reordered weights, biases).
+  virtual size_t constant_bytes() const { return 0; }
 };
 
 class Backend {

@@ -1,5 +1,7 @@
 #include "core/arena.h"
 
+#include "core/big_alloc.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -49,14 +51,14 @@ ArenaPlan plan_arena(const std::vector<BufferLifetime>& buffers) {
   return plan;
 }
 
-void Arena::Free::operator()(uint8_t* p) const { std::free(p); }
+void Arena::Free::operator()(uint8_t* p) const { big_free(p, bytes); }
 
 Arena::Arena(size_t bytes) : bytes_(bytes) {
   size_t rounded = align_up(std::max<size_t>(bytes, 1));
-  auto* p = static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, rounded));
-  if (p == nullptr) throw std::bad_alloc();
+  // big_alloc: a large arena's pages go back to the system when it is freed (issue #16).
+  auto* p = static_cast<uint8_t*>(big_alloc(rounded, kArenaAlignment));
   std::memset(p, 0, rounded);  // touch every page now, not during the first run
-  data_.reset(p);
+  data_ = std::unique_ptr<uint8_t, Free>(p, Free{rounded});
 }
 
 }  // namespace inr

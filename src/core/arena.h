@@ -33,6 +33,7 @@ class Arena {
 
  private:
   struct Free {
+    size_t bytes;  // as allocated (big_alloc.h); unused while the pointer is null
     void operator()(uint8_t* p) const;
   };
   std::unique_ptr<uint8_t, Free> data_;

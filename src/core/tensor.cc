@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/big_alloc.h"
+
 namespace inr {
 
 namespace {
@@ -13,9 +15,8 @@ constexpr size_t kTensorAlignment = 64;  // one cache line / one AVX-512 registe
 std::shared_ptr<void> allocate(size_t bytes) {
   size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (rounded == 0) rounded = kTensorAlignment;
-  void* p = std::aligned_alloc(kTensorAlignment, rounded);
-  if (p == nullptr) throw std::bad_alloc();
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  void* p = big_alloc(rounded, kTensorAlignment);  // a large tensor's pages go back to the system when freed
+  return std::shared_ptr<void>(p, [rounded](void* q) { big_free(q, rounded); });
 }
 }  // namespace
 

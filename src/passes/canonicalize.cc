@@ -32,6 +32,16 @@ bool forward_input(Graph& g, Node* n) {
 }
 
 // Folds `bn` into the Conv before it when it can (`folded` says whether it did).
+// Drops the tensor of constant `v` when no node reads it and it is neither a graph input nor output.
+void release_if_unused(Graph& g, Value* v) {
+  if (v == nullptr || !v->is_constant() || is_graph_output(g, v) ||
+      std::find(g.inputs.begin(), g.inputs.end(), v) != g.inputs.end())
+    return;
+  for (const auto& n : g.nodes())
+    if (std::find(n->inputs.begin(), n->inputs.end(), v) != n->inputs.end()) return;
+  v->constant = Tensor();
+}
+
 Status fold_batch_norm(Graph& g, Node* bn, bool& folded) {
   folded = false;
   Value* x = bn->inputs[0];
@@ -80,6 +90,11 @@ Status fold_batch_norm(Graph& g, Node* bn, bool& folded) {
   conv->inputs[2] = nb;
   nw->consumers.push_back(conv);
   nb->consumers.push_back(conv);
+  // The unfolded weights die now rather than at remove_dead(): folding every Conv of a ResNet would otherwise
+  // hold all its weights twice (issue #16). A tensor another graph shares (a session's source graph) is only
+  // unreferenced here.
+  release_if_unused(g, w);
+  release_if_unused(g, b);
   // The conv now produces the BN output directly.
   log_debug("canonicalize: folded {} into {}", bn->label(), conv->label());
   folded = true;

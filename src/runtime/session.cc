@@ -8,9 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <unordered_set>
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -50,6 +54,7 @@ struct Plan {
   std::vector<int> input_slots, output_slots;
   std::map<std::string, int> nodes_per_backend;
   size_t internal_bytes = 0;
+  size_t released_bytes = 0;  // graph constants released once every consumer's backend had copied them
   std::vector<std::pair<int, Tensor>> bound_values;  // (graph input index, the value the plan was built for)
   // Values computed from the data that this plan's shapes depend on (passes.h find_runtime_values):
   // a probe plan computes the next ones (its outputs are those values, in this order); a plan with
@@ -100,10 +105,28 @@ IoInfo io_info(const Value& v) {
   return info;
 }
 
+// What identifies the file a session was loaded from: a re-read for another plan must find the same file.
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileId&) const = default;
+};
+
+Result<FileId> file_id(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return error("{}: {}", path, std::strerror(errno));
+  return FileId{st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 }  // namespace
 
 struct Session::Impl {
+  // The imported graph; null once a plan took it (a session loaded from a file: see source_graph()).
   std::unique_ptr<Graph> graph;
+  std::string model_path;  // set by load(): the weights can be read again
+  FileId model_id;
   SessionOptions options;
   std::vector<std::unique_ptr<Backend>> backends;  // in preference order
   std::vector<IoInfo> inputs, outputs;
@@ -120,17 +143,45 @@ struct Session::Impl {
   Status execute(Plan& plan, std::span<const Tensor> inputs);
   // Shape-only queries cannot see past a probe: the names of the values it computes, for messages.
   static std::string runtime_names(const Plan& plan);
+  Result<std::unique_ptr<Graph>> source_graph(const std::string& for_shapes);
 };
+
+// Weights are held once (issue #16). A plan's passes fold and its backends reorder the weights; keeping the
+// imported graph for the next plan would hold them twice more. So a session loaded from a file gives its
+// graph to the first plan and reads the file again for each later set of input shapes (another batch size);
+// only a session made from a graph in memory keeps that graph and gives each plan a copy that shares its
+// tensors.
+Result<std::unique_ptr<Graph>> Session::Impl::source_graph(const std::string& for_shapes) {
+  if (graph && model_path.empty()) {
+    INR_ASSIGN_OR_RETURN(Graph g, graph->clone());
+    return std::make_unique<Graph>(std::move(g));
+  }
+  if (graph) return std::move(graph);
+  INR_ASSIGN_OR_RETURN(FileId now, file_id(model_path));
+  if (!(now == model_id))
+    return error("{}: the model file changed since the session loaded it; load it again to run input shapes {}",
+                 model_path, for_shapes);
+  log_info("reading {} again for input shapes {} (the weights of a plan are held once, by its backends)",
+           model_path, for_shapes);
+  INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, import_onnx_file(model_path));
+  INR_TRY(g->topo_sort());
+  INR_TRY(check_constant_inputs(*g));
+  return g;
+}
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, const SessionOptions& options) {
   ScopedEvent event(options.profiler, "load " + onnx_path, "session");
+  INR_ASSIGN_OR_RETURN(FileId id, file_id(onnx_path));
   INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, import_onnx_file(onnx_path));
   log_info("model {}: {} nodes, {} values, opset {}{}", onnx_path, graph->nodes().size(), graph->values().size(),
            graph->opset, graph->opset_ms ? fmt::format(" + com.microsoft {}", graph->opset_ms) : "");
-  return create(std::move(graph), options);
+  INR_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, create(std::move(graph), options));
+  session->impl_->model_path = onnx_path;
+  session->impl_->model_id = id;
+  return session;
 }
 
 Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, const SessionOptions& options) {
@@ -182,8 +233,7 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
   auto plan = std::make_unique<Plan>();
   {
     ScopedEvent event(prof, "passes", "session", fmt::format(R"({{"opt_level": {}}})", options.opt_level));
-    INR_ASSIGN_OR_RETURN(Graph g, graph->clone());
-    plan->graph = std::make_unique<Graph>(std::move(g));
+    INR_ASSIGN_OR_RETURN(plan->graph, source_graph(for_shapes));
     // A key longer than the inputs carries the values of the value inputs (plan_key); a shape-only query
     // (output_shapes) leaves them unknown, which is enough unless a shape depends on them.
     const size_t n_inputs = plan->graph->inputs.size();
@@ -365,8 +415,32 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
   for (size_t i = 0; i < planned.size(); ++i)
     plan->slots[slot_of[planned[i]]] = Tensor::wrap(planned[i]->dtype, planned[i]->shape, plan->arena.data() + ap.offsets[i]);
 
+  // Constants a backend copies are released as soon as every node that reads them has been compiled by a
+  // backend that said it holds its own copy (CompileRequest::constant_copied): the plain weights do not stay
+  // alive beside the reordered ones. Graph outputs and constants of nodes that are not run are kept.
+  std::unordered_map<const Value*, std::pair<Value*, std::unordered_set<const Node*>>> readers;
+  for (const Part& part : parts)
+    for (Node* n : part.nodes)
+      for (Value* v : n->inputs)
+        if (v && v->is_constant()) {
+          auto& r = readers[v];
+          r.first = v;
+          r.second.insert(n);
+        }
+  for (const Value* v : g.outputs) readers.erase(v);
+  auto constant_copied = [&](const Node& n, const Value& v) {
+    auto it = readers.find(&v);
+    if (it == readers.end() || it->second.second.erase(&n) == 0 || !it->second.second.empty()) return;
+    Value* owned = it->second.first;
+    plan->released_bytes += owned->constant.bytes();
+    plan->slots[slot_of[owned]] = Tensor();
+    owned->constant = Tensor();
+    readers.erase(it);
+  };
   for (int p = 0; p < static_cast<int>(parts.size()); ++p) {
     CompileRequest req;
+    req.constant_copied = constant_copied;
+    req.compact_weights = options.compact_weights;
     req.graph = &g;
     req.nodes = parts[p].nodes;
     for (Node* n : parts[p].nodes) {
@@ -390,10 +464,11 @@ Result<std::unique_ptr<Plan>> Session::Impl::build_plan(std::span<const Shape> s
   }
   for (Value* v : g.inputs) plan->input_slots.push_back(slot_of[v]);
   for (Value* v : g.outputs) plan->output_slots.push_back(slot_of[v]);
-  log_info("compiled for {} in {:.1f} ms: {} executables, backend buffers {} (activations, reordered weights)",
+  log_info("compiled for {} in {:.1f} ms: {} executables, backend buffers {} (activations, reordered weights); "
+           "{} of graph constants released once their backends held copies",
            for_shapes,
            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
-           plan->executables.size(), mib(plan->internal_bytes));
+           plan->executables.size(), mib(plan->internal_bytes), mib(plan->released_bytes));
   return plan;
 }
 
@@ -526,6 +601,22 @@ Result<size_t> Session::arena_bytes(std::span<const Shape> input_shapes) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
   return plan->arena.bytes() + plan->internal_bytes;
+}
+
+Result<Session::WeightMemory> Session::weight_memory(std::span<const Shape> input_shapes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  INR_ASSIGN_OR_RETURN(Plan* plan, impl_->plan_for(input_shapes));
+  WeightMemory out;
+  std::unordered_set<const void*> seen;
+  auto count = [&](const Graph& g) {
+    for (const auto& v : g.values())
+      if (v->is_constant() && seen.insert(v->constant.raw()).second) out.graph_bytes += v->constant.bytes();
+  };
+  count(*plan->graph);
+  if (impl_->graph) count(*impl_->graph);
+  out.released_bytes = plan->released_bytes;
+  for (const auto& exe : plan->executables) out.backend_bytes += exe->constant_bytes();
+  return out;
 }
 
 Status Session::run_into(std::span<const Tensor> inputs, std::span<Tensor> outputs) {

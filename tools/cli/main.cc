@@ -1,4 +1,5 @@
 // inr: Imagenet Runner command line. Subcommands are listed in commands.def.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -61,9 +62,17 @@ void set_openmp_wait_policy(char** argv) {
 
 }  // namespace
 
+// glibc serves blocks of 128 KiB and more from private mappings, but raises that threshold to the size of every
+// mapped block freed (up to 32 MiB): after one model import freed its protobuf's weight payloads, a second
+// import (`inr info` checking that the model runs, a session re-reading its weights for another input shape)
+// parsed them into the heap, where freed blocks stay resident, and peaked at twice the weights. A fixed
+// threshold (glibc's default value) keeps large blocks mapped, so freeing one returns it (issue #16).
+constexpr int kMmapThresholdBytes = 128 * 1024;
+
 int main(int argc, char** argv) {
   using namespace inr::cli;
   set_openmp_wait_policy(argv);
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
   CLI::App app{"inr: run, quantize, evaluate, benchmark and trace ImageNet classifiers stored as ONNX"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("inr ") + INR_VERSION);

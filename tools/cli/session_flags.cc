@@ -36,6 +36,10 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
           "BACKEND"));
   app->add_option("--systolic-config", f.systolic_config,
                   "Emulated Gemmini configuration (JSON: dim, sp_bytes, acc_bytes, clock_hz, ...; for -x 0/1/2)");
+  app->add_option("--weights", f.weights,
+                  "Weight memory: fast (backends may transform weights into larger forms that run faster, such as "
+                  "Winograd 3x3 convolutions) or compact (weights held at about their own size)")
+      ->check(one_of({"fast", "compact"}));
   app->add_option("-t,--trace", f.trace, "Write a Chrome/Perfetto trace (JSON) to this file");
   app->add_option("-d,--debug", f.debug,
                   "Log level on stderr: 0 debug (per node: placement and why, pass rewrites), 1 info (passes, "
@@ -67,6 +71,7 @@ SessionOptions session_options(const SessionFlags& f) {
   o.threads = f.threads;
   o.backend = f.backend;
   o.systolic_config = f.systolic_config;
+  o.compact_weights = f.weights == "compact";
   return o;
 }
 

@@ -22,6 +22,9 @@ struct SessionFlags {
   std::string trace;
   int debug = -1;
   std::string save_model;
+  // --weights: "fast" (backends may enlarge weights for speed: Winograd) or "compact"; a command sets its
+  // default before add_session_flags.
+  std::string weights = "fast";
 };
 
 void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required = true);

@@ -133,6 +133,7 @@ class OnednnExecutable final : public Executable {
     return Status::ok();
   }
 
+  size_t constant_bytes() const override { return program_.stats.weight_bytes; }
   size_t internal_bytes() const override {
     return program_.stats.arena_bytes + program_.stats.scratchpad_bytes + program_.stats.weight_bytes;
   }

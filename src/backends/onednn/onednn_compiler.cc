@@ -94,6 +94,8 @@ Version Compiler::current(Value* v) {
   } else {
     throw std::runtime_error(fmt::format("value '{}' is read before the partition produces it", v->name));
   }
+  // Every reader of a constant held as an owned copy reads that copy.
+  if (v->is_constant() && s.versions[0].ref.place == Place::kOwned) copied(v);
   return s.versions[0];
 }
 
@@ -382,6 +384,10 @@ bool is_batched_matmul(const Node& n) {
   return n.op == Op::kMatMul && n.inputs.size() == 2 && !(n.inputs[1]->is_constant() && n.inputs[1]->shape.size() == 2);
 }
 
+void Compiler::copied(const Value* v) {
+  if (v && v->is_constant() && std::find(copied_.begin(), copied_.end(), v) == copied_.end()) copied_.push_back(v);
+}
+
 bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
   return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
 }
@@ -391,6 +397,7 @@ Status Compiler::lower() {
     Node& n = *req_.nodes[i];
     int step = static_cast<int>(i);
     Status st;
+    copied_.clear();
     switch (n.op) {
       case Op::kConv:
       case Op::kFusedConv:
@@ -473,6 +480,9 @@ Status Compiler::lower() {
     INR_TRY(st.with_context(n.label()));
     for (Value* out : n.outputs)
       if (out) finish_output(out, step);
+    if (req_.constant_copied)
+      for (const Value* v : copied_) req_.constant_copied(n, *v);
+    copied_.clear();
   }
   return Status::ok();
 }

@@ -153,6 +153,10 @@ class Compiler {
   // Copies `data` (plain in `src_md`, of its data type) into owned memory laid out as `dst_md` (weights at
   // compile time; int8 weight descriptors may carry oneDNN's compensation, which the reorder computes).
   Version owned_constant(const void* data, const memory::desc& src_md, const memory::desc& dst_md);
+  // The node being lowered will not read constant `v`'s graph tensor again: the backend holds what it needs
+  // of it (an owned_constant copy, a derived copy captured by a kernel). Reported through
+  // CompileRequest::constant_copied once the node is lowered, so the runtime can release the tensor.
+  void copied(const Value* v);
   // Primitive attributes every primitive gets (user-managed scratchpad).
   static dnnl::primitive_attr base_attr();
 
@@ -210,6 +214,7 @@ class Compiler {
   dnnl::stream compile_stream_;
   Program program_;
   std::unordered_map<const Value*, ValueState> values_;
+  std::vector<const Value*> copied_;  // constants the node being lowered has copied (see copied())
 };
 
 // Whether oneDNN picked its reference (plain C++) implementation for a primitive.

@@ -83,7 +83,8 @@ Status lower_conv(Compiler& c, Node& n, int step) {
     int64_t cin = x->shape[1], cout = y->shape[1];
     memory::desc src16 = cin % 16 == 0 ? memory::desc(to_dims(x->shape), dt::f32, tag::nChw16c) : any(x->shape);
     memory::desc dst16 = cout % 16 == 0 ? memory::desc(to_dims(y->shape), dt::f32, tag::nChw16c) : any(y->shape);
-    bool wino = ws[2] == 3 && ws[3] == 3 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 1 &&
+    // Not with compact weights (SessionOptions::compact_weights): Winograd's weights are larger.
+    bool wino = !c.request().compact_weights && ws[2] == 3 && ws[3] == 3 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 1 &&
                 g.dilation[1] == 1 && group == 1 && cin % 16 == 0 && cout % 16 == 0;
     if (wino) {
       try {
@@ -116,6 +117,8 @@ Status lower_conv(Compiler& c, Node& n, int step) {
   Version wv = c.owned_constant(w->constant.data<float>(), w_plain, pd.weights_desc());
   Version bv;
   if (b) bv = c.owned_constant(b->constant.data<float>(), bias_md, pd.bias_desc());
+  c.copied(w);
+  c.copied(b);
 
   memory::desc dst_md = pd.dst_desc();
   Version dst;

@@ -42,6 +42,7 @@ Status lower_batched_matmul(Compiler& c, Node& n, int step) {
   Version bv = b->is_constant() ? c.owned_constant(b->constant.data<float>(), plain_md(b->shape), plain_md(b->shape))
                                 : c.current(b);
   if (!is_strided_view(bv.md)) bv = c.as(b, plain_md(b->shape), step);
+  if (b->is_constant()) c.copied(b);
   memory::desc dst_md = plain_md(y->shape);
   std::vector<const Node*> readers = c.readers(y);
   if (!c.is_external(y) && readers.size() == 1 && readers[0]->op == Op::kTranspose)
@@ -117,6 +118,8 @@ Status lower_matmul(Compiler& c, Node& n, int step) {
   Version dst{dst_md, c.output(y, plain_md(y->shape), step).ref};
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (!bias.empty()) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(bias.data(), bias_md, bias_md));
+  c.copied(bw);
+  if (cb) c.copied(cb);  // its values are in the owned bias (or unused when beta is 0)
   c.add_primitive(dnnl::matmul(pd), pd, args, step, n.name);
   c.note_matmul(y, step, src_md, pd.weights_desc(), bias_md, dst_md, args, serial);
   return Status::ok();

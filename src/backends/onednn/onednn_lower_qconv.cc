@@ -169,6 +169,8 @@ Status lower_qlinear_conv_split(Compiler& c, Node& n, int step, const WindowGeom
                          data[fused_sum ? 1 : 2]);
       },
       args, step, n.name + " requant", "inr int8 requant");
+  c.copied(w);  // in w_main / w_rest's owned copies
+  c.copied(b);  // in the requant kernel's bias
   return Status::ok();
 }
 
@@ -239,6 +241,8 @@ Status lower_qlinear_conv(Compiler& c, Node& n, int step) {
   Version dst = c.output(y, pd.dst_desc(), step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (b) args.emplace_back(DNNL_ARG_BIAS, c.owned_constant(b->constant.raw(), bias_md, pd.bias_desc()));
+  c.copied(w);
+  c.copied(b);
   if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
   c.add_primitive(dnnl::convolution_forward(pd), pd, args, step, n.name);
   return Status::ok();

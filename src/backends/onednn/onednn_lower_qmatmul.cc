@@ -139,6 +139,7 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
           requant_s32_rows(static_cast<const int32_t*>(data[0]), nullptr, m, cols, scales, y_zp, y_type, data[1]);
         },
         {acc, dst}, step, n.name + " requant", "inr int8 requant");
+    c.copied(b);
     return Status::ok();
   }
   memory::desc src_md = plain_md(a);
@@ -153,6 +154,7 @@ Status lower_qlinear_matmul(Compiler& c, Node& n, int step) {
   bool runtime_zp = chosen_rt->second;
   Version src = c.as(a, src_md, step);
   Version wv = c.owned_constant(bs8.raw(), w_plain, pd.weights_desc());
+  c.copied(b);
   Version dst = c.output(y, dst_md, step);
   std::vector<std::pair<int, Version>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wv}, {DNNL_ARG_DST, dst}};
   if (runtime_zp) args.push_back(rq.runtime_zp_arg(c));
@@ -225,6 +227,8 @@ Status lower_qgemm(Compiler& c, Node& n, int step) {
         for (int64_t j = 0; j < cols; ++j) acc[i * cols + j] += bias[static_cast<size_t>(j)];
     qgemm_store(acc, m, cols, scales, y_zp ? &*y_zp : nullptr, y_type, data[1]);
   }, {acc, dst}, step, n.name + " output");
+  c.copied(b);
+  c.copied(n.input(6));  // in the output kernel's bias
   return Status::ok();
 }
 
