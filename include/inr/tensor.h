@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,15 @@ class Tensor {
   static Tensor empty(DType dtype, Shape shape);
   // Views external memory (not owned).
   static Tensor wrap(DType dtype, Shape shape, void* data);
+  // Copies the tensor's bytes from `v`, which must hold at least that many (a shorter vector is a bug in the
+  // caller: std::length_error, not a read past its end). Zero elements copy nothing (v.data() may be null).
   template <typename T>
   static Tensor from_vector(DType dtype, Shape shape, const std::vector<T>& v) {
     Tensor t = empty(dtype, std::move(shape));
-    std::memcpy(t.raw(), v.data(), t.bytes());
+    if (t.bytes() > v.size() * sizeof(T))
+      throw std::length_error("Tensor::from_vector: " + std::to_string(v.size() * sizeof(T)) + " bytes for a tensor of " +
+                              std::to_string(t.bytes()));
+    if (t.bytes() > 0) std::memcpy(t.raw(), v.data(), t.bytes());
     return t;
   }
 
