@@ -37,6 +37,13 @@ Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+Result<int64_t> existing_axis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return rank == 0 ? error("axis {} given for a scalar input (it has no axes)", axis)
+                     : error("axis {} out of range for rank {}", axis, rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
 Result<std::vector<int64_t>> constant_ints(const Value* v, std::string_view what) {
   if (v == nullptr || !v->is_constant())
     return error("{} must be a constant (computed from shapes or initializers)", what);

@@ -20,6 +20,9 @@ Status expect_rank(const Value* v, int64_t rank, std::string_view what);
 
 // Axis in [-rank, rank) -> [0, rank); error otherwise.
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
+// An axis that must name an existing dim ([-rank, rank-1]; a scalar has none), for ops that index the shape by
+// it (Squeeze, the reductions). normalize_axis lets a scalar take axis 0.
+Result<int64_t> existing_axis(int64_t axis, int64_t rank);
 
 // Constant int64/int32 input as a vector, error if not constant.
 Result<std::vector<int64_t>> constant_ints(const Value* v, std::string_view what);

@@ -13,7 +13,7 @@ Result<Reduction> reduction(const Node& node, const Shape& x, int64_t opset_axes
     r.noop = true;
   }
   for (int64_t a : axes) {
-    INR_ASSIGN_OR_RETURN(int64_t ax, normalize_axis(a, rank));
+    INR_ASSIGN_OR_RETURN(int64_t ax, existing_axis(a, rank));
     if (r.reduced[ax]) return error("axis {} is listed twice", a);
     r.reduced[ax] = true;
   }

@@ -19,7 +19,7 @@ Status infer(Node& node) {
     for (size_t d = 0; d < x->shape.size(); ++d) drop[d] = x->shape[d] == 1;
   }
   for (int64_t a : axes) {
-    INR_ASSIGN_OR_RETURN(int64_t ax, normalize_axis(a, rank));
+    INR_ASSIGN_OR_RETURN(int64_t ax, existing_axis(a, rank));
     if (x->shape[ax] != 1) return error("cannot squeeze axis {} of size {} (shape {})", a, x->shape[ax], shape_str(x->shape));
     if (drop[ax]) return error("axis {} is listed twice", a);
     drop[ax] = true;

@@ -116,6 +116,11 @@ TEST(ReduceErrors, ClearMessages) {
   EXPECT_NE(msg(attr18).find("not an attribute"), std::string::npos) << msg(attr18);
   OpCase bigk{.name = "t", .op_type = "TopK", .inputs = {in("x", {2, 3}), constant(in_values("k", {1}, {4}, DType::kI64))}, .outputs = 2};
   EXPECT_NE(msg(bigk).find("K = 4 is outside [0, 3]"), std::string::npos) << msg(bigk);
+  // A scalar has no axis 0 (indexing its empty shape by it crashed; found by fuzz_onnx).
+  OpCase scalar{.name = "r", .op_type = "ReduceMax", .opset = 17, .attrs = {{"axes", Attr::of_ints({0})}}, .inputs = {in("x", {})}};
+  EXPECT_NE(msg(scalar).find("axis 0 given for a scalar input"), std::string::npos) << msg(scalar);
+  OpCase scalar_sum{.name = "r", .op_type = "ReduceSum", .inputs = {in("x", {}), constant(in_values("axes", {1}, {0}, DType::kI64))}};
+  EXPECT_NE(msg(scalar_sum).find("axis 0 given for a scalar input"), std::string::npos) << msg(scalar_sum);
 }
 
 }  // namespace inr::test

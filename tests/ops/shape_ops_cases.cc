@@ -128,6 +128,9 @@ TEST(ShapeOpsErrors, ClearMessages) {
   OpCase scatter{.name = "s", .op_type = "ScatterND",
                  .inputs = {in("d", {2, 3}), constant(in_values("i", {1, 1}, {2}, DType::kI64)), in("u", {1, 3})}};
   EXPECT_NE(msg(scatter).find("index 2 out of range"), std::string::npos) << msg(scatter);
+  // Squeeze of a scalar by axis 0 (fuzz_onnx: it read shape[0] of an empty shape and crashed).
+  OpCase squeeze_scalar{.name = "q", .op_type = "Squeeze", .inputs = {in("x", {}), ints("axes", {0})}};
+  EXPECT_NE(msg(squeeze_scalar).find("axis 0 given for a scalar input"), std::string::npos) << msg(squeeze_scalar);
 }
 
 }  // namespace inr::test
