@@ -32,7 +32,7 @@ Status infer(Node& node) {
   INR_TRY(expect_byte_dtype(first, "input 0"));
   if (!node.has_attr("axis")) return error("attribute axis is required");
   int64_t rank = static_cast<int64_t>(first->shape.size());
-  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node.attr_int("axis", 0), rank));
+  INR_ASSIGN_OR_RETURN(int64_t axis, existing_axis(node.attr_int("axis", 0), rank));
   Shape out = first->shape;
   for (size_t i = 1; i < node.inputs.size(); ++i) {
     const Value* v = node.inputs[i];

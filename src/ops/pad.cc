@@ -53,7 +53,7 @@ Result<PadSpec> pad_spec(const Node& node, const Shape& x) {
   p.end.assign(rank, 0);
   std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < axes.size(); ++i) {
-    INR_ASSIGN_OR_RETURN(int64_t ax, normalize_axis(axes[i], static_cast<int64_t>(rank)));
+    INR_ASSIGN_OR_RETURN(int64_t ax, existing_axis(axes[i], static_cast<int64_t>(rank)));
     if (seen[ax]) return error("axis {} is listed twice", axes[i]);
     seen[ax] = true;
     p.begin[ax] = pads[i];

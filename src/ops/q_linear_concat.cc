@@ -16,7 +16,7 @@ constexpr size_t kInputArity = 3;
 Status run(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
   Tensor& y = out[0];
   int64_t rank = y.rank();
-  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node.attr_int("axis", 0), rank));
+  INR_ASSIGN_OR_RETURN(int64_t axis, existing_axis(node.attr_int("axis", 0), rank));
   int64_t outer = dims_product(y.shape(), 0, static_cast<size_t>(axis));
   int64_t inner = dims_product(y.shape(), static_cast<size_t>(axis) + 1, static_cast<size_t>(rank));
   float y_scale = load_scale(in[0], 0);
@@ -56,7 +56,7 @@ Status infer(Node& node) {
   INR_TRY(expect_qparam_shape(yz, 0, "Y_zero_point"));
   const Value* first = node.inputs[kFirstInput];
   int64_t rank = static_cast<int64_t>(first->shape.size());
-  INR_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(node.attr_int("axis", 0), rank));
+  INR_ASSIGN_OR_RETURN(int64_t axis, existing_axis(node.attr_int("axis", 0), rank));
   Shape out = first->shape;
   out[static_cast<size_t>(axis)] = 0;
   for (size_t t = kFirstInput; t < node.inputs.size(); t += kInputArity) {

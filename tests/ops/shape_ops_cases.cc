@@ -131,6 +131,9 @@ TEST(ShapeOpsErrors, ClearMessages) {
   // Squeeze of a scalar by axis 0 (fuzz_onnx: it read shape[0] of an empty shape and crashed).
   OpCase squeeze_scalar{.name = "q", .op_type = "Squeeze", .inputs = {in("x", {}), ints("axes", {0})}};
   EXPECT_NE(msg(squeeze_scalar).find("axis 0 given for a scalar input"), std::string::npos) << msg(squeeze_scalar);
+  // Concat of scalars likewise (fuzz_onnx: it read dim 0 of an empty shape).
+  OpCase concat_scalar{.name = "c", .op_type = "Concat", .attrs = {{"axis", Attr::of_int(0)}}, .inputs = {in("a", {}), in("b", {})}};
+  EXPECT_NE(msg(concat_scalar).find("axis 0 given for a scalar input"), std::string::npos) << msg(concat_scalar);
 }
 
 }  // namespace inr::test
