@@ -291,6 +291,8 @@ Result<std::unique_ptr<Graph>> import_model(onnx::ModelProto& model, const std::
       Value* v = g->find_value(name);
       if (v == nullptr) v = g->add_value(name);
       if (v->is_constant()) return error("node {} writes to initializer '{}'", np.name(), name);
+      if (std::find(g->inputs.begin(), g->inputs.end(), v) != g->inputs.end())
+        return error("node {} writes to graph input '{}'", np.name(), name);
       outs.push_back(v);
     }
     std::string node_name = np.name().empty() ? fmt::format("{}_{}", np.op_type(), index) : np.name();

@@ -184,6 +184,11 @@ TEST(OnnxImport, OpsetImportsAndInitializerNamesAreChecked) {
   onnx::ModelProto dup = add_model(fill);
   *dup.mutable_graph()->add_initializer() = dup.graph().initializer(0);
   expect_error(dup, "initializer 'b' is defined twice");
+  // A node output that redefines a graph input (fuzz_onnx: the input's slot took the node's shape and the run
+  // copied the caller's smaller tensor past its end).
+  onnx::ModelProto redefine = add_model(fill);
+  redefine.mutable_graph()->mutable_node(0)->set_output(0, redefine.graph().input(0).name());
+  expect_error(redefine, "writes to graph input '" + redefine.graph().input(0).name() + "'");
   EXPECT_EQ(run_add(save(dir, "ok.onnx", add_model(fill))), kExpected);
 }
 
