@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 #include "core/log.h"
 #include "ops/op_util.h"
@@ -151,52 +152,60 @@ Value* gelu_input(const Node* scale) {
   return nullptr;
 }
 
-// GELU with the two Muls after the Add: (x * (erf + 1)) * 0.5 or ((erf + 1) * 0.5) * x.
-bool fuse_gelu_at(Graph& g, Node* erf) {
+// The part both GELU spellings share: Add(Erf(x / sqrt 2), 1), with the scaled x read by the Erf alone.
+struct ErfPlusOne {
+  Value* x = nullptr;
+  Node* scale = nullptr;
+  Node* add = nullptr;
+};
+std::optional<ErfPlusOne> match_erf_plus_one(Graph& g, Node* erf) {
   Value* q = erf->inputs[0];
   Node* scale = q->producer;
   Value* x = gelu_input(scale);
-  if (x == nullptr || !private_use(g, q, 1)) return false;
+  if (x == nullptr || !private_use(g, q, 1)) return std::nullopt;
   Node* add = only_consumer(g, erf->outputs[0], Op::kAdd);
-  if (!add || !f32_scalar_near(other_input(add, erf->outputs[0]), 1.0)) return false;
-  Value* a = add->outputs[0];
+  if (!add || !f32_scalar_near(other_input(add, erf->outputs[0]), 1.0)) return std::nullopt;
+  return ErfPlusOne{x, scale, add};
+}
+
+// Replaces the matched nodes by one Gelu named after the Erf, from x to `out`.
+void replace_with_gelu(Graph& g, Node* erf, Value* x, Value* out, std::initializer_list<Node*> matched) {
+  std::string name = erf->name;
+  for (Node* n : matched) g.remove_node(n);
+  Node* gelu = g.add_node(name, "Gelu", "", {x}, {out});
+  gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
+}
+
+// GELU with the two Muls after the Add: (x * (erf + 1)) * 0.5 or ((erf + 1) * 0.5) * x.
+bool fuse_gelu_at(Graph& g, Node* erf) {
+  std::optional<ErfPlusOne> m = match_erf_plus_one(g, erf);
+  if (!m) return false;
+  Value* a = m->add->outputs[0];
   Node* m1 = only_consumer(g, a, Op::kMul);
   if (!m1) return false;
   Node* m2 = only_consumer(g, m1->outputs[0], Op::kMul);
   if (!m2) return false;
   Value* o1 = other_input(m1, a);
   Value* o2 = other_input(m2, m1->outputs[0]);
-  bool x_then_half = o1 == x && f32_scalar_near(o2, 0.5);
-  bool half_then_x = f32_scalar_near(o1, 0.5) && o2 == x;
+  bool x_then_half = o1 == m->x && f32_scalar_near(o2, 0.5);
+  bool half_then_x = f32_scalar_near(o1, 0.5) && o2 == m->x;
   if (!x_then_half && !half_then_x) return false;
-  Value* out = m2->outputs[0];
-  std::string name = erf->name;
-  log_debug("fuse: {} .. {} -> Gelu", scale->label(), m2->label());
-  for (Node* n : {scale, erf, add, m1, m2}) g.remove_node(n);
-  Node* gelu = g.add_node(name, "Gelu", "", {x}, {out});
-  gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
+  log_debug("fuse: {} .. {} -> Gelu", m->scale->label(), m2->label());
+  replace_with_gelu(g, erf, m->x, m2->outputs[0], {m->scale, erf, m->add, m1, m2});
   return true;
 }
 
 // GELU with x * 0.5 first (Hugging Face style): h = Mul(x, 0.5); out = Mul(h, Add(Erf(x / sqrt 2), 1)).
 bool fuse_gelu_half_first_at(Graph& g, Node* erf) {
-  Value* q = erf->inputs[0];
-  Node* scale = q->producer;
-  Value* x = gelu_input(scale);
-  if (x == nullptr || !private_use(g, q, 1)) return false;
-  Node* add = only_consumer(g, erf->outputs[0], Op::kAdd);
-  if (!add || !f32_scalar_near(other_input(add, erf->outputs[0]), 1.0)) return false;
-  Node* mul = only_consumer(g, add->outputs[0], Op::kMul);
+  std::optional<ErfPlusOne> m = match_erf_plus_one(g, erf);
+  if (!m) return false;
+  Node* mul = only_consumer(g, m->add->outputs[0], Op::kMul);
   if (!mul) return false;
-  Value* h = other_input(mul, add->outputs[0]);
+  Value* h = other_input(mul, m->add->outputs[0]);
   Node* half = h ? h->producer : nullptr;
-  if (!half || half->op != Op::kMul || !private_use(g, h, 1) || !f32_scalar_near(other_input(half, x), 0.5))
+  if (!half || half->op != Op::kMul || !private_use(g, h, 1) || !f32_scalar_near(other_input(half, m->x), 0.5))
     return false;
-  Value* out = mul->outputs[0];
-  std::string name = erf->name;
-  for (Node* n : {half, scale, erf, add, mul}) g.remove_node(n);
-  Node* gelu = g.add_node(name, "Gelu", "", {x}, {out});
-  gelu->attrs["_opset"] = Attr::of_int(kGeluOpset);
+  replace_with_gelu(g, erf, m->x, mul->outputs[0], {half, m->scale, erf, m->add, mul});
   return true;
 }
 bool fuse_linear_at(Graph& g, Node* mm) {
