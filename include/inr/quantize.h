@@ -67,6 +67,9 @@ struct QuantizeRequest {
   int adaround_iters = 0;             // 0: 10000, or 15000 below 8 bits (AIMET)
   int adaround_batch = 32;            // images per iteration (each gives 8 sampled positions)
   int64_t adaround_images = 0;        // calibration images the layer samples come from (0: all)
+  // The weight grid AdaRound / bias correction round onto: "minmax" (scale max|w| / qmax) or "tf-enhanced"
+  // (AIMET's search, its default for param encodings); "": minmax, tf-enhanced under a recipe.
+  std::string weight_range;
   std::string report;                 // per-layer JSON report (weight / output SQNR per step); "" none
   // (stage, done, total) of the weight optimisation ("adaround": iterations over all layers; "layers").
   std::function<void(const std::string&, size_t, size_t)> ptq_progress;

@@ -121,13 +121,18 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
     r.cle = true;
     r.adaround = true;
     r.weight_bits = r.recipe == "w4a8" ? 4 : 8;
+    if (r.weight_range.empty()) r.weight_range = "tf-enhanced";  // AIMET computes param encodings with it
   }
+  if (!r.weight_range.empty() && r.weight_range != "minmax" && r.weight_range != "tf-enhanced")
+    return error("weight range must be minmax or tf-enhanced, got '{}'", r.weight_range);
   if (r.weight_bits != 8 && r.weight_bits != 4) return error("weight bits must be 8 or 4, got {}", r.weight_bits);
   if (!r.bias_correction.empty() && r.bias_correction != "empirical" && r.bias_correction != "analytical")
     return error("bias correction must be empirical or analytical, got '{}'", r.bias_correction);
   const bool ptq = r.cle || r.adaround || !r.bias_correction.empty();
   if (ptq && r.mode != "static") return error("--cle, --adaround and --bias-correction need --mode static");
   if (ptq && r.format != "qdq") return error("--cle, --adaround and --bias-correction need --format qdq");
+  if (!r.weight_range.empty() && r.recipe.empty() && !r.adaround && r.bias_correction.empty())
+    return error("--weight-range picks the grid AdaRound and bias correction round onto: add --adaround or --bias-correction");
   if (!r.report.empty() && !r.adaround && r.bias_correction.empty())
     return error("--report lists the layers AdaRound or bias correction optimised: add --adaround or --bias-correction");
   auto note = [&](const std::string& line) {
@@ -177,6 +182,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   o.cle = r.cle;
   o.ptq.adaround = r.adaround;
   o.ptq.bias_correction = r.bias_correction;
+  o.ptq.weight_range = r.weight_range == "tf-enhanced" ? quant::WeightRange::kTfEnhanced : quant::WeightRange::kMinMax;
   o.ptq.ada.iterations = r.adaround_iters > 0 ? r.adaround_iters : r.weight_bits < 8 ? 15000 : 10000;
   if (r.adaround_batch < 1) return error("--adaround-batch must be at least 1");
   o.ptq.ada.batch = r.adaround_batch;
@@ -382,6 +388,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   if (ptq) {
     j["recipe"] = r.recipe.empty() ? "none" : r.recipe;
     j["weight_bits"] = r.weight_bits;
+    if (r.adaround || !r.bias_correction.empty()) j["weight_range"] = r.weight_range.empty() ? "minmax" : r.weight_range;
     nlohmann::json steps = nlohmann::json::object();
     if (r.cle)
       steps["cle"] = {{"pairs", report.cle.pairs}, {"triplets", report.cle.triplets},

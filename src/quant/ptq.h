@@ -79,7 +79,8 @@ void store_weight(Layer& l, const std::vector<float>& w);
 void store_bias(Graph& g, Layer& l, const std::vector<float>& bias);
 
 // Per-channel (or per-tensor) scales of the grid for w [cout, k].
-std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int64_t k, bool per_channel, const WeightGrid& grid);
+std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int64_t k, bool per_channel, const WeightGrid& grid,
+                                 WeightRange range = WeightRange::kMinMax);
 // Round-to-nearest fake quantization with given scales.
 std::vector<float> fake_quant_rtn(const std::vector<float>& w, int64_t cout, int64_t k, const std::vector<float>& scale,
                                   const WeightGrid& grid);

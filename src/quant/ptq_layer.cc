@@ -121,7 +121,27 @@ void store_bias(Graph& g, Layer& l, const std::vector<float>& bias) {
   l.has_bias = true;
 }
 
-std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int64_t k, bool per_channel, const WeightGrid& grid) {
+namespace {
+
+// TF-enhanced noise of scale s on n weights: sum (qdq(w) - w)^2, a clipped weight's counted kGamma times.
+constexpr int kTfeCandidates = 101;  // AIMET SqnrEncodingAnalyzer: symmetric_delta_candidates
+constexpr double kTfeGamma = 3.0;    // its gamma: the weight of clipping noise
+
+double tfe_noise(const float* w, int64_t n, float s, const WeightGrid& grid) {
+  const float lo = static_cast<float>(grid.qmin), hi = static_cast<float>(grid.qmax);
+  double quant = 0, clip = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float q = std::nearbyint(w[i] / s);
+    const float e = std::clamp(q, lo, hi) * s - w[i];
+    ((q < lo || q > hi) ? clip : quant) += static_cast<double>(e) * e;
+  }
+  return quant + kTfeGamma * clip;
+}
+
+}  // namespace
+
+std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int64_t k, bool per_channel, const WeightGrid& grid,
+                                 WeightRange range) {
   std::vector<float> s(static_cast<size_t>(per_channel ? cout : 1), 0.f);
   for (int64_t o = 0; o < cout; ++o) {
     float m = 0;
@@ -130,6 +150,24 @@ std::vector<float> weight_scales(const std::vector<float>& w, int64_t cout, int6
     d = std::max(d, m);
   }
   for (float& d : s) d = d > 0 ? d / static_cast<float>(grid.qmax) : 1.f;  // ORT/quant_util: a zero range gives scale 1
+  if (range == WeightRange::kMinMax) return s;
+  // TF-enhanced: per channel (or over the whole tensor) the least-noise scale among max|w| / qmax * d / 101.
+  const int64_t groups = per_channel ? cout : 1, n = per_channel ? k : cout * k;
+  for (int64_t c = 0; c < groups; ++c) {
+    const float full = s[static_cast<size_t>(c)];
+    const float* x = w.data() + c * n;
+    float best = full;
+    double best_noise = tfe_noise(x, n, full, grid);
+    for (int d = 1; d < kTfeCandidates; ++d) {
+      const float cand = full * static_cast<float>(d) / kTfeCandidates;
+      const double noise = tfe_noise(x, n, cand, grid);
+      if (noise < best_noise) {
+        best_noise = noise;
+        best = cand;
+      }
+    }
+    s[static_cast<size_t>(c)] = best;
+  }
   return s;
 }
 

@@ -73,7 +73,7 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
     rep.name = node_key(n);
     rep.op = n->op_type;
     rep.bits = grid.bits;
-    std::vector<float> scale = weight_scales(lq.w, lq.cout, lq.k, o.per_channel, grid);
+    std::vector<float> scale = weight_scales(lq.w, lq.cout, lq.k, o.per_channel, grid, o.weight_range);
     std::vector<float> rtn = fake_quant_rtn(lq.w, lq.cout, lq.k, scale, grid);
     rep.weight_sqnr_rtn = sqnr_db(lq.w.data(), rtn.data(), rtn.size());
     rep.weight_sqnr_original = rep.weight_sqnr_rtn;
@@ -83,7 +83,7 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
       Result<Layer> orig = make_layer(n, g);
       lq.weight->constant = saved;
       if (orig) {
-        std::vector<float> s0 = weight_scales(orig->w, orig->cout, orig->k, o.per_channel, grid);
+        std::vector<float> s0 = weight_scales(orig->w, orig->cout, orig->k, o.per_channel, grid, o.weight_range);
         std::vector<float> r0 = fake_quant_rtn(orig->w, orig->cout, orig->k, s0, grid);
         rep.weight_sqnr_original = sqnr_db(orig->w.data(), r0.data(), r0.size());
       }

@@ -29,6 +29,12 @@ namespace inr::quant {
 
 enum class Mode { kFp16, kDynamic, kStatic };
 enum class Format { kQdq, kQop };
+// How a weight scale is chosen: kMinMax = max|w| / qmax; kTfEnhanced = AIMET's TF-enhanced search
+// (SqnrEncodingAnalyzer, the scheme AIMET computes param encodings with before AdaRound): of the 101 scales
+// max|w| / qmax * d / 101 (d = 1..101), the one with the least noise sum (qdq(w) - w)^2 over the channel's
+// weights, a clipped weight's noise counted 3 times (AIMET's gamma). AIMET evaluates that noise on a
+// histogram's bin centres; the weights are few enough to use them directly.
+enum class WeightRange { kMinMax, kTfEnhanced };
 
 // The x86 CPU family whose ONNX Runtime int8 kernels the model is quantized for (issue #9). ORT multiplies
 // u8 activations by s8 weights with vpmaddubsw on CPUs without VNNI (AVX2, AVX-512 without VNNI); its int16
@@ -72,6 +78,7 @@ struct PtqOptions {
   // layers fall back to empirical, and the layer report says which got which).
   std::string bias_correction;
   int weight_bits = 8;
+  WeightRange weight_range = WeightRange::kMinMax;  // the grid AdaRound / bias correction round onto
   std::set<std::string> keep8;  // node keys of the layers rounded to the 8-bit grid under weight_bits 4
   bool per_channel = true;
   AdaRoundOptions ada;

@@ -64,6 +64,8 @@ TEST_F(PtqCli, BadCombinationsAreOneLineErrors) {
       {"--mode static --weight8 first", "--weight8"},
       {"--mode static --weight-bits 4 --weight8 no_such_conv", "no_such_conv"},
       {"--mode static --weight-bits 3", "3"},
+      {"--mode static --weight-range tf-enhanced", "--weight-range"},
+      {"--recipe w4a8 --weight-range mse", "mse"},
   };
   for (const Case& c : cases) {
     auto r = test::run_cli(base + c.args);
@@ -83,6 +85,7 @@ TEST_F(PtqCli, W4a8RecipeWritesFourBitGridWeightsAndAReport) {
   EXPECT_EQ(j["recipe"], "w4a8");
   EXPECT_EQ(j["weight_bits"], 4);
   EXPECT_EQ(j["calibrator"], "tf-enhanced");
+  EXPECT_EQ(j["weight_range"], "tf-enhanced") << "AIMET computes the param encodings AdaRound keeps with TF-enhanced";
   EXPECT_EQ(j["weights"]["type"], "s4");
   EXPECT_EQ(j["weights"]["granularity"], "per-channel");
   EXPECT_EQ(j["steps"]["cle"]["triplets"], 17);

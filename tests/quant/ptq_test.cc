@@ -272,6 +272,44 @@ TEST(AdaRound, FourBitRoundingBeatsNearestAndStaysOnTheGrid) {
   EXPECT_GT(changed, 0);
 }
 
+// TF-enhanced weight ranges (AIMET's param encodings): per channel the least-noise scale of the 101 candidates,
+// clipping noise weighted 3x; on Gaussian 4-bit weights with an outlier it clips, and its weight MSE beats
+// max|w| / 7 while minmax keeps every weight in range.
+TEST(WeightRange, TfEnhancedPicksTheLeastNoiseScalePerChannel) {
+  const int64_t cout = 8, k = 288;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> n(0.f, 0.05f);
+  std::vector<float> w(static_cast<size_t>(cout * k));
+  for (float& v : w) v = n(rng);
+  for (int64_t o = 0; o < cout; ++o) w[static_cast<size_t>(o * k + o)] = 0.6f * static_cast<float>(o % 2 ? -1 : 1);  // outliers
+  const WeightGrid grid = WeightGrid::of_bits(4);
+  std::vector<float> mm = weight_scales(w, cout, k, true, grid, WeightRange::kMinMax);
+  std::vector<float> tfe = weight_scales(w, cout, k, true, grid, WeightRange::kTfEnhanced);
+  ASSERT_EQ(tfe.size(), static_cast<size_t>(cout));
+  auto noise = [&](int64_t o, float s) {  // AIMET's criterion, written out
+    double quant = 0, clip = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      float x = w[static_cast<size_t>(o * k + i)], q = std::nearbyint(x / s);
+      float e = std::clamp(q, -7.f, 7.f) * s - x;
+      ((q < -7 || q > 7) ? clip : quant) += static_cast<double>(e) * e;
+    }
+    return quant + 3.0 * clip;
+  };
+  for (int64_t o = 0; o < cout; ++o) {
+    EXPECT_FLOAT_EQ(mm[static_cast<size_t>(o)], 0.6f / 7);
+    EXPECT_LT(tfe[static_cast<size_t>(o)], 0.95f * mm[static_cast<size_t>(o)]) << "the outlier is clipped, channel " << o;
+    const double best = noise(o, tfe[static_cast<size_t>(o)]);
+    for (int d = 1; d <= 101; ++d) EXPECT_LE(best, noise(o, mm[static_cast<size_t>(o)] * d / 101.f) * (1 + 1e-9)) << o << " " << d;
+  }
+  std::vector<float> q_mm = fake_quant_rtn(w, cout, k, mm, grid), q_tfe = fake_quant_rtn(w, cout, k, tfe, grid);
+  EXPECT_GT(sqnr_db(w.data(), q_tfe.data(), w.size()), sqnr_db(w.data(), q_mm.data(), w.size()) + 0.5);
+  // Per tensor: one scale from the whole tensor.
+  EXPECT_EQ(weight_scales(w, cout, k, false, grid, WeightRange::kTfEnhanced).size(), 1u);
+  // A zero channel keeps scale 1 (as minmax).
+  std::vector<float> z(static_cast<size_t>(k), 0.f);
+  EXPECT_EQ(weight_scales(z, 1, k, true, grid, WeightRange::kTfEnhanced)[0], 1.f);
+}
+
 TEST(AdaRound, SameSeedSameResult) {
   OneLayer t = one_layer(5, 512);
   const WeightGrid grid = WeightGrid::of_bits(8);

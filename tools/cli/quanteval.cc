@@ -14,7 +14,7 @@ namespace inr::cli {
 
 Command make_quanteval_command(CLI::App& parent) {
   struct Flags {
-    std::string model, output, recipe, calib_data, weight8, bias_correction;
+    std::string model, output, recipe, calib_data, weight8, bias_correction, weight_range;
     int64_t calib_count = 0, adaround_images = 0;
     int adaround_iters = 0, adaround_batch = 32, batch = 0;
     SessionFlags session;
@@ -39,6 +39,8 @@ Command make_quanteval_command(CLI::App& parent) {
   c.app->add_option("--weight8", f->weight8, "w4a8: layers kept at 8 bits (first, last or names; inr quantize --weight8)");
   c.app->add_option("--bias-correction", f->bias_correction, "After AdaRound: empirical | analytical (inr quantize --bias-correction)")
       ->check(one_of({"empirical", "analytical"}));
+  c.app->add_option("--weight-range", f->weight_range, "Weight grid: tf-enhanced (default) | minmax (inr quantize --weight-range)")
+      ->check(one_of({"minmax", "tf-enhanced"}));
   c.app->add_option("--batch", f->batch, "Images per inference in the evaluation (default 16)")->check(at_least(1));
   c.app->add_option("--threads", f->session.threads, "Intra-op threads (0: the default)")->check(at_least(0));
   add_preprocess_flags(c.app, f->pre);
@@ -60,6 +62,7 @@ Command make_quanteval_command(CLI::App& parent) {
     q.adaround_images = f->adaround_images;
     q.weight8 = split_names(f->weight8);
     q.bias_correction = f->bias_correction;
+    q.weight_range = f->weight_range;
     q.preprocess = f->pre;
     const bool tty = stderr_is_tty();
     if (tty) {

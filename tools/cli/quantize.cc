@@ -57,7 +57,7 @@ Command make_quantize_command(CLI::App& parent) {
     quant::CalibKnobs knobs;
     PreprocessFlags pre;
     bool json = false;
-    std::string recipe, bias_correction, report, weight8;
+    std::string recipe, bias_correction, report, weight8, weight_range;
     bool cle = false, adaround = false;
     int adaround_iters = 0, adaround_batch = 32;
     int64_t adaround_images = 0;
@@ -88,6 +88,10 @@ Command make_quantize_command(CLI::App& parent) {
       ->check(at_least(1))->capture_default_str();
   c.app->add_option("--adaround-images", f->adaround_images,
                     "Calibration images the AdaRound / bias-correction samples come from (0: all)")->check(at_least(0));
+  c.app->add_option("--weight-range", f->weight_range,
+                    "Weight grid AdaRound / bias correction round onto: minmax (max|w| / qmax) | tf-enhanced "
+                    "(AIMET's least-noise search; the recipes' default)")
+      ->check(one_of({"minmax", "tf-enhanced"}));
   c.app->add_option("--report", f->report, "Write per-layer weight / output SQNR before and after each step (JSON)");
   c.app->add_option("--format", f->format, "Static format: qdq (QuantizeLinear/DequantizeLinear pairs) | qop (QLinear* ops)")
       ->check(one_of({"qdq", "qop"}));
@@ -175,6 +179,7 @@ Command make_quantize_command(CLI::App& parent) {
     r.adaround = f->adaround;
     r.adaround_iters = f->adaround_iters;
     r.adaround_batch = f->adaround_batch;
+    r.weight_range = f->weight_range;
     r.adaround_images = f->adaround_images;
     r.weight8 = split_names(f->weight8);
     r.report = f->report;
