@@ -46,7 +46,8 @@ struct QuantizeRequest {
   // with DequantizeLinear-21 (static QDQ only; the output model is opset 21, IR 10). Activations stay 8-bit.
   int weight_bits = 8;
   // With weight_bits 4: layers whose weights stay 8-bit (AIMET's param_bw_override_list): "first" (the first
-  // quantized Conv/Gemm/MatMul), "last" (the last), or node / output names.
+  // quantized Conv/Gemm/MatMul), "last" (the last), "depthwise" (every Conv with one input channel per group),
+  // or node / output names.
   std::vector<std::string> weight8;
   // AIMET .encodings (JSON, layout 0.6.1). `encodings`: build the static QDQ model from the grids in this file
   // instead of calibrating (no calib_data). `export_encodings`: also write the grids used to

@@ -141,7 +141,7 @@ struct QuantOptions {
   // initializers with a DequantizeLinear (QDQ only; the model's opset is raised to 21). `weight` must be kI8
   // and reduce_range off; activations stay 8-bit.
   int weight_bits = 8;
-  // With weight_bits 4: the layers kept at 8 bits ("first", "last" of the quantized Conv/Gemm/MatMul, or node /
+  // With weight_bits 4: the layers kept at 8 bits ("first", "last" of the quantized Conv/Gemm/MatMul, "depthwise", or node /
   // output names; a name that is no such layer is an error).
   std::vector<std::string> weight8;
   std::vector<std::string> exclude;   // node names (or first-output names) left float

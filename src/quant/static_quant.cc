@@ -248,9 +248,16 @@ Result<Selection> select_static(const Graph& graph, const QuantOptions& o, Quant
       std::vector<Node*> hit;
       if (name == "first" && !layers.empty()) hit.push_back(layers.front());
       else if (name == "last" && !layers.empty()) hit.push_back(layers.back());
+      else if (name == "depthwise")  // a Conv with one input channel per group: 9 weights per channel at 3x3
+        for (Node* n : layers) {
+          const Value* w = n->input(1);
+          if (n->op_type == "Conv" && n->attr_int("group", 1) > 1 && w->constant.rank() >= 2 && w->constant.dim(1) == 1)
+            hit.push_back(n);
+        }
       else
         for (Node* n : layers)
           if (node_matches(n, {name})) hit.push_back(n);
+      if (hit.empty() && name == "depthwise") return error("--weight8 depthwise: no quantized Conv is depthwise in this model");
       if (hit.empty()) return error("--weight8: no quantized Conv/Gemm/MatMul with a constant weight is named '{}'", name);
       for (Node* n : hit) sel.keep8.insert(node_key(n));
     }

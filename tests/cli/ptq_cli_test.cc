@@ -233,6 +233,41 @@ TEST_F(PtqCli, Weight8KeepsTheFirstAndLastLayersAtEightBits) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }
 
+// --weight8 depthwise keeps MobileNetV2's 17 depthwise 3x3 convs (9 weights per channel) at 8 bits; a model
+// without depthwise convs is an error, not a silent no-op.
+TEST_F(PtqCli, Weight8DepthwiseKeepsEveryDepthwiseConvAtEightBits) {
+  const std::string out = dir_ + "/w8dw.onnx";
+  auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --weight8 depthwise "
+                         "--calib-data " + samples() + " --calib-count 4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["weights"]["kept_8bit"].size(), 17u);
+  auto g = import_onnx_file(out);
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  (*g)->rebuild_uses();
+  int eight = 0, four = 0;
+  for (const auto& n : (*g)->nodes()) {
+    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant() || n->inputs[0]->constant.rank() < 2) continue;
+    const Tensor& w = n->inputs[0]->constant;
+    const bool depthwise = w.rank() == 4 && w.dim(1) == 1;
+    if (w.dtype() == DType::kI8) {
+      ++eight;
+      EXPECT_TRUE(depthwise) << n->name;
+    } else {
+      ++four;
+      EXPECT_FALSE(depthwise) << n->name;
+    }
+  }
+  EXPECT_EQ(eight, 17);
+  EXPECT_EQ(four, 36);
+  // The synthetic ResNet has no depthwise conv.
+  const std::string r18 = dir_ + "/r18.onnx";
+  ASSERT_EQ(test::run_cli("synth resnet18 -o " + r18).exit_code, 0);
+  auto e = test::run_cli("quantize -m " + r18 + " -o " + dir_ + "/x.onnx --mode static --weight-bits 4 --weight8 depthwise "
+                         "--calib-data " + samples() + " --calib-count 2");
+  test::expect_one_line_error(e, "depthwise");
+}
+
 TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {
   const std::string list = sample_list(dir_, 24);
   auto r = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list + " --calib-data " + samples() + " --calib-count 8 --adaround-iters 20 --adaround-images 8 --json");

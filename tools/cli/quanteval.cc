@@ -36,7 +36,7 @@ Command make_quanteval_command(CLI::App& parent) {
   c.app->add_option("--adaround-batch", f->adaround_batch, "AdaRound images per iteration")->check(at_least(1))->capture_default_str();
   c.app->add_option("--adaround-images", f->adaround_images, "Calibration images the AdaRound samples come from (0: all)")
       ->check(at_least(0));
-  c.app->add_option("--weight8", f->weight8, "w4a8: layers kept at 8 bits (first, last or names; inr quantize --weight8)");
+  c.app->add_option("--weight8", f->weight8, "w4a8: layers kept at 8 bits (first, last, depthwise or names; inr quantize --weight8)");
   c.app->add_option("--bias-correction", f->bias_correction, "After AdaRound: empirical | analytical (inr quantize --bias-correction)")
       ->check(one_of({"empirical", "analytical"}));
   c.app->add_option("--weight-range", f->weight_range, "Weight grid: tf-enhanced (default) | minmax (inr quantize --weight-range)")

@@ -136,7 +136,8 @@ Command make_quantize_command(CLI::App& parent) {
       ->check(one_of({"8", "4"}));
   c.app->add_option("--weight8", f->weight8,
                     "With 4-bit weights: layers kept at 8 bits (AIMET's param_bw_override_list), comma-separated: "
-                    "first, last (the first / last quantized Conv/Gemm/MatMul) or node / output names");
+                    "first, last (the first / last quantized Conv/Gemm/MatMul), depthwise (every depthwise Conv) or node / "
+                    "output names");
   // Opt-in rather than always beside -o: most users want one file, and a second output written silently
   // next to the model would be left behind or overwritten without them asking.
   c.app->add_flag("--export-encodings", f->export_encodings,
