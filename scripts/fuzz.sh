@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for SECONDS each (default 600), one after the other, from a fresh copy of its seed
-# corpus: fuzz/corpus/<target> plus generated seeds (the ONNX node-test models of python3-onnx for fuzz_onnx,
+# corpus: fuzz/corpus/<target> plus generated seeds (the ONNX node-test models of python3-onnx and windows of
+# consecutive nodes cut from the real models (fuzz/real_model_seeds.py) for fuzz_onnx,
 # .npy files written by numpy for fuzz_npy, lines of the real list and a journal for fuzz_lists).
 # Build first: cmake --preset fuzz && cmake --build build-fuzz. Crash inputs are left in $WORK/<target>/.
 # Prints one line per target: executions, CPU seconds, corpus size, and whether it found a crash.
@@ -25,7 +26,9 @@ seed() {  # target dir
     fuzz_onnx)
       local node
       node=$($PY -c 'import onnx, os; print(os.path.join(os.path.dirname(onnx.__file__), "backend/test/data/node"))')
-      for m in "$node"/*/model.onnx; do cp "$m" "$d/$(basename "$(dirname "$m")").onnx"; done ;;
+      for m in "$node"/*/model.onnx; do cp "$m" "$d/$(basename "$(dirname "$m")").onnx"; done
+      # The real models, cut into windows of 1-5 consecutive nodes that fit max_len (a whole model is 3.6 MB).
+      for m in "$DATA"/models/*.onnx; do $PY fuzz/real_model_seeds.py "$m" "$d" 60000 > /dev/null; done ;;
     fuzz_npy)
       $PY - "$d" <<'PY'
 import sys, numpy as np
