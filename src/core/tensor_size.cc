@@ -25,4 +25,16 @@ Result<int64_t> checked_numel(const Shape& shape, DType dtype, std::string_view 
   return n;
 }
 
+Result<int64_t> checked_mul(int64_t a, int64_t b, std::string_view what) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return error("{} overflows int64 ({} * {})", what, a, b);
+  return r;
+}
+
+Result<int64_t> checked_add(int64_t a, int64_t b, std::string_view what) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return error("{} overflows int64 ({} + {})", what, a, b);
+  return r;
+}
+
 }  // namespace inr
