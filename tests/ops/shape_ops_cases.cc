@@ -165,6 +165,8 @@ TEST(ShapeOpsErrors, ShapeArithmeticThatWouldWrapIsAnError) {
   OpCase concat{.name = "c", .op_type = "Concat", .attrs = {{"axis", Attr::of_int(0)}},
                 .inputs = {in("a", {int64_t{1} << 62, 0}), in("b", {int64_t{1} << 62, 0}), in("c", {int64_t{1} << 62, 0}), in("d", {int64_t{1} << 62, 0})}};
   EXPECT_NE(msg(concat).find("output dim 0 overflows int64"), std::string::npos) << msg(concat);
+  OpCase flatten{.name = "f", .op_type = "Flatten", .attrs = {{"axis", Attr::of_int(1)}}, .inputs = {in("x", {0, int64_t{1} << 40, int64_t{1} << 40})}};
+  EXPECT_NE(msg(flatten).find("overflows int64"), std::string::npos) << msg(flatten);
   auto scalar = [](std::string name, double v) { return constant(in_values(std::move(name), {}, {v})); };
   OpCase range{.name = "r", .op_type = "Range", .inputs = {scalar("a", 0), scalar("b", 0x1p100), scalar("c", 1)}};
   EXPECT_NE(msg(range).find("give 1.2676506002282294e+30 elements"), std::string::npos) << msg(range);
