@@ -68,7 +68,7 @@ TEST(CliErrors, MistypedOptionNamesTheClosest) {
 }
 
 TEST(CliErrors, RangeChecksSayWhatTheyWant) {
-  expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --threads -1"), "--threads: must be >= 0, got -1");
+  expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --threads -1"), "--threads: must be between 0 and 1024, got -1");
   expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --top 0"), "--top: must be >= 1, got 0");
   expect_error_line(run_cli("bench -m x.onnx --batch 1,0,16"), "--batch: must be >= 1, got 0");
   expect_error_line(run_cli("eval -m x.onnx --data d --limit -5"), "--limit: must be >= 1, got -5");
