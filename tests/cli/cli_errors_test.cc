@@ -107,7 +107,7 @@ TEST(CliErrors, ValuesCountsAndRequiredOptions) {
 
 // No CLI11 internals leak out, whatever the mistake: no DBL_MAX bounds, no "Run with --help" second line.
 TEST(CliErrors, NoCli11Internals) {
-  for (const char* args : {"classify -m x -i y --threads -1", "classify -m x -i y --top 0",
+  for (const char* args : {"classify -m x -i y --batch 0", "classify -m x -i y --top 0",
                            "profile t.json --top -1", "bench -m x --runs 0", "compare a b --show -2",
                            "quantize -m a -o b --mode static --calib-count -1"}) {
     SCOPED_TRACE(args);
