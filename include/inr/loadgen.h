@@ -27,6 +27,13 @@
 
 namespace inr {
 
+// Upper bounds of a run: queries scheduled (min_queries, offline_samples, and Server's target_qps x
+// min_duration_s; each costs 16+ bytes of schedule and latency record, so 10^7 is about 200 MB) and the Server
+// target QPS (10^6 is far above what one machine serves). --qps 1e300 built an arrival schedule that never
+// reached the duration: a hang that grew by GBs.
+inline constexpr int64_t kMaxLoadgenQueries = 10'000'000;
+inline constexpr double kMaxLoadgenQps = 1e6;
+
 struct LoadgenOptions {
   std::string scenario = "SingleStream";  // SingleStream | Offline | Server
   std::string model;                      // local system under test, or:

@@ -25,11 +25,17 @@ namespace inr {
 class Graph;
 class Profiler;
 
+// Upper bound of SessionOptions::threads (and the CLI's --threads): twice the hardware threads of the largest
+// x86 servers (2 x 256), so no real machine is refused, while a typo such as 10000 is an error rather than a
+// process that stalls creating OpenMP threads (10000 hung; 100000 crashed under a memory limit).
+inline constexpr int kMaxSessionThreads = 1024;
+
 struct SessionOptions {
   // 0: no passes; 1: canonical (constant folding, BatchNorm folding, Identity/Dropout removal);
   // 2 and above: canonical + fusion (Conv+activation, Conv+Add(+Relu)).
   int opt_level = 99;
-  // Intra-op threads (OpenMP); 0 keeps the runtime's default (OMP_NUM_THREADS or all cores).
+  // Intra-op threads (OpenMP); 0 keeps the runtime's default (OMP_NUM_THREADS or all cores); at most
+  // kMaxSessionThreads.
   int threads = 0;
   // "auto": each node goes to the first backend that supports it (onednn, then reference);
   // "reference" or "onednn": prefer that backend (unsupported nodes fall back to reference);

@@ -21,4 +21,10 @@ inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 34;
 // when a dim is negative, the product overflows, or the bytes exceed kMaxTensorBytes.
 Result<int64_t> checked_numel(const Shape& shape, DType dtype, std::string_view what);
 
+// Dim arithmetic on numbers from a file (attributes, constant inputs such as Tile's repeats, ConvTranspose's
+// strides): a * b or a + b, or an error saying that `what` ("output dim 0") overflows int64. Shape inference
+// uses these so that a product that wraps into a small, plausible dim cannot slip past checked_numel.
+Result<int64_t> checked_mul(int64_t a, int64_t b, std::string_view what);
+Result<int64_t> checked_add(int64_t a, int64_t b, std::string_view what);
+
 }  // namespace inr

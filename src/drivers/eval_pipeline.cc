@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file.h"
+#include "core/tensor_size.h"
 #include "data/labels.h"
 #include "image/batch_loader.h"
 
@@ -96,6 +97,8 @@ Result<Shape> batch_input_shape(const IoInfo& input, int64_t batch) {
       return error("input '{}' has a dynamic dim {} (only the batch dim may be dynamic)", input.name, i);
     }
   }
+  // Before anything is allocated for it (bench --batch 1000000 was a bare "out of memory").
+  INR_TRY(checked_numel(s, input.dtype, fmt::format("input '{}' at batch {}", input.name, batch)).status());
   return s;
 }
 

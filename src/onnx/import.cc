@@ -22,14 +22,15 @@ namespace fs = std::filesystem;
 namespace {
 
 // Reads `count` elements of external data for `proto` from a file inside `base_dir`.
-Result<std::string> read_external(const onnx::TensorProto& proto, const std::string& base_dir, size_t expect) {
+Result<std::string> read_external(const onnx::TensorProto& proto, const std::string& base_dir, size_t expect,
+                                  const std::string& what) {
   std::string location;
   int64_t offset = 0, length = -1;
   // offset/length are decimal integers >= 0 (std::stoll threw "stoll" on "abc" and read "1e3" as 1).
   auto number = [&](const std::string& key, const std::string& text, int64_t& out) -> Status {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
     if (ec != std::errc() || p != text.data() + text.size() || text.empty() || out < 0)
-      return error("tensor '{}': external data {} '{}' is not a non-negative integer", proto.name(), key, text);
+      return error("{}: external data {} '{}' is not a non-negative integer", what, key, text);
     return Status::ok();
   };
   for (const auto& kv : proto.external_data()) {
@@ -37,28 +38,28 @@ Result<std::string> read_external(const onnx::TensorProto& proto, const std::str
     if (kv.key() == "offset") INR_TRY(number("offset", kv.value(), offset));
     if (kv.key() == "length") INR_TRY(number("length", kv.value(), length));
   }
-  if (base_dir.empty()) return error("tensor '{}': external data is not allowed here", proto.name());
-  if (location.empty()) return error("tensor '{}': external data without a location", proto.name());
+  if (base_dir.empty()) return error("{}: external data is not allowed here", what);
+  if (location.empty()) return error("{}: external data without a location", what);
   std::error_code ec;
   fs::path base = fs::weakly_canonical(base_dir, ec);
   fs::path file = fs::weakly_canonical(fs::path(base_dir) / location, ec);
   auto rel = file.lexically_relative(base);
   if (fs::path(location).is_absolute() || rel.empty() || *rel.begin() == "..")
-    return error("tensor '{}': external data path '{}' leaves the model's directory", proto.name(), location);
+    return error("{}: external data path '{}' leaves the model's directory", what, location);
   if (fs::exists(file, ec) && !fs::is_regular_file(file, ec))  // a FIFO would block the open forever
-    return error("tensor '{}': external data file '{}' is not a regular file", proto.name(), file.string());
+    return error("{}: external data file '{}' is not a regular file", what, file.string());
   std::ifstream in(file, std::ios::binary);
-  if (!in) return error("tensor '{}': cannot open external data file '{}'", proto.name(), file.string());
+  if (!in) return error("{}: cannot open external data file '{}'", what, file.string());
   in.seekg(0, std::ios::end);
   int64_t size = in.tellg();
   if (length < 0) length = static_cast<int64_t>(expect);
   if (offset < 0 || offset > size || length > size - offset || static_cast<size_t>(length) != expect)
-    return error("tensor '{}': external data range [{}, +{}) does not fit '{}' ({} bytes) or the tensor ({} bytes)",
-                 proto.name(), offset, length, location, size, expect);
+    return error("{}: external data range [{}, +{}) does not fit '{}' ({} bytes) or the tensor ({} bytes)",
+                 what, offset, length, location, size, expect);
   std::string data(static_cast<size_t>(length), '\0');
   in.seekg(offset);
   in.read(data.data(), length);
-  if (!in) return error("tensor '{}': short read from '{}'", proto.name(), location);
+  if (!in) return error("{}: short read from '{}'", what, location);
   return data;
 }
 
@@ -116,24 +117,27 @@ Status read_type(const onnx::TypeProto& type, Value* v) {
 
 }  // namespace
 
-Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir) {
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir, std::string_view label) {
+  const std::string what = !label.empty()             ? std::string(label)
+                           : proto.name().empty() ? std::string("an unnamed tensor")
+                                                  : fmt::format("tensor '{}'", proto.name());
   DType dtype = dtype_from_onnx(proto.data_type());
   if (dtype == DType::kUndefined)
-    return error("tensor '{}': unsupported data type {}", proto.name(), proto.data_type());
+    return error("{}: unsupported data type {}", what, proto.data_type());
   Shape shape(proto.dims().begin(), proto.dims().end());
   // Sizes are checked, and the payload's size compared with them, before anything is allocated: a small
   // file that declares a huge tensor is refused without first zero-filling gigabytes.
-  INR_ASSIGN_OR_RETURN(const int64_t n, checked_numel(shape, dtype, fmt::format("tensor '{}'", proto.name())));
+  INR_ASSIGN_OR_RETURN(const int64_t n, checked_numel(shape, dtype, what));
   const size_t bytes = dtype_bytes(dtype, n);
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    INR_ASSIGN_OR_RETURN(std::string data, read_external(proto, base_dir, bytes));
+    INR_ASSIGN_OR_RETURN(std::string data, read_external(proto, base_dir, bytes, what));
     Tensor t = Tensor::empty(dtype, shape);
     if (bytes) std::memcpy(t.raw(), data.data(), bytes);
     return t;
   }
   if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
-      return error("tensor '{}': raw_data has {} bytes, shape {} of {} needs {}", proto.name(),
+      return error("{}: raw_data has {} bytes, shape {} of {} needs {}", what,
                    proto.raw_data().size(), shape_str(shape), dtype_name(dtype), bytes);
     Tensor t = Tensor::empty(dtype, shape);
     if (bytes) std::memcpy(t.raw(), proto.raw_data().data(), bytes);
@@ -149,10 +153,10 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
   }
   if (dtype == DType::kI4 || dtype == DType::kU4) {
     if (have != (n + 1) / 2)
-      return error("tensor '{}': {} int32_data entries for shape {} of {} (needs {}: two 4-bit values per entry)",
-                   proto.name(), have, shape_str(shape), dtype_name(dtype), (n + 1) / 2);
+      return error("{}: {} int32_data entries for shape {} of {} (needs {}: two 4-bit values per entry)",
+                   what, have, shape_str(shape), dtype_name(dtype), (n + 1) / 2);
   } else if (have != n) {
-    return error("tensor '{}': {} values for shape {}", proto.name(), have, shape_str(shape));
+    return error("{}: {} values for shape {}", what, have, shape_str(shape));
   }
   Tensor t = Tensor::zeros(dtype, shape);
   switch (dtype) {
@@ -189,7 +193,7 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::stri
       for (int64_t i = 0; i < pairs; ++i) {
         const int32_t v = proto.int32_data(static_cast<int>(i));
         if (v < 0 || v > 0xff)
-          return error("tensor '{}': int32_data[{}] = {} is not a byte of two packed 4-bit values", proto.name(), i, v);
+          return error("{}: int32_data[{}] = {} is not a byte of two packed 4-bit values", what, i, v);
         p[i] = static_cast<uint8_t>(v);
       }
       break;
@@ -248,12 +252,17 @@ Result<std::unique_ptr<Graph>> import_model(onnx::ModelProto& model, const std::
   const onnx::GraphProto& gp = model.graph();
   g->name = gp.name();
   std::set<std::string> initializer_names;
+  int init_index = 0;
   for (auto& init : *model.mutable_graph()->mutable_initializer()) {
     if (!initializer_names.insert(init.name()).second)
       return error("initializer '{}' is defined twice", init.name());
-    auto t = tensor_from_proto(init, base_dir);
+    // Named once in its messages ("initializer 'b': ..."; an empty name by its position).
+    const std::string label = init.name().empty() ? fmt::format("an unnamed initializer (#{})", init_index)
+                                                  : fmt::format("initializer '{}'", init.name());
+    ++init_index;
+    auto t = tensor_from_proto(init, base_dir, label);
     std::string().swap(*init.mutable_raw_data());  // the graph holds the weights from here on
-    if (!t) return t.status().with_context("initializer '" + init.name() + "'");
+    if (!t) return t.status();
     g->add_constant(init.name(), std::move(t.value()));
   }
   for (const auto& in : gp.input()) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "ir/graph.h"
 
@@ -34,8 +35,10 @@ Result<std::unique_ptr<Graph>> import_onnx_file(const std::string& path);
 // `base_dir` resolves external data; empty forbids external data.
 Result<std::unique_ptr<Graph>> import_onnx_bytes(const std::string& bytes, const std::string& base_dir);
 
-// TensorProto -> Tensor (raw_data or typed fields; external data resolved against base_dir).
-Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir = "");
+// TensorProto -> Tensor (raw_data or typed fields; external data resolved against base_dir). Errors start with
+// `label` ("initializer 'w'"), by default "tensor '<name>'" (or "an unnamed tensor").
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::string& base_dir = "",
+                                 std::string_view label = {});
 // A serialized TensorProto file (.pb); `name` receives the tensor's name when non-null.
 Result<Tensor> read_tensor_pb(const std::string& path, std::string* name = nullptr);
 void tensor_to_proto(const Tensor& t, const std::string& name, onnx::TensorProto* proto);

@@ -2,6 +2,7 @@
 // ONNX spec: https://onnx.ai/onnx/operators/onnx__Concat.html (opsets 4, 11, 13).
 #include <cstring>
 
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -44,7 +45,7 @@ Status infer(Node& node) {
     for (int64_t d = 0; d < rank; ++d)
       if (d != axis && v->shape[d] != first->shape[d])
         return error("input {} shape {} differs from {} outside axis {}", i, shape_str(v->shape), shape_str(first->shape), axis);
-    out[axis] += v->shape[axis];
+    INR_ASSIGN_OR_RETURN(out[axis], checked_add(out[axis], v->shape[axis], fmt::format("output dim {}", axis)));
   }
   set_output(node, 0, first->dtype, std::move(out));
   return fold_int_constants(node, run);

@@ -6,6 +6,7 @@
 // ONNX spec: https://onnx.ai/onnx/operators/onnx__ConvTranspose.html (opsets 1, 11). Accumulates in double.
 #include <vector>
 
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -54,20 +55,33 @@ Result<Geometry> geometry(const Node& node, const Shape& x, const Shape& w) {
   g.out.assign(r, 0);
   for (size_t i = 0; i < r; ++i) {
     if (g.stride[i] < 1 || g.dilation[i] < 1) return error("strides and dilations must be >= 1");
-    int64_t full = g.stride[i] * (g.in[i] - 1) + out_pad[i] + (g.kernel[i] - 1) * g.dilation[i] + 1;
+    if (out_pad[i] < 0) return error("output_padding {} is negative", shape_str(out_pad));
+    // Every term comes from an attribute or a shape: checked, so that a wrapped sum cannot become a small dim.
+    const std::string what = fmt::format("output dim {}", i);
+    INR_ASSIGN_OR_RETURN(int64_t grown, checked_mul(g.stride[i], g.in[i] - 1, what));
+    INR_ASSIGN_OR_RETURN(int64_t reach, checked_mul(g.kernel[i] - 1, g.dilation[i], what));
+    INR_ASSIGN_OR_RETURN(int64_t full, checked_add(grown, out_pad[i], what));
+    INR_ASSIGN_OR_RETURN(full, checked_add(full, reach, what));
+    INR_ASSIGN_OR_RETURN(full, checked_add(full, 1, what));
     bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
     if (!out_shape.empty() || same) {
-      int64_t target = !out_shape.empty() ? out_shape[i] : g.in[i] * g.stride[i];
+      int64_t target = out_shape.empty() ? 0 : out_shape[i];
+      if (out_shape.empty()) {
+        INR_ASSIGN_OR_RETURN(target, checked_mul(g.in[i], g.stride[i], what));
+      }
+      if (target < 1) return error("output dim {} is {} (< 1)", i, target);
       // total may be negative (output_shape beyond the full size: extra rows at the end); the spec's
       // formula halves it with Python's floor division.
-      int64_t total = full - target;
+      INR_ASSIGN_OR_RETURN(int64_t total, checked_add(full, -target, what));
       int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
       g.pad_begin[i] = auto_pad == "SAME_UPPER" ? half : total - half;
       g.out[i] = target;
     } else {
       int64_t pb = auto_pad == "VALID" ? 0 : pads[i], pe = auto_pad == "VALID" ? 0 : pads[i + r];
       g.pad_begin[i] = pb;
-      g.out[i] = full - pb - pe;
+      if (pb < 0 || pe < 0) return error("negative pads are not supported");
+      INR_ASSIGN_OR_RETURN(g.out[i], checked_add(full, -pb, what));
+      INR_ASSIGN_OR_RETURN(g.out[i], checked_add(g.out[i], -pe, what));
     }
     if (g.out[i] < 1) return error("output dim {} is {} (< 1)", i, g.out[i]);
   }

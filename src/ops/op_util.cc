@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/half.h"
+#include "core/tensor_size.h"
 #include "ops/elementwise.h"
 
 namespace inr {
@@ -146,24 +147,36 @@ Result<WindowGeometry> window_geometry(const Node& node, const Shape& x, const s
   g.pad_end.assign(r, 0);
   g.out.assign(r, 0);
   for (size_t i = 0; i < r; ++i) {
-    int64_t span = (g.kernel[i] - 1) * g.dilation[i] + 1;
+    // Strides, dilations and pads are attributes: every step is checked, so that a hostile 2^62 cannot wrap
+    // into a small, plausible output size.
+    const std::string what = fmt::format("the window of spatial dim {}", i);
+    INR_ASSIGN_OR_RETURN(int64_t span, checked_mul(g.kernel[i] - 1, g.dilation[i], what));
+    INR_ASSIGN_OR_RETURN(span, checked_add(span, 1, what));
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      g.out[i] = (g.in[i] + g.stride[i] - 1) / g.stride[i];
-      int64_t total = std::max<int64_t>(0, (g.out[i] - 1) * g.stride[i] + span - g.in[i]);
+      INR_ASSIGN_OR_RETURN(int64_t in_up, checked_add(g.in[i], g.stride[i] - 1, what));
+      g.out[i] = in_up / g.stride[i];
+      // (out - 1) * stride <= in - 1: no overflow; + span is checked.
+      INR_ASSIGN_OR_RETURN(int64_t reach, checked_add((g.out[i] - 1) * g.stride[i], span, what));
+      int64_t total = std::max<int64_t>(0, reach - g.in[i]);
       int64_t small = total / 2, big = total - small;
       g.pad_begin[i] = auto_pad == "SAME_UPPER" ? small : big;
       g.pad_end[i] = total - g.pad_begin[i];
     } else if (auto_pad == "VALID") {
-      g.out[i] = (g.in[i] - span) / g.stride[i] + 1;
+      // A window wider than the input gives no output (C++ division truncates -1 / 2 to 0, hence the test).
+      g.out[i] = g.in[i] < span ? 0 : (g.in[i] - span) / g.stride[i] + 1;
     } else if (auto_pad == "NOTSET" || auto_pad.empty()) {
       g.pad_begin[i] = pads[i];
       g.pad_end[i] = pads[i + r];
-      int64_t avail = g.in[i] + g.pad_begin[i] + g.pad_end[i] - span;
+      INR_ASSIGN_OR_RETURN(int64_t padded, checked_add(g.in[i], g.pad_begin[i], what));
+      INR_ASSIGN_OR_RETURN(padded, checked_add(padded, g.pad_end[i], what));
+      int64_t avail = padded - span;
       if (avail < 0) {
         g.out[i] = 0;
       } else if (ceil_mode) {
-        g.out[i] = (avail + g.stride[i] - 1) / g.stride[i] + 1;
+        INR_ASSIGN_OR_RETURN(int64_t up, checked_add(avail, g.stride[i] - 1, what));
+        g.out[i] = up / g.stride[i] + 1;
         // The last window must start inside the input or its begin padding (ONNX / PyTorch rule).
+        // (out - 1) * stride <= avail + stride - 1: fits.
         if ((g.out[i] - 1) * g.stride[i] >= g.in[i] + g.pad_begin[i]) --g.out[i];
       } else {
         g.out[i] = avail / g.stride[i] + 1;

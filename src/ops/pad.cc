@@ -5,6 +5,7 @@
 // x1_end, ...] and constant_value an optional scalar input; opset 18 adds the optional axes input.
 #include <algorithm>
 
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -19,6 +20,7 @@ enum class PadMode { kConstant, kReflect, kEdge };
 struct PadSpec {
   PadMode mode = PadMode::kConstant;
   std::vector<int64_t> begin, end;  // per data dim
+  Shape out;                         // the padded shape
 };
 
 Result<PadSpec> pad_spec(const Node& node, const Shape& x) {
@@ -59,8 +61,13 @@ Result<PadSpec> pad_spec(const Node& node, const Shape& x) {
     p.begin[ax] = pads[i];
     p.end[ax] = pads[i + axes.size()];
   }
+  p.out = x;
   for (size_t d = 0; d < rank; ++d) {
-    if (x[d] + p.begin[d] + p.end[d] < 0)
+    // pads come from the file: a checked sum, so that [2^63-1, 2^63-1] cannot wrap into a small dim.
+    const std::string what = fmt::format("padded dim {}", d);
+    INR_ASSIGN_OR_RETURN(p.out[d], checked_add(x[d], p.begin[d], what));
+    INR_ASSIGN_OR_RETURN(p.out[d], checked_add(p.out[d], p.end[d], what));
+    if (p.out[d] < 0)
       return error("pads {} crop dim {} of size {} below zero", shape_str(pads), d, x[d]);
     bool pads_dim = p.begin[d] > 0 || p.end[d] > 0;
     if (pads_dim && p.mode == PadMode::kEdge && x[d] == 0) return error("edge mode cannot pad empty dim {}", d);
@@ -83,9 +90,7 @@ Status infer(Node& node) {
     }
   }
   INR_ASSIGN_OR_RETURN(PadSpec p, pad_spec(node, x->shape));
-  Shape out = x->shape;
-  for (size_t d = 0; d < out.size(); ++d) out[d] += p.begin[d] + p.end[d];
-  set_output(node, 0, x->dtype, std::move(out));
+  set_output(node, 0, x->dtype, std::move(p.out));
   return Status::ok();
 }
 

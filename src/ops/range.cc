@@ -39,6 +39,9 @@ Status infer(Node& node) {
   }
   if (v[2] == 0) return error("delta is 0");
   double n = std::max(std::ceil((v[1] - v[0]) / v[2]), 0.0);
+  // NaN or a count beyond int64 would make the conversion undefined (x86 gives INT64_MIN); far smaller counts
+  // are refused by the tensor size limit afterwards.
+  if (!(n < 0x1p62)) return error("start {}, limit {}, delta {} give {} elements", v[0], v[1], v[2], n);
   set_output(node, 0, start->dtype, {static_cast<int64_t>(n)});
   return fold_int_constants(node, run);
 }

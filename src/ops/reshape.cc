@@ -1,6 +1,7 @@
 // Reshape: the data with the shape given by the (constant) `shape` input. A 0 copies the input's dim at
 // that position (unless allowzero=1, opset 14+, where it means a zero-sized dim); one -1 is inferred.
 // ONNX spec: https://onnx.ai/onnx/operators/onnx__Reshape.html (opsets 5, 13, 14).
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -29,7 +30,7 @@ Status infer(Node& node) {
     }
     if (d < 0) return error("shape {} has invalid dim {}", shape_str(spec), d);
     out[i] = d;
-    known *= d;
+    INR_ASSIGN_OR_RETURN(known, checked_mul(known, d, fmt::format("shape {}", shape_str(spec))));
   }
   int64_t numel = shape_numel(x->shape);
   if (infer_at >= 0) {

@@ -61,7 +61,10 @@ Result<ResizePlan> plan(const Node& node, const Shape& x) {
     for (size_t d = 0; d < r; ++d) {
       if (!(scales[d] > 0)) return error("scale {} is not positive", scales[d]);
       p.scale[d] = scales[d];
-      p.out[d] = static_cast<int64_t>(std::floor(static_cast<double>(x[d]) * scales[d]));
+      // An infinite or huge scale would make the int64 conversion undefined (x86 gives INT64_MIN).
+      const double scaled = std::floor(static_cast<double>(x[d]) * scales[d]);
+      if (!(scaled < 0x1p62)) return error("scale {} makes dim {} of size {} too large ({})", scales[d], d, x[d], scaled);
+      p.out[d] = static_cast<int64_t>(scaled);
     }
   } else {
     if (sizes.size() != r) return error("sizes has {} entries, input has rank {}", sizes.size(), r);

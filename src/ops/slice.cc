@@ -66,7 +66,11 @@ Result<SliceGeometry> geometry(const Node& node, const Shape& x) {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
     }
-    int64_t len = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
+    // Written so that no step from the file can overflow: e - s + step - 1 wraps for a step near INT64_MAX
+    // (a 1-element slice became 0 elements), and -step is undefined for INT64_MIN. Division truncates toward
+    // zero, so (d - 1) / step == -((d - 1) / -step) for a negative step.
+    int64_t d = step > 0 ? e - s : s - e;
+    int64_t len = d <= 0 ? 0 : step > 0 ? (d - 1) / step + 1 : 1 - (d - 1) / step;
     g.start[a] = s;
     g.step[a] = step;
     g.out[a] = std::max<int64_t>(len, 0);

@@ -4,6 +4,7 @@
 // 11, 13, 18). The split sizes must be known at plan time.
 #include <cstring>
 
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -43,7 +44,7 @@ Result<std::vector<int64_t>> sizes(const Node& node, const Shape& x, int64_t axi
   int64_t total = 0;
   for (int64_t s : split) {
     if (s < 0) return error("split {} has a negative size", shape_str(split));
-    total += s;
+    INR_ASSIGN_OR_RETURN(total, checked_add(total, s, fmt::format("split {}", shape_str(split))));
   }
   if (total != dim)
     return error("split {} sums to {}, axis {} has size {}", shape_str(split), total, axis, dim);

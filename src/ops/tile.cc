@@ -3,6 +3,7 @@
 // time (an initializer or computed from shapes).
 #include <cstring>
 
+#include "core/tensor_size.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
 
@@ -47,7 +48,7 @@ Status infer(Node& node) {
   Shape out = x->shape;
   for (size_t d = 0; d < out.size(); ++d) {
     if (repeats[d] < 0) return error("repeats {} has a negative entry", shape_str(repeats));
-    out[d] *= repeats[d];
+    INR_ASSIGN_OR_RETURN(out[d], checked_mul(out[d], repeats[d], fmt::format("output dim {}", d)));
   }
   set_output(node, 0, x->dtype, std::move(out));
   return fold_int_constants(node, run);

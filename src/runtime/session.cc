@@ -185,6 +185,8 @@ Result<std::unique_ptr<Session>> Session::load(const std::string& onnx_path, con
 }
 
 Result<std::unique_ptr<Session>> Session::create(std::unique_ptr<Graph> graph, const SessionOptions& options) {
+  if (options.threads < 0 || options.threads > kMaxSessionThreads)
+    return error("threads: {} is not between 0 (the default) and {}", options.threads, kMaxSessionThreads);
   auto impl = std::make_unique<Impl>();
   if (options.backend.rfind("systolic", 0) == 0) {
     INR_ASSIGN_OR_RETURN(systolic::Mode mode, systolic::parse_backend_name(options.backend));

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -295,6 +296,16 @@ Result<json> loadgen(const LoadgenOptions& o) {
   if (o.scenario == "Server" && !(o.latency_bound_ms > 0)) return error("the Server scenario needs a latency bound (ms)");
   if (o.scenario == "Server" && !(o.target_qps > 0)) return error("the Server scenario needs a target QPS > 0");
   if (o.sample_count < 1 || o.batch < 1 || o.concurrency < 1) return error("sample count, batch and concurrency must be >= 1");
+  if (o.min_queries > kMaxLoadgenQueries || o.offline_samples > kMaxLoadgenQueries)
+    return error("min queries {} / samples {}: at most {} per run", o.min_queries, o.offline_samples, kMaxLoadgenQueries);
+  if (!std::isfinite(o.min_duration_s) || o.min_duration_s < 0) return error("duration {} s is not a finite number >= 0", o.min_duration_s);
+  if (o.scenario == "Server") {
+    if (!(o.target_qps <= kMaxLoadgenQps)) return error("target QPS {} is above loadgen's limit of {:g}", o.target_qps, kMaxLoadgenQps);
+    const double scheduled = o.target_qps * o.min_duration_s;
+    if (scheduled > static_cast<double>(kMaxLoadgenQueries))
+      return error("{:g} QPS for {:g} s schedules about {:.0f} queries, above loadgen's limit of {} per run; lower --qps or "
+                   "--duration", o.target_qps, o.min_duration_s, scheduled, kMaxLoadgenQueries);
+  }
   std::unique_ptr<Sut> sut;
   if (!o.model.empty()) {
     INR_ASSIGN_OR_RETURN(auto local, LocalSut::open(o));

@@ -68,7 +68,7 @@ TEST(CliErrors, MistypedOptionNamesTheClosest) {
 }
 
 TEST(CliErrors, RangeChecksSayWhatTheyWant) {
-  expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --threads -1"), "--threads: must be >= 0, got -1");
+  expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --threads -1"), "--threads: must be between 0 and 1024, got -1");
   expect_error_line(run_cli("classify -m x.onnx -i dog.jpg --top 0"), "--top: must be >= 1, got 0");
   expect_error_line(run_cli("bench -m x.onnx --batch 1,0,16"), "--batch: must be >= 1, got 0");
   expect_error_line(run_cli("eval -m x.onnx --data d --limit -5"), "--limit: must be >= 1, got -5");
@@ -107,7 +107,7 @@ TEST(CliErrors, ValuesCountsAndRequiredOptions) {
 
 // No CLI11 internals leak out, whatever the mistake: no DBL_MAX bounds, no "Run with --help" second line.
 TEST(CliErrors, NoCli11Internals) {
-  for (const char* args : {"classify -m x -i y --threads -1", "classify -m x -i y --top 0",
+  for (const char* args : {"classify -m x -i y --batch 0", "classify -m x -i y --top 0",
                            "profile t.json --top -1", "bench -m x --runs 0", "compare a b --show -2",
                            "quantize -m a -o b --mode static --calib-count -1"}) {
     SCOPED_TRACE(args);

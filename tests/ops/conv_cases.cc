@@ -177,4 +177,29 @@ TEST(ConvErrors, ClearMessages) {
   EXPECT_NE(msg(rank).find("node c (Conv)"), std::string::npos) << msg(rank);
 }
 
+// Issue #16: window sizes are computed with checked arithmetic (strides, dilations and pads come from the
+// file): an overflow is one error naming the node, never a wrapped output size.
+TEST(ConvErrors, WindowArithmeticThatWouldWrapIsAnError) {
+  auto msg = [](OpCase c) { return infer_case(c).message(); };
+  constexpr int64_t k2p62 = int64_t{1} << 62;
+  OpCase dil{.name = "c", .op_type = "Conv", .attrs = {{"dilations", Attr::of_ints({k2p62, 1})}},
+             .inputs = {in("x", {1, 1, 7, 7}), constant(in("w", {1, 1, 3, 3}))}};
+  EXPECT_NE(msg(dil).find("node c (Conv): the window of spatial dim 0 overflows int64"), std::string::npos) << msg(dil);
+  OpCase pads{.name = "m", .op_type = "MaxPool",
+              .attrs = {{"kernel_shape", Attr::of_ints({3, 3})}, {"pads", Attr::of_ints({k2p62, 0, k2p62, 0})}},
+              .inputs = {in("x", {1, 1, 7, 7})}};
+  EXPECT_NE(msg(pads).find("overflows int64"), std::string::npos) << msg(pads);
+  // VALID with a window wider than the input: (3 - 4) / 2 + 1 truncated to 1 output; there is none.
+  OpCase valid{.name = "c", .op_type = "Conv", .attrs = {{"auto_pad", Attr::of_string("VALID")}, {"strides", Attr::of_ints({2, 2})}},
+               .inputs = {in("x", {1, 1, 3, 3}), constant(in("w", {1, 1, 4, 4}))}};
+  EXPECT_NE(msg(valid).find("output spatial size 0 < 1"), std::string::npos) << msg(valid);
+  // ConvTranspose: stride 2^62 * (5 - 1) wrapped to 0 and gave a [1,1,1,1] output.
+  OpCase ct{.name = "t", .op_type = "ConvTranspose", .attrs = {{"strides", Attr::of_ints({k2p62, 1})}},
+            .inputs = {in("x", {1, 1, 5, 1}), constant(in("w", {1, 1, 1, 1}))}};
+  EXPECT_NE(msg(ct).find("node t (ConvTranspose): output dim 0 overflows int64"), std::string::npos) << msg(ct);
+  OpCase ct_pad{.name = "t", .op_type = "ConvTranspose", .attrs = {{"output_padding", Attr::of_ints({-1, 0})}},
+                .inputs = {in("x", {1, 1, 5, 1}), constant(in("w", {1, 1, 1, 1}))}};
+  EXPECT_NE(msg(ct_pad).find("output_padding [-1,0] is negative"), std::string::npos) << msg(ct_pad);
+}
+
 }  // namespace inr::test

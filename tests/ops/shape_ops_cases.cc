@@ -3,6 +3,7 @@
 // iota inputs (x[i] = i), where every output element names the input element it came from.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -48,6 +49,14 @@ std::vector<OpCase> slice_cases() {
                 {tensor(DType::kF32, {3, 0}, {})}),
           exact("slice_i64_shape_vector", "Slice", {iota_in("x", {4}, DType::kI64), ints("starts", {1}), ints("ends", {3})}, {},
                 {tensor(DType::kI64, {2}, {1, 2})}),
+          // Steps from the file near INT64_MAX / at INT64_MIN (issue #16: e - s + step - 1 wrapped, and -step
+          // is undefined for INT64_MIN): one element each, not zero.
+          exact("slice_step_near_int64_max_takes_the_first", "Slice",
+                {iota_in("x", {2048}), ints("starts", {0}), ints("ends", {2048}), ints("axes", {0}), ints("steps", {0x1p63 - 1024})}, {},
+                {tensor(DType::kF32, {1}, {0})}),
+          exact("slice_step_int64_min_takes_the_last", "Slice",
+                {iota_in("x", {2048}), ints("starts", {-1}), ints("ends", {-kBig}), ints("axes", {0}), ints("steps", {-0x1p63})}, {},
+                {tensor(DType::kF32, {1}, {2047})}),
           exact("slice_opset9_attributes", "Slice", {iota_in("x", {3, 4})},
                 {{"starts", Attr::of_ints({1})}, {"ends", Attr::of_ints({3})}, {"axes", Attr::of_ints({1})}},
                 {tensor(DType::kF32, {3, 2}, {1, 2, 5, 6, 9, 10})}, 9)};
@@ -134,6 +143,38 @@ TEST(ShapeOpsErrors, ClearMessages) {
   // Concat of scalars likewise (fuzz_onnx: it read dim 0 of an empty shape).
   OpCase concat_scalar{.name = "c", .op_type = "Concat", .attrs = {{"axis", Attr::of_int(0)}}, .inputs = {in("a", {}), in("b", {})}};
   EXPECT_NE(msg(concat_scalar).find("axis 0 given for a scalar input"), std::string::npos) << msg(concat_scalar);
+}
+
+// Issue #16: dims taken from attributes or constant inputs are multiplied and added with checks, so a product
+// that wraps is one error naming the node, never a small plausible shape (Tile of [4] by 2^62 gave [0]).
+TEST(ShapeOpsErrors, ShapeArithmeticThatWouldWrapIsAnError) {
+  auto msg = [](OpCase c) { return infer_case(c).message(); };
+  constexpr double k2p62 = 0x1p62;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  OpCase tile{.name = "t", .op_type = "Tile", .inputs = {in("x", {4}), ints("repeats", {k2p62})}};
+  EXPECT_NE(msg(tile).find("node t (Tile): output dim 0 overflows int64"), std::string::npos) << msg(tile);
+  // Opset 2 takes pads as an attribute: [INT64_MAX, INT64_MAX] on a dim of 4 wrapped to 2.
+  OpCase pad{.name = "p", .op_type = "Pad", .opset = 2, .attrs = {{"pads", Attr::of_ints({kMax, kMax})}}, .inputs = {in("x", {4})}};
+  EXPECT_NE(msg(pad).find("padded dim 0 overflows int64"), std::string::npos) << msg(pad);
+  OpCase reshape{.name = "r", .op_type = "Reshape", .inputs = {in("x", {4}), ints("shape", {k2p62, 4})}};
+  EXPECT_NE(msg(reshape).find("overflows int64"), std::string::npos) << msg(reshape);
+  // 4 x 2^62 + 4 wraps to 4, the axis's size.
+  OpCase split{.name = "s", .op_type = "Split", .inputs = {in("x", {4}), ints("split", {k2p62, k2p62, k2p62, k2p62, 4})}, .outputs = 5};
+  EXPECT_NE(msg(split).find("overflows int64"), std::string::npos) << msg(split);
+  // Empty inputs may have huge dims; their sum along the axis still must not wrap.
+  OpCase concat{.name = "c", .op_type = "Concat", .attrs = {{"axis", Attr::of_int(0)}},
+                .inputs = {in("a", {int64_t{1} << 62, 0}), in("b", {int64_t{1} << 62, 0}), in("c", {int64_t{1} << 62, 0}), in("d", {int64_t{1} << 62, 0})}};
+  EXPECT_NE(msg(concat).find("output dim 0 overflows int64"), std::string::npos) << msg(concat);
+  OpCase flatten{.name = "f", .op_type = "Flatten", .attrs = {{"axis", Attr::of_int(1)}}, .inputs = {in("x", {0, int64_t{1} << 40, int64_t{1} << 40})}};
+  EXPECT_NE(msg(flatten).find("overflows int64"), std::string::npos) << msg(flatten);
+  auto scalar = [](std::string name, double v) { return constant(in_values(std::move(name), {}, {v})); };
+  OpCase range{.name = "r", .op_type = "Range", .inputs = {scalar("a", 0), scalar("b", 0x1p100), scalar("c", 1)}};
+  EXPECT_NE(msg(range).find("give 1.2676506002282294e+30 elements"), std::string::npos) << msg(range);
+  OpCase range_nan{.name = "r", .op_type = "Range", .inputs = {scalar("a", 0), scalar("b", std::nan("")), scalar("c", 1)}};
+  EXPECT_NE(msg(range_nan).find("elements"), std::string::npos) << msg(range_nan);
+  OpCase resize{.name = "z", .op_type = "Resize",
+                .inputs = {in("x", {1, 4}), absent("roi"), constant(in_values("scales", {2}, {1, std::numeric_limits<double>::infinity()}))}};
+  EXPECT_NE(msg(resize).find("too large"), std::string::npos) << msg(resize);
 }
 
 }  // namespace inr::test

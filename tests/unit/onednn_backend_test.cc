@@ -359,6 +359,42 @@ TEST(OnednnBackend, AveragePoolIncludePadCeilOverhangIsRefused) {
   EXPECT_FALSE(s.message().empty());  // the reason logged with the placement
 }
 
+// oneDNN 2.6 narrows window parameters to 32-bit ints in its descriptors (issue #16: a Conv with strides 2^31
+// failed to compile, "could not create a descriptor for a dilated convolution", naming no node). supports()
+// refuses them with the reason, so the node runs on the reference backend; 2^31 - 1 still compiles and agrees.
+TEST(OnednnBackend, WindowsBeyondOnednnIntArithmeticAreRefusedWithTheReason) {
+  constexpr int64_t kIntMax = 2147483647;
+  for (int64_t stride : {kIntMax, kIntMax + 1}) {
+    SCOPED_TRACE(stride);
+    GraphBuilder b;
+    Value* x = b.input("x", {1, 2, 9, 9});
+    Node* conv = b.node("Conv", {x, b.weight("w", {3, 2, 3, 3}, 1)}, {{"strides", Attr::of_ints({stride, 1})}});
+    Node* maxp = b.node("MaxPool", {x}, {{"kernel_shape", Attr::of_ints({2, 2})}, {"strides", Attr::of_ints({1, stride})}});
+    Node* avgp = b.node("AveragePool", {x}, {{"kernel_shape", Attr::of_ints({2, 2})}, {"strides", Attr::of_ints({stride, stride})}});
+    for (Node* n : {conv, maxp, avgp}) {
+      Status s = make_onednn_backend()->supports(*n);
+      if (stride == kIntMax) {
+        EXPECT_TRUE(s.is_ok()) << n->op_type << ": " << s.message();
+      } else {
+        EXPECT_FALSE(s.is_ok()) << n->op_type;
+        EXPECT_NE(s.message().find("stride 2147483648 of spatial dim"), std::string::npos) << s.message();
+        EXPECT_NE(s.message().find("32-bit"), std::string::npos) << s.message();
+      }
+    }
+    b.g.outputs = {conv->outputs[0], maxp->outputs[0], avgp->outputs[0]};
+    if (stride == kIntMax) check_against_reference(b);
+  }
+  // A kernel extent 1 + (3 - 1) * 2^30 = 2^31 + 1 beyond INT32_MAX, each value alone fitting (the pads make
+  // room for the window: 4 output rows).
+  GraphBuilder b;
+  const int64_t d = (kIntMax + 1) / 2;
+  Node* conv = b.node("Conv", {b.input("x", {1, 1, 4, 4}), b.weight("w", {1, 1, 3, 1}, 2)},
+                      {{"dilations", Attr::of_ints({d, 1})}, {"pads", Attr::of_ints({d, 0, d, 0})}});
+  EXPECT_EQ(conv->outputs[0]->shape, (Shape{1, 1, 4, 4}));
+  Status s = make_onednn_backend()->supports(*conv);
+  EXPECT_NE(s.message().find("dilated kernel extent"), std::string::npos) << s.message();
+}
+
 TEST(OnednnBackend, GlobalAveragePoolBlockedAndPlain) {
   {
     GraphBuilder b;

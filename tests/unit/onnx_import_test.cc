@@ -329,9 +329,19 @@ TEST(OnnxImport, HugeOrWrappingInitializerShapesAreRefusedBeforeAllocation) {
     });
     auto g = import_onnx_file(save(dir, "huge.onnx", m));
     ASSERT_FALSE(g.is_ok());
-    EXPECT_NE(g.status().message().find("tensor 'b'"), std::string::npos) << g.status().message();
+    // Named once (it read "initializer 'b': tensor 'b': ...").
+    EXPECT_NE(g.status().message().find("initializer 'b': "), std::string::npos) << g.status().message();
+    EXPECT_EQ(g.status().message().find("tensor 'b'"), std::string::npos) << g.status().message();
     EXPECT_NE(g.status().message().find(c.expect), std::string::npos) << g.status().message();
   }
+  // An initializer without a name is named by its position (it read "initializer '': tensor '': ...").
+  auto unnamed = add_model([](onnx::TensorProto* b) {
+    b->set_name("");
+    b->set_raw_data(std::string(8, '\0'));
+  });
+  auto g = import_onnx_file(save(dir, "unnamed.onnx", unnamed));
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(g.status().message().find("an unnamed initializer (#0): raw_data has 8 bytes"), std::string::npos) << g.status().message();
   // The 4 GB cases were refused without touching 4 GB: this process never grew past 1 GB.
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -594,7 +604,7 @@ TEST(OnnxImport, Int4InitializersArePackedTwoPerEntry) {
     for (int v : {1, -2, 7, -8, 3}) w->add_int32_data(v);
   });
   EXPECT_TRUE(run_x5(save(dir, "unpacked.onnx", unpacked), &err).empty());
-  EXPECT_NE(err.find("tensor 'w': 5 int32_data entries"), std::string::npos) << err;
+  EXPECT_NE(err.find("initializer 'w': 5 int32_data entries"), std::string::npos) << err;
   auto wide = int4_model(22, [](onnx::TensorProto* w) {
     for (int v : {0xE1, 0x187, 0x03}) w->add_int32_data(v);
   });

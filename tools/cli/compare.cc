@@ -96,7 +96,7 @@ Command make_compare_command(CLI::App& parent) {
   c.app->add_option("-O,--opt-level", f->session.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all")
       ->check(one_of({"0", "1", "2", "99"}));
   c.app->add_option("--threads", f->session.threads, "Intra-op threads (0: the default)")
-      ->check(at_least(0))
+      ->check(in_range(0, kMaxSessionThreads))
       ->default_str("OMP_NUM_THREADS, else all cores");
   c.app->add_option("-x,--backend", f->session.backend, "Backend: auto, onednn or reference")
       ->check(one_of({"auto", "onednn", "reference"}));

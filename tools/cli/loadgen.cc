@@ -35,10 +35,11 @@ Command make_loadgen_command(CLI::App& parent) {
   c.app->add_option("--duration", o.min_duration_s, "Run at least this many seconds (SingleStream, Server)")
       ->check(in_range(0, 86400));
   c.app->add_option("--min-queries", o.min_queries, "Run at least this many queries (SingleStream, Server)")
-      ->check(at_least(1));
-  c.app->add_option("--samples", o.offline_samples, "Offline: samples issued")->check(at_least(1));
+      ->check(in_range(1, static_cast<double>(kMaxLoadgenQueries)));
+  c.app->add_option("--samples", o.offline_samples, "Offline: samples issued")->check(in_range(1, static_cast<double>(kMaxLoadgenQueries)));
   c.app->add_option("--batch", o.batch, "Offline: samples per query")->check(at_least(1));
-  c.app->add_option("--qps", o.target_qps, "Server: target queries per second (Poisson arrivals)")->check(at_least(0.001));
+  c.app->add_option("--qps", o.target_qps, "Server: target queries per second (Poisson arrivals)")
+      ->check(in_range(0.001, kMaxLoadgenQps));
   c.app->add_option("--latency-bound-ms", o.latency_bound_ms,
                     "Server: p99 bound (required); SingleStream: p90 bound (optional)")
       ->check(at_least(0));

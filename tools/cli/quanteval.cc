@@ -42,7 +42,7 @@ Command make_quanteval_command(CLI::App& parent) {
   c.app->add_option("--weight-range", f->weight_range, "Weight grid: tf-enhanced (default) | minmax (inr quantize --weight-range)")
       ->check(one_of({"minmax", "tf-enhanced"}));
   c.app->add_option("--batch", f->batch, "Images per inference in the evaluation (default 16)")->check(at_least(1));
-  c.app->add_option("--threads", f->session.threads, "Intra-op threads (0: the default)")->check(at_least(0));
+  c.app->add_option("--threads", f->session.threads, "Intra-op threads (0: the default)")->check(in_range(0, kMaxSessionThreads));
   add_preprocess_flags(c.app, f->pre);
   add_dataset_flags(c.app, f->dataset, /*required=*/true);
   c.app->add_flag("--json", f->json, "Print one JSON object (schema inr.quanteval)");

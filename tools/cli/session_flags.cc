@@ -14,7 +14,7 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
   app->add_option("-O,--opt-level", f.opt_level, "Graph optimisation level: 0 none, 1 canonical, 2/99 all; 99 also models the emulated Gemmini's NHWC conv loop and conv+MaxPool fusion (the runner's -O 99)")
       ->check(one_of({"0", "1", "2", "99"}));
   app->add_option("--threads", f.threads, "Intra-op threads (0: the default)")
-      ->check(at_least(0))
+      ->check(in_range(0, kMaxSessionThreads))
       ->default_str("OMP_NUM_THREADS, else all cores");
   // ucb-bar's runner: -x 0 Gemmini's arithmetic on the CPU, 1 its output-stationary, 2 its weight-stationary
   // dataflow (emulated: backends/systolic); inr's own backends by name.

@@ -398,84 +398,90 @@ Status Compiler::lower() {
     int step = static_cast<int>(i);
     Status st;
     copied_.clear();
-    switch (n.op) {
-      case Op::kConv:
-      case Op::kFusedConv:
-        st = lower_conv(*this, n, step);
-        break;
-      case Op::kMaxPool:
-      case Op::kAveragePool:
-      case Op::kGlobalAveragePool:
-      case Op::kGlobalMaxPool:
-        st = lower_pool(*this, n, step);
-        break;
-      case Op::kRelu:
-      case Op::kClip:
-      case Op::kLeakyRelu:
-      case Op::kSigmoid:
-      case Op::kHardSigmoid:
-      case Op::kHardSwish:
-      case Op::kGelu:
-      case Op::kTanh:
-      case Op::kExp:
-      case Op::kSqrt:
-        st = lower_eltwise(*this, n, step);
-        break;
-      case Op::kAdd:
-      case Op::kSub:
-      case Op::kMul:
-      case Op::kDiv:
-        st = lower_binary(*this, n, step);
-        break;
-      case Op::kConcat:
-        st = lower_concat(*this, n, step);
-        break;
-      case Op::kSplit:
-        st = lower_split(*this, n, step);
-        break;
-      case Op::kSoftmax:
-        st = lower_softmax(*this, n, step);
-        break;
-      case Op::kFlatten:
-      case Op::kReshape:
-        st = lower_reshape(*this, n, step);
-        break;
-      case Op::kBatchNormalization:
-        st = lower_batch_norm(*this, n, step);
-        break;
-      case Op::kLayerNormalization:
-        st = lower_layer_norm(*this, n, step);
-        break;
-      case Op::kTranspose:
-        st = lower_transpose(*this, n, step);
-        break;
-      case Op::kGemm:
-      case Op::kMatMul:
-        st = lower_matmul(*this, n, step);
-        break;
-      case Op::kQLinearConv:
-        st = lower_qlinear_conv(*this, n, step);
-        break;
-      case Op::kQuantizeLinear:
-        st = lower_quantize_linear(*this, n, step);
-        break;
-      case Op::kDequantizeLinear:
-        st = lower_dequantize_linear(*this, n, step);
-        break;
-      case Op::kQLinearMatMul:
-        st = lower_qlinear_matmul(*this, n, step);
-        break;
-      case Op::kQLinearAdd:
-        st = lower_qlinear_add(*this, n, step);
-        break;
-      case Op::kQLinearGlobalAveragePool:
-        st = lower_qlinear_gap(*this, n, step);
-        break;
-      case Op::kQGemm:
-        st = lower_qgemm(*this, n, step);
-        break;
-      default:
-        st = error("op {} is not supported by the onednn backend", n.op_type);
+    // A oneDNN exception while lowering one node is reported with that node's name (supports() should have
+    // refused what oneDNN cannot take; this keeps a gap there from becoming an anonymous compile error).
+    try {
+      switch (n.op) {
+        case Op::kConv:
+        case Op::kFusedConv:
+          st = lower_conv(*this, n, step);
+          break;
+        case Op::kMaxPool:
+        case Op::kAveragePool:
+        case Op::kGlobalAveragePool:
+        case Op::kGlobalMaxPool:
+          st = lower_pool(*this, n, step);
+          break;
+        case Op::kRelu:
+        case Op::kClip:
+        case Op::kLeakyRelu:
+        case Op::kSigmoid:
+        case Op::kHardSigmoid:
+        case Op::kHardSwish:
+        case Op::kGelu:
+        case Op::kTanh:
+        case Op::kExp:
+        case Op::kSqrt:
+          st = lower_eltwise(*this, n, step);
+          break;
+        case Op::kAdd:
+        case Op::kSub:
+        case Op::kMul:
+        case Op::kDiv:
+          st = lower_binary(*this, n, step);
+          break;
+        case Op::kConcat:
+          st = lower_concat(*this, n, step);
+          break;
+        case Op::kSplit:
+          st = lower_split(*this, n, step);
+          break;
+        case Op::kSoftmax:
+          st = lower_softmax(*this, n, step);
+          break;
+        case Op::kFlatten:
+        case Op::kReshape:
+          st = lower_reshape(*this, n, step);
+          break;
+        case Op::kBatchNormalization:
+          st = lower_batch_norm(*this, n, step);
+          break;
+        case Op::kLayerNormalization:
+          st = lower_layer_norm(*this, n, step);
+          break;
+        case Op::kTranspose:
+          st = lower_transpose(*this, n, step);
+          break;
+        case Op::kGemm:
+        case Op::kMatMul:
+          st = lower_matmul(*this, n, step);
+          break;
+        case Op::kQLinearConv:
+          st = lower_qlinear_conv(*this, n, step);
+          break;
+        case Op::kQuantizeLinear:
+          st = lower_quantize_linear(*this, n, step);
+          break;
+        case Op::kDequantizeLinear:
+          st = lower_dequantize_linear(*this, n, step);
+          break;
+        case Op::kQLinearMatMul:
+          st = lower_qlinear_matmul(*this, n, step);
+          break;
+        case Op::kQLinearAdd:
+          st = lower_qlinear_add(*this, n, step);
+          break;
+        case Op::kQLinearGlobalAveragePool:
+          st = lower_qlinear_gap(*this, n, step);
+          break;
+        case Op::kQGemm:
+          st = lower_qgemm(*this, n, step);
+          break;
+        default:
+          st = error("op {} is not supported by the onednn backend", n.op_type);
+      }
+    } catch (const dnnl::error& e) {
+      st = error("oneDNN refused it: {} (status {})", e.what(), static_cast<int>(e.status));
     }
     INR_TRY(st.with_context(n.label()));
     for (Value* out : n.outputs)

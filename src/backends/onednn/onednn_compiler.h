@@ -227,6 +227,17 @@ struct PoolPlan {
 };
 Result<PoolPlan> pool_plan(const Node& node);
 
+// oneDNN 2.6's convolution, deconvolution and pooling descriptors (src/common/{convolution,pooling}.cpp,
+// *_desc_init) copy each spatial dim, kernel, dilation, pad and stride into a 32-bit `int` and compute
+// 1 + (k - 1) * (dilation + 1) and src - ker_range + pad_l + pad_r in `int`: a value or a step beyond
+// INT32_MAX fails there with "could not create a descriptor" (status 2), so supports() refuses such a
+// window and the node runs on the reference backend. ONNX's convention for `dilation` (1 = dense); `out` is
+// the output's spatial dims; pad_r as the plan passes it (pooling enlarges it for ceil_mode).
+Status window_fits_onednn_int(const std::vector<int64_t>& in, const std::vector<int64_t>& out,
+                              const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                              const std::vector<int64_t>& dilation, const std::vector<int64_t>& pad_l,
+                              const std::vector<int64_t>& pad_r);
+
 // An element-wise activation node as a chain of oneDNN eltwise stages (HardSigmoid needs two).
 struct EltwiseStage {
   dnnl::algorithm alg;

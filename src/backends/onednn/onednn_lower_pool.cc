@@ -19,6 +19,7 @@ Result<PoolPlan> pool_plan(const Node& n) {
     p.dilation = {0, 0};
     p.pad_l = {0, 0};
     p.pad_r = {0, 0};
+    INR_TRY(window_fits_onednn_int(p.kernel, {1, 1}, p.kernel, p.strides, {1, 1}, p.pad_l, p.pad_r));
     return p;
   }
   std::vector<int64_t> kernel = n.attr_ints("kernel_shape");
@@ -48,6 +49,7 @@ Result<PoolPlan> pool_plan(const Node& n) {
     p.pad_l.push_back(g.pad_begin[i]);
     p.pad_r.push_back(pad_r);
   }
+  INR_TRY(window_fits_onednn_int(g.in, g.out, g.kernel, g.stride, g.dilation, g.pad_begin, p.pad_r));
   return p;
 }
 

@@ -74,7 +74,8 @@ Status qlinear_conv_support(const Node& n) {
   int64_t group = n.attr_int("group", 1);
   if (group < 1 || x->shape[1] != w->shape[1] * group || m % group != 0)
     return error("group {} does not fit {} input channels and weights {}", group, x->shape[1], shape_str(w->shape));
-  INR_TRY(window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).status());
+  INR_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false));
+  INR_TRY(window_fits_onednn_int(g.in, g.out, g.kernel, g.stride, g.dilation, g.pad_begin, g.pad_end));
   if (int8_route(x->dtype, ws8) == Int8Route::kNone)
     return error("no exact int8 route on CPU tier {} for these weights", cpu_tier_name(cpu_tier()));
   return Status::ok();

@@ -2,6 +2,8 @@
 // reference backend, so the rule is: accept only what the lowering expresses exactly (fp32, concrete
 // shapes, constant weights; the int8 ops under the conditions of their *_support functions). A refusal's
 // message is logged with the node's placement (`inr run -d 0`), so it says what would have to change.
+#include <limits>
+
 #include "backends/onednn/onednn_compiler.h"
 #include "ops/quant_util.h"
 
@@ -47,10 +49,42 @@ Status supports_conv(const Node& n) {
   if (group < 1 || x->shape[1] != w->shape[1] * group || w->shape[0] % group != 0)
     return error("group {} does not fit {} input channels and weights {}", group, x->shape[1], shape_str(w->shape));
   if (n.op == Op::kFusedConv && n.inputs.size() > 4) return error("{} inputs", n.inputs.size());
-  INR_TRY(window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false).status());
+  INR_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(n, x->shape, {w->shape[2], w->shape[3]}, false));
+  INR_TRY(window_fits_onednn_int(g.in, g.out, g.kernel, g.stride, g.dilation, g.pad_begin, g.pad_end));
   dnnl::post_ops ops;
   return append_activation(ops, n.attr_string("activation", ""), n.attr_floats("activation_params"));
 }
+
+}  // namespace
+
+Status window_fits_onednn_int(const std::vector<int64_t>& in, const std::vector<int64_t>& out,
+                              const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                              const std::vector<int64_t>& dilation, const std::vector<int64_t>& pad_l,
+                              const std::vector<int64_t>& pad_r) {
+  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+  auto refuse = [&](std::string_view what, size_t i, int64_t v) {
+    return error("{} {} of spatial dim {} exceeds oneDNN 2.6's 32-bit window arithmetic (max {})", what, v, i,
+                 kIntMax);
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    const std::pair<std::string_view, int64_t> values[] = {{"input size", in[i]}, {"output size", out[i]},
+                                                           {"kernel", kernel[i]}, {"stride", stride[i]},
+                                                           {"dilation", dilation[i]}, {"begin pad", pad_l[i]},
+                                                           {"end pad", pad_r[i]}};
+    for (const auto& [what, v] : values)
+      if (v < 0 || v > kIntMax) return refuse(what, i, v);
+    // Each value fits in 31 bits now, so these int64 sums cannot overflow; oneDNN's int versions must not.
+    const int64_t ker_range = 1 + (kernel[i] - 1) * dilation[i];
+    if (ker_range > kIntMax) return refuse("dilated kernel extent", i, ker_range);
+    if (in[i] + pad_l[i] > kIntMax) return refuse("input plus begin pad", i, in[i] + pad_l[i]);
+    if (in[i] - ker_range + pad_l[i] + pad_r[i] > kIntMax)
+      return refuse("padded input minus the kernel extent", i, in[i] - ker_range + pad_l[i] + pad_r[i]);
+    if (pad_r[i] + stride[i] > kIntMax) return refuse("end pad plus stride", i, pad_r[i] + stride[i]);
+  }
+  return Status::ok();
+}
+
+namespace {
 
 Status supports_binary(const Node& n) {
   if (n.inputs.size() != 2) return error("{} inputs", n.inputs.size());
@@ -229,7 +263,7 @@ Status onednn_support(const Node& n) {
     case Op::kGlobalMaxPool:
       INR_TRY(pool_types_ok(n));
       if (n.inputs[0]->shape.size() != 4) return error("input is {}-D (4-D only)", n.inputs[0]->shape.size());
-      return Status::ok();
+      return pool_plan(n).status();
     case Op::kRelu:
     case Op::kLeakyRelu:
     case Op::kSigmoid:
