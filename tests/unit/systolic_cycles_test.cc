@@ -308,7 +308,9 @@ TEST(SystolicCycles, OutOfSampleFiresimLayers) {
   double abs_err = 0;
   int within = 0;
   for (const FiresimLayer& l : firesim_other_layers()) {
-    if (l.k) EXPECT_EQ(l.conv().conv_out_h(), l.out_hw) << l.name;  // the input size gives the measured output
+    if (l.k) {  // the input size gives the measured output
+      EXPECT_EQ(l.conv().conv_out_h(), l.out_hw) << l.name;
+    }
     const Cost m = firesim_layer_cost(l, c);
     ASSERT_GT(m.cycles, 0) << l.name;
     const double err = std::fabs(static_cast<double>(m.cycles) - l.cycles_mid()) / l.cycles_mid();
