@@ -72,6 +72,25 @@ int main(int argc, char** argv) {
   std::printf("count-weighted mean |error| %.1f%%; rows within 25%%: %d of %zu\n", 100 * abs_err_w / count, within25,
               firesim_resnet50_layers().size());
   std::printf("utilization: FireSim %.0f%%, model %.0f%%\n", 100 * ideal_total / fs_total, 100 * ideal_total / model_total);
+  // Out of sample: the dataset's other batch-1 layers (the constants were fitted to the rows above only).
+  {
+    double abs_err = 0, worst = 0;
+    int within = 0;
+    const char* worst_name = "";
+    for (const FiresimLayer& l : firesim_other_layers()) {
+      const Cost m = firesim_layer_cost(l, ws);
+      const double fs = l.cycles_mid(), err = (static_cast<double>(m.cycles) - fs) / fs;
+      if (verbose)
+        std::printf("    %-22s %10.0f %10lld %+7.1f%%\n", l.name, fs, static_cast<long long>(m.cycles), 100 * err);
+      abs_err += std::fabs(err);
+      within += std::fabs(err) <= 0.25 ? 1 : 0;
+      if (std::fabs(err) > std::fabs(worst)) worst = err, worst_name = l.name;
+    }
+    std::printf("out of sample (the dataset's %zu other batch-1 layers: RetinaNet, U-Net, BERT): mean |error| %.1f%%, "
+                "within 25%%: %d; worst %s %+.0f%%\n",
+                firesim_other_layers().size(), 100 * abs_err / static_cast<double>(firesim_other_layers().size()), within,
+                worst_name, 100 * worst);
+  }
   if (quick) return 0;
   std::printf("OS (host im2col + OS matmul) total %.2f M cycles = %.2fx WS\n", os_total / 1e6, os_total / model_total);
 

@@ -210,8 +210,40 @@ TEST(SystolicCycles, DataflowsDiffer) {
 }
 
 // What the default constants reach (bench/gemmini_cycles prints the table; README "Gemmini cycle model").
-constexpr int kCalibratedRowsWithin25 = 19;      // of 24 layer rows
-constexpr double kCalibratedWorstError = 0.66;  // worst layer (FC, +65%), relative
+constexpr int kCalibratedRowsWithin25 = 20;      // of 24 layer rows
+constexpr double kCalibratedWorstError = 0.66;  // worst layer (FC, +66%), relative
+
+TEST(SystolicCycles, ShortDmaCommandsCannotFillTheRequestSlots) {
+  // The load controller tracks max_in_flight_reqs / DIM + 1 = 2 mvins at a time, each until its last row is
+  // back. The global average moves one row per mvin (49 pixels x 32 chunks of 64 channels), so only two
+  // requests are in flight: each mvin costs (1 + latency) / 2, latency = dma_request_cycles x 16 in flight.
+  const Config c = default_config();
+  const double latency = c.dma_request_cycles * c.max_in_flight_reqs;
+  const Cost g = global_average_cost(1, 7, 7, 2048, c);
+  EXPECT_GE(static_cast<double>(g.cycles), 49 * 32 * (1 + latency) / 2);
+  // Full 16-row mvins fill the slots: the same bytes as 16-row blocks cost dma_request_cycles per request.
+  const Cost m = matmul_cost(1, 16, 2048, c), m16 = matmul_cost(16, 16, 2048, c);
+  EXPECT_GT(static_cast<double>(m.cycles), 0.5 * static_cast<double>(m16.cycles));  // 1/16 of the A bytes
+}
+
+TEST(SystolicCycles, FirstLayerPixelRepeatsAndFalseDependency) {
+  // ResNet50's conv1 (7x7/2, 3 -> 64 channels) runs with the first-layer optimisation: 5 kernel columns per
+  // K block, so the pixel repeater writes each of a tile's 50 x 52 input rows (padding included) 5 times,
+  // one scratchpad row per cycle, over 120 tiles.
+  const ConvDims d = firesim_resnet50_layers()[0].conv();
+  const ConvTiling t = tiled_conv_auto(d, default_config());
+  ASSERT_EQ(t.tiles, 120);
+  ASSERT_EQ(t.kchs, 3);
+  const Cost cost = conv_cost(d, default_config());
+  EXPECT_GE(cost.cycles, int64_t{120} * 50 * 52 * 5);
+  // And the odd tiles' loads wait for the even tiles' compute (the reservation station's widened mvin
+  // range): loads and compute of a pair of tiles do not fully overlap, so the layer takes more than its
+  // load time plus half its compute.
+  EXPECT_GT(static_cast<double>(cost.cycles), 120.0 * 50 * 52 * 5 + 0.5 * static_cast<double>(cost.compute_cycles));
+  // Against FireSim (2.58 M cycles) it is within the per-layer goal of 25%.
+  const double fs = firesim_resnet50_layers()[0].cycles_mid();
+  EXPECT_LE(std::fabs(static_cast<double>(cost.cycles) - fs) / fs, 0.25);
+}
 
 TEST(SystolicCycles, DramPageMissesSlowStridedLoads) {
   // A 1x1 conv with many output channels loads each weight row (64 of 1024 bytes) from a new DRAM page;
@@ -267,6 +299,27 @@ TEST(SystolicCycles, CalibratedAgainstFiresimResnet50) {
   EXPECT_LE(std::fabs(model - fs) / fs, 0.15) << "model " << model / 1e6 << " M vs FireSim " << fs / 1e6 << " M";
   EXPECT_GE(within, kCalibratedRowsWithin25);
   EXPECT_LE(worst, kCalibratedWorstError);
+}
+
+TEST(SystolicCycles, OutOfSampleFiresimLayers) {
+  // The dataset's 47 other batch-1 layers (RetinaNet, U-Net, BERT), which the constants were not fitted to:
+  // a guard that the model stays as good there as bench/gemmini_cycles reports (README "Gemmini cycle model").
+  const Config c = default_config();
+  double abs_err = 0;
+  int within = 0;
+  for (const FiresimLayer& l : firesim_other_layers()) {
+    if (l.k) {  // the input size gives the measured output
+      EXPECT_EQ(l.conv().conv_out_h(), l.out_hw) << l.name;
+    }
+    const Cost m = firesim_layer_cost(l, c);
+    ASSERT_GT(m.cycles, 0) << l.name;
+    const double err = std::fabs(static_cast<double>(m.cycles) - l.cycles_mid()) / l.cycles_mid();
+    abs_err += err;
+    within += err <= 0.25 ? 1 : 0;
+  }
+  EXPECT_EQ(firesim_other_layers().size(), 47u);
+  EXPECT_GE(within, 26);
+  EXPECT_LE(abs_err / static_cast<double>(firesim_other_layers().size()), 0.34);
 }
 
 TEST(SystolicCycles, WholeResnet50AtBatch4NearPublished) {

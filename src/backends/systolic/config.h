@@ -33,7 +33,8 @@ struct Config {
   // --- DMA (dma_buswidth 128 bits, dma_maxbytes 64, max_in_flight_mem_reqs 16) ---
   int dma_bytes_per_cycle = 16;        // bus beat: peak bytes per cycle per direction
   int dma_max_bytes = 64;              // largest single memory request (MAX_BYTES); a multiple of the beat
-  int max_in_flight_reqs = 16;         // outstanding requests per direction (reader / writer)
+  int max_in_flight_reqs = 16;         // outstanding requests per direction (reader / writer); the load and
+                                       // store controllers track max_in_flight_reqs / dim + 1 commands
   // --- clock (the FireSim target clock is not published; 1 GHz is an assumption, used for FPS only) ---
   double clock_hz = 1e9;
   Dataflow dataflow = Dataflow::kWS;

@@ -58,11 +58,21 @@ bool same_tiling(const ConvTiling& a, const ConvTiling& b) {
 constexpr uint64_t kInBase = 0, kWeightBase = uint64_t{1} << 40, kOutBase = uint64_t{2} << 40,
                    kBiasBase = uint64_t{3} << 40, kIn2Base = uint64_t{4} << 40;
 
+// Commands the load (and the store) controller keeps in flight: its DMACommandTracker has
+// max_in_flight_mem_reqs / DIM + 1 entries (gemmini LoadController.scala / StoreController.scala, `nCmds`), and
+// a command's entry is freed only when all of its rows have come back.
+double commands_in_flight(const Config& c) { return static_cast<double>(c.max_in_flight_reqs / c.dim + 1); }
+
 // DMA traffic of one phase (some tile's loads, or its stores).
 struct Traffic {
   double bw_time = 0;  // cycles the memory system needs for the bytes (misses at DRAM, hits at L2 bandwidth)
   int64_t bytes_in = 0, bytes_out = 0;
   int64_t req_in = 0, req_out = 0;
+  // Request-slot time of the closed mvin (in) / mvout (out) commands, and the requests of the open ones.
+  double slot_in = 0, slot_out = 0;
+  int64_t open_in = 0, open_out = 0;
+  // Cycles of a one-row-per-cycle unit behind the DMA (the scratchpad writes of the pixel repeater).
+  double unit_time = 0;
 
   // One mvin/mvout row: `n` contiguous bytes at `addr`. A request covers at most one 64-byte line.
   void row(bool in, uint64_t addr, int64_t n, L2& l2, const Config& c) {
@@ -81,11 +91,27 @@ struct Traffic {
       else  // written back to DRAM eventually; the line stays in the L2
         bw_time += beats / c.dram_bytes_per_cycle;
     }
+    const int64_t reqs = static_cast<int64_t>(last - first + 1);
     (in ? bytes_in : bytes_out) += n;
-    (in ? req_in : req_out) += static_cast<int64_t>(last - first + 1);
+    (in ? req_in : req_out) += reqs;
+    (in ? open_in : open_out) += reqs;
+  }
+  // Closes one mvin/mvout command (<= DIM rows) made of the rows since the last close. At full occupancy a
+  // request costs dma_request_cycles (= memory latency / max_in_flight_reqs). A command holds its tracker
+  // entry from its first row to its last response (its requests plus the latency, plus `drain` cycles of
+  // scratchpad writes), and only commands_in_flight() commands are in flight: a short command cannot fill
+  // the request slots, and costs (requests + latency + drain) / commands_in_flight instead.
+  void end_command(bool in, const Config& c, double drain = 0) {
+    int64_t& open = in ? open_in : open_out;
+    if (open == 0) return;
+    const double reqs = static_cast<double>(open), latency = c.dma_request_cycles * c.max_in_flight_reqs;
+    (in ? slot_in : slot_out) += std::max(reqs * c.dma_request_cycles, (reqs + latency + drain) / commands_in_flight(c));
+    open = 0;
   }
   double time(const Config& c) const {
-    return std::max(bw_time, static_cast<double>(std::max(req_in, req_out)) * c.dma_request_cycles);
+    const double in = slot_in + static_cast<double>(open_in) * c.dma_request_cycles;
+    const double out = slot_out + static_cast<double>(open_out) * c.dma_request_cycles;
+    return std::max({bw_time, in, out, unit_time});
   }
   Traffic& operator+=(const Traffic& o) {
     bw_time += o.bw_time;
@@ -93,6 +119,11 @@ struct Traffic {
     bytes_out += o.bytes_out;
     req_in += o.req_in;
     req_out += o.req_out;
+    slot_in += o.slot_in;
+    slot_out += o.slot_out;
+    open_in += o.open_in;
+    open_out += o.open_out;
+    unit_time += o.unit_time;
     return *this;
   }
 };
@@ -107,6 +138,8 @@ struct TileWork {
   double compute = 0;     // mesh cycles
   double first_frac = 1;  // share of the loads before the first pair can start
   double last_frac = 1;   // share of the compute that follows the last load
+  // The tile's loads wait for the previous tile's compute (a false dependency in the reservation station).
+  bool loads_after_prev_compute = false;
 };
 
 enum class Overlap {
@@ -130,7 +163,8 @@ double pipeline(const std::vector<TileWork>& tiles, Overlap mode, const Config& 
     const double prev2_c = i >= 2 ? end_c[i - 2] : 0, prev2_s = i >= 2 ? end_s[i - 2] : 0;
     // A tile's loads go into the half the tile before last used (its compute must be done), or, without
     // double buffering, into the operands the previous tile is still reading.
-    const double start_l = std::max(prev_l, mode == Overlap::kSerial ? prev_c : prev2_c);
+    const double start_l =
+        std::max(prev_l, mode == Overlap::kSerial || t.loads_after_prev_compute ? prev_c : prev2_c);
     end_l[i] = start_l + ld;
     double start_c, min_end_c;
     if (mode == Overlap::kConv) {
@@ -242,20 +276,33 @@ Cost matmul_cost_tiled(int64_t I, int64_t J, int64_t K, const Config& c, bool ha
         TileWork w;
         // A: per row, chunks of <= 4 blocks; B: per K row, chunks of <= 4 blocks of J.
         const int64_t row0 = i0 * t.tile_I * dim, col0 = j0 * t.tile_J * dim, kk0 = k0 * t.tile_K * dim;
+        // Each mvin/mvout command moves one block of <= DIM rows (LoopMatmul.scala).
         if (has_bias && k0 == 0)  // int32 bias rows (repeated), one block (64 B) per request
-          for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < cols; j += dim)
-              w.load.row(true, kBiasBase + static_cast<uint64_t>(4 * (col0 + j)), 4 * std::min(dim, cols - j), l2, c);
-        for (int64_t k = 0; k < ks; k += max_cols)  // LdA: for k (<= 4 blocks): for i
-          for (int64_t i = 0; i < rows; ++i)
-            w.load.row(true, kInBase + static_cast<uint64_t>((row0 + i) * K + kk0 + k), std::min(max_cols, ks - k), l2, c);
-        for (int64_t k = 0; k < ks; ++k)  // LdB: for k: for j (<= 4 blocks)
-          for (int64_t j = 0; j < cols; j += max_cols)
-            w.load.row(true, kWeightBase + static_cast<uint64_t>((kk0 + k) * J + col0 + j), std::min(max_cols, cols - j), l2, c);
+          for (int64_t i0 = 0; i0 < rows; i0 += dim)
+            for (int64_t j = 0; j < cols; j += dim) {
+              for (int64_t i = i0; i < std::min(rows, i0 + dim); ++i)
+                w.load.row(true, kBiasBase + static_cast<uint64_t>(4 * (col0 + j)), 4 * std::min(dim, cols - j), l2, c);
+              w.load.end_command(true, c);
+            }
+        for (int64_t k = 0; k < ks; k += max_cols)  // LdA: for k (<= 4 blocks): for i (block of rows)
+          for (int64_t i0 = 0; i0 < rows; i0 += dim) {
+            for (int64_t i = i0; i < std::min(rows, i0 + dim); ++i)
+              w.load.row(true, kInBase + static_cast<uint64_t>((row0 + i) * K + kk0 + k), std::min(max_cols, ks - k), l2, c);
+            w.load.end_command(true, c);
+          }
+        for (int64_t k0b = 0; k0b < ks; k0b += dim)  // LdB: for k (block of rows): for j (<= 4 blocks)
+          for (int64_t j = 0; j < cols; j += max_cols) {
+            for (int64_t k = k0b; k < std::min(ks, k0b + dim); ++k)
+              w.load.row(true, kWeightBase + static_cast<uint64_t>((kk0 + k) * J + col0 + j), std::min(max_cols, cols - j), l2, c);
+            w.load.end_command(true, c);
+          }
         if (k0 == t.K0 - 1)
           for (int64_t j = 0; j < cols; j += max_cols)
-            for (int64_t i = 0; i < rows; ++i)
-              w.store.row(false, kOutBase + static_cast<uint64_t>((row0 + i) * J + col0 + j), std::min(max_cols, cols - j), l2, c);
+            for (int64_t i0 = 0; i0 < rows; i0 += dim) {
+              for (int64_t i = i0; i < std::min(rows, i0 + dim); ++i)
+                w.store.row(false, kOutBase + static_cast<uint64_t>((row0 + i) * J + col0 + j), std::min(max_cols, cols - j), l2, c);
+              w.store.end_command(false, c);
+            }
         const int64_t rows_last = rows - (nI - 1) * dim, k_last = ks - (nK - 1) * dim;
         w.compute = matmul_tile_compute(nI, nJ, nK, rows_last, k_last, df, c);
         if (df == Dataflow::kWS) {
@@ -328,39 +375,62 @@ Cost conv_ws_cost_tiled(const ConvDims& d, const Config& c, const ConvTiling& t)
                 const bool first_k = krow == 0 && kcol == 0 && kch == 0;
                 const bool last_k = krow + krows >= d.k_h && kcol + kcols >= d.k_w && kch + kchs >= d.in_c;
                 TileWork w;
-                if (d.has_bias && first_k)  // bias rows: one per output pixel and 16-channel block, int32, repeated
-                  for (int64_t px = 0; px < batches * orows * ocols; ++px)
-                    for (int64_t och = 0; och < pochs; och += dim)
-                      w.load.row(true, kBiasBase + static_cast<uint64_t>(4 * (poch + och)), 4 * std::min(dim, pochs - och), l2, c);
-                // LdInput: for b: for irow: for icol: for ich (<= 4 blocks); every other pixel when downsampling.
+                // Every mvin/mvout command moves <= DIM rows (LoopConv.scala: LdBias, LdInput, LdWeight, St).
+                if (d.has_bias && first_k)  // LdBias: for b, orow, ocol (<= DIM pixels), och block: int32 rows, repeated
+                  for (int64_t r = 0; r < batches * orows; ++r)
+                    for (int64_t col0 = 0; col0 < ocols; col0 += dim)
+                      for (int64_t och = 0; och < pochs; och += dim) {
+                        for (int64_t col = col0; col < std::min(ocols, col0 + dim); ++col)
+                          w.load.row(true, kBiasBase + static_cast<uint64_t>(4 * (poch + och)), 4 * std::min(dim, pochs - och), l2, c);
+                        w.load.end_command(true, c);
+                      }
+                // LdInput: for b: for irow: for icol (<= DIM pixels): for ich (<= 4 blocks); every other pixel when
+                // downsampling. With the first-layer optimisation the pixel repeater writes each input row
+                // max_pixels_per_row times into the scratchpad, one row per cycle (PixelRepeater.scala), padding
+                // rows from the zero writer included.
+                const int64_t repeats = max_pixels_per_row;
                 for (int64_t bb = b; bb < b + batches; ++bb)
                   for (int64_t ir = ir_lo; ir < ir_hi; ir += 1 + ds)
-                    for (int64_t ic = ic_lo; ic < ic_hi; ic += 1 + ds)
-                      for (int64_t ch = 0; ch < kchs; ch += max_chs)
-                        w.load.row(true, kInBase + static_cast<uint64_t>(((bb * d.in_h + ir) * d.in_w + ic) * d.in_c + kch + ch),
-                                   std::min(max_chs, kchs - ch), l2, c);
-                // LdWeight: for och (<= 4 blocks): for krow: for kcol: for kch.
+                    for (int64_t ic0 = ic_lo; ic0 < ic_hi; ic0 += dim << ds)
+                      for (int64_t ch = 0; ch < kchs; ch += max_chs) {
+                        int64_t n = 0;
+                        for (int64_t ic = ic0; ic < std::min(ic_hi, ic0 + (dim << ds)); ic += 1 + ds, ++n)
+                          w.load.row(true, kInBase + static_cast<uint64_t>(((bb * d.in_h + ir) * d.in_w + ic) * d.in_c + kch + ch),
+                                     std::min(max_chs, kchs - ch), l2, c);
+                        w.load.end_command(true, c, static_cast<double>(n * (repeats - 1)));
+                      }
+                if (repeats > 1)
+                  w.load.unit_time += static_cast<double>(repeats * batches * (irows >> ds) * (icols >> ds) * cdiv(kchs, max_chs));
+                // LdWeight: for och (<= 4 blocks): for krow: for kcol: for kch (block of <= DIM rows).
                 for (int64_t och = 0; och < pochs; och += max_chs)
                   for (int64_t kr = krow; kr < krow + krows; ++kr)
                     for (int64_t kc = kcol; kc < kcol + kcols; ++kc)
-                      for (int64_t ci = kch; ci < kch + kchs; ++ci)
-                        w.load.row(true, kWeightBase + static_cast<uint64_t>(((kr * d.k_w + kc) * d.in_c + ci) * d.out_c + poch + och),
-                                   std::min(max_chs, pochs - och), l2, c);
+                      for (int64_t ci0 = kch; ci0 < kch + kchs; ci0 += dim) {
+                        for (int64_t ci = ci0; ci < std::min(kch + kchs, ci0 + dim); ++ci)
+                          w.load.row(true, kWeightBase + static_cast<uint64_t>(((kr * d.k_w + kc) * d.in_c + ci) * d.out_c + poch + och),
+                                     std::min(max_chs, pochs - och), l2, c);
+                        w.load.end_command(true, c);
+                      }
                 if (last_k) {
-                  if (!pooled) {  // for b: for orow: for ocol: for och (one block per request)
+                  if (!pooled) {  // for b: for orow: for ocol (<= DIM pixels): for och (one block per request)
                     for (int64_t bb = b; bb < b + batches; ++bb)
                       for (int64_t r = std::max<int64_t>(orow, 0); r < std::max<int64_t>(orow, 0) + orows; ++r)
-                        for (int64_t col = std::max<int64_t>(ocol, 0); col < std::max<int64_t>(ocol, 0) + ocols; ++col)
-                          for (int64_t och = 0; och < pochs; och += dim)
-                            w.store.row(false, kOutBase + static_cast<uint64_t>(((bb * out_h + r) * out_w + col) * d.out_c + poch + och),
-                                        std::min(dim, pochs - och), l2, c);
-                  } else {
+                        for (int64_t col0 = std::max<int64_t>(ocol, 0); col0 < std::max<int64_t>(ocol, 0) + ocols; col0 += dim)
+                          for (int64_t och = 0; och < pochs; och += dim) {
+                            for (int64_t col = col0; col < std::min(std::max<int64_t>(ocol, 0) + ocols, col0 + dim); ++col)
+                              w.store.row(false, kOutBase + static_cast<uint64_t>(((bb * out_h + r) * out_w + col) * d.out_c + poch + och),
+                                          std::min(dim, pochs - och), l2, c);
+                            w.store.end_command(false, c);
+                          }
+                  } else {  // one pooled mvout per (b, och block)
                     for (int64_t bb = b; bb < b + batches; ++bb)
-                      for (int64_t r = porow; r < porow + porows; ++r)
-                        for (int64_t col = pocol; col < pocol + pocols; ++col)
-                          for (int64_t och = 0; och < pochs; och += dim)
+                      for (int64_t och = 0; och < pochs; och += dim) {
+                        for (int64_t r = porow; r < porow + porows; ++r)
+                          for (int64_t col = pocol; col < pocol + pocols; ++col)
                             w.store.row(false, kOutBase + static_cast<uint64_t>(((bb * pout_h + r) * pout_w + col) * d.out_c + poch + och),
                                         std::min(dim, pochs - och), l2, c);
+                        w.store.end_command(false, c);
+                      }
                     // The pooling store walks the window: one accumulator row per cycle.
                     w.store.bw_time = std::max(
                         w.store.bw_time, static_cast<double>(batches * porows * pocols * cdiv(pochs, dim) *
@@ -385,6 +455,13 @@ Cost conv_ws_cost_tiled(const ConvDims& d, const Config& c, const ConvTiling& t)
                   }
                 }
                 w.compute = compute;
+                // The two conv loops in flight use the scratchpad halves in turn; the odd tiles' inputs start at
+                // row sp_rows/2. With pixel repeats the reservation station widens a mvin's destination down by
+                // repeats-1 rows, flooring at row 0 unless the start is *above* sp_rows/2
+                // (ReservationStation.scala, has_first_layer_optimizations), so the first input mvin of an odd
+                // tile seems to overwrite the even tile's last weight rows (which end at sp_rows/2): it and every
+                // later load wait until the even tile's compute has read them.
+                w.loads_after_prev_compute = repeats > 1 && tiles.size() % 2 == 1;
                 tiles.push_back(std::move(w));
               }
   Cost cost;
@@ -490,15 +567,15 @@ Cost resadd_cost(int64_t I, int64_t J, const Config& c) {
     for (int64_t j = 0; j < J; j += t.tile_J) {
       const int64_t rows = std::min(t.tile_I, I - i), cols = std::min(t.tile_J, J - j);
       TileWork w;
-      for (int64_t r = i; r < i + rows; ++r)
-        for (int64_t col = j; col < j + cols; col += max_cols)
-          w.load.row(true, kInBase + static_cast<uint64_t>(r * J + col), std::min(max_cols, j + cols - col), l2, c);
-      for (int64_t r = i; r < i + rows; ++r)
-        for (int64_t col = j; col < j + cols; col += max_cols)
-          w.load.row(true, kIn2Base + static_cast<uint64_t>(r * J + col), std::min(max_cols, j + cols - col), l2, c);
-      for (int64_t r = i; r < i + rows; ++r)
-        for (int64_t col = j; col < j + cols; col += max_cols)
-          w.store.row(false, kOutBase + static_cast<uint64_t>(r * J + col), std::min(max_cols, j + cols - col), l2, c);
+      // Commands of <= DIM rows and <= 4 blocks: mvin A, mvin B, mvout C.
+      for (uint64_t base : {kInBase, kIn2Base, kOutBase})
+        for (int64_t r0 = i; r0 < i + rows; r0 += c.dim)
+          for (int64_t col = j; col < j + cols; col += max_cols) {
+            Traffic& tr = base == kOutBase ? w.store : w.load;
+            for (int64_t r = r0; r < std::min(i + rows, r0 + c.dim); ++r)
+              tr.row(base != kOutBase, base + static_cast<uint64_t>(r * J + col), std::min(max_cols, j + cols - col), l2, c);
+            tr.end_command(base != kOutBase, c);
+          }
       tiles.push_back(std::move(w));
     }
   Cost cost;
@@ -527,11 +604,16 @@ Cost pool_cost(const PoolDims& p, const Config& c) {
         const int64_t ir_hi = std::min(p.in_h, (r0 + rows - 1) * p.stride - p.pad + p.size);
         TileWork w;
         for (int64_t ir = ir_lo; ir < ir_hi; ++ir)
-          for (int64_t ic = 0; ic < p.in_w; ++ic)
-            w.load.row(true, kInBase + static_cast<uint64_t>(((b * p.in_h + ir) * p.in_w + ic) * p.channels + ch), chs, l2, c);
-        for (int64_t r = r0; r < r0 + rows; ++r)
+          for (int64_t ic0 = 0; ic0 < p.in_w; ic0 += dim) {  // commands of <= DIM pixels
+            for (int64_t ic = ic0; ic < std::min(p.in_w, ic0 + dim); ++ic)
+              w.load.row(true, kInBase + static_cast<uint64_t>(((b * p.in_h + ir) * p.in_w + ic) * p.channels + ch), chs, l2, c);
+            w.load.end_command(true, c);
+          }
+        for (int64_t r = r0; r < r0 + rows; ++r) {  // one pooled mvout per output row
           for (int64_t col = 0; col < ow; ++col)
             w.store.row(false, kOutBase + static_cast<uint64_t>(((b * oh + r) * ow + col) * p.channels + ch), chs, l2, c);
+          w.store.end_command(false, c);
+        }
         w.store.bw_time = std::max(w.store.bw_time, static_cast<double>(rows * ow * p.size * p.size));
         tiles.push_back(std::move(w));
       }
@@ -553,11 +635,15 @@ Cost global_average_cost(int64_t batch, int64_t h, int64_t w, int64_t channels, 
       TileWork work;
       // One one-row mvin per pixel and <= 4-block chunk, accumulating in the accumulator.
       for (int64_t k = 0; k < chs; k += max_cols)
-        for (int64_t px = 0; px < h * w; ++px)
+        for (int64_t px = 0; px < h * w; ++px) {  // each a one-row command
           work.load.row(true, kInBase + static_cast<uint64_t>((b * h * w + px) * channels + ch0 + k),
                         std::min(max_cols, chs - k), l2, c);
-      for (int64_t k = 0; k < chs; k += c.dim)
+          work.load.end_command(true, c);
+        }
+      for (int64_t k = 0; k < chs; k += c.dim) {
         work.store.row(false, kOutBase + static_cast<uint64_t>(b * channels + ch0 + k), std::min<int64_t>(c.dim, chs - k), l2, c);
+        work.store.end_command(false, c);
+      }
       tiles.push_back(std::move(work));
     }
   Cost cost;

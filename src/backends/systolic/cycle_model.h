@@ -13,8 +13,12 @@
 //   - OS conv: Gemmini has no OS conv, so the host builds the im2col matrix and runs an OS matmul.
 // A DMA phase lasts max(bytes / effective bandwidth, requests * dma_request_cycles) -- bandwidth-bound for
 // long rows, request-bound for short ones; the effective bandwidth of an operand depends on its tensor's
-// size (Config::l2_bytes). Loads and stores share the bandwidth, so a layer never takes less than its
-// total DMA time. The memory constants are a fit to FireSim (README "Gemmini cycle model"), not RTL facts.
+// size (Config::l2_bytes). Rows are grouped into mvin/mvout commands as the loop FSMs issue them; only
+// max_in_flight_reqs / dim + 1 commands are in flight, so a short command costs (requests + latency) / that.
+// Convs with the first-layer optimisation also pay the pixel repeater's scratchpad writes and a
+// reservation-station false dependency (cycle_model.cc). Loads and stores share the bandwidth, so a layer
+// never takes less than its total DMA time. The memory constants are a fit to FireSim (README "Gemmini cycle
+// model"), not RTL facts.
 #pragma once
 
 #include <cstdint>

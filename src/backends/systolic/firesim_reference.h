@@ -16,7 +16,7 @@ namespace inr::systolic {
 
 struct FiresimLayer {
   const char* name;       // "3x3 56^2 64->64"
-  int64_t k, out_hw, in_c, out_c, stride;  // k == 0: the FC layer (a 1 x in_c x out_c matmul)
+  int64_t k, out_hw, in_c, out_c, stride;  // k == 0: a matmul of out_hw x in_c x out_c (the FC: out_hw 1)
   int count;              // occurrences in ResNet50
   int64_t cycles_min, cycles_max;  // FireSim cycles over the 3 runs
   double cycles_mid() const { return 0.5 * static_cast<double>(cycles_min + cycles_max); }
@@ -24,6 +24,9 @@ struct FiresimLayer {
 };
 
 std::span<const FiresimLayer> firesim_resnet50_layers();
+// The other batch-1 layers of the same dataset (DOSA's RetinaNet, U-Net and BERT workloads, measured the same
+// way), an out-of-sample check: the memory constants were fitted to the ResNet50 rows only.
+std::span<const FiresimLayer> firesim_other_layers();
 
 // The model's cost of one layer under the FireSim conditions (FC: WS matmul; convs: conv_cost).
 Cost firesim_layer_cost(const FiresimLayer& layer, const Config& c);
