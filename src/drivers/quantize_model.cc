@@ -1,7 +1,7 @@
 // inr::quantize_model (include/inr/quantize.h): the work of `inr quantize`.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -42,8 +42,8 @@ Result<std::vector<std::string>> calibration_images(const std::string& arg, int6
     std::sort(out.begin(), out.end());
     if (out.empty()) return error("{}: no .jpg/.jpeg/.png images in the calibration folder", arg);
   } else if (fs::exists(arg, ec)) {
-    std::ifstream in(arg);
-    if (!in) return error("{}: cannot open calibration list", arg);
+    INR_ASSIGN_OR_RETURN(std::string text, read_file(arg));  // refuses a FIFO or device instead of blocking
+    std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
