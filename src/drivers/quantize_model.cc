@@ -216,6 +216,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   if (fs::is_directory(target_file, ec)) return error("{}: output is a folder", target_file);
   if (fs::exists(target_file, ec) && fs::equivalent(r.model, target_file, ec))
     return error("{}: the output is the input model; write the quantized model elsewhere", target_file);
+  INR_TRY(check_output_path(target_file));  // a device or FIFO: refused now, not after calibration
+  INR_TRY(check_output_path(r.report));
   INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
 
   const bool static_qdq = o.mode == quant::Mode::kStatic && o.format == quant::Format::kQdq;
@@ -330,8 +332,11 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                                                          fmt::format("{}", fmt::join(fallback, "; ")))));
   }
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
-  Status st = export_onnx_file(**out, r.output);
-  if (!st) return st.with_context(r.output);
+  // write_file_atomic's messages name the file already; export_onnx_bytes's do not.
+  auto bytes = export_onnx_bytes(**out);
+  if (!bytes) return bytes.status().with_context(r.output);
+  Status st = write_file_atomic(r.output, *bytes);
+  if (!st) return st;
   nlohmann::json layers = nlohmann::json::array();
   for (const quant::LayerReport& l : report.layers)
     layers.push_back({{"name", l.name},
