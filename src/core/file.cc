@@ -58,20 +58,50 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
   o.committed_ = true;
 }
 
+namespace {
+
+// The destination a rename replaces: a symlink's target (so it is written through), else the path itself.
+Result<std::string> resolve_destination(const std::string& requested) {
+  struct stat st {};
+  if (::lstat(requested.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char* real = ::realpath(requested.c_str(), nullptr);
+    if (real == nullptr) return error("{}: a symlink whose target cannot be resolved: {}", requested, std::strerror(errno));
+    std::string path = real;
+    std::free(real);
+    return path;
+  }
+  return requested;
+}
+
+// A path that exists but is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused
+// rather than turned into a regular file.
+Status check_replaceable(const std::string& path, const std::string& requested) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return error("{}: exists and is not a regular file (a folder, device or FIFO); refusing to replace it", requested);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status check_output_path(const std::string& requested) {
+  if (requested.empty()) return Status::ok();
+  INR_ASSIGN_OR_RETURN(std::string path, resolve_destination(requested));
+  INR_TRY(check_replaceable(path, requested));
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return error("{}: cannot create output: folder '{}' does not exist", requested, dir);
+  return Status::ok();
+}
+
 Result<AtomicFile> AtomicFile::open(const std::string& requested) {
   // The temp file is renamed over the destination, which replaces whatever is there: so a symlink is
   // written through (its target is the destination), and a path that exists but is not a regular file
-  // (a device such as /dev/null, a FIFO, a folder) is refused rather than turned into a regular file.
-  std::string path = requested;
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    char* real = ::realpath(path.c_str(), nullptr);
-    if (real == nullptr) return error("{}: a symlink whose target cannot be resolved: {}", requested, std::strerror(errno));
-    path = real;
-    std::free(real);
-  }
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    return error("{}: exists and is not a regular file (a folder, device or FIFO); refusing to replace it", requested);
+  // is refused.
+  INR_ASSIGN_OR_RETURN(std::string path, resolve_destination(requested));
+  INR_TRY(check_replaceable(path, requested));
   std::string temp = path + ".tmp.XXXXXX";
   std::vector<char> buf(temp.begin(), temp.end());
   buf.push_back('\0');

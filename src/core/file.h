@@ -31,6 +31,11 @@ class ReadOnlyFile {
 Result<std::string> read_file(const std::string& path);
 Status write_file_atomic(const std::string& path, std::string_view contents);
 
+// What AtomicFile::open would refuse, checked before a long run instead of after it printed its results:
+// a destination (through a symlink) that exists and is not a regular file, or whose folder does not exist.
+// Creates nothing. "" is fine (no output asked for).
+Status check_output_path(const std::string& path);
+
 // Writes with a callback that fills a temp file; renames only when it returns OK.
 class AtomicFile {
  public:

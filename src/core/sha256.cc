@@ -1,9 +1,14 @@
 #include "core/sha256.h"
 
-#include <cstdio>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "core/file.h"
 
 namespace inr {
 
@@ -79,15 +84,17 @@ std::string Sha256::hex_digest() {
 }
 
 Result<std::string> sha256_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return error("{}: cannot open", path);
+  // ReadOnlyFile: a FIFO or device is refused, not read until a writer closes it (issue #16).
+  INR_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::open(path));
   Sha256 h;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) h.update(buf, n);
-  bool bad = std::ferror(f);
-  std::fclose(f);
-  if (bad) return error("{}: read error", path);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = ::read(file.fd(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return error("{}: read error: {}", path, std::strerror(errno));
+    if (n == 0) break;
+    h.update(buf.data(), static_cast<size_t>(n));
+  }
   return h.hex_digest();
 }
 

@@ -9,10 +9,12 @@
 #include <limits>
 #include <optional>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <unordered_map>
+
+#include "core/file.h"
 
 namespace inr::data {
 
@@ -249,8 +251,8 @@ Result<ListEntry> parse_list_line(std::string_view line, const std::string& wher
 Result<std::vector<ListEntry>> read_list_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return error("{}: is a directory, expected a list file", path);
-  std::ifstream in(path);
-  if (!in) return error("{}: cannot open list file", path);
+  INR_ASSIGN_OR_RETURN(std::string text, read_file(path));  // refuses a FIFO or device instead of blocking
+  std::istringstream in(text);
   std::vector<ListEntry> out;
   std::string line;
   int n = 0;
@@ -436,8 +438,8 @@ bool is_list_file(const fs::path& p) {
 }
 
 Result<std::vector<Sample>> read_image_list(const std::string& list) {
-  std::ifstream in(list);
-  if (!in) return error("{}: cannot open image list", list);
+  INR_ASSIGN_OR_RETURN(std::string text, read_file(list));  // refuses a FIFO or device instead of blocking
+  std::istringstream in(text);
   const fs::path dir = fs::path(list).parent_path();
   std::vector<Sample> out;
   int n = 0;

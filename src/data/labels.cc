@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <sstream>
 #include <iterator>
 #include <numeric>
+
+#include "core/file.h"
 
 namespace inr::data {
 
@@ -14,8 +16,8 @@ std::string Labels::name(int64_t index) const {
 }
 
 Result<Labels> load_labels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return error("{}: cannot open labels file", path);
+  INR_ASSIGN_OR_RETURN(std::string text, read_file(path));  // refuses a FIFO or device instead of blocking
+  std::istringstream in(text);
   Labels labels;
   std::string line;
   bool synset = true;

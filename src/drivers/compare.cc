@@ -241,9 +241,11 @@ Result<nlohmann::json> compare(const CompareOptions& o) {
     std::vector<data::Sample> samples;
     std::string description;
     nlohmann::json dataset_json;
+    SelectedSamples selected;  // for check_synsets
     if (have_data) {
       auto sel = select_samples(o.dataset);
       if (!sel) return sel.status();
+      selected.synsets = sel->synsets;
       samples = std::move(sel->samples);
       description = sel->description;
       dataset_json = sel->dataset_json;
@@ -314,6 +316,13 @@ Result<nlohmann::json> compare(const CompareOptions& o) {
       for (Side* s : model_sides) {
         auto top = classify_image(*s->session, spec, img, s->name);
         if (!top) return top.status();
+        if (!o.labels.empty()) {  // as classify: --labels must name every class of the model
+          const int64_t fixed = s->session->inputs()[0].shape[0];
+          auto classes = output_classes(*s->session, spec, fixed > 0 ? static_cast<int>(fixed) : 1);
+          if (!classes) return classes.status().with_context(s->name);
+          auto names = data::labels_for_classes(o.labels, *classes);
+          if (!names) return names.status();
+        }
         s->image_top = std::move(*top);
       }
     }
@@ -343,6 +352,12 @@ Result<nlohmann::json> compare(const CompareOptions& o) {
         if (!st) return st;
         auto classes = output_classes(*s->session, spec, batch);
         if (!classes) return classes.status();
+        st = check_synsets(selected, o.dataset, *classes);
+        if (!st) return st;
+        if (!o.labels.empty()) {
+          auto names = data::labels_for_classes(o.labels, *classes);
+          if (!names) return names.status();
+        }
         st = check_labels(samples, *classes, s->name);
         if (!st) return st;
         s->preds.reserve(samples.size());
@@ -383,6 +398,15 @@ Result<nlohmann::json> compare(const CompareOptions& o) {
         }
         ++n;
         for (size_t k = 0; k < n_sides; ++k) summaries[k].add(sides[k].preds[i]);
+      }
+      // Like eval and merge: nothing scored by every side is an error, not a 0/0 table (issue #16).
+      if (n == 0) {
+        std::string first;
+        for (const Side& s : sides)
+          for (const data::Prediction& p : s.preds)
+            if (first.empty() && p.failed()) first = p.path;
+        return error("no image could be scored by every side: all {} failed{}", failed,
+                     first.empty() ? std::string() : " (first: " + first + ")");
       }
       for (size_t k = 1; k < n_sides; ++k) paired[k] = pair_outcomes(sides[0].preds, sides[k].preds, scored);
     }

@@ -26,6 +26,7 @@ Result<SelectedSamples> select_samples(const DatasetSelection& f) {
       if (!labels) return labels.status();
       if (labels->wnids.empty()) return error("{}: --synsets needs 'n01440764 name' lines (synset_words.txt)", f.synsets);
       opts.wnids = labels->wnids;
+      out.synsets = static_cast<int64_t>(labels->wnids.size());
     }
   }
   INR_ASSIGN_OR_RETURN(out.dataset, data::open_dataset(f.data, opts));
@@ -67,6 +68,13 @@ Result<SelectedSamples> select_samples(const DatasetSelection& f) {
   }
   out.samples.assign(all.begin(), all.end());
   return out;
+}
+
+Status check_synsets(const SelectedSamples& selected, const DatasetSelection& selection, int64_t classes) {
+  if (selected.synsets > 0 && selected.synsets != classes)
+    return error("{}: {} synsets, but the model has {} classes; the --synsets list gives the model's class order",
+                 selection.synsets, selected.synsets, classes);
+  return Status::ok();
 }
 
 nlohmann::json summary_json(const data::Summary& s) {

@@ -20,8 +20,12 @@ struct SelectedSamples {
   // {"root", "layout", "images" (after --limit/--sample, before --shard), "limit", "sample", "seed",
   //  "fingerprint" (sha256 of the selected keys and labels), "shard" ("K/N", only with --shard)}.
   nlohmann::json dataset_json;
+  int64_t synsets = 0;             // classes in the --synsets file, when one was read (wnid folders); else 0
 };
 Result<SelectedSamples> select_samples(const DatasetSelection& selection);
+// A --synsets list must name every class of the model, no more and no fewer: a 2-line list on a
+// 1000-class model would score labels 0..1 only (issue #16).
+Status check_synsets(const SelectedSamples& selected, const DatasetSelection& selection, int64_t classes);
 
 // {"images", "failed", "top1", "top5", "top1_ci", "top5_ci", "top1_count", "top5_count", "inference_ms"}.
 nlohmann::json summary_json(const data::Summary& s);

@@ -83,6 +83,7 @@ Result<EvalResult> evaluate(const EvalOptions& o) {
   if (!todo.empty()) {
     INR_TRY(prepare_session(s, spec, run_batch, o.model));
     INR_ASSIGN_OR_RETURN(int64_t classes, output_classes(s, spec, run_batch));
+    INR_TRY(check_synsets(selected, o.dataset, classes));
     INR_TRY(check_labels(samples, classes, o.dataset.data));
   }
 

@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include <filesystem>
 #include <map>
 #include <mutex>
 
 #include "core/cpu_tier.h"
+#include "core/file.h"
 #include "core/sha256.h"
 
 namespace inr {
@@ -37,9 +37,13 @@ int effective_threads(int requested) { return requested > 0 ? requested : omp_ge
 Result<nlohmann::json> model_json(const std::string& path) {
   static std::mutex mu;
   static std::map<std::string, std::string> cache;
-  std::error_code ec;
-  auto bytes = std::filesystem::file_size(path, ec);
-  if (ec) return error("{}: cannot read: {}", path, ec.message());
+  // ReadOnlyFile, not std::filesystem::file_size: a FIFO or device model gets the same "not a regular file"
+  // line as `inr info` gives, not file_size's "Operation not supported" (issue #16).
+  int64_t bytes = 0;
+  {
+    INR_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::open(path));
+    bytes = file.size();
+  }
   std::string digest;
   {
     std::lock_guard<std::mutex> lock(mu);

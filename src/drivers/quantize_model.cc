@@ -1,7 +1,7 @@
 // inr::quantize_model (include/inr/quantize.h): the work of `inr quantize`.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -42,8 +42,8 @@ Result<std::vector<std::string>> calibration_images(const std::string& arg, int6
     std::sort(out.begin(), out.end());
     if (out.empty()) return error("{}: no .jpg/.jpeg/.png images in the calibration folder", arg);
   } else if (fs::exists(arg, ec)) {
-    std::ifstream in(arg);
-    if (!in) return error("{}: cannot open calibration list", arg);
+    INR_ASSIGN_OR_RETURN(std::string text, read_file(arg));  // refuses a FIFO or device instead of blocking
+    std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -216,6 +216,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   if (fs::is_directory(target_file, ec)) return error("{}: output is a folder", target_file);
   if (fs::exists(target_file, ec) && fs::equivalent(r.model, target_file, ec))
     return error("{}: the output is the input model; write the quantized model elsewhere", target_file);
+  INR_TRY(check_output_path(target_file));  // a device or FIFO: refused now, not after calibration
+  INR_TRY(check_output_path(r.report));
   INR_ASSIGN_OR_RETURN(nlohmann::json model, model_json(r.model));
 
   const bool static_qdq = o.mode == quant::Mode::kStatic && o.format == quant::Format::kQdq;
@@ -330,8 +332,11 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                                                          fmt::format("{}", fmt::join(fallback, "; ")))));
   }
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
-  Status st = export_onnx_file(**out, r.output);
-  if (!st) return st.with_context(r.output);
+  // write_file_atomic's messages name the file already; export_onnx_bytes's do not.
+  auto bytes = export_onnx_bytes(**out);
+  if (!bytes) return bytes.status().with_context(r.output);
+  Status st = write_file_atomic(r.output, *bytes);
+  if (!st) return st;
   nlohmann::json layers = nlohmann::json::array();
   for (const quant::LayerReport& l : report.layers)
     layers.push_back({{"name", l.name},

@@ -9,13 +9,13 @@
 //  - all buffers live in the Preprocessor and are reused.
 #include "image/preprocess.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+
+#include "core/file.h"
 
 namespace inr::image {
 
@@ -41,23 +41,19 @@ void crop_axis(int size, int crop, int& src, int& dst, int& len) {
   }
 }
 
+// Through ReadOnlyFile: a FIFO, socket or device (an image list naming one, or `-i fifo.jpg`) is refused
+// with one line instead of blocking in open(2) forever (issue #16); a folder is refused too.
 Status read_into(const std::string& path, std::string& buf) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return error("{}: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return error("{}: is a directory or unreadable, expected an image file", path);
-  }
-  buf.resize(static_cast<size_t>(st.st_size));
+  INR_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::open(path));
+  buf.resize(static_cast<size_t>(file.size()));
   size_t done = 0;
   while (done < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
+    ssize_t n = ::read(file.fd(), buf.data() + done, buf.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) return error("{}: read failed: {}", path, std::strerror(errno));
+    if (n == 0) break;  // the file shrank since fstat
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   buf.resize(done);
   return Status::ok();
 }

@@ -77,7 +77,7 @@ TEST(CliPreprocess, BrokenImageGivesOneLineErrorAndNoFile) {
     }
   }
   auto r = run_cli("preprocess -i " + data_dir() + "/images/dog.jpg -p nope -o " + dir + "/x.png");
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // a command-line mistake (README): exit 2, from the parse
   EXPECT_EQ(r.err.rfind("inr: error: unknown preprocessing preset 'nope'", 0), 0u) << r.err;
   r = run_cli("preprocess -i " + data_dir() + "/images/dog.jpg --max-pixels 100000 -o " + dir + "/x.png");
   EXPECT_EQ(r.exit_code, 1);

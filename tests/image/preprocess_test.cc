@@ -1,6 +1,10 @@
 // Presets, geometry, normalisation, OpenCV-style resizing, the batch loader and .npy I/O.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -232,6 +236,24 @@ TEST(ImageBatch, ReportsFailureAndFillsTheRest) {
     }
     for (size_t j = 0; j < per; ++j) ASSERT_EQ(batch->data<float>()[per + j], 0.f);
   }
+}
+
+// A FIFO named as an image (`-i fifo.jpg`, or in an image list) is refused before open(2), which would
+// block until a writer came (issue #16). The test keeps a writer open with bytes in the pipe, so that a
+// regression opens and reads it instead of hanging the test: the message then is not this one.
+TEST(ImagePreprocess, FifoImageIsRefusedNotOpened) {
+  const std::string dir = inr::test::temp_dir("image_fifo");
+  const std::string fifo = dir + "/b.jpg";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  const int writer = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  ASSERT_GE(writer, 0);
+  ASSERT_EQ(::write(writer, "\xff\xd8", 2), 2);
+  PreprocessSpec spec = preset_spec("torchvision").value();
+  std::vector<float> out(3 * 224 * 224);
+  Status st = preprocess_file(fifo, spec, {}, out.data());
+  ::close(writer);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_EQ(st.message(), fifo + ": not a regular file (a FIFO, socket or device)");
 }
 
 // Pillow (9.4, Debian 12) reads a JPEG to its EOI marker and refuses any file that ends before it: checked on 20

@@ -56,5 +56,27 @@ TEST(ReadFile, FifoIsRefusedInsteadOfBlocking) {
   EXPECT_NE(r.status().message().find("not a regular file"), std::string::npos);
 }
 
+// check_output_path: what AtomicFile::open refuses, before any work, and nothing created (issue #16).
+TEST(AtomicWrite, OutputPathsAreCheckedBeforeTheWork) {
+  std::string dir = test::temp_dir("file_check_output");
+  ASSERT_EQ(::mkfifo((dir + "/fifo").c_str(), 0644), 0);
+  fs::create_directories(dir + "/folder");
+  fs::create_symlink(dir + "/fifo", dir + "/link_to_fifo");
+  for (const char* bad : {"/fifo", "/folder", "/link_to_fifo"}) {
+    Status st = check_output_path(dir + bad);
+    ASSERT_FALSE(st.is_ok()) << bad;
+    EXPECT_EQ(st.message(), dir + bad + ": exists and is not a regular file (a folder, device or FIFO); refusing to "
+                                        "replace it");
+  }
+  Status st = check_output_path(dir + "/nowhere/out.json");
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("folder '" + dir + "/nowhere' does not exist"), std::string::npos) << st.message();
+  EXPECT_TRUE(check_output_path("").is_ok());
+  EXPECT_TRUE(check_output_path(dir + "/new.json").is_ok());
+  std::ofstream(dir + "/old.json") << "x";
+  EXPECT_TRUE(check_output_path(dir + "/old.json").is_ok());
+  EXPECT_FALSE(fs::exists(dir + "/new.json"));  // nothing created
+}
+
 }  // namespace
 }  // namespace inr

@@ -62,6 +62,7 @@ Command make_classify_command(CLI::App& parent) {
   c.app->add_option("-r,--range", f->range,
                     "Only images START..END of the list (1-based, inclusive; 'START' runs to the end), as in "
                     "ucb-bar's imagenet runner")
+      ->check(parsed_by([](const std::string& s) { return data::parse_range(s).status(); }, "START[,END]"))
       ->default_str("all");
   c.app->add_option("-k,--top", f->k, "How many classes to print")->check(at_least(1));
   c.app->add_option("--labels", f->labels, "Class names, one per line")
@@ -185,7 +186,7 @@ Command make_classify_command(CLI::App& parent) {
       tail["images"] = stats->images;
       tail["failed"] = failures.size();
       std::fputs(data::json_line(tail).c_str(), stdout);
-    } else {
+    } else if (failures.size() < static_cast<size_t>(stats->images)) {  // all failed: the error line alone
       const int threads = effective_threads(f->session.threads);
       std::printf("%ld image%s in %.3f s: %.1f images/s  (batch %d, %d thread%s, decode %s; cpu tier %s)\n",
                   static_cast<long>(stats->images), stats->images == 1 ? "" : "s", stats->seconds, images_per_s,

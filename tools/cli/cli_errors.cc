@@ -208,6 +208,21 @@ CLI::Validator in_range(double lo, double hi) {
       fmt::format("{}..{}", lo, hi));
 }
 
+CLI::Validator parsed_by(std::function<Status(const std::string&)> parse, std::string description) {
+  return CLI::Validator(
+      [parse = std::move(parse)](std::string& s) -> std::string {
+        Status st = parse(s);
+        if (st) return "";
+        std::string msg = st.message();
+        if (!msg.empty() && msg[0] == '-') {  // "--shard '1e3': ..." / "-r: '1e3' ...": drop the flag name
+          const size_t space = msg.find(' ');
+          msg = space == std::string::npos ? msg : msg.substr(space + 1);
+        }
+        return msg;
+      },
+      std::move(description));
+}
+
 CLI::Validator one_of(std::vector<std::string> choices) {
   std::string desc = "{" + join(choices, ",") + "}";
   return CLI::Validator(

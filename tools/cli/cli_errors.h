@@ -9,12 +9,15 @@
 //    kept on one line.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "inr/status.h"
 
 namespace inr::cli {
 
@@ -34,6 +37,10 @@ CLI::Validator at_least(double min);
 inline constexpr int kMaxDecodeThreads = 256;
 CLI::Validator in_range(double lo, double hi);
 CLI::Validator one_of(std::vector<std::string> choices);
+// A value checked by the library's own parser (`--shard K/N`, `-r START,END`), so that a malformed one is a
+// command-line error (exit 2) before any work, like the range checks. The parser's message loses its
+// leading flag name ("--shard '1e3': ..." -> "'1e3': ..."): CLI11 puts the option's name in front.
+CLI::Validator parsed_by(std::function<Status(const std::string&)> parse, std::string description);
 
 // Before parsing: the first word after `inr` that is not an option must be a command. Returns the message
 // ("unknown command 'clasify'; did you mean 'classify'?") when it is not.

@@ -36,6 +36,7 @@
 
 #include "cli_errors.h"
 #include "command.h"
+#include "core/file.h"
 #include "data/labels.h"
 #include "eval_common.h"
 #include "inr/compare.h"
@@ -126,6 +127,8 @@ Command make_compare_command(CLI::App& parent) {
   c.run = [f] {
     Status st = apply_session_flags(f->session);
     if (!st) return fail(st);
+    for (const std::string* out : {&f->flips, &f->out_a, &f->out_b})  // before the run (issue #16)
+      if (st = check_output_path(*out); !st) return fail(st);
     CompareOptions o;
     o.sides = f->sides;
     // The models (not prediction files) are preprocessed with -p: the caffe2 note as before the driver.

@@ -81,6 +81,8 @@ Command make_eval_command(CLI::App& parent) {
   c.run = [f] {
     Status st = apply_session_flags(f->session);
     if (!st) return fail(st);
+    st = check_output_path(f->summary);  // before the run, not after its results (issue #16)
+    if (!st) return fail(st);
     EvalOptions o;
     o.model = f->session.model;
     o.session = session_options(f->session);
@@ -103,6 +105,8 @@ Command make_eval_command(CLI::App& parent) {
     auto r = evaluate(o);
     if (!r) return fail(r.status());
     const nlohmann::json& j = r->summary;
+    // Every image failed: the error alone, no 0/0 table and no --summary (issue #16).
+    if (j["images"].get<int64_t>() == 0 && !r->verdict) return fail(r->verdict);
     if (f->json) {
       std::printf("%s\n", j.dump().c_str());
     } else {

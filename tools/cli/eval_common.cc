@@ -34,7 +34,12 @@ void add_dataset_flags(CLI::App* app, DatasetFlags& f, bool required) {
   app->add_option("--shard", f.shard,
                   "Evaluate shard K of N (K/N, 1-based; contiguous, no padding), or 'auto': this task's shard of a "
                   "Slurm job array (SLURM_ARRAY_TASK_ID/_MIN/_COUNT) or a Kubernetes Indexed Job "
-                  "(JOB_COMPLETION_INDEX, with INR_SHARD_COUNT=N)");
+                  "(JOB_COMPLETION_INDEX, with INR_SHARD_COUNT=N)")
+      ->check(parsed_by(
+          [](const std::string& s) {  // 'auto' reads the environment when the run starts
+            return s == "auto" ? Status::ok() : data::parse_shard(s).status();
+          },
+          "K/N|auto"));
 }
 
 }  // namespace inr::cli

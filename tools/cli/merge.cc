@@ -75,6 +75,8 @@ Command make_merge_command(CLI::App& parent) {
   c.app->add_flag("--json", f->json, "Print the summary as one JSON object");
   c.app->add_flag("--partial", f->partial, "Merge even when shards are missing or incomplete (with a warning)");
   c.run = [f] {
+    for (const std::string* out : {&f->out, &f->summary})
+      if (Status st = check_output_path(*out); !st) return fail(st);
     std::vector<data::PredictionsFile> files;
     for (const std::string& path : f->files) {
       auto pf = data::read_predictions(path);
@@ -103,6 +105,16 @@ Command make_merge_command(CLI::App& parent) {
     auto merged = data::merge_predictions(files, f->files);
     if (!merged) return fail(merged.status());
     data::Summary s = data::summarize(*merged);
+    if (s.images == 0) {  // like eval: all-failed journals are an error, not a 0/0 table (issue #16)
+      std::string first;
+      for (const data::Prediction& p : *merged)
+        if (p.failed()) {
+          first = p.path;
+          break;
+        }
+      return fail(error("no image could be scored: all {} failed{}", s.failed,
+                        first.empty() ? std::string() : " (first: " + first + ")"));
+    }
     nlohmann::json j = provenance_base(kMergeSummarySchema, 1, first.value("threads", 0));
     j.erase("threads");  // the shards' threads differ; each journal keeps its own
     for (const char* k : {"model", "preprocess", "dataset"})

@@ -25,6 +25,13 @@ void add_preprocess_flags(CLI::App* app, PreprocessFlags& f) {
   app->add_option("--layout", f.layout, "Override layout: nchw|nhwc");
   app->add_flag("--exif-orientation", f.exif_orientation, "Apply the EXIF orientation tag (ignored by default)");
   app->add_option("--max-pixels", f.max_pixels, "Refuse images with more pixels than this")->capture_default_str();
+  // The preprocessing flags together (--resize/--crop syntax, the crop's pixel bound under --max-pixels,
+  // --bgr with --rgb, ...) are a command-line mistake when wrong: exit 2 from the parse, before any work,
+  // like every other flag error (README "Every user error is one line"). Runs after CLI11 stored the values.
+  app->final_callback([&f] {
+    auto spec = resolve_preprocess(f);
+    if (!spec) throw CLI::ValidationError(spec.status().message());
+  });
 }
 
 void note_preset(const PreprocessFlags& f) {

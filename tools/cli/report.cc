@@ -77,6 +77,7 @@ Command make_report_command(CLI::App& parent) {
   c.app->add_option("--js-dir", f->js_dir, "node_modules folder holding vega, vega-lite and vega-embed")
       ->default_str("$INR_REPORT_JS_DIR, else tools/report/node_modules of the checkout");
   c.run = [f] {
+    if (Status st = check_output_path(f->out); !st) return fail(st);  // before the work (issue #16)
     const auto t0 = std::chrono::steady_clock::now();
     report::Stats stats;
     auto html = report::generate(f->files, script_dirs(f->js_dir), f->options, &stats);

@@ -2,6 +2,7 @@
 
 #include "cli_errors.h"
 
+#include "core/file.h"
 #include "core/log.h"
 #include "onnx/onnx_io.h"
 #include "passes/passes.h"
@@ -53,6 +54,9 @@ void add_session_flags(CLI::App* app, SessionFlags& f, bool model_required) {
 
 Status apply_session_flags(const SessionFlags& f) {
   if (f.debug >= 0) set_log_level(static_cast<LogLevel>(f.debug));  // 0..4 in LogLevel's order
+  // Output paths are checked before the run, not after it printed its results (issue #16).
+  INR_TRY(check_output_path(f.trace));
+  INR_TRY(check_output_path(f.save_model));
   if (!f.save_model.empty()) {
     // The exportable form: canonical passes only (fused ops are internal and not ONNX).
     INR_ASSIGN_OR_RETURN(std::unique_ptr<Graph> g, import_onnx_file(f.model));
