@@ -39,6 +39,15 @@ std::string sample_list(const std::string& dir, int n) {
   return dir + "/samples.tsv";
 }
 
+// The DequantizeLinear nodes of a QDQ model's weights: a constant input of rank >= 2 (the biases are 1-D).
+std::vector<const Node*> weight_dequantizers(const Graph& g) {
+  std::vector<const Node*> out;
+  for (const auto& n : g.nodes())
+    if (n->op_type == "DequantizeLinear" && n->inputs[0]->is_constant() && n->inputs[0]->constant.rank() >= 2)
+      out.push_back(n.get());
+  return out;
+}
+
 class PtqCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -116,15 +125,9 @@ TEST_F(PtqCli, W4a8RecipeWritesFourBitGridWeightsAndAReport) {
   // Every Conv / MatMul weight is an INT4 initializer (the int4 writer; AdaRound's grid is its [-7, 7] grid).
   auto g = import_onnx_file(out);
   ASSERT_TRUE(g.is_ok()) << g.status().message();
-  int weights = 0;
-  for (const auto& n : (*g)->nodes()) {
-    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant()) continue;
-    const Tensor& t = n->inputs[0]->constant;
-    if (t.rank() < 2) continue;  // biases
-    ++weights;
-    EXPECT_EQ(t.dtype(), DType::kI4) << n->name;
-  }
-  EXPECT_EQ(weights, 53);
+  const std::vector<const Node*> weights = weight_dequantizers(**g);
+  for (const Node* n : weights) EXPECT_EQ(n->inputs[0]->constant.dtype(), DType::kI4) << n->name;
+  EXPECT_EQ(weights.size(), 53u);
   auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 16) + " --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }
@@ -212,8 +215,7 @@ TEST_F(PtqCli, Weight8KeepsTheFirstAndLastLayersAtEightBits) {
   (*g)->rebuild_uses();
   std::map<DType, int> types;
   std::set<std::string> eight;  // the layers reading an INT8 weight
-  for (const auto& n : (*g)->nodes()) {
-    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant() || n->inputs[0]->constant.rank() < 2) continue;
+  for (const Node* n : weight_dequantizers(**g)) {
     ++types[n->inputs[0]->constant.dtype()];
     if (n->inputs[0]->constant.dtype() == DType::kI8)
       for (const Node* c : n->outputs[0]->consumers) eight.insert(c->name.empty() ? c->outputs[0]->name : c->name);
@@ -244,10 +246,8 @@ TEST_F(PtqCli, Weight8DepthwiseKeepsEveryDepthwiseConvAtEightBits) {
   EXPECT_EQ(j["weights"]["kept_8bit"].size(), 17u);
   auto g = import_onnx_file(out);
   ASSERT_TRUE(g.is_ok()) << g.status().message();
-  (*g)->rebuild_uses();
   int eight = 0, four = 0;
-  for (const auto& n : (*g)->nodes()) {
-    if (n->op_type != "DequantizeLinear" || !n->inputs[0]->is_constant() || n->inputs[0]->constant.rank() < 2) continue;
+  for (const Node* n : weight_dequantizers(**g)) {
     const Tensor& w = n->inputs[0]->constant;
     const bool depthwise = w.rank() == 4 && w.dim(1) == 1;
     if (w.dtype() == DType::kI8) {
