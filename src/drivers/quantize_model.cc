@@ -321,16 +321,16 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   }
   if (!out) return out.status().with_context(r.model);
   for (const auto& s : report.skipped) note("warning: left float: " + s);
-  if (r.bias_correction == "analytical") {  // which layers got which correction, and why not analytical
-    std::vector<std::string> analytical, fallback;
-    for (const quant::LayerReport& l : report.layers)
-      if (l.bias_method == "analytical") analytical.push_back(l.name);
-      else if (l.bias_method == "empirical") fallback.push_back(l.name + " (" + l.bias_note + ")");
-    note(fmt::format("bias correction: analytical on {} layer(s){}{}", analytical.size(),
-                     analytical.empty() ? "" : ": " + fmt::format("{}", fmt::join(analytical, ", ")),
-                     fallback.empty() ? "" : fmt::format("; empirical on {} (no BatchNorm statistics): {}", fallback.size(),
-                                                         fmt::format("{}", fmt::join(fallback, "; ")))));
-  }
+  // Which layers got which bias correction (the note names them under analytical; the summary counts them).
+  std::vector<std::string> bc_analytical, bc_empirical;
+  for (const quant::LayerReport& l : report.layers)
+    if (l.bias_method == "analytical") bc_analytical.push_back(l.name);
+    else if (l.bias_method == "empirical") bc_empirical.push_back(l.name + " (" + l.bias_note + ")");
+  if (r.bias_correction == "analytical")
+    note(fmt::format("bias correction: analytical on {} layer(s){}{}", bc_analytical.size(),
+                     bc_analytical.empty() ? "" : ": " + fmt::format("{}", fmt::join(bc_analytical, ", ")),
+                     bc_empirical.empty() ? "" : fmt::format("; empirical on {} (no BatchNorm statistics): {}", bc_empirical.size(),
+                                                             fmt::format("{}", fmt::join(bc_empirical, "; ")))));
   for (const auto& s : report.skipped_images) note("warning: calibration image skipped: " + s);
   // write_file_atomic's messages name the file already; export_onnx_bytes's do not.
   auto bytes = export_onnx_bytes(**out);
@@ -405,13 +405,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
       steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
                            {"positions_per_image", o.ptq.ada.positions_per_iter}, {"layers", report.layers.size()}};
     if (!r.bias_correction.empty()) {
-      int analytical = 0, empirical = 0;
-      for (const quant::LayerReport& l : report.layers) {
-        analytical += l.bias_method == "analytical";
-        empirical += l.bias_method == "empirical";
-      }
       steps["bias_correction"] = r.bias_correction;
-      steps["bias_correction_layers"] = {{"analytical", analytical}, {"empirical", empirical}};
+      steps["bias_correction_layers"] = {{"analytical", bc_analytical.size()}, {"empirical", bc_empirical.size()}};
     }
     j["steps"] = steps;
   }
