@@ -186,6 +186,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   o.ptq.ada.iterations = r.adaround_iters > 0 ? r.adaround_iters : r.weight_bits < 8 ? 15000 : 10000;
   if (r.adaround_batch < 1) return error("--adaround-batch must be at least 1");
   o.ptq.ada.batch = r.adaround_batch;
+  o.ptq.ada.seed = r.seed;  // which positions are cached and which rows each iteration draws
   o.ptq.images = static_cast<size_t>(std::max<int64_t>(0, r.adaround_images));
   o.ptq.progress = r.ptq_progress;
   o.exclude = r.exclude;
@@ -403,7 +404,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                                                 {"channels", report.cle.hba_channels}}}};
     if (r.adaround)
       steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
-                           {"positions_per_image", o.ptq.ada.positions_per_iter}, {"layers", report.layers.size()}};
+                           {"positions_per_image", o.ptq.ada.positions_per_iter}, {"seed", o.ptq.ada.seed},
+                           {"layers", report.layers.size()}};
     if (!r.bias_correction.empty()) {
       steps["bias_correction"] = r.bias_correction;
       steps["bias_correction_layers"] = {{"analytical", bc_analytical.size()}, {"empirical", bc_empirical.size()}};

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -266,6 +267,26 @@ TEST_F(PtqCli, Weight8DepthwiseKeepsEveryDepthwiseConvAtEightBits) {
   auto e = test::run_cli("quantize -m " + r18 + " -o " + dir_ + "/x.onnx --mode static --weight-bits 4 --weight8 depthwise "
                          "--calib-data " + samples() + " --calib-count 2");
   test::expect_one_line_error(e, "depthwise");
+}
+
+// --seed also seeds AdaRound's sampling (which output positions are cached, which rows each iteration draws):
+// the same seed writes the same bytes, another seed other rounding decisions; the summary records it.
+TEST_F(PtqCli, SeedPicksTheAdaRoundSamplesAndTheSameSeedGivesTheSameBytes) {
+  auto run = [&](const std::string& name, int seed) {
+    const std::string out = dir_ + "/" + name + ".onnx";
+    auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --adaround "
+                           "--adaround-iters 40 --adaround-images 4 --calib-data " + samples() + " --calib-count 4 --seed " +
+                           std::to_string(seed) + " --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["steps"]["adaround"]["seed"], seed);
+    std::ifstream f(out, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const std::string a = run("a", 0), b = run("b", 0), c = run("c", 5);
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a, b) << "one seed, one result";
+  EXPECT_NE(a, c) << "--seed 5 drew the same AdaRound samples as --seed 0";
 }
 
 TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {

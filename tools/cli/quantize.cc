@@ -103,7 +103,7 @@ Command make_quantize_command(CLI::App& parent) {
                     "Use N calibration images drawn at random, balanced over their folders (the classes of a "
                     "wnid-folder layout); seeded by --seed")
       ->check(at_least(1));
-  c.app->add_option("--seed", f->seed, "Seed of --calib-sample")->capture_default_str();
+  c.app->add_option("--seed", f->seed, "Seed of --calib-sample and of the AdaRound / bias-correction sampling (cached output positions, rows drawn per iteration)")->capture_default_str();
   c.app->add_option("--calib-batch", f->calib_batch, "Images per calibration batch")->check(at_least(1));
   c.app->add_option("--calib-shard", f->calib_shard,
                     "Distributed calibration: observe only shard K/N of the calibration batches, or 'auto' (a Slurm "
