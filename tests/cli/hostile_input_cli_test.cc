@@ -11,6 +11,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "core/npy.h"
+#include "onnx_test_util.h"
 #include "test_util.h"
 
 namespace inr {
@@ -73,11 +74,7 @@ onnx::ModelProto new_model() {
 }
 
 std::string save(const std::string& dir, const std::string& name, const onnx::ModelProto& m) {
-  std::string path = dir + "/" + name;
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  std::ofstream(path, std::ios::binary) << bytes;
-  return path;
+  return test::save_model(dir + "/" + name, m);
 }
 
 // x [1,1,9,9] -> Conv(w [1,1,3,3] of ones, strides [2^31, 1]) -> y [1,1,1,7].

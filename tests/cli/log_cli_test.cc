@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "core/npy.h"
+#include "onnx_test_util.h"
 #include "test_util.h"
 
 namespace inr {
@@ -62,9 +63,7 @@ std::string write_model() {
   axis->set_i(1);
   const std::string dir = test::temp_dir("log_cli");
   const std::string path = dir + "/model.onnx";
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  std::ofstream(path, std::ios::binary) << bytes;
+  test::save_model(path, m);
   Tensor x = test::random_f32({1, 2, 3, 3}, 5);
   EXPECT_TRUE(write_npy(dir + "/x.npy", x).is_ok());
   return dir;

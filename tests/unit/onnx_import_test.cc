@@ -14,6 +14,7 @@
 
 #include "inr/session.h"
 #include "onnx/onnx_io.h"
+#include "onnx_test_util.h"
 #include "test_util.h"
 
 namespace inr {
@@ -67,11 +68,7 @@ std::vector<float> run_add(const std::string& path) {
 }
 
 std::string save(const std::string& dir, const std::string& name, const onnx::ModelProto& m) {
-  std::string path = dir + "/" + name;
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  std::ofstream(path, std::ios::binary) << bytes;
-  return path;
+  return test::save_model(dir + "/" + name, m);
 }
 
 const std::vector<float> kExpected = {11.f, 22.f, 33.f};

@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "inr/session.h"
+#include "onnx_test_util.h"
 #include "test_util.h"
 
 namespace inr {
@@ -27,9 +28,7 @@ TEST(SessionUnusedOutputs, KernelsMayWriteOutputsNobodyReads) {
   for (const char* o : {"y", "y_scale", "y_zero_point"}) n->add_output(o);
   for (const char* o : {"y", "y_zero_point"}) g->add_output()->set_name(o);  // y_scale: read by nobody
   const std::string path = test::temp_dir("unused_outputs") + "/dql.onnx";
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  std::ofstream(path, std::ios::binary) << bytes;
+  test::save_model(path, m);
   for (const char* backend : {"reference", "auto"}) {
     SCOPED_TRACE(backend);
     SessionOptions o;
