@@ -188,6 +188,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   o.ptq.ada.batch = r.adaround_batch;
   o.ptq.ada.seed = r.seed;  // which positions are cached and which rows each iteration draws
   o.ptq.images = static_cast<size_t>(std::max<int64_t>(0, r.adaround_images));
+  if (r.adaround_positions < 1) return error("--adaround-positions must be at least 1");
+  o.ptq.positions = r.adaround_positions;
   o.ptq.progress = r.ptq_progress;
   o.exclude = r.exclude;
   o.op_types = r.op_types;
@@ -405,6 +407,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
     if (r.adaround)
       steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
                            {"positions_per_image", o.ptq.ada.positions_per_iter}, {"seed", o.ptq.ada.seed},
+                           {"cached_positions_per_image", o.ptq.positions},
                            {"layers", report.layers.size()}};
     if (!r.bias_correction.empty()) {
       steps["bias_correction"] = r.bias_correction;

@@ -92,7 +92,7 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
     if (need_data) {
       const int64_t width = lq.group * lq.k;
       const int64_t positions =
-          std::clamp<int64_t>(o.sample_budget / std::max<int64_t>(1, static_cast<int64_t>(images.images) * width), 1, 64);
+          std::clamp<int64_t>(o.sample_budget / std::max<int64_t>(1, static_cast<int64_t>(images.images) * width), 1, o.positions);
       const uint64_t seed = o.ada.seed * 131 + li + 1;
       auto t0 = std::chrono::steady_clock::now();
       INR_ASSIGN_OR_RETURN(SampleSet xf, sample_layer_inputs(fp, lf, images, static_cast<int>(positions), seed));

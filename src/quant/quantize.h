@@ -84,8 +84,9 @@ struct PtqOptions {
   AdaRoundOptions ada;
   size_t images = 0;  // calibration images used for the layer samples (0: all)
   // Memory bound of one layer's samples (floats, per set; two sets live at a time): positions per image
-  // are min(64, budget / (images * row width)).
+  // are min(positions, budget / (images * row width)).
   int64_t sample_budget = 32 << 20;
+  int positions = 64;  // the most output positions cached per image
   // (stage, done, total): "adaround" counts iterations over all layers, "layers" counts layers.
   std::function<void(const std::string&, size_t, size_t)> progress;
 };

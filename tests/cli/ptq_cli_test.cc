@@ -289,6 +289,24 @@ TEST_F(PtqCli, SeedPicksTheAdaRoundSamplesAndTheSameSeedGivesTheSameBytes) {
   EXPECT_NE(a, c) << "--seed 5 drew the same AdaRound samples as --seed 0";
 }
 
+// --adaround-positions sets how many output positions of each calibration image a layer caches (the rows
+// AdaRound draws from and bias correction averages over); layers with fewer output positions cache them all.
+TEST_F(PtqCli, AdaroundPositionsSetsTheCachedRowsPerImage) {
+  for (int positions : {16, 100}) {
+    const std::string out = dir_ + "/p" + std::to_string(positions) + ".onnx", rep = out + ".json";
+    auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --adaround "
+                           "--adaround-iters 5 --adaround-images 4 --calib-data " + samples() + " --calib-count 4 "
+                           "--adaround-positions " + std::to_string(positions) + " --report " + rep + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["steps"]["adaround"]["cached_positions_per_image"], positions);
+    std::ifstream f(rep);
+    auto layers = nlohmann::json::parse(f)["layers"];
+    ASSERT_EQ(layers.size(), 53u);
+    EXPECT_EQ(layers[0]["samples"], 4 * positions) << "the first conv has 112 x 112 output positions per image";
+    EXPECT_EQ(layers[52]["samples"], 4) << "the classifier has one row per image";
+  }
+}
+
 TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {
   const std::string list = sample_list(dir_, 24);
   auto r = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list + " --calib-data " + samples() + " --calib-count 8 --adaround-iters 20 --adaround-images 8 --json");

@@ -60,6 +60,7 @@ Command make_quantize_command(CLI::App& parent) {
     bool cle = false, adaround = false;
     int adaround_iters = 0, adaround_batch = 32;
     int64_t adaround_images = 0;
+    int adaround_positions = 64;
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -87,6 +88,10 @@ Command make_quantize_command(CLI::App& parent) {
       ->check(at_least(1))->capture_default_str();
   c.app->add_option("--adaround-images", f->adaround_images,
                     "Calibration images the AdaRound / bias-correction samples come from (0: all)")->check(at_least(0));
+  c.app->add_option("--adaround-positions", f->adaround_positions,
+                    "Output positions per calibration image cached for AdaRound / bias correction (fewer where one "
+                    "layer's cache would pass 128 MB)")
+      ->check(in_range(1, 4096))->capture_default_str();
   c.app->add_option("--weight-range", f->weight_range,
                     "Weight grid AdaRound / bias correction round onto: minmax (max|w| / qmax) | tf-enhanced "
                     "(AIMET's least-noise search; the recipes' default)")
@@ -181,6 +186,7 @@ Command make_quantize_command(CLI::App& parent) {
     r.adaround_batch = f->adaround_batch;
     r.weight_range = f->weight_range;
     r.adaround_images = f->adaround_images;
+    r.adaround_positions = f->adaround_positions;
     r.weight8 = split_names(f->weight8);
     r.report = f->report;
     r.format = f->format;
