@@ -237,9 +237,9 @@ std::vector<Config> budgets(const Config& c) {
   return out;
 }
 
-// The cheapest of `eval(tiling)` over the distinct tilings the budgets give.
+// The cheapest of `eval(tiling)` over the distinct tilings the budgets give (and that tiling in `chosen`).
 template <typename Tiling, typename Choose, typename Eval>
-Cost cheapest(const Config& c, Choose choose, Eval eval) {
+Cost cheapest(const Config& c, Choose choose, Eval eval, Tiling* chosen = nullptr) {
   std::vector<Tiling> seen;
   Cost best;
   bool have = false;
@@ -250,7 +250,10 @@ Cost cheapest(const Config& c, Choose choose, Eval eval) {
     if (dup) continue;
     seen.push_back(t);
     Cost cost = eval(t);
-    if (!have || cost.cycles < best.cycles) best = cost;
+    if (!have || cost.cycles < best.cycles) {
+      best = cost;
+      if (chosen) *chosen = t;
+    }
     have = true;
   }
   return best;
@@ -475,10 +478,10 @@ Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_b
       [&](const MatmulTiling& t) { return matmul_cost_tiled(I, J, K, c, has_bias, df, t); });
 }
 
-Cost conv_ws_cost(const ConvDims& d, const Config& c) {
+Cost conv_ws_cost(const ConvDims& d, const Config& c, ConvTiling* chosen = nullptr) {
   return cheapest<ConvTiling>(
       c, [&](const Config& b) { return tiled_conv_auto(d, b); },
-      [&](const ConvTiling& t) { return conv_ws_cost_tiled(d, c, t); });
+      [&](const ConvTiling& t) { return conv_ws_cost_tiled(d, c, t); }, chosen);
 }
 
 ConvDims one_group(const ConvDims& d) {
@@ -553,6 +556,13 @@ Cost conv_cost(const ConvDims& d, const Config& c) {
   if (empty(d)) return Cost{};
   if (c.dataflow == Dataflow::kOS) return conv_im2col_cost(d, c);  // Gemmini has no OS conv loop
   return repeat(conv_ws_cost(one_group(d), c), d.groups, c);
+}
+
+ConvTiling conv_loop_tiling(const ConvDims& d, const Config& c) {
+  if (!c.search_tiles) return tiled_conv_auto(d, c);
+  ConvTiling t = tiled_conv_auto(d, c);
+  conv_ws_cost(d, c, &t);
+  return t;
 }
 
 Cost resadd_cost(int64_t I, int64_t J, const Config& c) {

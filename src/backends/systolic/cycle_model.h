@@ -51,6 +51,9 @@ Cost matmul_cost(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias
 // A convolution: WS -> Gemmini's conv loop (tiled_conv_auto + LOOP_CONV_WS, fused pooling when d.pooled());
 // OS -> host im2col + OS matmul (pooling, if any, is costed as pool_cost on the conv output).
 Cost conv_cost(const ConvDims& d, const Config& c);
+// The tiling conv_cost uses for one group of a WS convolution (tiled_conv_auto's, or with search_tiles the
+// cheapest candidate): what the functional conv loop model (dataflow.h) runs.
+ConvTiling conv_loop_tiling(const ConvDims& d, const Config& c);
 // A convolution as host im2col + tiled_matmul_auto in the Config's dataflow (what the Systolic EP does when
 // it does not call the conv loop).
 Cost conv_im2col_cost(const ConvDims& d, const Config& c);
