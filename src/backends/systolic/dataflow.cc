@@ -500,7 +500,38 @@ class ConvRunner {
     const int64_t repeats = mpr_;
     for (int64_t bb = 0; bb < t.batches; ++bb) {
       const int8_t* xb = p_.x + (t.b + bb) * Cin * HW;
-      for (int64_t r = 0; r < irows; ++r) {
+      for (int64_t r = 0; r < irows && repeats == 1; ++r) {
+        // Without pixel repeats, the pixels of one window row are consecutive scratchpad rows: zero them, then
+        // write the in-bounds pixels channel by channel (a transpose of [channels, pixels] NCHW runs into
+        // [pixels, DIM] rows; the same bytes as pixel by pixel).
+        const int64_t ih = irow0 + (r << ds);
+        const bool row_inside = ih >= 0 && ih < H;
+        const int64_t step = int64_t{1} << ds;
+        int64_t lo = icol0 >= 0 ? 0 : (-icol0 + step - 1) / step;
+        int64_t hi = W - icol0 <= 0 ? 0 : (W - icol0 + step - 1) / step;
+        lo = std::min(lo, icols);
+        hi = std::clamp(hi, lo, icols);
+        for (int64_t kb = 0; kb < n_kb; ++kb) {
+          int8_t* dst = s_.sp_row(A(kb, bb, r, 0));
+          std::memset(dst, 0, static_cast<size_t>(icols * dim));
+          if (!row_inside) continue;
+          const int64_t chs = std::min(dim, t.kchs - kb * dim);
+          for (int64_t ch = 0; ch < chs; ++ch) {
+            const int8_t* src = xb + (t.kch + kb * dim + ch) * HW + ih * W + icol0;
+            int8_t* d = dst + ch;
+            if (ds) {
+              for (int64_t col = lo; col < hi; ++col) d[col * dim] = src[col * 2];
+            } else {
+              for (int64_t col = lo; col < hi; ++col) d[col * dim] = src[col];
+            }
+          }
+        }
+        if (row_inside) {
+          n_.mvin_rows += (hi - lo) * cdiv(t.kchs, max_chs);
+          n_.mvin_bytes += (hi - lo) * t.kchs;
+        }
+      }
+      for (int64_t r = 0; r < irows && repeats > 1; ++r) {
         const int64_t ih = irow0 + (r << ds);
         for (int64_t col = 0; col < icols; ++col) {
           const int64_t iw = icol0 + (col << ds);
