@@ -254,6 +254,17 @@ TEST(SystolicConvLoop, BitIdenticalToTheOracleAndCountsWhatTheCycleModelCounts) 
   check_conv_loop(conv_cases(), default_config(), "default");
 }
 
+// ResNet50 layers at full size on the default config (about 0.2 GMAC, a second): the stem (7x7 stride 2 on 3
+// channels at 224, pixel repeats) with its fused 3x3 stride-2 padded max pool; 3x3 14x14 256->256 stride 2,
+// tiled with 105 of 256 input channels per tile (channel tiles not multiples of 16, accumulating across
+// tiles); 1x1 28x28 256->512 stride 2 (downsample).
+TEST(SystolicConvLoop, ResNet50LayersAtFullSize) {
+  check_conv_loop({{1, 3, 224, 224, 64, 7, 2, 3, 1, 3, 2, 1, true, Activation::kRelu},
+                   {1, 256, 28, 28, 256, 3, 2, 1, 1, 0, 0, 0, true, Activation::kRelu},
+                   {1, 256, 56, 56, 512, 1, 2, 0, 1, 0, 0, 0, false, Activation::kNone}},
+                  default_config(), "resnet50");
+}
+
 // Small memories force many tiles: kernel-row, kernel-column and channel tiles of one output tile accumulate
 // in the accumulator, output channels split; with search_tiles the cheapest of several tilings is run.
 TEST(SystolicConvLoop, SmallMemoriesAndOtherArraySizes) {
