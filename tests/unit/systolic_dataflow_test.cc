@@ -204,14 +204,16 @@ void check_conv_loop(const std::vector<ConvCase>& cases, const Config& cfg_in, c
     DataflowCounters n;
     tiled_conv_model(p, t, cfg, &n);
     EXPECT_EQ(got, want) << label;
-    // The cycle model walks the same tiles: the same bytes in (bias, input pixels inside the image, weights)
-    // and out, the same tiles and mesh cycles; every row moved is at least one DMA request.
+    // The cycle model walks the same tiles: the same rows and bytes in (bias, input pixels inside the image,
+    // weights) and out, the same tiles and mesh cycles; every row moved is at least one DMA request.
     const Cost cost = conv_cost(d, cfg);
     EXPECT_EQ(n.tiles, t.tiles) << label;
     EXPECT_EQ(n.tiles, cost.tiles) << label;
     EXPECT_EQ(n.mvin_bytes, cost.dma_in_bytes) << label;
     EXPECT_EQ(n.mvout_bytes, cost.dma_out_bytes) << label;
     EXPECT_EQ(n.compute_cycles, cost.compute_cycles) << label;
+    EXPECT_EQ(n.mvin_rows, cost.dma_in_rows) << label;
+    EXPECT_EQ(n.mvout_rows, cost.dma_out_rows) << label;
     EXPECT_GE(cost.dma_requests, n.mvin_rows + n.mvout_rows) << label;
     EXPECT_EQ(n.preloads, n.computes) << label;
     EXPECT_LE(n.weight_preloads, n.preloads) << label;

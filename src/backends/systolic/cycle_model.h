@@ -37,6 +37,8 @@ struct Cost {
   double utilization = 0;      // macs / (DIM*DIM * cycles)
   int64_t compute_cycles = 0;  // cycles the mesh is busy (sum over PRELOAD+COMPUTE pairs)
   int64_t dma_requests = 0;    // memory requests, loads and stores
+  int64_t dma_in_rows = 0;     // mvin rows (one scratchpad/accumulator row's worth of one command each)
+  int64_t dma_out_rows = 0;    // mvout rows (a pooled mvout: one per pooled pixel)
   int64_t host_bytes = 0;      // bytes the host CPU writes for this layer (the im2col matrix of an OS conv)
 
   // Sums two layers' costs; utilization is recomputed for `c`'s array.
@@ -77,7 +79,7 @@ double utilization(int64_t macs, int64_t cycles, const Config& c);
 // Simulated time at the Config's clock.
 inline double simulated_seconds(int64_t cycles, const Config& c) { return static_cast<double>(cycles) / c.clock_hz; }
 // {"cycles", "dma_in_bytes", "dma_out_bytes", "macs", "tiles", "utilization", "compute_cycles",
-//  "dma_requests", "host_bytes"}: the args of a trace event or a --json report.
+//  "dma_requests", "dma_in_rows", "dma_out_rows", "host_bytes"}: the args of a trace event or a --json report.
 nlohmann::json to_json(const Cost& cost);
 
 }  // namespace inr::systolic
