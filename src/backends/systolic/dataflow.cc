@@ -500,10 +500,10 @@ class ConvRunner {
     const int64_t repeats = mpr_;
     for (int64_t bb = 0; bb < t.batches; ++bb) {
       const int8_t* xb = p_.x + (t.b + bb) * Cin * HW;
-      for (int64_t r = 0; r < irows && repeats == 1; ++r) {
-        // Without pixel repeats, the pixels of one window row are consecutive scratchpad rows: zero them, then
-        // write the in-bounds pixels channel by channel (a transpose of [channels, pixels] NCHW runs into
-        // [pixels, DIM] rows; the same bytes as pixel by pixel).
+      for (int64_t r = 0; r < irows; ++r) {
+        // The pixels of one window row are consecutive scratchpad rows: zero them, then write the in-bounds
+        // pixels channel by channel (a transpose of [channels, pixels] NCHW runs into [pixels, DIM] rows; the
+        // same bytes as pixel by pixel).
         const int64_t ih = irow0 + (r << ds);
         const bool row_inside = ih >= 0 && ih < H;
         const int64_t step = int64_t{1} << ds;
@@ -526,37 +526,23 @@ class ConvRunner {
             }
           }
         }
+        // The pixel repeater (first-layer optimisation: one channel block of kchs <= DIM / 2) also writes each
+        // pixel, padding included, at byte offset rep * kchs of the rep-th row below it, down to the tile's
+        // first input row: row a then holds pixels a, a+1, ... side by side. Every such write lands after the
+        // zeroing of its row, and reads a pixel's own bytes, which nothing overwrites: the same scratchpad as
+        // the repeater's pixel-by-pixel order.
+        if (repeats > 1) {
+          const int64_t chs = t.kchs;
+          for (int64_t col = 0; col < icols; ++col) {
+            const int64_t row = A(0, bb, r, col);
+            const int8_t* px = s_.sp_row(row);
+            for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
+              std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+          }
+        }
         if (row_inside) {
           n_.mvin_rows += (hi - lo) * cdiv(t.kchs, max_chs);
           n_.mvin_bytes += (hi - lo) * t.kchs;
-        }
-      }
-      for (int64_t r = 0; r < irows && repeats > 1; ++r) {
-        const int64_t ih = irow0 + (r << ds);
-        for (int64_t col = 0; col < icols; ++col) {
-          const int64_t iw = icol0 + (col << ds);
-          const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-          const int8_t* px = xb + t.kch * HW + (inside ? ih * W + iw : 0);
-          for (int64_t kb = 0; kb < n_kb; ++kb) {
-            const int64_t chs = std::min(dim, t.kchs - kb * dim);
-            const int64_t row = A(kb, bb, r, col);
-            // The pixel repeater writes the pixel at byte offset rep * kchs of the rep-th row below (not below
-            // the start of the tile's input rows).
-            for (int64_t rep = 0; rep < repeats && row - rep >= a_base; ++rep) {
-              int8_t* dst = s_.sp_row(row - rep) + rep * chs;
-              if (rep == 0) std::memset(dst, 0, static_cast<size_t>(dim));
-              if (inside) {
-                const int8_t* src = px + kb * dim * HW;
-                for (int64_t ch = 0; ch < chs; ++ch) dst[ch] = src[ch * HW];
-              } else if (rep > 0) {
-                std::memset(dst, 0, static_cast<size_t>(chs));
-              }
-            }
-          }
-          if (inside) {
-            n_.mvin_rows += cdiv(t.kchs, max_chs);
-            n_.mvin_bytes += t.kchs;
-          }
         }
       }
     }
