@@ -420,6 +420,34 @@ class TileRunner {
 
 // ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
 
+// dst[c * dst_stride + r] = src[r * src_stride + c] for a 16 x 16 block of bytes (SSE2, x86-64's baseline: four
+// rounds of interleaving).
+inline void transpose16x16(const int8_t* src, int64_t src_stride, int8_t* dst, int64_t dst_stride) {
+  __m128i x[16], y[16];
+  for (int r = 0; r < 16; ++r) x[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + r * src_stride));
+  for (int i = 0; i < 8; ++i) {
+    y[2 * i] = _mm_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
+    y[2 * i + 1] = _mm_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i)
+    for (int h = 0; h < 2; ++h) {
+      x[4 * i + h] = _mm_unpacklo_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+      x[4 * i + 2 + h] = _mm_unpackhi_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+    }
+  for (int i = 0; i < 2; ++i)
+    for (int h = 0; h < 4; ++h) {
+      y[8 * i + h] = _mm_unpacklo_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+      y[8 * i + 4 + h] = _mm_unpackhi_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+    }
+  for (int h = 0; h < 8; ++h) {
+    x[h] = _mm_unpacklo_epi64(y[h], y[8 + h]);
+    x[8 + h] = _mm_unpackhi_epi64(y[h], y[8 + h]);
+  }
+  // After the rounds x[k] holds column kCol[k] of the block (the 4-bit reversal of k).
+  static constexpr int kCol[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+  for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kCol[k] * dst_stride), x[k]);
+}
+
 // The origin and extent of one sp_tiled_conv call, in the order of tiled_conv's loops.
 struct ConvTile {
   int64_t b, porow, pocol, poch, krow, kcol, kch;
@@ -516,13 +544,17 @@ class ConvRunner {
           std::memset(dst, 0, static_cast<size_t>(icols * dim));
           if (!row_inside) continue;
           const int64_t chs = std::min(dim, t.kchs - kb * dim);
+          const int8_t* src0 = xb + (t.kch + kb * dim) * HW + ih * W + icol0;
+          int64_t col = lo;
+          if (dim == 16 && chs == 16 && !ds)  // whole 16 x 16 blocks of [channels, pixels] -> [pixels, channels]
+            for (; col + 16 <= hi; col += 16) transpose16x16(src0 + col, HW, dst + col * 16, 16);
           for (int64_t ch = 0; ch < chs; ++ch) {
-            const int8_t* src = xb + (t.kch + kb * dim + ch) * HW + ih * W + icol0;
+            const int8_t* src = src0 + ch * HW;
             int8_t* d = dst + ch;
             if (ds) {
-              for (int64_t col = lo; col < hi; ++col) d[col * dim] = src[col * 2];
+              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c * 2];
             } else {
-              for (int64_t col = lo; col < hi; ++col) d[col * dim] = src[col];
+              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c];
             }
           }
         }
@@ -610,9 +642,20 @@ class ConvRunner {
               const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
               const int8_t* src = scaled(ob, bb, r, col);
               int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s + r) * out_w + ocol_s + col;
-              for (int64_t j = 0; j < J; ++j) {
-                int8_t* o = out + j * out_h * out_w;
-                for (int64_t i = 0; i < I; ++i) o[i] = src[i * dim + j];
+              const int64_t plane = out_h * out_w;
+              if (dim == 16 && I == 16 && J == 16) {
+                transpose16x16(src, 16, out, plane);
+              } else if (dim == 16) {  // a partial block: through a 16 x 16 staging block
+                alignas(16) int8_t in[256], tr[256];
+                std::memset(in, 0, sizeof(in));
+                std::memcpy(in, src, static_cast<size_t>(I * 16));
+                transpose16x16(in, 16, tr, 16);
+                for (int64_t j = 0; j < J; ++j) std::memcpy(out + j * plane, tr + j * 16, static_cast<size_t>(I));
+              } else {
+                for (int64_t j = 0; j < J; ++j) {
+                  int8_t* o = out + j * plane;
+                  for (int64_t i = 0; i < I; ++i) o[i] = src[i * dim + j];
+                }
               }
               n_.mvout_rows += I;
               n_.mvout_bytes += I * J;
