@@ -552,10 +552,13 @@ class SystolicExecutable final : public Executable {
       c.c.resize(static_cast<size_t>(c.I * c.Mg));
     }
     Tensor* x = tensor(xv);
-    Tensor* y = tensor(chain ? chain->q->outputs[0] : n.outputs[0]);
+    const Value* yv = chain ? chain->q->outputs[0] : n.outputs[0];
     s.stats.kind = "conv";
     s.stats.matmul_I = c.I, s.stats.matmul_J = c.Mg, s.stats.matmul_K = c.K, s.stats.groups = c.G, s.stats.images = c.N;
     s.stats.macs = c.N * c.G * c.I * c.Mg * c.K;
+    // (With a fused pool the conv loop writes the pool's output, and the conv's own output needs no buffer.)
+    if (loop) return compile_conv_loop(n, *loop, c.e, x, yv, s);
+    Tensor* y = tensor(yv);
     if (o_.mode == Mode::kCpu) {
       // -x 0: inr's integer convolution (the reference kernel's, with its depthwise path) gives the int32
       // accumulators bias + sum x * w directly in NCHW; Gemmini's epilogue runs on each output plane.
@@ -575,7 +578,6 @@ class SystolicExecutable final : public Executable {
       };
       return Status::ok();
     }
-    if (loop) return compile_conv_loop(n, *loop, c.e, x, y, s);
     s.fn = [this, cv, x, y](Step& st, Profiler* prof) -> Status {
       Conv& c = *cv;
       const int8_t* xs = x->data<int8_t>();
@@ -639,7 +641,7 @@ class SystolicExecutable final : public Executable {
   // NCHW input, with HWIO weights laid out once here; with a fused MaxPool it writes the pooled output (the
   // MaxPool's tensor) through the pooled mvout, and the MaxPool step does nothing. No host im2col: the trace
   // shows one "conv_loop" phase (args: its tiles) instead of the im2col and matmul phases.
-  Status compile_conv_loop(const Node& n, const ConvDims& d, const Epilogue& e, Tensor* x, Tensor* y, Step& s) {
+  Status compile_conv_loop(const Node& n, const ConvDims& d, const Epilogue& e, Tensor* x, const Value* yv, Step& s) {
     struct Loop {
       ConvDims d;
       ConvTiling t;
@@ -661,10 +663,9 @@ class SystolicExecutable final : public Executable {
           for (int64_t kw = 0; kw < KW; ++kw)
             lp->w[static_cast<size_t>(((kh * KW + kw) * Cin + ci) * M + m)] = w[((m * Cin + ci) * KH + kh) * KW + kw];
     if (const Value* bv = n.input(8)) lp->bias.assign(bv->constant.data<int32_t>(), bv->constant.data<int32_t>() + M);
-    if (const Node* pool = fused_pool_of(n)) {
-      y = tensor(pool->outputs[0]);
-      pooled_by_loop_.insert(pool);
-    }
+    const Node* pool = fused_pool_of(n);
+    Tensor* y = tensor(pool ? pool->outputs[0] : yv);
+    if (pool) pooled_by_loop_.insert(pool);
     s.stats.conv_loop = true;
     s.fn = [this, lp, x, y](Step& st, Profiler* prof) -> Status {
       std::optional<ScopedEvent> ev;
