@@ -257,7 +257,7 @@ TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
 // A synthetic ResNet50 (seeded weights, 64x64 input: 340 M MACs) quantized with --target gemmini: 53
 // convolutions (1x1, 3x3 and the 7x7 stride-2 stem, with residual adds and the stem's padded max pool) all run
 // on the emulated Gemmini, and -x 0, -x 1 and -x 2 write the same output bytes, with or without the runner's
-// -O 99. About 12 s.
+// -O 99 (whose convs all run the conv loop model at -x 2). About 12 s.
 TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   const std::string dir = test::temp_dir("gemmini_cli_resnet50");
@@ -323,6 +323,13 @@ TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
   EXPECT_LT(conv99["cycles"].get<int64_t>(), conv2["cycles"].get<int64_t>() + args["2"]["maxpool"]["cycles"].get<int64_t>());
   const auto &c3_2 = args["2"]["layer1.0.conv2"], &c3_99 = args["99"]["layer1.0.conv2"];  // a 3x3 conv
   EXPECT_LT(c3_99["dma_in_bytes"].get<int64_t>(), c3_2["dma_in_bytes"].get<int64_t>());  // no 9x im2col operand
+  // At -O 99 every conv (all of one group) ran the conv loop model, conv1 with the pooled mvout; at -O 2 none.
+  for (const char* o : {"2", "99"}) {
+    int loops = 0;
+    for (const auto& [name, a] : args[o]) loops += a.value("conv_loop", false);
+    EXPECT_EQ(loops, o[0] == '9' ? 53 : 0) << "-O " << o;
+  }
+  EXPECT_EQ(conv99.value("conv_loop", false), true);
 }
 
 TEST(GemminiCli, ContradictingFlagsAndBadConfigsAreOneLineErrors) {
