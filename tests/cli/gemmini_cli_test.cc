@@ -76,6 +76,22 @@ TEST(GemminiCli, QuantizedMobileNetV2GivesTheSameScoresInEveryMode) {
       EXPECT_EQ(lines[i]["scores"], first[i]["scores"]) << "-x " << x;
     }
   }
+  // The output bytes of one random input: -x 2 at -O 99 (the 35 one-group convs through the conv loop model)
+  // and at -O 2 (im2col + tiled matmul everywhere) equal -x 0's.
+  ASSERT_TRUE(write_npy(dir + "/x.npy", test::random_f32({1, 3, 224, 224}, 3, -2.f, 2.f)).is_ok());
+  std::string cpu_bytes;
+  for (const char* flags : {"-x 0", "-x 2 -O 99", "-x 2 -O 2"}) {
+    const std::string out = dir + "/run" + std::to_string(std::string(flags).size());
+    auto r = test::run_cli("run -m " + model + " --input " + dir + "/x.npy --output-dir " + out + " " + flags);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto bytes = read_file(out + "/output.npy");
+    ASSERT_TRUE(bytes.is_ok()) << bytes.status().message();
+    if (cpu_bytes.empty()) {
+      cpu_bytes = *bytes;
+    } else {
+      EXPECT_TRUE(*bytes == cpu_bytes) << flags;
+    }
+  }
   // bench -x 2 --json carries the cycle model's numbers; -x 0 (no cycle model) does not.
   auto b = test::run_cli("bench -m " + model + " -x 2 --runs 1 --warmup 0 --json");
   ASSERT_EQ(b.exit_code, 0) << b.err;
@@ -105,7 +121,8 @@ std::string gemmini_mobilenet(const std::string& dir) {
 
 // A -x 1 / -x 2 trace: every systolic node that has a cost also sits on a second track (pid 2, named
 // in a process_name event) in simulated time: back to back from 0, each lasting cycles / clock; convs nest
-// the runner's im2col and matmul phases ("M, N, K" args) on the wall-clock track. `inr profile` sums the
+// the runner's im2col and matmul phases ("M, N, K" args) on the wall-clock track, except the -x 2 convs of
+// one group, which run Gemmini's conv loop (one conv_loop phase, node args "conv_loop": true). `inr profile` sums the
 // cycles, DMA bytes and utilisation by op type and by layer, and its per-run total is what `inr bench`
 // reports per image.
 TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
@@ -121,6 +138,7 @@ TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
     const nlohmann::json t = nlohmann::json::parse(in);
     bool named = false;
     int64_t node_cycles = 0, sim_events = 0, node_events_with_cycles = 0, convs = 0, convs_with_phases = 0;
+    int64_t conv_loops = 0;
     double cursor = 0;
     std::vector<const nlohmann::json*> nodes, phases;
     for (const auto& e : t["traceEvents"]) {
@@ -158,20 +176,34 @@ TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
       if ((*n)["args"]["op_type"] != "QLinearConv") continue;
       ++convs;
       const double t0 = (*n)["ts"].get<double>(), t1 = t0 + (*n)["dur"].get<double>();
-      bool im2col = false, matmul = false;
+      bool im2col = false, matmul = false, loop = false;
       for (const nlohmann::json* p : phases) {
         const double p0 = (*p)["ts"].get<double>();
         if (p0 < t0 || p0 + (*p)["dur"].get<double>() > t1 + 1e-3 || (*p)["tid"] != (*n)["tid"]) continue;
         if ((*p)["name"] == "im2col") im2col = true;
+        if ((*p)["name"] == "conv_loop") {
+          loop = true;
+          EXPECT_GT((*p)["args"]["tiles"].get<int64_t>(), 0);
+        }
         if ((*p)["name"] == "matmul") {
           matmul = true;
           EXPECT_EQ((*p)["args"]["M, N, K"].get<std::string>().find(", "), (*p)["args"]["M, N, K"].get<std::string>().find(','));
         }
       }
-      convs_with_phases += im2col && matmul;
+      // -x 2 at -O 99 (the default): a conv of one group is Gemmini's conv loop, one conv_loop phase and no
+      // host im2col; the depthwise convs (and every conv at -x 1) are im2col + matmul.
+      const bool conv_loop = (*n)["args"].value("conv_loop", false);
+      EXPECT_EQ(loop, conv_loop) << *n;
+      if (conv_loop) {
+        ++conv_loops;
+        convs_with_phases += !im2col && !matmul;
+      } else {
+        convs_with_phases += im2col && matmul;
+      }
     }
     EXPECT_EQ(convs, 52);
     EXPECT_EQ(convs_with_phases, convs) << "-x " << x;
+    EXPECT_EQ(conv_loops, x[0] == '2' ? 52 - 17 : 0) << "-x " << x;
 
     auto p = test::run_cli("profile " + trace + " --json --top 1000 --sort cycles");
     ASSERT_EQ(p.exit_code, 0) << p.err;
@@ -225,7 +257,7 @@ TEST(GemminiCli, TraceHasASimulatedTrackAndProfileSumsCycles) {
 // A synthetic ResNet50 (seeded weights, 64x64 input: 340 M MACs) quantized with --target gemmini: 53
 // convolutions (1x1, 3x3 and the 7x7 stride-2 stem, with residual adds and the stem's padded max pool) all run
 // on the emulated Gemmini, and -x 0, -x 1 and -x 2 write the same output bytes, with or without the runner's
-// -O 99. About 12 s.
+// -O 99 (whose convs all run the conv loop model at -x 2). About 12 s.
 TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
   if (!test::has_data()) GTEST_SKIP() << "shared data not found";
   const std::string dir = test::temp_dir("gemmini_cli_resnet50");
@@ -291,6 +323,13 @@ TEST(GemminiCli, SyntheticResNet50IsBitExactInEveryMode) {
   EXPECT_LT(conv99["cycles"].get<int64_t>(), conv2["cycles"].get<int64_t>() + args["2"]["maxpool"]["cycles"].get<int64_t>());
   const auto &c3_2 = args["2"]["layer1.0.conv2"], &c3_99 = args["99"]["layer1.0.conv2"];  // a 3x3 conv
   EXPECT_LT(c3_99["dma_in_bytes"].get<int64_t>(), c3_2["dma_in_bytes"].get<int64_t>());  // no 9x im2col operand
+  // At -O 99 every conv (all of one group) ran the conv loop model, conv1 with the pooled mvout; at -O 2 none.
+  for (const char* o : {"2", "99"}) {
+    int loops = 0;
+    for (const auto& [name, a] : args[o]) loops += a.value("conv_loop", false);
+    EXPECT_EQ(loops, o[0] == '9' ? 53 : 0) << "-O " << o;
+  }
+  EXPECT_EQ(conv99.value("conv_loop", false), true);
 }
 
 TEST(GemminiCli, ContradictingFlagsAndBadConfigsAreOneLineErrors) {

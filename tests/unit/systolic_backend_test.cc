@@ -10,6 +10,7 @@
 
 #include "backends/systolic/arith.h"
 #include "backends/systolic/systolic_backend.h"
+#include "core/profiler.h"
 #include "inr/session.h"
 #include "ir/graph.h"
 #include "ops/op_schema.h"
@@ -71,10 +72,11 @@ struct Builder {
 };
 
 std::vector<Tensor> run(std::unique_ptr<Graph> g, const std::string& backend, const std::vector<Tensor>& inputs,
-                        std::string* placement = nullptr) {
+                        std::string* placement = nullptr, int opt_level = 0, Profiler* profiler = nullptr) {
   SessionOptions o;
   o.backend = backend;
-  o.opt_level = 0;
+  o.opt_level = opt_level;
+  o.profiler = profiler;
   auto s = Session::create(std::move(g), o);
   EXPECT_TRUE(s.is_ok()) << s.status().message();
   std::vector<Shape> shapes;
@@ -192,6 +194,49 @@ TEST(SystolicBackend, ResaddPoolAndAverageFollowGemmini) {
     for (int64_t i = 0; i < 42; ++i) sum += b[c * 42 + i];
     EXPECT_EQ(cpu[2].data<int8_t>()[c], systolic::global_average(sum, systolic::global_average_scale(42, 0.3f, 0.3f)));
   }
+}
+
+// -x 2 at -O 99: the one-group convs run Gemmini's conv loop model (no im2col; a fused MaxPool through the pooled
+// mvout), the depthwise conv im2col + matmul; the bits equal the CPU mode's and -O 0's (im2col everywhere):
+// the 7x7 stride-2 stem on 3 channels (first-layer pixel repeats) + ReLU + padded 3x3 stride-2 MaxPool, a 3x3
+// conv with ReLU6, a 1x1 stride-2 conv (downsample) and a depthwise conv, at odd sizes and batch 2.
+TEST(SystolicBackend, ConvLoopAtO99IsBitIdenticalToTheCpuMode) {
+  const Shape shape{2, 3, 29, 31};
+  auto net = [&] {
+    Builder b;
+    Value* x = b.g->add_input("x", DType::kI8, shape);
+    Value* y = b.act(b.conv(x, 20, 7, 2, 3, 1, true, 0.05f), 0.05f, -1.f);
+    Node* pool = b.node("MaxPool", {y});
+    pool->attrs = {{"kernel_shape", Attr::of_ints({3, 3})}, {"strides", Attr::of_ints({2, 2})},
+                   {"pads", Attr::of_ints({1, 1, 1, 1})}};
+    y = b.infer(pool);
+    y = b.act(b.conv(y, 35, 3, 1, 1, 1, true, 0.03f), 0.03f, 1.2f);
+    y = b.conv(y, 18, 1, 2, 0, 1, false, 0.04f);
+    y = b.conv(y, 18, 3, 1, 1, 18, true, 0.02f);
+    b.g->outputs.push_back(y);
+    return std::move(b.g);
+  };
+  const std::vector<Tensor> in{random_s8(shape, 4)};
+  const std::vector<Tensor> cpu = run(net(), "systolic-cpu", in, nullptr, 99);
+  ASSERT_EQ(cpu.size(), 1u);
+  EXPECT_TRUE(same_bytes(run(net(), "systolic-ws", in, nullptr, 0)[0], cpu[0]));
+  Profiler prof;
+  std::string placement;
+  const std::vector<Tensor> ws = run(net(), "systolic-ws", in, &placement, 99, &prof);
+  ASSERT_EQ(ws.size(), 1u);
+  EXPECT_TRUE(same_bytes(ws[0], cpu[0]));
+  EXPECT_EQ(placement, "systolic-ws: 11 nodes") << placement;
+  int loops = 0, loop_phases = 0, im2col = 0, fused = 0;
+  for (const Profiler::Event& e : prof.events()) {
+    if (e.cat == "node" && e.args_json.find(R"("conv_loop": true)") != std::string::npos) ++loops;
+    if (e.cat == "node" && e.args_json.find(R"("fused_into")") != std::string::npos) ++fused;
+    if (e.cat == "phase" && e.name == "conv_loop") ++loop_phases;
+    if (e.cat == "phase" && e.name == "im2col") ++im2col;
+  }
+  EXPECT_EQ(loops, 3);
+  EXPECT_EQ(loop_phases, 3);
+  EXPECT_EQ(fused, 1);         // the MaxPool, done by the stem's pooled mvout
+  EXPECT_EQ(im2col, 2 * 18);   // the depthwise conv only: one matmul per (image, group)
 }
 
 TEST(SystolicBackend, RefusesWhatTheSystolicEpRefusedAndSaysWhy) {

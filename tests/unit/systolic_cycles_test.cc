@@ -275,7 +275,7 @@ TEST(SystolicCycles, EmptyOrInvalidSizesCostNothing) {
   // And the JSON form of a cost has every field.
   const nlohmann::json j = to_json(matmul_cost(64, 64, 64, c));
   for (const char* key : {"cycles", "dma_in_bytes", "dma_out_bytes", "macs", "tiles", "utilization", "compute_cycles",
-                          "dma_requests", "host_bytes"})
+                          "dma_requests", "dma_in_rows", "dma_out_rows", "host_bytes"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["macs"], 64 * 64 * 64);
   EXPECT_DOUBLE_EQ(simulated_seconds(2000, c), 2e-6);

@@ -1,9 +1,12 @@
 // The OS and WS tile models and the CPU mode (backends/systolic/dataflow.h) against a plain int64 oracle,
-// bit for bit, on random matmuls of odd sizes with several tile sizes, and what their counters must say.
+// bit for bit, on random matmuls of odd sizes with several tile sizes, and what their counters must say; the
+// conv loop model (LOOP_CONV_WS) against a direct convolution + Gemmini pooling oracle, and its counters against
+// the cycle model's conv_cost for the same conv.
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "backends/systolic/cycle_model.h"
 #include "backends/systolic/dataflow.h"
 
 namespace inr::systolic {
@@ -119,5 +122,170 @@ TEST(SystolicDataflow, TilesMustFitTheMemories) {
   EXPECT_FALSE(tiles_fit({8, 8, 65}, Dataflow::kOS, cfg));
 }
 
+
+// ---- the conv loop ----
+
+struct ConvCase {
+  int64_t n, cin, h, w, cout, k, stride, pad, dilation;
+  int64_t pool_size, pool_stride, pool_pad;  // pool_stride 0: no fused pool
+  bool bias;
+  Activation act;
+};
+
+// Direct convolution (NCHW input, HWIO weights) in int64, Gemmini's scale and activation, then Gemmini's
+// pooling (window positions outside the conv output count as 0).
+std::vector<int8_t> conv_oracle(const ConvProblem& p) {
+  const ConvDims& d = p.d;
+  const int64_t oh = d.conv_out_h(), ow = d.conv_out_w();
+  std::vector<int8_t> conv(static_cast<size_t>(d.batch * d.out_c * oh * ow));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t m = 0; m < d.out_c; ++m)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x) {
+          int64_t s = p.bias ? p.bias[m] : 0;
+          for (int64_t kh = 0; kh < d.k_h; ++kh)
+            for (int64_t kw = 0; kw < d.k_w; ++kw) {
+              const int64_t ih = y * d.stride - d.pad + kh * d.dilation, iw = x * d.stride - d.pad + kw * d.dilation;
+              if (ih < 0 || ih >= d.in_h || iw < 0 || iw >= d.in_w) continue;
+              for (int64_t c = 0; c < d.in_c; ++c)
+                s += int64_t{p.x[((b * d.in_c + c) * d.in_h + ih) * d.in_w + iw]} *
+                     p.w[((kh * d.k_w + kw) * d.in_c + c) * d.out_c + m];
+            }
+          conv[static_cast<size_t>(((b * d.out_c + m) * oh + y) * ow + x)] =
+              scale_and_activate(static_cast<int32_t>(s), p.epilogue);
+        }
+  if (!d.pooled()) return conv;
+  const int64_t ph = d.pool_out_h(), pw = d.pool_out_w();
+  std::vector<int8_t> out(static_cast<size_t>(d.batch * d.out_c * ph * pw));
+  for (int64_t bm = 0; bm < d.batch * d.out_c; ++bm)
+    for (int64_t y = 0; y < ph; ++y)
+      for (int64_t x = 0; x < pw; ++x) {
+        int v = kElemMin;
+        for (int64_t r = 0; r < d.pool_size; ++r)
+          for (int64_t q = 0; q < d.pool_size; ++q) {
+            const int64_t cy = y * d.pool_stride - d.pool_pad + r, cx = x * d.pool_stride - d.pool_pad + q;
+            v = std::max<int>(v, cy < 0 || cy >= oh || cx < 0 || cx >= ow ? 0 : conv[static_cast<size_t>((bm * oh + cy) * ow + cx)]);
+          }
+        out[static_cast<size_t>((bm * ph + y) * pw + x)] = static_cast<int8_t>(v);
+      }
+  return out;
+}
+
+// Runs every case on `cfg`: bits equal to the oracle; counters equal to the cycle model's walk of the same tiles.
+void check_conv_loop(const std::vector<ConvCase>& cases, const Config& cfg_in, const std::string& what) {
+  std::mt19937 rng(11);
+  Config cfg = cfg_in;
+  cfg.dataflow = Dataflow::kWS;
+  for (const ConvCase& c : cases) {
+    ConvProblem p;
+    ConvDims& d = p.d;
+    d.batch = c.n, d.in_h = c.h, d.in_w = c.w, d.in_c = c.cin, d.out_c = c.cout, d.k_h = d.k_w = c.k;
+    d.stride = c.stride, d.pad = c.pad, d.dilation = c.dilation;
+    d.pool_size = c.pool_size, d.pool_stride = c.pool_stride, d.pool_pad = c.pool_pad;
+    d.has_bias = c.bias;
+    auto x = random_i8(static_cast<size_t>(c.n * c.cin * c.h * c.w), rng);
+    auto w = random_i8(static_cast<size_t>(c.k * c.k * c.cin * c.cout), rng);
+    std::vector<int32_t> bias(static_cast<size_t>(c.cout));
+    std::uniform_int_distribution<int32_t> bd(-20000, 20000);
+    for (int32_t& v : bias) v = bd(rng);
+    p.x = x.data(), p.w = w.data(), p.bias = c.bias ? bias.data() : nullptr;
+    p.epilogue = Epilogue{c.k * c.k * c.cin > 50 ? 1.f / 512 : 1.f / 64, c.act, 90};
+    const std::vector<int8_t> want = conv_oracle(p);
+    std::vector<int8_t> got(want.size(), int8_t{0x55});
+    p.y = got.data();
+    const ConvTiling t = conv_loop_tiling(d, cfg);
+    const std::string label = what + " " + std::to_string(c.n) + "x" + std::to_string(c.cin) + "x" + std::to_string(c.h) +
+                              "x" + std::to_string(c.w) + " -> " + std::to_string(c.cout) + " k" + std::to_string(c.k) +
+                              " s" + std::to_string(c.stride) + " p" + std::to_string(c.pad) + " d" +
+                              std::to_string(c.dilation) + " pool " + std::to_string(c.pool_size) + "/" +
+                              std::to_string(c.pool_stride) + "/" + std::to_string(c.pool_pad) + " tiles " +
+                              std::to_string(t.tiles);
+    ASSERT_TRUE(conv_tiles_fit(t, cfg)) << label;
+    DataflowCounters n;
+    tiled_conv_model(p, t, cfg, &n);
+    EXPECT_EQ(got, want) << label;
+    // The cycle model walks the same tiles: the same rows and bytes in (bias, input pixels inside the image,
+    // weights) and out, the same tiles and mesh cycles; every row moved is at least one DMA request.
+    const Cost cost = conv_cost(d, cfg);
+    EXPECT_EQ(n.tiles, t.tiles) << label;
+    EXPECT_EQ(n.tiles, cost.tiles) << label;
+    EXPECT_EQ(n.mvin_bytes, cost.dma_in_bytes) << label;
+    EXPECT_EQ(n.mvout_bytes, cost.dma_out_bytes) << label;
+    EXPECT_EQ(n.compute_cycles, cost.compute_cycles) << label;
+    EXPECT_EQ(n.mvin_rows, cost.dma_in_rows) << label;
+    EXPECT_EQ(n.mvout_rows, cost.dma_out_rows) << label;
+    EXPECT_GE(cost.dma_requests, n.mvin_rows + n.mvout_rows) << label;
+    EXPECT_EQ(n.preloads, n.computes) << label;
+    EXPECT_LE(n.weight_preloads, n.preloads) << label;
+    // Every output byte leaves once per pixel (pooled pixels when pooling): one mvout row per pixel and
+    // output-channel block of each channel tile.
+    const int64_t pixels = c.n * d.pool_out_h() * d.pool_out_w();
+    EXPECT_EQ(n.mvout_bytes, pixels * c.cout) << label;
+    int64_t och_blocks = 0;
+    for (int64_t o = 0; o < c.cout; o += t.pochs) och_blocks += cdiv(std::min(t.pochs, c.cout - o), cfg.dim);
+    EXPECT_EQ(n.mvout_rows, pixels * och_blocks) << label;
+    // MACs: at least the useful ones (the first-layer optimisation and padded blocks add none to the count).
+    EXPECT_GE(n.computes * int64_t{cfg.dim} * cfg.dim * cfg.dim, d.macs()) << label;
+  }
+}
+
+const std::vector<ConvCase>& conv_cases() {
+  static const std::vector<ConvCase> cases = {
+      // 1x1: stride 1, stride 2 unpadded (downsample: every other pixel), channels not multiples of 16
+      {1, 19, 9, 11, 23, 1, 1, 0, 1, 0, 0, 0, true, Activation::kNone},
+      {2, 40, 10, 14, 33, 1, 2, 0, 1, 0, 0, 0, false, Activation::kRelu},
+      {1, 24, 9, 7, 17, 1, 2, 0, 1, 0, 0, 0, true, Activation::kNone},  // odd input: no downsample
+      // 3x3: padded, stride 1 and 2, wide and many channels (several K tiles), ReLU6
+      {1, 5, 13, 11, 19, 3, 2, 1, 1, 0, 0, 0, true, Activation::kRelu},
+      {1, 35, 17, 23, 21, 3, 1, 1, 1, 0, 0, 0, true, Activation::kRelu6},
+      {1, 200, 7, 7, 70, 3, 1, 1, 1, 0, 0, 0, false, Activation::kNone},
+      {1, 8, 12, 12, 16, 3, 1, 2, 2, 0, 0, 0, true, Activation::kNone},  // dilation 2
+      // 7x7 stride 2 on 3 channels (the first-layer optimisation: several kernel columns per K block), with the
+      // stem's fused 3x3 stride-2 padded max pool, and without
+      {1, 3, 29, 31, 20, 7, 2, 3, 1, 3, 2, 1, true, Activation::kRelu},
+      {1, 3, 23, 20, 9, 7, 2, 3, 1, 0, 0, 0, false, Activation::kNone},
+      // fused pools on other convs: 2x2 stride 2 unpadded, 3x3 stride 1 padded
+      {2, 17, 10, 9, 18, 3, 1, 1, 1, 2, 2, 0, true, Activation::kNone},
+      {1, 6, 11, 13, 5, 1, 1, 0, 1, 3, 1, 1, false, Activation::kRelu},
+      {1, 2, 6, 5, 3, 5, 1, 2, 1, 0, 0, 0, true, Activation::kRelu6},  // 5x5 on 2 channels
+  };
+  return cases;
+}
+
+TEST(SystolicConvLoop, BitIdenticalToTheOracleAndCountsWhatTheCycleModelCounts) {
+  check_conv_loop(conv_cases(), default_config(), "default");
+}
+
+// ResNet50 layers at full size on the default config (about 0.2 GMAC, a second): the stem (7x7 stride 2 on 3
+// channels at 224, pixel repeats) with its fused 3x3 stride-2 padded max pool; 3x3 14x14 256->256 stride 2,
+// tiled with 105 of 256 input channels per tile (channel tiles not multiples of 16, accumulating across
+// tiles); 1x1 28x28 256->512 stride 2 (downsample).
+TEST(SystolicConvLoop, ResNet50LayersAtFullSize) {
+  check_conv_loop({{1, 3, 224, 224, 64, 7, 2, 3, 1, 3, 2, 1, true, Activation::kRelu},
+                   {1, 256, 28, 28, 256, 3, 2, 1, 1, 0, 0, 0, true, Activation::kRelu},
+                   {1, 256, 56, 56, 512, 1, 2, 0, 1, 0, 0, 0, false, Activation::kNone}},
+                  default_config(), "resnet50");
+}
+
+// Small memories force many tiles: kernel-row, kernel-column and channel tiles of one output tile accumulate
+// in the accumulator, output channels split; with search_tiles the cheapest of several tilings is run.
+TEST(SystolicConvLoop, SmallMemoriesAndOtherArraySizes) {
+  Config small = default_config();
+  small.sp_bytes = 16 * 1024;
+  small.acc_bytes = 8 * 1024;
+  ASSERT_TRUE(validate(small).is_ok());
+  check_conv_loop(conv_cases(), small, "small");
+  Config search = small;
+  search.search_tiles = true;
+  check_conv_loop(conv_cases(), search, "search");
+  for (int dim : {8, 32}) {
+    Config cfg = default_config();
+    cfg.dim = dim;
+    cfg.sp_bytes = 64 * 1024 * dim / 8;
+    cfg.acc_bytes = 16 * 1024 * dim / 8;
+    ASSERT_TRUE(validate(cfg).is_ok());
+    check_conv_loop(conv_cases(), cfg, "dim " + std::to_string(dim));
+  }
+}
 }  // namespace
 }  // namespace inr::systolic

@@ -68,6 +68,7 @@ struct Traffic {
   double bw_time = 0;  // cycles the memory system needs for the bytes (misses at DRAM, hits at L2 bandwidth)
   int64_t bytes_in = 0, bytes_out = 0;
   int64_t req_in = 0, req_out = 0;
+  int64_t rows_in = 0, rows_out = 0;
   // Request-slot time of the closed mvin (in) / mvout (out) commands, and the requests of the open ones.
   double slot_in = 0, slot_out = 0;
   int64_t open_in = 0, open_out = 0;
@@ -95,6 +96,7 @@ struct Traffic {
     (in ? bytes_in : bytes_out) += n;
     (in ? req_in : req_out) += reqs;
     (in ? open_in : open_out) += reqs;
+    ++(in ? rows_in : rows_out);
   }
   // Closes one mvin/mvout command (<= DIM rows) made of the rows since the last close. At full occupancy a
   // request costs dma_request_cycles (= memory latency / max_in_flight_reqs). A command holds its tracker
@@ -119,6 +121,8 @@ struct Traffic {
     bytes_out += o.bytes_out;
     req_in += o.req_in;
     req_out += o.req_out;
+    rows_in += o.rows_in;
+    rows_out += o.rows_out;
     slot_in += o.slot_in;
     slot_out += o.slot_out;
     open_in += o.open_in;
@@ -187,6 +191,8 @@ double pipeline(const std::vector<TileWork>& tiles, Overlap mode, const Config& 
   cost.dma_in_bytes += all.bytes_in;
   cost.dma_out_bytes += all.bytes_out;
   cost.dma_requests += all.req_in + all.req_out;
+  cost.dma_in_rows += all.rows_in;
+  cost.dma_out_rows += all.rows_out;
   cost.compute_cycles += static_cast<int64_t>(compute);
   cost.tiles += static_cast<int64_t>(n);
   return cycles;
@@ -237,9 +243,9 @@ std::vector<Config> budgets(const Config& c) {
   return out;
 }
 
-// The cheapest of `eval(tiling)` over the distinct tilings the budgets give.
+// The cheapest of `eval(tiling)` over the distinct tilings the budgets give (and that tiling in `chosen`).
 template <typename Tiling, typename Choose, typename Eval>
-Cost cheapest(const Config& c, Choose choose, Eval eval) {
+Cost cheapest(const Config& c, Choose choose, Eval eval, Tiling* chosen = nullptr) {
   std::vector<Tiling> seen;
   Cost best;
   bool have = false;
@@ -250,7 +256,10 @@ Cost cheapest(const Config& c, Choose choose, Eval eval) {
     if (dup) continue;
     seen.push_back(t);
     Cost cost = eval(t);
-    if (!have || cost.cycles < best.cycles) best = cost;
+    if (!have || cost.cycles < best.cycles) {
+      best = cost;
+      if (chosen) *chosen = t;
+    }
     have = true;
   }
   return best;
@@ -475,10 +484,10 @@ Cost matmul_cost_df(int64_t I, int64_t J, int64_t K, const Config& c, bool has_b
       [&](const MatmulTiling& t) { return matmul_cost_tiled(I, J, K, c, has_bias, df, t); });
 }
 
-Cost conv_ws_cost(const ConvDims& d, const Config& c) {
+Cost conv_ws_cost(const ConvDims& d, const Config& c, ConvTiling* chosen = nullptr) {
   return cheapest<ConvTiling>(
       c, [&](const Config& b) { return tiled_conv_auto(d, b); },
-      [&](const ConvTiling& t) { return conv_ws_cost_tiled(d, c, t); });
+      [&](const ConvTiling& t) { return conv_ws_cost_tiled(d, c, t); }, chosen);
 }
 
 ConvDims one_group(const ConvDims& d) {
@@ -509,6 +518,8 @@ void Cost::add(const Cost& o, const Config& c) {
   tiles += o.tiles;
   compute_cycles += o.compute_cycles;
   dma_requests += o.dma_requests;
+  dma_in_rows += o.dma_in_rows;
+  dma_out_rows += o.dma_out_rows;
   host_bytes += o.host_bytes;
   utilization = systolic::utilization(macs, cycles, c);
 }
@@ -516,7 +527,8 @@ void Cost::add(const Cost& o, const Config& c) {
 nlohmann::json to_json(const Cost& x) {
   return {{"cycles", x.cycles},           {"dma_in_bytes", x.dma_in_bytes}, {"dma_out_bytes", x.dma_out_bytes},
           {"macs", x.macs},               {"tiles", x.tiles},               {"utilization", x.utilization},
-          {"compute_cycles", x.compute_cycles}, {"dma_requests", x.dma_requests}, {"host_bytes", x.host_bytes}};
+          {"compute_cycles", x.compute_cycles}, {"dma_requests", x.dma_requests}, {"dma_in_rows", x.dma_in_rows},
+          {"dma_out_rows", x.dma_out_rows},     {"host_bytes", x.host_bytes}};
 }
 
 Cost matmul_cost(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias) {
@@ -553,6 +565,13 @@ Cost conv_cost(const ConvDims& d, const Config& c) {
   if (empty(d)) return Cost{};
   if (c.dataflow == Dataflow::kOS) return conv_im2col_cost(d, c);  // Gemmini has no OS conv loop
   return repeat(conv_ws_cost(one_group(d), c), d.groups, c);
+}
+
+ConvTiling conv_loop_tiling(const ConvDims& d, const Config& c) {
+  if (!c.search_tiles) return tiled_conv_auto(d, c);
+  ConvTiling t = tiled_conv_auto(d, c);
+  conv_ws_cost(d, c, &t);
+  return t;
 }
 
 Cost resadd_cost(int64_t I, int64_t J, const Config& c) {

@@ -37,6 +37,8 @@ struct Cost {
   double utilization = 0;      // macs / (DIM*DIM * cycles)
   int64_t compute_cycles = 0;  // cycles the mesh is busy (sum over PRELOAD+COMPUTE pairs)
   int64_t dma_requests = 0;    // memory requests, loads and stores
+  int64_t dma_in_rows = 0;     // mvin rows (one scratchpad/accumulator row's worth of one command each)
+  int64_t dma_out_rows = 0;    // mvout rows (a pooled mvout: one per pooled pixel)
   int64_t host_bytes = 0;      // bytes the host CPU writes for this layer (the im2col matrix of an OS conv)
 
   // Sums two layers' costs; utilization is recomputed for `c`'s array.
@@ -51,6 +53,9 @@ Cost matmul_cost(int64_t I, int64_t J, int64_t K, const Config& c, bool has_bias
 // A convolution: WS -> Gemmini's conv loop (tiled_conv_auto + LOOP_CONV_WS, fused pooling when d.pooled());
 // OS -> host im2col + OS matmul (pooling, if any, is costed as pool_cost on the conv output).
 Cost conv_cost(const ConvDims& d, const Config& c);
+// The tiling conv_cost uses for one group of a WS convolution (tiled_conv_auto's, or with search_tiles the
+// cheapest candidate): what the functional conv loop model (dataflow.h) runs.
+ConvTiling conv_loop_tiling(const ConvDims& d, const Config& c);
 // A convolution as host im2col + tiled_matmul_auto in the Config's dataflow (what the Systolic EP does when
 // it does not call the conv loop).
 Cost conv_im2col_cost(const ConvDims& d, const Config& c);
@@ -74,7 +79,7 @@ double utilization(int64_t macs, int64_t cycles, const Config& c);
 // Simulated time at the Config's clock.
 inline double simulated_seconds(int64_t cycles, const Config& c) { return static_cast<double>(cycles) / c.clock_hz; }
 // {"cycles", "dma_in_bytes", "dma_out_bytes", "macs", "tiles", "utilization", "compute_cycles",
-//  "dma_requests", "host_bytes"}: the args of a trace event or a --json report.
+//  "dma_requests", "dma_in_rows", "dma_out_rows", "host_bytes"}: the args of a trace event or a --json report.
 nlohmann::json to_json(const Cost& cost);
 
 }  // namespace inr::systolic

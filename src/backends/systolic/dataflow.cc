@@ -15,8 +15,6 @@ namespace inr::systolic {
 
 namespace {
 
-int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // out[r][c] (+)= sum_k a[r][k] * w[k][c] for r < rows, c < D: one preload + compute pair of the array, on the
 // weights as the PEs hold them, widened once per preload to int16 pairs (w2[(p * D + c) * 2 + h] =
 // w[2p + h][c]), so the sum is pmaddwd / vpmaddwd (int16 x int16 pair sums into int32: exact for int8
@@ -420,6 +418,308 @@ class TileRunner {
   std::vector<int8_t> staged_;              // a full-width mvout block before it goes to C
 };
 
+// ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
+
+// dst[c * dst_stride + r] = src[r * src_stride + c] for a 16 x 16 block of bytes (SSE2, x86-64's baseline: four
+// rounds of interleaving).
+inline void transpose16x16(const int8_t* src, int64_t src_stride, int8_t* dst, int64_t dst_stride) {
+  __m128i x[16], y[16];
+  for (int r = 0; r < 16; ++r) x[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + r * src_stride));
+  for (int i = 0; i < 8; ++i) {
+    y[2 * i] = _mm_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
+    y[2 * i + 1] = _mm_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i)
+    for (int h = 0; h < 2; ++h) {
+      x[4 * i + h] = _mm_unpacklo_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+      x[4 * i + 2 + h] = _mm_unpackhi_epi16(y[4 * i + h], y[4 * i + 2 + h]);
+    }
+  for (int i = 0; i < 2; ++i)
+    for (int h = 0; h < 4; ++h) {
+      y[8 * i + h] = _mm_unpacklo_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+      y[8 * i + 4 + h] = _mm_unpackhi_epi32(x[8 * i + h], x[8 * i + 4 + h]);
+    }
+  for (int h = 0; h < 8; ++h) {
+    x[h] = _mm_unpacklo_epi64(y[h], y[8 + h]);
+    x[8 + h] = _mm_unpackhi_epi64(y[h], y[8 + h]);
+  }
+  // After the rounds x[k] holds column kCol[k] of the block (the 4-bit reversal of k).
+  static constexpr int kCol[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
+  for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kCol[k] * dst_stride), x[k]);
+}
+
+// The origin and extent of one sp_tiled_conv call, in the order of tiled_conv's loops.
+struct ConvTile {
+  int64_t b, porow, pocol, poch, krow, kcol, kch;
+  int64_t batches, porows, pocols, pochs, krows, kcols, kchs;
+};
+
+class ConvRunner {
+ public:
+  ConvRunner(const ConvProblem& p, const ConvTiling& t, const Config& c, Scratch& s, DataflowCounters& n)
+      : p_(p), t_(t), s_(s), n_(n), dim_(c.dim), mbl_(std::max(1, c.max_block_len())), min_rows_(c.ws_min_rows) {
+    const ConvDims& d = p.d;
+    // First-layer optimisation: with few input channels one K block holds several kernel columns (the
+    // cycle model's rule, from the tiling's channel count).
+    mpr_ = (t.downsample || d.dilation > 1 || t.kchs > dim_) ? 1 : std::min<int64_t>(dim_ / t.kchs, t.kcols);
+    const int pairs = (dim_ + 1) / 2;
+    pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+  }
+
+  void run(const ConvTile& t, int sp_half, int acc_half) {
+    const ConvDims& d = p_.d;
+    const int64_t dim = dim_;
+    const bool pooled = d.pooled();
+    const int64_t pool_size = pooled ? d.pool_size : 1, pool_stride = pooled ? d.pool_stride : 1;
+    const int64_t pool_pad = pooled ? d.pool_pad : 0;
+    const int64_t out_h = d.conv_out_h(), out_w = d.conv_out_w();
+    // Conv outputs under the tile (the pooling windows overhang the conv output at its edges), as in
+    // cycle_model.cc's conv_ws_cost_tiled.
+    const int64_t orow = t.porow * pool_stride - pool_pad, ocol = t.pocol * pool_stride - pool_pad;
+    const int64_t orows_full = t.porows * pool_stride + pool_size - 1;
+    const int64_t ocols_full = t.pocols * pool_stride + pool_size - 1;
+    const int64_t pupad = orow < 0 ? -orow : 0, plpad = ocol < 0 ? -ocol : 0;
+    const int64_t pdpad = std::max<int64_t>(0, orow + orows_full - out_h);
+    const int64_t prpad = std::max<int64_t>(0, ocol + ocols_full - out_w);
+    const int64_t orows = orows_full - pupad - pdpad, ocols = ocols_full - plpad - prpad;
+    const int64_t orow_s = std::max<int64_t>(orow, 0), ocol_s = std::max<int64_t>(ocol, 0);
+    // The input window (conv padding included) and its scratchpad geometry.
+    const int ds = t_.downsample ? 1 : 0;
+    const int64_t dk_rows = t.krows + (d.dilation - 1) * (t.krows - 1);
+    const int64_t dk_cols = t.kcols + (d.dilation - 1) * (t.kcols - 1);
+    const int64_t irow0 = orow_s * d.stride + t.krow * d.dilation - d.pad;
+    const int64_t icol0 = ocol_s * d.stride + t.kcol * d.dilation - d.pad;
+    const int64_t irows = (orows * d.stride + dk_rows - 1) >> ds, icols = (ocols * d.stride + dk_cols - 1) >> ds;
+    const int64_t stride = ds ? 1 : d.stride;  // between output pixels, in scratchpad pixels
+    const bool first_k = t.krow == 0 && t.kcol == 0 && t.kch == 0;
+    const bool last_k = t.krow + t.krows >= d.k_h && t.kcol + t.kcols >= d.k_w && t.kch + t.kchs >= d.in_c;
+    const int64_t n_ob = cdiv(t.pochs, dim), n_kb = cdiv(t.kchs, dim);
+    const int64_t half = s_.sp_rows() / 2;
+    const int64_t a_base = sp_half * half, a_plane = t.batches * irows * icols;
+    const int64_t b_per_och = t.krows * t.kcols * t.kchs;
+    const int64_t b_base = (sp_half + 1) * half - n_ob * b_per_och;
+    const int64_t c_base = acc_half * (s_.acc_rows() / 2), c_plane = t.batches * orows * ocols;
+    auto A = [&](int64_t kb, int64_t bb, int64_t r, int64_t col) {
+      return a_base + kb * a_plane + (bb * irows + r) * icols + col;
+    };
+    auto B = [&](int64_t ob, int64_t kr, int64_t kc, int64_t ci) { return b_base + ob * b_per_och + (kr * t.kcols + kc) * t.kchs + ci; };
+    auto C = [&](int64_t ob, int64_t bb, int64_t r, int64_t col) { return c_base + ob * c_plane + (bb * orows + r) * ocols + col; };
+
+    // LdBias: for b, orow, ocol (DIM pixels), och block: I rows of J int32 (DRAM stride 0: the same J values).
+    if (first_k)
+      for (int64_t bb = 0; bb < t.batches; ++bb)
+        for (int64_t r = 0; r < orows; ++r)
+          for (int64_t col = 0; col < ocols; col += dim)
+            for (int64_t ob = 0; ob < n_ob; ++ob) {
+              const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
+              bias_row_.assign(static_cast<size_t>(dim), 0);
+              if (p_.bias) std::memcpy(bias_row_.data(), p_.bias + t.poch + ob * dim, static_cast<size_t>(J) * 4);
+              for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), bias_row_.data(), static_cast<size_t>(dim) * 4);
+              if (p_.bias) {
+                n_.mvin_rows += I;
+                n_.mvin_bytes += I * J * 4;
+              }
+            }
+
+    // LdInput: for b, irow, icol (DIM pixels), ich (MAX_BLOCK_LEN blocks): one row per pixel, from the NCHW
+    // tensor; pixels in the padding are zero-written.
+    const int64_t H = d.in_h, W = d.in_w, HW = H * W, Cin = d.in_c;
+    const int64_t max_chs = int64_t{mbl_} * dim;
+    const int64_t repeats = mpr_;
+    for (int64_t bb = 0; bb < t.batches; ++bb) {
+      const int8_t* xb = p_.x + (t.b + bb) * Cin * HW;
+      for (int64_t r = 0; r < irows; ++r) {
+        // The pixels of one window row are consecutive scratchpad rows: zero them, then write the in-bounds
+        // pixels channel by channel (a transpose of [channels, pixels] NCHW runs into [pixels, DIM] rows; the
+        // same bytes as pixel by pixel).
+        const int64_t ih = irow0 + (r << ds);
+        const bool row_inside = ih >= 0 && ih < H;
+        const int64_t step = int64_t{1} << ds;
+        int64_t lo = icol0 >= 0 ? 0 : (-icol0 + step - 1) / step;
+        int64_t hi = W - icol0 <= 0 ? 0 : (W - icol0 + step - 1) / step;
+        lo = std::min(lo, icols);
+        hi = std::clamp(hi, lo, icols);
+        for (int64_t kb = 0; kb < n_kb; ++kb) {
+          int8_t* dst = s_.sp_row(A(kb, bb, r, 0));
+          std::memset(dst, 0, static_cast<size_t>(icols * dim));
+          if (!row_inside) continue;
+          const int64_t chs = std::min(dim, t.kchs - kb * dim);
+          const int8_t* src0 = xb + (t.kch + kb * dim) * HW + ih * W + icol0;
+          int64_t col = lo;
+          if (dim == 16 && chs == 16 && !ds)  // whole 16 x 16 blocks of [channels, pixels] -> [pixels, channels]
+            for (; col + 16 <= hi; col += 16) transpose16x16(src0 + col, HW, dst + col * 16, 16);
+          for (int64_t ch = 0; ch < chs; ++ch) {
+            const int8_t* src = src0 + ch * HW;
+            int8_t* d = dst + ch;
+            if (ds) {
+              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c * 2];
+            } else {
+              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c];
+            }
+          }
+        }
+        // The pixel repeater (first-layer optimisation: one channel block of kchs <= DIM / 2) also writes each
+        // pixel, padding included, at byte offset rep * kchs of the rep-th row below it, down to the tile's
+        // first input row: row a then holds pixels a, a+1, ... side by side. Every such write lands after the
+        // zeroing of its row, and reads a pixel's own bytes, which nothing overwrites: the same scratchpad as
+        // the repeater's pixel-by-pixel order.
+        if (repeats > 1) {
+          const int64_t chs = t.kchs;
+          for (int64_t col = 0; col < icols; ++col) {
+            const int64_t row = A(0, bb, r, col);
+            const int8_t* px = s_.sp_row(row);
+            for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
+              std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+          }
+        }
+        if (row_inside) {
+          n_.mvin_rows += (hi - lo) * cdiv(t.kchs, max_chs);
+          n_.mvin_bytes += (hi - lo) * t.kchs;
+        }
+      }
+    }
+
+    // LdWeight: for och (MAX_BLOCK_LEN blocks), krow, kcol, kch: one row of output channels per input channel.
+    const int64_t Cout = d.out_c;
+    for (int64_t och = 0; och < t.pochs; och += max_chs) {
+      const int64_t cols = std::min(max_chs, t.pochs - och);
+      for (int64_t kr = 0; kr < t.krows; ++kr)
+        for (int64_t kc = 0; kc < t.kcols; ++kc)
+          for (int64_t ci = 0; ci < t.kchs; ++ci) {
+            const int8_t* src = p_.w + (((t.krow + kr) * d.k_w + t.kcol + kc) * Cin + t.kch + ci) * Cout + t.poch + och;
+            for (int64_t c0 = 0; c0 < cols; c0 += dim) {
+              int8_t* dst = s_.sp_row(B((och + c0) / dim, kr, kc, ci));
+              const int64_t valid = std::min(dim, cols - c0);
+              if (valid < dim) std::memset(dst, 0, static_cast<size_t>(dim));
+              std::memcpy(dst, src + c0, static_cast<size_t>(valid));
+            }
+            ++n_.mvin_rows;
+            n_.mvin_bytes += cols;
+          }
+    }
+
+    // Ex: for och block, krow, kcol (step max_pixels_per_row), kch block: preload the weights, then for b,
+    // orow, ocol (DIM pixels): compute into the accumulator.
+    for (int64_t ob = 0; ob < n_ob; ++ob) {
+      const int J = static_cast<int>(std::min(dim, t.pochs - ob * dim));
+      for (int64_t kr = 0; kr < t.krows; ++kr)
+        for (int64_t kc = 0; kc < t.kcols; kc += mpr_) {
+          const int64_t pixels = std::min(mpr_, t.kcols - kc);
+          for (int64_t kb = 0; kb < n_kb; ++kb) {
+            const int K = static_cast<int>(pixels * std::min(dim, t.kchs - kb * dim));
+            preload_weights(B(ob, kr, kc, kb * dim), K);
+            ++n_.weight_preloads;
+            bool new_weights = true;
+            for (int64_t bb = 0; bb < t.batches; ++bb)
+              for (int64_t r = 0; r < orows; ++r)
+                for (int64_t col = 0; col < ocols; col += dim) {
+                  const int I = static_cast<int>(std::min(dim, ocols - col));
+                  const int64_t a = A(kb, bb, r * stride + kr * d.dilation, col * stride + kc * d.dilation);
+                  block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
+                            I, K, J, true);
+                  ++n_.preloads;
+                  ++n_.computes;
+                  n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
+                  new_weights = false;
+                }
+          }
+        }
+    }
+    if (!last_k) return;
+
+    // St: the accumulator rows through the scaler and activation (element-wise: whole rows at once).
+    const int64_t c_rows = n_ob * c_plane;
+    staged_.resize(static_cast<size_t>(c_rows * dim));
+    scale_and_activate_row(s_.acc_row(c_base), c_rows * dim, p_.epilogue, staged_.data());
+    auto scaled = [&](int64_t ob, int64_t bb, int64_t r, int64_t col) {
+      return staged_.data() + (C(ob, bb, r, col) - c_base) * dim;
+    };
+    if (!pooled) {  // for b, orow, ocol (DIM pixels), och block: mvout I rows of J channels into NCHW
+      for (int64_t bb = 0; bb < t.batches; ++bb)
+        for (int64_t r = 0; r < orows; ++r)
+          for (int64_t col = 0; col < ocols; col += dim)
+            for (int64_t ob = 0; ob < n_ob; ++ob) {
+              const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
+              const int8_t* src = scaled(ob, bb, r, col);
+              int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s + r) * out_w + ocol_s + col;
+              const int64_t plane = out_h * out_w;
+              if (dim == 16 && I == 16 && J == 16) {
+                transpose16x16(src, 16, out, plane);
+              } else if (dim == 16) {  // a partial block: through a 16 x 16 staging block
+                alignas(16) int8_t in[256], tr[256];
+                std::memset(in, 0, sizeof(in));
+                std::memcpy(in, src, static_cast<size_t>(I * 16));
+                transpose16x16(in, 16, tr, 16);
+                for (int64_t j = 0; j < J; ++j) std::memcpy(out + j * plane, tr + j * 16, static_cast<size_t>(I));
+              } else {
+                for (int64_t j = 0; j < J; ++j) {
+                  int8_t* o = out + j * plane;
+                  for (int64_t i = 0; i < I; ++i) o[i] = src[i * dim + j];
+                }
+              }
+              n_.mvout_rows += I;
+              n_.mvout_bytes += I * J;
+            }
+      return;
+    }
+    // The pooled mvout: per (b, och block), every pooled pixel of the tile is the max of its window of scaled
+    // conv outputs, positions outside the conv output counting as 0.
+    const int64_t pout_h = d.pool_out_h(), pout_w = d.pool_out_w();
+    for (int64_t bb = 0; bb < t.batches; ++bb)
+      for (int64_t ob = 0; ob < n_ob; ++ob) {
+        const int64_t J = std::min(dim, t.pochs - ob * dim);
+        for (int64_t pr = 0; pr < t.porows; ++pr)
+          for (int64_t pc = 0; pc < t.pocols; ++pc) {
+            int8_t m[64];
+            int8_t* mx = J <= 64 ? m : nullptr;
+            std::vector<int8_t> big;
+            if (!mx) {
+              big.resize(static_cast<size_t>(J));
+              mx = big.data();
+            }
+            std::fill(mx, mx + J, static_cast<int8_t>(kElemMin));
+            for (int64_t wr = 0; wr < pool_size; ++wr)
+              for (int64_t wc = 0; wc < pool_size; ++wc) {
+                const int64_t R = orow + pr * pool_stride + wr, Cc = ocol + pc * pool_stride + wc;
+                if (R < 0 || R >= out_h || Cc < 0 || Cc >= out_w) {
+                  for (int64_t j = 0; j < J; ++j) mx[j] = std::max<int8_t>(mx[j], 0);
+                  continue;
+                }
+                const int8_t* v = scaled(ob, bb, R - orow_s, Cc - ocol_s);
+                for (int64_t j = 0; j < J; ++j) mx[j] = std::max(mx[j], v[j]);
+              }
+            int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * pout_h + t.porow + pr) * pout_w + t.pocol + pc;
+            for (int64_t j = 0; j < J; ++j) out[j * pout_h * pout_w] = mx[j];
+          }
+        n_.mvout_rows += t.porows * t.pocols;
+        n_.mvout_bytes += t.porows * t.pocols * J;
+      }
+  }
+
+ private:
+  // The PEs' weights: rows [0, k) of the DIM x DIM block at scratchpad row `sp_row` in block_mac's pair
+  // layout; rows k.. (the next kernel position's weights when kchs is not a multiple of DIM) are zero.
+  void preload_weights(int64_t sp_row, int k) {
+    const int dim = dim_;
+    if (k < dim) std::fill(pe_weights_.begin(), pe_weights_.end(), int16_t{0});
+    for (int r = 0; r < k; ++r) {
+      const int8_t* src = s_.sp_row(sp_row + r);
+      int16_t* dst = pe_weights_.data() + (r / 2) * 2 * dim + (r % 2);
+      for (int c = 0; c < dim; ++c) dst[2 * c] = src[c];
+    }
+  }
+
+  const ConvProblem& p_;
+  const ConvTiling& t_;
+  Scratch& s_;
+  DataflowCounters& n_;
+  int dim_, mbl_, min_rows_;
+  int64_t mpr_ = 1;
+  std::vector<int16_t> pe_weights_;
+  std::vector<int32_t> bias_row_;
+  std::vector<int8_t> staged_;
+};
+
 }  // namespace
 
 void DataflowCounters::add(const DataflowCounters& o) {
@@ -431,6 +731,7 @@ void DataflowCounters::add(const DataflowCounters& o) {
   preloads += o.preloads;
   computes += o.computes;
   weight_preloads += o.weight_preloads;
+  compute_cycles += o.compute_cycles;
 }
 
 Scratch::Scratch(const Config& c)
@@ -471,6 +772,57 @@ void tiled_matmul_model(const MatmulProblem& p, const TileSizes& t, Dataflow dat
         } else {
           run.os(tile, last_k);
         }
+        ++mine.tiles;
+      }
+    }
+#pragma omp critical
+    total.add(mine);
+  }
+  if (counters) counters->add(total);
+}
+
+bool conv_tiles_fit(const ConvTiling& t, const Config& c) {
+  return t.batches >= 1 && t.porows >= 1 && t.pocols >= 1 && t.pochs >= 1 && t.krows >= 1 && t.kcols >= 1 &&
+         t.kchs >= 1 && t.spad_rows <= c.sp_rows() / 2 && t.acc_rows <= c.acc_rows() / 2;
+}
+
+void tiled_conv_model(const ConvProblem& p, const ConvTiling& t, const Config& c, DataflowCounters* counters) {
+  const ConvDims& d = p.d;
+  const int64_t pout_h = d.pool_out_h(), pout_w = d.pool_out_w();
+  // tiled_conv's loop: for b, porow, pocol, poch (an output tile) for krow, kcol, kch.
+  const int64_t nb = cdiv(d.batch, t.batches), npr = cdiv(pout_h, t.porows), npc = cdiv(pout_w, t.pocols);
+  const int64_t npo = cdiv(d.out_c, t.pochs);
+  const int64_t nkr = cdiv(d.k_h, t.krows), nkc = cdiv(d.k_w, t.kcols), nkch = cdiv(d.in_c, t.kchs);
+  const int64_t outer = nb * npr * npc * npo, inner = nkr * nkc * nkch;
+  DataflowCounters total;
+#pragma omp parallel if (outer > 1 && d.macs() > (int64_t{1} << 16))
+  {
+    DataflowCounters mine;
+    Scratch& s = thread_scratch(c);
+    ConvRunner run(p, t, c, s, mine);
+#pragma omp for schedule(static)
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t rest = o;
+      const int64_t io = rest % npo;
+      rest /= npo;
+      const int64_t ic = rest % npc;
+      rest /= npc;
+      const int64_t ir = rest % npr;
+      const int64_t ib = rest / npr;
+      for (int64_t k = 0; k < inner; ++k) {
+        const int64_t ikch = k % nkch, ikc = (k / nkch) % nkc, ikr = k / (nkch * nkc);
+        ConvTile tile{ib * t.batches, ir * t.porows, ic * t.pocols, io * t.pochs, ikr * t.krows, ikc * t.kcols,
+                      ikch * t.kchs, 0, 0, 0, 0, 0, 0, 0};
+        tile.batches = std::min(t.batches, d.batch - tile.b);
+        tile.porows = std::min(t.porows, pout_h - tile.porow);
+        tile.pocols = std::min(t.pocols, pout_w - tile.pocol);
+        tile.pochs = std::min(t.pochs, d.out_c - tile.poch);
+        tile.krows = std::min(t.krows, d.k_h - tile.krow);
+        tile.kcols = std::min(t.kcols, d.k_w - tile.kcol);
+        tile.kchs = std::min(t.kchs, d.in_c - tile.kch);
+        // The scratchpad halves alternate per LOOP_CONV_WS in issue order; the accumulator half per output tile
+        // (its kernel/channel tiles accumulate there).
+        run.run(tile, static_cast<int>((o * inner + k) & 1), static_cast<int>(o & 1));
         ++mine.tiles;
       }
     }

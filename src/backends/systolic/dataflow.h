@@ -32,6 +32,7 @@
 
 #include "backends/systolic/arith.h"
 #include "backends/systolic/config.h"
+#include "backends/systolic/tiling.h"
 
 namespace inr::systolic {
 
@@ -59,6 +60,9 @@ struct DataflowCounters {
   int64_t mvout_rows = 0, mvout_bytes = 0;
   int64_t preloads = 0, computes = 0;      // preload + compute pairs
   int64_t weight_preloads = 0;             // pairs that loaded new weights into the PEs (WS)
+  // Mesh cycles of those pairs as the cycle model counts them (cycle_model.h): WS max(A rows, new weights ?
+  // B rows : 0, ws_min_rows) per pair. Filled by the conv loop model only (0 elsewhere).
+  int64_t compute_cycles = 0;
   void add(const DataflowCounters& o);
 };
 
@@ -90,6 +94,44 @@ bool tiles_fit(const TileSizes& t, Dataflow d, const Config& c);
 // counters are those of the sequential instruction stream.
 void tiled_matmul_model(const MatmulProblem& p, const TileSizes& t, Dataflow dataflow, const Config& c,
                         DataflowCounters* counters);
+
+// ---- Gemmini's native conv loop (tiled_conv + sp_tiled_conv = one LOOP_CONV_WS per tile; WS only) ----
+//
+// One convolution of one group, read straight from the NCHW input tensor (no host im2col): per tile of
+// tiled_conv's loop (batch, pooled output rows, pooled output columns, output channels, kernel rows, kernel
+// columns, input channels; research note 3.6), on scratchpad half `tile & 1` and accumulator half `output tile
+// & 1`:
+//   LdBias   (first kernel/channel tile of an output tile) the bias, repeated per output pixel, into the
+//            accumulator rows C(och block, b, orow, ocol) (zeros without a bias: the zero writer, no DRAM);
+//   LdInput  one scratchpad row per input pixel of the tile's window and DIM-channel block, at
+//            A(ich block, b, irow, icol) = half start + ((ich block * batches + b) * irows + irow) * icols + icol,
+//            gathered from the NCHW tensor (up to MAX_BLOCK_LEN blocks per mvin row); window pixels in the conv
+//            padding are written as zeros on chip (no DRAM); a 1x1 stride-2 conv loads every other pixel
+//            (downsample); with the first-layer optimisation (few channels: max_pixels_per_row > 1) each pixel
+//            is also written into the rows of the pixels before it, shifted by kchs bytes per pixel, as the
+//            pixel repeater does, so one row holds several kernel columns;
+//   LdWeight the HWIO weights, one scratchpad row per (kernel row, kernel column, input channel) and DIM
+//            output channels, ending at the half's end;
+//   Ex       for och block, krow, kcol (step max_pixels_per_row), ich block: preload the weights (their rows
+//            beyond this K block zeroed), then for b, orow, ocol (DIM pixels): compute, the A rows stride
+//            apart in the scratchpad, accumulating in the accumulator;
+//   St       (last kernel/channel tile) mvout through the scaler and activation into the NCHW output, or with
+//            a fused max pool, the pooled mvout: the max over each window of the scaled outputs, window
+//            positions outside the conv output counting as 0.
+// The tile loop and every count (rows and bytes moved, tiles, pairs, mesh cycles) follow the cycle model's
+// conv_cost walk (cycle_model.cc) for the same tiling, so the two agree. Output tiles run on OpenMP threads
+// (the kernel/channel tiles of one output tile in order on one thread), each with its own Scratch.
+struct ConvProblem {
+  ConvDims d;                     // one group (d.groups == 1), with the fused pool if any; d.has_bias == !!bias
+  const int8_t* x = nullptr;      // NCHW [batch, in_c, in_h, in_w]
+  const int8_t* w = nullptr;      // HWIO [k_h, k_w, in_c, out_c]
+  const int32_t* bias = nullptr;  // [out_c] or null
+  int8_t* y = nullptr;            // NCHW [batch, out_c, pool_out_h, pool_out_w]
+  Epilogue epilogue;
+};
+// Whether every tile of `t` fits half of the scratchpad and half of the accumulator (the model requires it).
+bool conv_tiles_fit(const ConvTiling& t, const Config& c);
+void tiled_conv_model(const ConvProblem& p, const ConvTiling& t, const Config& c, DataflowCounters* counters);
 
 // The CPU mode (-x 0): the same arithmetic with no tiles (int16-widened operands, inr's blocked integer
 // GEMM). `b_t16` is B transposed and widened ([J, K] int16), prepared once per weight tensor.

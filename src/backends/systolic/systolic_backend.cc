@@ -254,6 +254,10 @@ std::string with_cost(std::string args, const NodeRunStats& st, Mode mode, const
     args.pop_back();
     args += fmt::format(R"(, "{}": "{}"}})", st.kind == "maxpool" ? "fused_into" : "fused_pool", st.fused_pool);
   }
+  if (st.conv_loop && !args.empty() && args.back() == '}') {
+    args.pop_back();
+    args += R"(, "conv_loop": true})";
+  }
   if (mode == Mode::kCpu || st.cost.cycles == 0 || args.empty() || args.back() != '}') return args;
   args.pop_back();
   return args + fmt::format(
@@ -418,6 +422,34 @@ class SystolicExecutable final : public Executable {
   }
   bool pool_is_fused(const Node& pool) const { return pool.op == Op::kMaxPool && fused_.count(&pool) != 0; }
 
+  // The conv loop's problem geometry for the QLinearConv `n` (with its fused MaxPool, if any), or nullopt when
+  // the conv does not run Gemmini's conv loop: only at -x 2 with -O 99, for one group, a square stride and
+  // dilation and equal pads on every side (what tiled_conv takes), with tiles that fit the memories. The cycle
+  // model (cost) and the functional model (compile_conv) both ask here, so they always agree.
+  std::optional<ConvDims> conv_loop_dims(const Node& n) const {
+    if (o_.mode != Mode::kWs || !o_.nhwc_fusion || n.op != Op::kQLinearConv) return std::nullopt;
+    auto cs = conv_shape(n, n.inputs[0]->shape, n.inputs[3]->shape, nullptr);
+    if (!cs.is_ok() || cs->group != 1) return std::nullopt;
+    const WindowGeometry& g = cs->geometry;
+    if (g.kernel.size() != 2 || g.stride[0] != g.stride[1] || g.dilation[0] != g.dilation[1] ||
+        g.pad_begin[0] != g.pad_begin[1] || g.pad_end[0] != g.pad_begin[0] || g.pad_end[1] != g.pad_begin[0])
+      return std::nullopt;
+    ConvDims d;
+    d.batch = cs->batch, d.in_h = g.in[0], d.in_w = g.in[1], d.in_c = cs->in_channels, d.out_c = cs->out_channels;
+    d.k_h = g.kernel[0], d.k_w = g.kernel[1], d.stride = g.stride[0], d.pad = g.pad_begin[0], d.dilation = g.dilation[0];
+    d.out_h = g.out[0], d.out_w = g.out[1];
+    d.has_bias = n.input(8) != nullptr;
+    if (d.conv_out_h() != g.out[0] || d.conv_out_w() != g.out[1]) return std::nullopt;
+    if (const Node* pool = fused_pool_of(n)) {
+      auto pg = window_geometry(*pool, pool->inputs[0]->shape, pool->attr_ints("kernel_shape"), false);
+      if (!pg.is_ok()) return std::nullopt;
+      d.pool_size = pg->kernel[0], d.pool_stride = pg->stride[0], d.pool_pad = pg->pad_begin[0];
+      if (d.pool_out_h() != pg->out[0] || d.pool_out_w() != pg->out[1]) return std::nullopt;
+    }
+    if (!conv_tiles_fit(conv_loop_tiling(d, o_.config), o_.config)) return std::nullopt;
+    return d;
+  }
+
   // One matmul problem in the backend's mode. `bt16` is B^T widened (CPU mode only).
   void matmul(MatmulProblem& p, const int16_t* bt16, NodeRunStats& st) {
     if (o_.mode == Mode::kCpu) {
@@ -451,8 +483,11 @@ class SystolicExecutable final : public Executable {
           const WindowGeometry& pg = *pgr;
           d.pool_size = pg.kernel[0], d.pool_stride = pg.stride[0], d.pool_pad = pg.pad_begin[0];
         }
-        const bool conv_loop = o_.nhwc_fusion && cfg.dataflow == Dataflow::kWS && cs->group == 1;
-        Cost one = conv_loop ? conv_cost(d, cfg) : conv_im2col_cost(d, cfg);
+        if (auto loop = conv_loop_dims(n)) {  // -O 99, WS, one group: Gemmini's conv loop
+          st.cost = conv_cost(*loop, cfg);
+          return;
+        }
+        Cost one = conv_im2col_cost(d, cfg);
         for (int64_t gi = 0; gi < cs->group; ++gi) st.cost.add(one, cfg);
         return;
       }
@@ -501,7 +536,8 @@ class SystolicExecutable final : public Executable {
     c.K = c.Cg * c.KH * c.KW;
     c.I = c.OH * c.OW;
     const int8_t* w = wv->constant.data<int8_t>();
-    for (int64_t gi = 0; gi < c.G && o_.mode != Mode::kCpu; ++gi) {
+    const std::optional<ConvDims> loop = conv_loop_dims(n);  // -x 2 -O 99: the conv loop, no im2col operands
+    for (int64_t gi = 0; gi < c.G && o_.mode != Mode::kCpu && !loop; ++gi) {
       std::vector<int8_t> b(static_cast<size_t>(c.K * c.Mg));
       for (int64_t j = 0; j < c.Mg; ++j)
         for (int64_t k = 0; k < c.K; ++k) b[static_cast<size_t>(k * c.Mg + j)] = w[(gi * c.Mg + j) * c.K + k];
@@ -510,16 +546,19 @@ class SystolicExecutable final : public Executable {
     if (bv) c.bias.assign(bv->constant.data<int32_t>(), bv->constant.data<int32_t>() + c.M);
     const float scale = scale_of(n.inputs[1]) * scale_of(n.inputs[4]) / scale_of(n.inputs[6]);
     c.e = epilogue_of(scale, chain);
-    if (o_.mode != Mode::kCpu) {
+    if (o_.mode != Mode::kCpu && !loop) {
       c.tiles = auto_tiles(c.I, c.Mg, c.K, dataflow(), o_.config);
       c.a.resize(static_cast<size_t>(c.I * c.K));
       c.c.resize(static_cast<size_t>(c.I * c.Mg));
     }
     Tensor* x = tensor(xv);
-    Tensor* y = tensor(chain ? chain->q->outputs[0] : n.outputs[0]);
+    const Value* yv = chain ? chain->q->outputs[0] : n.outputs[0];
     s.stats.kind = "conv";
     s.stats.matmul_I = c.I, s.stats.matmul_J = c.Mg, s.stats.matmul_K = c.K, s.stats.groups = c.G, s.stats.images = c.N;
     s.stats.macs = c.N * c.G * c.I * c.Mg * c.K;
+    // (With a fused pool the conv loop writes the pool's output, and the conv's own output needs no buffer.)
+    if (loop) return compile_conv_loop(n, *loop, c.e, x, yv, s);
+    Tensor* y = tensor(yv);
     if (o_.mode == Mode::kCpu) {
       // -x 0: inr's integer convolution (the reference kernel's, with its depthwise path) gives the int32
       // accumulators bias + sum x * w directly in NCHW; Gemmini's epilogue runs on each output plane.
@@ -593,6 +632,49 @@ class SystolicExecutable final : public Executable {
 #pragma omp critical
         st.stats.counters.add(mine);
       }
+      return Status::ok();
+    };
+    return Status::ok();
+  }
+
+  // -x 2 -O 99, one group: the functional model of Gemmini's conv loop (dataflow.h tiled_conv_model) on the
+  // NCHW input, with HWIO weights laid out once here; with a fused MaxPool it writes the pooled output (the
+  // MaxPool's tensor) through the pooled mvout, and the MaxPool step does nothing. No host im2col: the trace
+  // shows one "conv_loop" phase (args: its tiles) instead of the im2col and matmul phases.
+  Status compile_conv_loop(const Node& n, const ConvDims& d, const Epilogue& e, Tensor* x, const Value* yv, Step& s) {
+    struct Loop {
+      ConvDims d;
+      ConvTiling t;
+      std::vector<int8_t> w;  // HWIO
+      std::vector<int32_t> bias;
+      Epilogue e;
+    };
+    auto lp = std::make_shared<Loop>();
+    lp->d = d;
+    lp->t = conv_loop_tiling(d, o_.config);
+    lp->e = e;
+    const Value* wv = n.inputs[3];
+    const int8_t* w = wv->constant.data<int8_t>();
+    const int64_t M = d.out_c, Cin = d.in_c, KH = d.k_h, KW = d.k_w;
+    lp->w.resize(static_cast<size_t>(M * Cin * KH * KW));
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t ci = 0; ci < Cin; ++ci)
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw)
+            lp->w[static_cast<size_t>(((kh * KW + kw) * Cin + ci) * M + m)] = w[((m * Cin + ci) * KH + kh) * KW + kw];
+    if (const Value* bv = n.input(8)) lp->bias.assign(bv->constant.data<int32_t>(), bv->constant.data<int32_t>() + M);
+    const Node* pool = fused_pool_of(n);
+    Tensor* y = tensor(pool ? pool->outputs[0] : yv);
+    if (pool) pooled_by_loop_.insert(pool);
+    s.stats.conv_loop = true;
+    s.fn = [this, lp, x, y](Step& st, Profiler* prof) -> Status {
+      std::optional<ScopedEvent> ev;
+      if (prof) ev.emplace(prof, "conv_loop", "phase", fmt::format(R"({{"tiles": {}}})", lp->t.tiles));
+      ConvProblem p;
+      p.d = lp->d;
+      p.x = x->data<int8_t>(), p.w = lp->w.data(), p.bias = lp->bias.empty() ? nullptr : lp->bias.data();
+      p.y = y->data<int8_t>(), p.epilogue = lp->e;
+      tiled_conv_model(p, lp->t, o_.config, &st.stats.counters);
       return Status::ok();
     };
     return Status::ok();
@@ -702,6 +784,11 @@ class SystolicExecutable final : public Executable {
 
   Status compile_maxpool(Node& n, Step& s) {
     INR_ASSIGN_OR_RETURN(WindowGeometry g, window_geometry(n, n.inputs[0]->shape, n.attr_ints("kernel_shape"), false));
+    if (pooled_by_loop_.count(&n)) {  // its conv's pooled mvout wrote the output
+      s.stats.kind = "maxpool";
+      s.fn = [](Step&, Profiler*) -> Status { return Status::ok(); };
+      return Status::ok();
+    }
     Tensor* x = tensor(n.inputs[0]);
     Tensor* y = tensor(n.outputs[0]);
     const int64_t planes = n.inputs[0]->shape[0] * n.inputs[0]->shape[1];
@@ -779,6 +866,7 @@ class SystolicExecutable final : public Executable {
   std::unordered_map<const Value*, Tensor> internal_;
   size_t internal_bytes_ = 0;
   std::unordered_map<const Node*, const Node*> fused_;  // conv <-> the MaxPool fused into it (both ways)
+  std::unordered_set<const Node*> pooled_by_loop_;      // fused MaxPools whose conv loop writes their output
 };
 
 class SystolicBackend final : public Backend {

@@ -14,7 +14,10 @@
 //    every int8 value v to clamp(v, 0, hi): folded into the producer as ReLU (hi = 127) or ReLU6 (hi < 127),
 //    which is what the Systolic EP's fused QLinearConv+Relu did. The map is computed with the nodes' own
 //    reference kernels, so the fold is exact by construction.
-// Convolutions are lowered as the EP did for the OS dataflow: CPU im2col, then the tiled matmul.
+// Convolutions: at -x 2 with -O 99 (nhwc_fusion) a conv of one group (square stride and dilation, equal pads)
+// runs through the functional model of Gemmini's own conv loop (LOOP_CONV_WS, dataflow.h tiled_conv_model),
+// reading the NCHW input directly, with a fused MaxPool done by its pooled mvout; every other conv (-x 1, -O 1/2,
+// grouped and depthwise convs) is lowered as the EP did for the OS dataflow: CPU im2col, then the tiled matmul.
 #pragma once
 
 #include <memory>
@@ -40,12 +43,14 @@ struct BackendOptions {
   Mode mode = Mode::kCpu;
   Config config = default_config();  // its dataflow is set from the mode (OS for kOs, WS otherwise)
   // The runner's -O 99 (the Systolic EP's NHWC transform and conv + MaxPool fusion), for the cycle model:
-  //  - on: a WS convolution of one group is Gemmini's conv loop on NHWC tensors (tiled_conv_auto), and a
+  //  - on: a WS convolution of one group is Gemmini's conv loop (tiled_conv_auto; computed by the conv loop
+  //    model, costed as on NHWC tensors), and a
   //    MaxPool that alone reads a conv's output in this partition is fused into it (the pooled mvout: the
   //    un-pooled conv output never goes to DRAM and is not loaded again); the MaxPool node costs nothing;
   //  - off (-O 1/2): every convolution is the EP's NCHW path, host im2col + tiled matmul, and a MaxPool is
   //    its own pass over the conv output.
-  // The computed bits are the same either way (Gemmini's pooling counts padding as 0 in both).
+  // The computed bits are the same either way (the same integer sums; Gemmini's pooling counts padding as 0
+  // in both).
   bool nhwc_fusion = true;
 };
 
@@ -64,6 +69,9 @@ struct NodeRunStats {
   DataflowCounters counters;
   Cost cost;  // the cycle model's cost (cycle_model.h) in the OS / WS modes; zero in CPU mode
   std::string fused_pool;  // a conv: the MaxPool node fused into it (-O 99); a MaxPool: the conv it is fused into
+  // A conv run through the functional model of Gemmini's conv loop (-x 2 -O 99, one group: dataflow.h's
+  // tiled_conv_model, no host im2col); its counters then match the cycle model's conv_cost.
+  bool conv_loop = false;
 };
 std::vector<NodeRunStats> systolic_executable_stats(const Executable& exe);
 // The summed cost of an executable's nodes (OS / WS modes) and the config it was costed for; `nodes` is 0 for
