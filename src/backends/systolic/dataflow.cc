@@ -166,12 +166,241 @@ void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w2, int32_t
   }
 }
 
+// --- DIM 16 (Gemmini's default array): one preload + compute pair per call, with the weights prepared once
+// per preload in the layout of the CPU tier's kernel ----------------------------------------------------------
+//
+//  - avx512_vnni / avx_vnni: vpdpbusd multiplies u8 x s8 in groups of 4 into int32 with no intermediate
+//    saturation. A's int8 values are flipped to u8 (a ^ 0x80 = a + 128), so each column gets
+//    sum (a + 128) * w = sum a * w + 128 * sum w, and the prepared block carries comp = -128 * colsum(w) to
+//    take that back: exact in wrapping int32, like every other sum here.
+//  - avx2 / avx512 (no VNNI): int16 pairs, vpmaddwd (int8 values widened: exact).
+//  - baseline: the portable pair-layout body above.
+// A's and the weights' entries beyond K or J are zero in the scratchpad (mvin zero-fills), so every kernel
+// computes all 16 columns; the ones beyond J are never moved out.
+enum class Kern16 { kBaseline, kAvx2, kAvxVnni, kVnni512 };
+
+Kern16 kern16() {
+  static const Kern16 k = [] {
+    const CpuTier t = cpu_tier();
+    if (t >= CpuTier::kAvx512Vnni) return Kern16::kVnni512;
+    if (t == CpuTier::kAvxVnni) return Kern16::kAvxVnni;
+    if (tier_has_avx2(t)) return Kern16::kAvx2;
+    return Kern16::kBaseline;
+  }();
+  return k;
+}
+
+// One 16 x 16 weight block as the PEs hold it, in the layouts of the kernels (only the one in use is filled).
+struct alignas(64) Block16 {
+  int8_t w4[256];              // VNNI: w4[p * 64 + c * 4 + h] = w[4p + h][c]
+  int32_t comp[16];            // VNNI: -128 * sum_k w[k][c]
+  int16_t w2[256];             // pairs: w2[p * 32 + c * 2 + h] = w[2p + h][c]
+  alignas(32) int16_t col[16];  // one column (a depthwise conv's): col[k] = w[k][0]
+};
+
+[[gnu::target("avx2")]] void prepare16_pairs_avx2(const int8_t* w, Block16& b) {
+  for (int p = 0; p < 8; ++p) {
+    const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 32 * p));
+    const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 32 * p + 16));
+    // (r0[c], r1[c]) byte pairs for c < 8 and c >= 8, sign-extended to int16 pairs.
+    _mm256_store_si256(reinterpret_cast<__m256i*>(b.w2 + p * 32), _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(r0, r1)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(b.w2 + p * 32 + 16), _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(r0, r1)));
+  }
+}
+
+// The quad layout's 4 x 64 bytes from 16 rows of 16 (SSE2 interleaves), and the column sums.
+inline void prepare16_quads(const int8_t* w, Block16& b) {
+  for (int p = 0; p < 4; ++p) {
+    const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * p));
+    const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * p + 16));
+    const __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * p + 32));
+    const __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 64 * p + 48));
+    const __m128i a_lo = _mm_unpacklo_epi8(r0, r1), a_hi = _mm_unpackhi_epi8(r0, r1);  // (r0, r1)[c]
+    const __m128i b_lo = _mm_unpacklo_epi8(r2, r3), b_hi = _mm_unpackhi_epi8(r2, r3);  // (r2, r3)[c]
+    __m128i* out = reinterpret_cast<__m128i*>(b.w4 + 64 * p);
+    _mm_store_si128(out + 0, _mm_unpacklo_epi16(a_lo, b_lo));  // columns 0..3
+    _mm_store_si128(out + 1, _mm_unpackhi_epi16(a_lo, b_lo));  // 4..7
+    _mm_store_si128(out + 2, _mm_unpacklo_epi16(a_hi, b_hi));  // 8..11
+    _mm_store_si128(out + 3, _mm_unpackhi_epi16(a_hi, b_hi));  // 12..15
+  }
+  int32_t sum[16] = {};
+  for (int k = 0; k < 16; ++k)
+    for (int c = 0; c < 16; ++c) sum[c] += w[k * 16 + c];
+  for (int c = 0; c < 16; ++c) b.comp[c] = -128 * sum[c];
+}
+
+// Prepares the block at `w` (16 scratchpad rows of 16) for `kern`; a one-column block only needs `col`.
+void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
+  if (one_col) {
+    for (int k = 0; k < 16; ++k) b.col[k] = w[k * 16];
+    return;
+  }
+  switch (kern) {
+    case Kern16::kVnni512:
+    case Kern16::kAvxVnni: prepare16_quads(w, b); return;
+    case Kern16::kAvx2: prepare16_pairs_avx2(w, b); return;
+    case Kern16::kBaseline:
+      for (int r = 0; r < 16; ++r)
+        for (int c = 0; c < 16; ++c) b.w2[(r / 2) * 32 + c * 2 + (r % 2)] = w[r * 16 + c];
+      return;
+  }
+}
+
+// out[r][c] (+)= sum_k a[r][k] * w[k][c], r < rows, all 16 columns; a and out rows are 16 wide (the
+// scratchpad and accumulator rows).
+[[gnu::target("avx512f,avx512bw,avx512vnni")]] void block16_vnni512(const int8_t* a, const Block16& b, int32_t* out,
+                                                                   int rows, bool accumulate) {
+  const __m512i w0 = _mm512_load_si512(b.w4), w1 = _mm512_load_si512(b.w4 + 64);
+  const __m512i w2 = _mm512_load_si512(b.w4 + 128), w3 = _mm512_load_si512(b.w4 + 192);
+  const __m512i comp = _mm512_load_si512(b.comp);
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  for (int r = 0; r < rows; ++r) {
+    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r)), flip);
+    const __m512i xb = _mm512_broadcast_i32x4(x);
+    __m512i s = accumulate ? _mm512_add_epi32(_mm512_loadu_si512(out + 16 * r), comp) : comp;
+    s = _mm512_dpbusd_epi32(s, _mm512_shuffle_epi32(xb, _MM_PERM_AAAA), w0);
+    s = _mm512_dpbusd_epi32(s, _mm512_shuffle_epi32(xb, _MM_PERM_BBBB), w1);
+    s = _mm512_dpbusd_epi32(s, _mm512_shuffle_epi32(xb, _MM_PERM_CCCC), w2);
+    s = _mm512_dpbusd_epi32(s, _mm512_shuffle_epi32(xb, _MM_PERM_DDDD), w3);
+    _mm512_storeu_si512(out + 16 * r, s);
+  }
+}
+
+[[gnu::target("avx2,avxvnni")]] void block16_avxvnni(const int8_t* a, const Block16& b, int32_t* out, int rows,
+                                                     bool accumulate) {
+  const __m256i comp0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.comp));
+  const __m256i comp1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.comp + 8));
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m256i* w = reinterpret_cast<const __m256i*>(b.w4);  // w[2p]: columns 0..7 of quad p, w[2p + 1]: 8..15
+  for (int r = 0; r < rows; ++r) {
+    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r)), flip);
+    const __m256i xb = _mm256_broadcastsi128_si256(x);
+    __m256i* o = reinterpret_cast<__m256i*>(out + 16 * r);
+    __m256i s0 = accumulate ? _mm256_add_epi32(_mm256_loadu_si256(o), comp0) : comp0;
+    __m256i s1 = accumulate ? _mm256_add_epi32(_mm256_loadu_si256(o + 1), comp1) : comp1;
+#define INR_QUAD(p, imm)                                            \
+  {                                                                 \
+    const __m256i q = _mm256_shuffle_epi32(xb, imm);                \
+    s0 = _mm256_dpbusd_avx_epi32(s0, q, _mm256_load_si256(w + 2 * (p)));     \
+    s1 = _mm256_dpbusd_avx_epi32(s1, q, _mm256_load_si256(w + 2 * (p) + 1)); \
+  }
+    INR_QUAD(0, 0x00) INR_QUAD(1, 0x55) INR_QUAD(2, 0xAA) INR_QUAD(3, 0xFF)
+#undef INR_QUAD
+    _mm256_storeu_si256(o, s0);
+    _mm256_storeu_si256(o + 1, s1);
+  }
+}
+
+[[gnu::target("avx2")]] void block16_avx2(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+  const __m256i* w = reinterpret_cast<const __m256i*>(b.w2);  // w[2p]: columns 0..7 of pair p, w[2p + 1]: 8..15
+  for (int r = 0; r < rows; ++r) {
+    const __m128i a8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r));
+    // int16 pairs 0..3 and 4..7 of the row, each repeated in both 128-bit lanes (vpshufd stays in its lane).
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(a8));
+    const __m256i hi = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(a8, 8)));
+    __m256i* o = reinterpret_cast<__m256i*>(out + 16 * r);
+    __m256i s0 = accumulate ? _mm256_loadu_si256(o) : _mm256_setzero_si256();
+    __m256i s1 = accumulate ? _mm256_loadu_si256(o + 1) : _mm256_setzero_si256();
+#define INR_PAIR(src, p, imm)                                                                  \
+  {                                                                                           \
+    const __m256i q = _mm256_shuffle_epi32(src, imm);                                         \
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(q, _mm256_load_si256(w + 2 * (p))));          \
+    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(q, _mm256_load_si256(w + 2 * (p) + 1)));      \
+  }
+    INR_PAIR(lo, 0, 0x00) INR_PAIR(lo, 1, 0x55) INR_PAIR(lo, 2, 0xAA) INR_PAIR(lo, 3, 0xFF)
+    INR_PAIR(hi, 4, 0x00) INR_PAIR(hi, 5, 0x55) INR_PAIR(hi, 6, 0xAA) INR_PAIR(hi, 7, 0xFF)
+#undef INR_PAIR
+    _mm256_storeu_si256(o, s0);
+    _mm256_storeu_si256(o + 1, s1);
+  }
+}
+
+// One column: out[r][0] (+)= sum_k a[r][k] * col[k] for r < rows. Eight rows at a time: one vpmaddwd per
+// row against the column, then a tree of horizontal adds gives the eight sums in one register.
+[[gnu::target("avx2")]] void dot16_block_avx2(const int8_t* a, const Block16& b, int32_t* out, int rows,
+                                              bool accumulate) {
+  const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.col));
+  for (int r0 = 0; r0 < rows; r0 += 8) {
+    // All 8 rows are read (the scratchpad block has 16), only the live ones stored.
+    __m256i p[8];
+    for (int i = 0; i < 8; ++i)
+      p[i] = _mm256_madd_epi16(
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * (r0 + i)))), w);
+    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
+    const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
+    alignas(32) int32_t s[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(s), sum);
+    const int n = std::min(8, rows - r0);
+    for (int i = 0; i < n; ++i) {
+      int32_t* o = out + 16 * (r0 + i);
+      *o = accumulate ? static_cast<int32_t>(static_cast<uint32_t>(*o) + static_cast<uint32_t>(s[i])) : s[i];
+    }
+  }
+}
+
+void block16_baseline(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+  block_mac_body<16, 16>(a, 16, b.w2, out, 16, rows, 8, accumulate);
+}
+
+void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+  for (int r = 0; r < rows; ++r) {
+    int32_t sum = 0;
+    for (int k = 0; k < 16; ++k) sum += static_cast<int32_t>(a[16 * r + k]) * b.col[k];
+    int32_t* o = out + 16 * r;
+    *o = accumulate ? static_cast<int32_t>(static_cast<uint32_t>(*o) + static_cast<uint32_t>(sum)) : sum;
+  }
+}
+
+// One preload + compute pair on a prepared block.
+inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+  if (one_col) {
+    if (kern == Kern16::kBaseline) return dot16_block_baseline(a, b, out, rows, accumulate);
+    return dot16_block_avx2(a, b, out, rows, accumulate);
+  }
+  switch (kern) {
+    case Kern16::kVnni512: return block16_vnni512(a, b, out, rows, accumulate);
+    case Kern16::kAvxVnni: return block16_avxvnni(a, b, out, rows, accumulate);
+    case Kern16::kAvx2: return block16_avx2(a, b, out, rows, accumulate);
+    case Kern16::kBaseline: return block16_baseline(a, b, out, rows, accumulate);
+  }
+}
+
 // The thread's emulated memories, kept between calls while the config's sizes stay the same.
 Scratch& thread_scratch(const Config& c) {
   thread_local std::unique_ptr<Scratch> s;
   if (!s || s->dim() != c.dim || s->sp_rows() != c.sp_rows() || s->acc_rows() != c.acc_rows())
     s = std::make_unique<Scratch>(c);
   return *s;
+}
+
+// A thread's staging buffers for the models (the PEs' weights, the OS tile's prepared B blocks, mvin / mvout
+// staging), kept between calls so a run allocates nothing once they have grown.
+struct Staging {
+  Block16 pe16;                 // DIM 16: the block the PEs hold
+  std::vector<Block16> os16;    // DIM 16, OS: the tile's B blocks
+  std::vector<int16_t> pe_weights, os_weights;  // other DIMs: pair layout
+  std::vector<int32_t> pe_sums, bias_row, gather;
+  std::vector<int8_t> staged;
+};
+Staging& thread_staging() {
+  thread_local Staging s;
+  return s;
+}
+
+// Bytes [0, valid) of a 16-byte row from `from`, zero beyond (0 < valid <= 16); `end` is one past the last
+// byte that may be read. One unaligned load and a mask when 16 bytes are readable, else a copy.
+inline __m128i load_row16(const int8_t* from, int64_t valid, const int8_t* end) {
+  alignas(16) static constexpr int8_t kMask[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+  if (end - from >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+    return valid == 16 ? v : _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - valid)));
+  }
+  alignas(16) int8_t tmp[16] = {};
+  std::memcpy(tmp, from, static_cast<size_t>(valid));
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
 }
 
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
@@ -195,14 +424,34 @@ struct Tile {
 class TileRunner {
  public:
   TileRunner(const MatmulProblem& p, const TileSizes& t, const Config& c, Scratch& s, DataflowCounters& n)
-      : p_(p), t_(t), s_(s), n_(n), dim_(c.dim), mbl_(std::max(1, c.max_block_len())) {}
+      : p_(p), t_(t), s_(s), n_(n), g_(thread_staging()), dim_(c.dim), mbl_(std::max(1, c.max_block_len())),
+        fast_(c.dim == 16), kern_(kern16()) {}
 
-  // mvin of `blocks` blocks of A or B rows: rows [r0, r0 + rows) of a DRAM matrix, columns
-  // [c0, c0 + blocks * DIM) clipped to `cols`, to scratchpad rows addr(b) + r; zero fill beyond.
+  // mvin of `blocks` blocks of A or B rows: rows [r0, r0 + rows) of a DRAM matrix of `src_rows` rows,
+  // columns [c0, c0 + blocks * DIM) clipped to `cols`, to scratchpad rows addr(b) + r; zero fill beyond.
   template <class Addr>
-  void mvin_int8(const int8_t* src, int64_t ld, int64_t r0, int64_t rows_valid, int64_t c0, int64_t cols,
-                 int64_t blocks, Addr addr) {
+  void mvin_int8(const int8_t* src, int64_t ld, int64_t src_rows, int64_t r0, int64_t rows_valid, int64_t c0,
+                 int64_t cols, int64_t blocks, Addr addr) {
     const int64_t dim = dim_;  // a local: the int8 stores below may alias *this
+    if (dim == 16) {
+      // One 16-byte row at a time: a load (masked for a partial row) and a store.
+      const int8_t* end = src + (src_rows - 1) * ld + cols;
+      const int64_t live_rows = std::min<int64_t>(rows_valid, 16);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t cb = c0 + b * 16;
+        const int64_t valid = std::clamp<int64_t>(cols - cb, 0, 16);
+        int8_t* dst = s_.sp_row(addr(b));
+        const int64_t live = valid > 0 ? live_rows : 0;
+        const int8_t* from = src + r0 * ld + cb;
+        for (int64_t r = 0; r < live; ++r)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_row16(from + r * ld, valid, end));
+        if (live < 16) std::memset(dst + live * 16, 0, static_cast<size_t>((16 - live) * 16));
+      }
+      const int64_t valid_cols = std::clamp<int64_t>(cols - c0, 0, blocks * 16);
+      n_.mvin_rows += rows_valid;
+      n_.mvin_bytes += rows_valid * valid_cols;
+      return;
+    }
     for (int64_t b = 0; b < blocks; ++b) {
       int64_t cb = c0 + b * dim;
       int64_t valid = std::clamp<int64_t>(cols - cb, 0, dim);
@@ -238,9 +487,11 @@ class TileRunner {
   // mvin of the repeating bias into accumulator rows [base, base + rows): overwrite.
   void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
-    bias_row_.assign(static_cast<size_t>(dim_), 0);
-    std::memcpy(bias_row_.data(), p_.bias + col0, static_cast<size_t>(valid) * 4);
-    for (int64_t r = 0; r < rows; ++r) copy_small(s_.acc_row(base + r), bias_row_.data(), static_cast<size_t>(dim_) * 4);
+    std::vector<int32_t>& row = g_.bias_row;
+    row.resize(static_cast<size_t>(dim_));
+    std::memcpy(row.data(), p_.bias + col0, static_cast<size_t>(valid) * 4);
+    std::fill(row.begin() + valid, row.end(), 0);
+    for (int64_t r = 0; r < rows; ++r) copy_small(s_.acc_row(base + r), row.data(), static_cast<size_t>(dim_) * 4);
     n_.mvin_rows += rows;
     n_.mvin_bytes += rows * valid * 4;
   }
@@ -251,17 +502,19 @@ class TileRunner {
     if (valid == p_.ldc && rows > 1) {
       // The C rows are back to back (a one-block-wide C, e.g. a depthwise conv's one channel): gather the rows'
       // valid sums and scale them in one call (the scaler is element-wise).
-      gather_.resize(static_cast<size_t>(rows * valid));
+      std::vector<int32_t>& gather = g_.gather;
+      gather.resize(static_cast<size_t>(rows * valid));
       for (int64_t r = 0; r < rows; ++r)
-        copy_small(gather_.data() + r * valid, s_.acc_row(base + r), static_cast<size_t>(valid) * 4);
-      scale_and_activate_row(gather_.data(), rows * valid, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+        copy_small(gather.data() + r * valid, s_.acc_row(base + r), static_cast<size_t>(valid) * 4);
+      scale_and_activate_row(gather.data(), rows * valid, p_.epilogue, p_.C + row0 * p_.ldc + col0);
     } else if (valid == dim_ && rows > 1) {
       // Full-width rows: the accumulator rows are back to back, so one call scales them all into a staging
       // block, whose rows then go to C.
-      staged_.resize(static_cast<size_t>(rows * dim_));
-      scale_and_activate_row(s_.acc_row(base), rows * dim_, p_.epilogue, staged_.data());
+      std::vector<int8_t>& staged = g_.staged;
+      staged.resize(static_cast<size_t>(rows * dim_));
+      scale_and_activate_row(s_.acc_row(base), rows * dim_, p_.epilogue, staged.data());
       for (int64_t r = 0; r < rows; ++r)
-        copy_small(p_.C + (row0 + r) * p_.ldc + col0, staged_.data() + r * dim_, static_cast<size_t>(dim_));
+        copy_small(p_.C + (row0 + r) * p_.ldc + col0, staged.data() + r * dim_, static_cast<size_t>(dim_));
     } else {
       for (int64_t r = 0; r < rows; ++r)
         scale_and_activate_row(s_.acc_row(base + r), valid, p_.epilogue, p_.C + (row0 + r) * p_.ldc + col0);
@@ -289,14 +542,14 @@ class TileRunner {
     for (int64_t k = 0; k < t.Kb; k += mbl_)
       for (int64_t i = 0; i < t.Ib; ++i) {
         int64_t blocks = std::min<int64_t>(mbl_, t.Kb - k);
-        mvin_int8(p_.A, p_.lda, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
+        mvin_int8(p_.A, p_.lda, p_.I, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
                   [&](int64_t b) { return a_base + (i * t.Kb + k + b) * dim_; });
       }
     // LdB: for k: for j (step MAX_BLOCK_LEN)
     for (int64_t k = 0; k < t.Kb; ++k)
       for (int64_t j = 0; j < t.Jb; j += mbl_) {
         int64_t blocks = std::min<int64_t>(mbl_, t.Jb - j);
-        mvin_int8(p_.B, p_.ldb, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
+        mvin_int8(p_.B, p_.ldb, p_.K, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
                   [&](int64_t b) { return b_base + (k * t.Jb + j + b) * dim_; });
       }
     // Ex: for k: for j: for i; the weights B(k, j) are preloaded into the PEs when i == 0.
@@ -304,13 +557,18 @@ class TileRunner {
       for (int64_t j = 0; j < t.Jb; ++j)
         for (int64_t i = 0; i < t.Ib; ++i) {
           if (i == 0) {
-            preload_weights(b_base + (k * t.Jb + j) * dim_);
+            preload_weights(b_base + (k * t.Jb + j) * dim_, cols_of(t, j) == 1);
             ++n_.weight_preloads;
           }
           const bool accumulate = has_d || t.k0 > 0 || k > 0;
-          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, pe_weights_.data(),
-                    s_.acc_row(c_base + (i * t.Jb + j) * dim_), dim_, static_cast<int>(rows_of(t, i)), kvalid(t, k),
-                    cols_of(t, j), accumulate);
+          const int8_t* a = s_.sp_row(a_base + (i * t.Kb + k) * dim_);
+          int32_t* acc = s_.acc_row(c_base + (i * t.Jb + j) * dim_);
+          if (fast_) {
+            mac16(kern_, cols_of(t, j) == 1, a, g_.pe16, acc, static_cast<int>(rows_of(t, i)), accumulate);
+          } else {
+            block_mac(dim_, a, dim_, g_.pe_weights.data(), acc, dim_, static_cast<int>(rows_of(t, i)), kvalid(t, k),
+                      cols_of(t, j), accumulate);
+          }
           ++n_.preloads;
           ++n_.computes;
         }
@@ -333,33 +591,46 @@ class TileRunner {
     for (int64_t j = 0; j < t.Jb; j += mbl_)
       for (int64_t k = 0; k < t.Kb; ++k) {
         int64_t blocks = std::min<int64_t>(mbl_, t.Jb - j);
-        mvin_int8(p_.B, p_.ldb, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
+        mvin_int8(p_.B, p_.ldb, p_.K, t.k_0 + k * dim_, kvalid(t, k), t.col0 + j * dim_, p_.J, blocks,
                   [&](int64_t b) { return b_base + (k * t.Jb + j + b) * dim_; });
       }
     for (int64_t i = 0; i < t.Ib; ++i)
       for (int64_t k = 0; k < t.Kb; k += mbl_) {
         int64_t blocks = std::min<int64_t>(mbl_, t.Kb - k);
-        mvin_int8(p_.A, p_.lda, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
+        mvin_int8(p_.A, p_.lda, p_.I, t.row0 + i * dim_, rows_of(t, i), t.k_0 + k * dim_, p_.K, blocks,
                   [&](int64_t b) { return a_base + (i * t.Kb + k + b) * dim_; });
       }
-    pe_sums_.resize(static_cast<size_t>(dim_) * dim_);
-    // Every B block of the tile streams through the PEs once per row block i; the emulation widens each
+    std::vector<int32_t>& pe_sums = g_.pe_sums;
+    pe_sums.resize(static_cast<size_t>(dim_) * dim_);
+    // Every B block of the tile streams through the PEs once per row block i; the emulation prepares each
     // block from the scratchpad once per tile (after its mvin) instead of once per compute.
     const size_t wblock = static_cast<size_t>((dim_ + 1) / 2) * 2 * dim_;
-    if (dim_ % 2 != 0) {
-      os_weights_.assign(static_cast<size_t>(t.Kb * t.Jb) * wblock, 0);
+    if (fast_) {
+      g_.os16.resize(static_cast<size_t>(t.Kb * t.Jb));
+      for (int64_t k = 0; k < t.Kb; ++k)
+        for (int64_t j = 0; j < t.Jb; ++j)
+          prepare16(s_.sp_row(b_base + (k * t.Jb + j) * 16), kern_, cols_of(t, j) == 1,
+                    g_.os16[static_cast<size_t>(k * t.Jb + j)]);
     } else {
-      os_weights_.resize(static_cast<size_t>(t.Kb * t.Jb) * wblock);
+      if (dim_ % 2 != 0) {
+        g_.os_weights.assign(static_cast<size_t>(t.Kb * t.Jb) * wblock, 0);
+      } else {
+        g_.os_weights.resize(static_cast<size_t>(t.Kb * t.Jb) * wblock);
+      }
+      for (int64_t kj = 0; kj < t.Kb * t.Jb; ++kj) widen_block(b_base + kj * dim_, g_.os_weights.data() + kj * wblock);
     }
-    for (int64_t kj = 0; kj < t.Kb * t.Jb; ++kj) widen_block(b_base + kj * dim_, os_weights_.data() + kj * wblock);
     for (int64_t i = 0; i < t.Ib; ++i)
       for (int64_t j = 0; j < t.Jb; ++j) {
         const int rows = static_cast<int>(rows_of(t, i));
         for (int64_t k = 0; k < t.Kb; ++k) {
           // preload(GARBAGE D: the PE sums start at 0 on k == 0), compute(A(i, k), B(k, j)): B streams in.
-          const int16_t* w = os_weights_.data() + (k * t.Jb + j) * wblock;
-          block_mac(dim_, s_.sp_row(a_base + (i * t.Kb + k) * dim_), dim_, w, pe_sums_.data(), dim_,
-                    rows, kvalid(t, k), cols_of(t, j), k > 0);
+          const int8_t* a = s_.sp_row(a_base + (i * t.Kb + k) * dim_);
+          if (fast_) {
+            mac16(kern_, cols_of(t, j) == 1, a, g_.os16[static_cast<size_t>(k * t.Jb + j)], pe_sums.data(), rows, k > 0);
+          } else {
+            const int16_t* w = g_.os_weights.data() + (k * t.Jb + j) * wblock;
+            block_mac(dim_, a, dim_, w, pe_sums.data(), dim_, rows, kvalid(t, k), cols_of(t, j), k > 0);
+          }
           ++n_.preloads;
           ++n_.computes;
         }
@@ -367,7 +638,7 @@ class TileRunner {
         const bool accumulate = has_d || t.k0 > 0;
         for (int r = 0; r < rows; ++r) {
           int32_t* dst = s_.acc_row(c_base + (i * t.Jb + j) * dim_ + r);
-          const int32_t* src = pe_sums_.data() + r * dim_;
+          const int32_t* src = pe_sums.data() + r * dim_;
           if (accumulate) {
             for (int c = 0; c < dim_; ++c) dst[c] = static_cast<int32_t>(static_cast<uint32_t>(dst[c]) + static_cast<uint32_t>(src[c]));
           } else {
@@ -384,15 +655,17 @@ class TileRunner {
  private:
   // The PEs' weight registers (WS) / the B operand in flight (OS), widened once per preload into the pair
   // layout of block_mac (an odd DIM's last pair is padded with zeros).
-  void preload_weights(int64_t sp_row) {
+  void preload_weights(int64_t sp_row, bool one_col) {
+    if (fast_) return prepare16(s_.sp_row(sp_row), kern_, one_col, g_.pe16);
+    std::vector<int16_t>& w = g_.pe_weights;
     const int pairs = (dim_ + 1) / 2;
     // Every entry is written below when DIM is even; an odd DIM's last pair keeps its zero padding.
     if (dim_ % 2 != 0) {
-      pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+      w.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
     } else {
-      pe_weights_.resize(static_cast<size_t>(pairs) * 2 * dim_);
+      w.resize(static_cast<size_t>(pairs) * 2 * dim_);
     }
-    widen_block(sp_row, pe_weights_.data());
+    widen_block(sp_row, w.data());
   }
   // The DIM x DIM block at scratchpad row `sp_row` into block_mac's pair layout at `out` (entries of an odd
   // DIM's last pair are left as they are: zero).
@@ -409,13 +682,11 @@ class TileRunner {
   const TileSizes& t_;
   Scratch& s_;
   DataflowCounters& n_;
+  Staging& g_;
   int dim_;
   int mbl_;
-  std::vector<int16_t> pe_weights_;
-  std::vector<int16_t> os_weights_;  // OS: the tile's B blocks, widened once per tile
-  std::vector<int32_t> pe_sums_;
-  std::vector<int32_t> bias_row_, gather_;  // staging for mvin of the bias and a gathered mvout
-  std::vector<int8_t> staged_;              // a full-width mvout block before it goes to C
+  bool fast_;   // DIM 16: the prepared-block kernels
+  Kern16 kern_;
 };
 
 // ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
@@ -751,32 +1022,41 @@ void tiled_matmul_model(const MatmulProblem& p, const TileSizes& t, Dataflow dat
   const int64_t Ib = cdiv(p.I, dim), Jb = cdiv(p.J, dim), Kb = cdiv(p.K, dim);
   const int64_t I0 = cdiv(Ib, t.I), J0 = cdiv(Jb, t.J), K0 = cdiv(Kb, t.K);
   const int64_t outer = I0 * J0;
-  DataflowCounters total;
-#pragma omp parallel if (outer > 1 && p.I * p.J * p.K > (int64_t{1} << 16))
-  {
-    DataflowCounters mine;
-    Scratch& s = thread_scratch(c);
-    TileRunner run(p, t, c, s, mine);
-#pragma omp for schedule(static)
-    for (int64_t ij = 0; ij < outer; ++ij) {
-      const int64_t i0 = ij / J0, j0 = ij % J0;
-      for (int64_t k0 = 0; k0 < K0; ++k0) {
-        Tile tile{i0, j0, k0,
-                  std::min(t.I, Ib - i0 * t.I), std::min(t.J, Jb - j0 * t.J), std::min(t.K, Kb - k0 * t.K),
-                  i0 * t.I * dim, j0 * t.J * dim, k0 * t.K * dim};
-        const bool last_k = k0 == K0 - 1;
-        if (dataflow == Dataflow::kWS) {
-          // The scratchpad halves alternate per LOOP_WS in issue order; the accumulator half per output tile.
-          const int64_t seq = ij * K0 + k0;
-          run.ws(tile, static_cast<int>(seq & 1), static_cast<int>(ij & 1), last_k);
-        } else {
-          run.os(tile, last_k);
-        }
-        ++mine.tiles;
+  // The output tile ij, all its K tiles.
+  auto output_tile = [&](TileRunner& run, DataflowCounters& mine, int64_t ij) {
+    const int64_t i0 = ij / J0, j0 = ij % J0;
+    for (int64_t k0 = 0; k0 < K0; ++k0) {
+      Tile tile{i0, j0, k0,
+                std::min(t.I, Ib - i0 * t.I), std::min(t.J, Jb - j0 * t.J), std::min(t.K, Kb - k0 * t.K),
+                i0 * t.I * dim, j0 * t.J * dim, k0 * t.K * dim};
+      const bool last_k = k0 == K0 - 1;
+      if (dataflow == Dataflow::kWS) {
+        // The scratchpad halves alternate per LOOP_WS in issue order; the accumulator half per output tile.
+        const int64_t seq = ij * K0 + k0;
+        run.ws(tile, static_cast<int>(seq & 1), static_cast<int>(ij & 1), last_k);
+      } else {
+        run.os(tile, last_k);
       }
+      ++mine.tiles;
     }
+  };
+  DataflowCounters total;
+  // A small problem, one thread, or a call from inside a parallel region (one conv group of several running
+  // side by side) runs here, without entering an OpenMP region (a nested one costs microseconds per call).
+  const bool parallel = outer > 1 && p.I * p.J * p.K > (int64_t{1} << 16) && !omp_in_parallel() && omp_get_max_threads() > 1;
+  if (!parallel) {
+    TileRunner run(p, t, c, thread_scratch(c), total);
+    for (int64_t ij = 0; ij < outer; ++ij) output_tile(run, total, ij);
+  } else {
+#pragma omp parallel
+    {
+      DataflowCounters mine;
+      TileRunner run(p, t, c, thread_scratch(c), mine);
+#pragma omp for schedule(static)
+      for (int64_t ij = 0; ij < outer; ++ij) output_tile(run, mine, ij);
 #pragma omp critical
-    total.add(mine);
+      total.add(mine);
+    }
   }
   if (counters) counters->add(total);
 }
