@@ -487,6 +487,23 @@ class TileRunner {
   // mvin of the repeating bias into accumulator rows [base, base + rows): overwrite.
   void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
+    if (dim_ == 16) {
+      // The row in four registers, stored to each accumulator row.
+      alignas(16) int32_t row[16] = {};
+      for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
+      const __m128i* v = reinterpret_cast<const __m128i*>(row);
+      const __m128i v0 = _mm_load_si128(v), v1 = _mm_load_si128(v + 1), v2 = _mm_load_si128(v + 2), v3 = _mm_load_si128(v + 3);
+      __m128i* dst = reinterpret_cast<__m128i*>(s_.acc_row(base));
+      for (int64_t r = 0; r < rows; ++r, dst += 4) {
+        _mm_storeu_si128(dst, v0);
+        _mm_storeu_si128(dst + 1, v1);
+        _mm_storeu_si128(dst + 2, v2);
+        _mm_storeu_si128(dst + 3, v3);
+      }
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * valid * 4;
+      return;
+    }
     std::vector<int32_t>& row = g_.bias_row;
     row.resize(static_cast<size_t>(dim_));
     std::memcpy(row.data(), p_.bias + col0, static_cast<size_t>(valid) * 4);
@@ -1117,6 +1134,123 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   for (int64_t k = 0; k < K; ++k)
     for (int64_t j = 0; j < J; ++j) t[static_cast<size_t>(j * K + k)] = b[k * ldb + j];
   return t;
+}
+
+namespace {
+
+// Four rounds of interleaving row i with row i + 8: each rotates the 8 bits (row, column) of an element's
+// position left by one, so four make (column, row).
+inline void transpose16x16(__m128i v[16]) {
+  for (int round = 0; round < 4; ++round) {
+    __m128i u[16];
+    for (int i = 0; i < 8; ++i) {
+      u[2 * i] = _mm_unpacklo_epi8(v[i], v[i + 8]);
+      u[2 * i + 1] = _mm_unpackhi_epi8(v[i], v[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = u[i];
+  }
+}
+
+}  // namespace
+
+void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst) {
+  if (rows <= 0 || cols <= 0) return;
+  const int8_t* src_end = src + (rows - 1) * ld_src + cols;
+  // A partial output row may be written with a full 16-byte store when the bytes after it are the next
+  // output row's, written later: one block of source rows, rows back to back in dst, and 16 bytes there.
+  const int8_t* dst_end = dst + (cols - 1) * ld_dst + rows;
+  const bool overlap_ok = rows <= 16 && ld_dst == rows;
+  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+    const int64_t nr = std::min<int64_t>(16, rows - r0);
+    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+      const int64_t nc = std::min<int64_t>(16, cols - c0);
+      __m128i v[16];
+      for (int64_t i = 0; i < 16; ++i)
+        v[i] = i < nr ? load_row16(src + (r0 + i) * ld_src + c0, nc, src_end) : _mm_setzero_si128();
+      transpose16x16(v);
+      for (int64_t j = 0; j < nc; ++j) {
+        int8_t* d = dst + (c0 + j) * ld_dst + r0;
+        if (nr == 16 || (overlap_ok && dst_end - d >= 16)) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[j]);
+        } else {
+          alignas(16) int8_t tmp[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v[j]);
+          std::memcpy(d, tmp, static_cast<size_t>(nr));
+        }
+      }
+    }
+  }
+}
+
+void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
+  const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, DW = g.DW;
+  const int64_t PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
+  const int64_t K = C * KH * KW, I = OH * OW;
+  if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W) {
+    transpose_i8(x, H * W, C, H * W, a, K);  // a 1x1 conv: [C, H * W] -> [H * W, C]
+    return;
+  }
+  // The input planes with their padding made explicit (zeros around, and slack on the right for full-width
+  // loads), so that every (channel, kernel row, kernel column) span is a load without bounds checks.
+  const int64_t PH = std::max(H + PT, (OH - 1) * SH + (KH - 1) * DH + 1);
+  const int64_t PW = std::max(W + PL, (OW - 1) * SW + (KW - 1) * DW + 1) + 32;
+  thread_local std::vector<int8_t> padded;
+  thread_local std::vector<int64_t> offsets;
+  padded.assign(static_cast<size_t>(C * PH * PW), 0);
+  for (int64_t ch = 0; ch < C; ++ch)
+    for (int64_t h = 0; h < H; ++h)
+      std::memcpy(padded.data() + (ch * PH + h + PT) * PW + PL, x + (ch * H + h) * W, static_cast<size_t>(W));
+  // Where column kidx of A starts in the padded planes for output pixel (0, 0).
+  offsets.resize(static_cast<size_t>(K));
+  for (int64_t ch = 0; ch < C; ++ch)
+    for (int64_t r = 0; r < KH; ++r)
+      for (int64_t q = 0; q < KW; ++q) offsets[static_cast<size_t>((ch * KH + r) * KW + q)] = (ch * PH + r * DH) * PW + q * DW;
+  // Per output row, 16 pixels at a time, 16 columns of A at a time: the 16 input spans as 16-byte vectors
+  // (one load at stride 1, two and a pack at stride 2), transposed into the pixels' A rows (lanes beyond the
+  // row's last pixel are read from the slack and not stored). The last column group of a row may be partial;
+  // it is stored first, with a full 16-byte store whose excess lands on the next row's first group, written
+  // after it (except at the end of A).
+  const int8_t* a_end = a + I * K;
+  const int64_t groups = (K + 15) / 16;
+  const __m128i even = _mm_set1_epi16(0x00FF);
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
+      const int64_t nt = std::min<int64_t>(16, OW - ow0);
+      const int8_t* src = padded.data() + oh * SH * PW + ow0 * SW;
+      int8_t* arow = a + (oh * OW + ow0) * K;
+      for (int64_t grp = groups - 1; grp >= 0; --grp) {
+        const int64_t k0 = grp * 16, nk = std::min<int64_t>(16, K - k0);
+        const int64_t* off = offsets.data() + k0;
+        __m128i v[16];
+        for (int64_t i = 0; i < 16; ++i) v[i] = _mm_setzero_si128();
+        if (SW == 1) {
+          for (int64_t i = 0; i < nk; ++i) v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + off[i]));
+        } else if (SW == 2) {
+          for (int64_t i = 0; i < nk; ++i) {
+            const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + off[i]));
+            const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + off[i] + 16));
+            v[i] = _mm_packus_epi16(_mm_and_si128(lo, even), _mm_and_si128(hi, even));
+          }
+        } else {
+          for (int64_t i = 0; i < nk; ++i) {
+            alignas(16) int8_t tmp[16] = {};
+            for (int64_t t = 0; t < nt; ++t) tmp[t] = src[off[i] + t * SW];
+            v[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
+          }
+        }
+        transpose16x16(v);
+        for (int64_t t = 0; t < nt; ++t) {
+          int8_t* d = arow + t * K + k0;
+          if (nk == 16 || a_end - d >= 16) {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[t]);
+          } else {
+            alignas(16) int8_t tmp[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v[t]);
+            std::memcpy(d, tmp, static_cast<size_t>(nk));
+          }
+        }
+      }
+    }
 }
 
 void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16) {

@@ -601,20 +601,13 @@ class SystolicExecutable final : public Executable {
         p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
         p.C = cbuf, p.ldc = c.Mg, p.epilogue = c.e;
         tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
-        // [I, Mg] -> NCHW, in blocks of pixels so both sides stay in cache.
-        // (Sizes in locals: int8 stores may alias the Conv struct, so its fields would be re-read per byte.)
+        // [I, Mg] -> NCHW.
         int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
-        const int64_t I = c.I, Mg = c.Mg;
-        if (Mg == 1) {
-          std::memcpy(out, cbuf, static_cast<size_t>(I));
+        if (c.Mg == 1) {
+          std::memcpy(out, cbuf, static_cast<size_t>(c.I));
           return;
         }
-        constexpr int64_t kBlock = 64;
-        for (int64_t i0 = 0; i0 < I; i0 += kBlock) {
-          const int64_t i1 = std::min(I, i0 + kBlock);
-          for (int64_t j = 0; j < Mg; ++j)
-            for (int64_t i = i0; i < i1; ++i) out[j * I + i] = cbuf[i * Mg + j];
-        }
+        transpose_i8(cbuf, c.Mg, c.I, c.Mg, out, c.I);
       };
       if (jobs == 1 || prof) {
         for (int64_t job = 0; job < jobs; ++job) one(job, c.a.data(), c.c.data(), st.stats.counters);
@@ -680,58 +673,11 @@ class SystolicExecutable final : public Executable {
     return Status::ok();
   }
 
-  // Rows of A: one per output pixel, K = (channel, kernel row, kernel column) of the group; padding is 0
-  // (the zero point is 0). A 1x1 stride-1 unpadded conv is a transpose of [Cg, H*W] to [H*W, Cg], done in
-  // cache-sized blocks; otherwise each (channel, kernel row, kernel column) column of A is written for a
-  // whole output row at a time, the in-bounds span read contiguously (stride 1) from the input row.
+  // Rows of A: one per output pixel, K = (channel, kernel row, kernel column) of the group (dataflow.h's
+  // im2col_i8).
   template <class Conv>
   static void im2col(const Conv& c, const int8_t* x, int8_t* a) {
-    const int64_t K = c.K;
-    if (c.KH == 1 && c.KW == 1 && c.SH == 1 && c.SW == 1 && c.PT == 0 && c.PL == 0 && c.OH == c.H && c.OW == c.W) {
-      const int64_t hw = c.H * c.W, Cg = c.Cg;
-      constexpr int64_t kB = 64;
-      for (int64_t p0 = 0; p0 < hw; p0 += kB)
-        for (int64_t c0 = 0; c0 < Cg; c0 += kB) {
-          const int64_t p1 = std::min(hw, p0 + kB), c1 = std::min(Cg, c0 + kB);
-          for (int64_t p = p0; p < p1; ++p) {
-            int8_t* row = a + p * K;
-            for (int64_t ch = c0; ch < c1; ++ch) row[ch] = x[ch * hw + p];
-          }
-        }
-      return;
-    }
-    // Sizes in locals: int8 stores may alias the Conv struct, so its fields would be re-read per byte.
-    const int64_t Cg = c.Cg, H = c.H, W = c.W, KH = c.KH, KW = c.KW, SH = c.SH, SW = c.SW, DH = c.DH, DW = c.DW;
-    const int64_t PT = c.PT, PL = c.PL, OH = c.OH, OW = c.OW;
-    for (int64_t ch = 0; ch < Cg; ++ch) {
-      const int8_t* plane = x + ch * H * W;
-      for (int64_t r = 0; r < KH; ++r)
-        for (int64_t q = 0; q < KW; ++q) {
-          const int64_t kidx = (ch * KH + r) * KW + q;
-          // Output columns whose input column is inside the image: ow * SW - PL + q * DW in [0, W).
-          const int64_t off = q * DW - PL;
-          int64_t ow_lo = off >= 0 ? 0 : (-off + SW - 1) / SW;
-          int64_t ow_hi = W - off <= 0 ? 0 : (W - off + SW - 1) / SW;  // first ow with iw >= W
-          ow_lo = std::min(ow_lo, OW);
-          ow_hi = std::clamp(ow_hi, ow_lo, OW);
-          for (int64_t oh = 0; oh < OH; ++oh) {
-            int8_t* col = a + oh * OW * K + kidx;
-            const int64_t ih = oh * SH - PT + r * DH;
-            if (ih < 0 || ih >= H) {
-              for (int64_t ow = 0; ow < OW; ++ow) col[ow * K] = 0;
-              continue;
-            }
-            const int8_t* in = plane + ih * W + off;
-            for (int64_t ow = 0; ow < ow_lo; ++ow) col[ow * K] = 0;
-            if (SW == 1) {
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow];
-            } else {
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) col[ow * K] = in[ow * SW];
-            }
-            for (int64_t ow = ow_hi; ow < OW; ++ow) col[ow * K] = 0;
-          }
-        }
-    }
+    im2col_i8(Im2colGeometry{c.Cg, c.H, c.W, c.KH, c.KW, c.SH, c.SW, c.DH, c.DW, c.PT, c.PL, c.OH, c.OW}, x, a);
   }
 
   Status compile_matmul(Node& n, const std::optional<Chain>& chain, Step& s) {
