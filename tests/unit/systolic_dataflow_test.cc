@@ -1,7 +1,8 @@
 // The OS and WS tile models and the CPU mode (backends/systolic/dataflow.h) against a plain int64 oracle,
 // bit for bit, on random matmuls of odd sizes with several tile sizes, and what their counters must say; the
 // conv loop model (LOOP_CONV_WS) against a direct convolution + Gemmini pooling oracle, and its counters against
-// the cycle model's conv_cost for the same conv.
+// the cycle model's conv_cost for the same conv; the host's im2col and transposes against plain loops.
+#include <array>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -109,6 +110,55 @@ TEST(SystolicDataflow, OtherArraySizesToo) {
         EXPECT_EQ(got, want) << dataflow_name(d) << " dim " << dim << " J " << J;
       }
     }
+  }
+}
+
+// The host-side layout changes (SIMD blocks with partial edges and overlapping stores) against plain loops,
+// with guard bytes around the destination: nothing outside it may be written.
+TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
+  std::mt19937 rng(11);
+  for (auto [rows, cols, ld_src, ld_dst] : std::vector<std::array<int64_t, 4>>{
+           {1, 1, 1, 1}, {9, 49, 49, 9}, {9, 200, 203, 9}, {16, 16, 16, 16}, {27, 100, 100, 27}, {40, 33, 35, 40},
+           {3, 17, 17, 5}, {33, 7, 9, 33}, {24, 3136, 3136, 24}}) {
+    auto src = random_i8(static_cast<size_t>((rows - 1) * ld_src + cols), rng);
+    const size_t n = static_cast<size_t>((cols - 1) * ld_dst + rows);
+    std::vector<int8_t> got(n + 32, int8_t{0x5a}), want = got;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) want[static_cast<size_t>(16 + c * ld_dst + r)] = src[static_cast<size_t>(r * ld_src + c)];
+    transpose_i8(src.data(), ld_src, rows, cols, got.data() + 16, ld_dst);
+    EXPECT_EQ(got, want) << rows << "x" << cols << " ld " << ld_src << "/" << ld_dst;
+  }
+  // C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH from PB, OW from PR.
+  struct G {
+    int64_t C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR;
+  };
+  for (const G& g : std::vector<G>{{1, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // depthwise, K = 9
+                                   {1, 112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  // stride 2, pad after only
+                                   {1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      // fewer than 16 pixels a row
+                                   {3, 33, 29, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // K = 27: a partial group
+                                   {5, 13, 11, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3
+                                   {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel
+                                   {20, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1: the transpose
+                                   {20, 9, 10, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},    // 1x1 stride 2
+                                   {2, 5, 40, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2}}) {
+    const int64_t OH = (g.H + g.PT + g.PB - (g.KH - 1) * g.DH - 1) / g.SH + 1;
+    const int64_t OW = (g.W + g.PL + g.PR - (g.KW - 1) * g.DW - 1) / g.SW + 1;
+    const int64_t K = g.C * g.KH * g.KW, I = OH * OW;
+    auto x = random_i8(static_cast<size_t>(g.C * g.H * g.W), rng);
+    std::vector<int8_t> got(static_cast<size_t>(I * K) + 32, int8_t{0x5a}), want = got;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow)
+        for (int64_t ch = 0; ch < g.C; ++ch)
+          for (int64_t r = 0; r < g.KH; ++r)
+            for (int64_t q = 0; q < g.KW; ++q) {
+              const int64_t ih = oh * g.SH - g.PT + r * g.DH, iw = ow * g.SW - g.PL + q * g.DW;
+              const bool in = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+              want[static_cast<size_t>(16 + (oh * OW + ow) * K + (ch * g.KH + r) * g.KW + q)] =
+                  in ? x[static_cast<size_t>((ch * g.H + ih) * g.W + iw)] : int8_t{0};
+            }
+    im2col_i8(Im2colGeometry{g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, OH, OW}, x.data(),
+              got.data() + 16);
+    EXPECT_EQ(got, want) << g.C << "x" << g.H << "x" << g.W << " kernel " << g.KH << "x" << g.KW << " stride " << g.SW;
   }
 }
 
