@@ -403,6 +403,38 @@ inline __m128i load_row16(const int8_t* from, int64_t valid, const int8_t* end) 
   return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
 }
 
+// dst rows [0, rows) (16 int32 each, back to back) = row: the row held in registers, one store per row per
+// register (one on AVX-512, two on AVX2, four on the baseline).
+[[gnu::target("avx512f")]] void fill_rows16_avx512(int32_t* dst, const int32_t* row, int64_t rows) {
+  const __m512i v = _mm512_load_si512(row);
+  for (int64_t r = 0; r < rows; ++r) _mm512_storeu_si512(dst + 16 * r, v);
+}
+[[gnu::target("avx2")]] void fill_rows16_avx2(int32_t* dst, const int32_t* row, int64_t rows) {
+  const __m256i v0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row));
+  const __m256i v1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + 8));
+  for (int64_t r = 0; r < rows; ++r) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r), v0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r + 8), v1);
+  }
+}
+void fill_rows16_baseline(int32_t* dst, const int32_t* row, int64_t rows) {
+  const __m128i* v = reinterpret_cast<const __m128i*>(row);
+  const __m128i v0 = _mm_load_si128(v), v1 = _mm_load_si128(v + 1), v2 = _mm_load_si128(v + 2), v3 = _mm_load_si128(v + 3);
+  __m128i* d = reinterpret_cast<__m128i*>(dst);
+  for (int64_t r = 0; r < rows; ++r, d += 4) {
+    _mm_storeu_si128(d, v0);
+    _mm_storeu_si128(d + 1, v1);
+    _mm_storeu_si128(d + 2, v2);
+    _mm_storeu_si128(d + 3, v3);
+  }
+}
+inline void fill_rows16(int32_t* dst, const int32_t* row, int64_t rows) {
+  static const auto fn = tier_has_avx512(cpu_tier()) ? &fill_rows16_avx512
+                         : tier_has_avx2(cpu_tier()) ? &fill_rows16_avx2
+                                                     : &fill_rows16_baseline;
+  fn(dst, row, rows);
+}
+
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
 inline void copy_small(void* dst, const void* src, size_t n) {
@@ -488,18 +520,9 @@ class TileRunner {
   void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
     if (dim_ == 16) {
-      // The row in four registers, stored to each accumulator row.
-      alignas(16) int32_t row[16] = {};
+      alignas(64) int32_t row[16] = {};
       for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
-      const __m128i* v = reinterpret_cast<const __m128i*>(row);
-      const __m128i v0 = _mm_load_si128(v), v1 = _mm_load_si128(v + 1), v2 = _mm_load_si128(v + 2), v3 = _mm_load_si128(v + 3);
-      __m128i* dst = reinterpret_cast<__m128i*>(s_.acc_row(base));
-      for (int64_t r = 0; r < rows; ++r, dst += 4) {
-        _mm_storeu_si128(dst, v0);
-        _mm_storeu_si128(dst + 1, v1);
-        _mm_storeu_si128(dst + 2, v2);
-        _mm_storeu_si128(dst + 3, v3);
-      }
+      fill_rows16(s_.acc_row(base), row, rows);
       n_.mvin_rows += rows;
       n_.mvin_bytes += rows * valid * 4;
       return;
