@@ -435,6 +435,23 @@ inline void fill_rows16(int32_t* dst, const int32_t* row, int64_t rows) {
   fn(dst, row, rows);
 }
 
+// DIM 16, OS: the PE sums (rows of 16 int32) to accumulator rows, added (wrapping) or overwriting. A
+// one-column block moves its one column: the others hold nothing of the problem (the dot kernel computes
+// column 0 only), and accumulator columns beyond J are never moved out.
+inline void move_pe_sums16(const int32_t* src, int32_t* dst, int rows, bool one_col, bool accumulate) {
+  if (one_col) {
+    for (int r = 0; r < rows; ++r)
+      dst[16 * r] = accumulate ? static_cast<int32_t>(static_cast<uint32_t>(dst[16 * r]) + static_cast<uint32_t>(src[16 * r]))
+                               : src[16 * r];
+    return;
+  }
+  for (int r = 0; r < rows * 4; ++r) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src) + r);
+    __m128i* d = reinterpret_cast<__m128i*>(dst) + r;
+    _mm_storeu_si128(d, accumulate ? _mm_add_epi32(_mm_loadu_si128(d), v) : v);
+  }
+}
+
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
 inline void copy_small(void* dst, const void* src, size_t n) {
@@ -520,9 +537,17 @@ class TileRunner {
   void mvin_bias(int64_t base, int64_t col0, int64_t rows) {
     int64_t valid = std::clamp<int64_t>(p_.J - col0, 0, dim_);
     if (dim_ == 16) {
-      alignas(64) int32_t row[16] = {};
-      for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
-      fill_rows16(s_.acc_row(base), row, rows);
+      // Accumulator columns beyond J are never moved out, so what they hold does not matter: a one-column
+      // block (a depthwise conv's) gets its one int32 per row, wider ones whole rows (zero beyond J).
+      if (valid == 1) {
+        int32_t* dst = s_.acc_row(base);
+        const int32_t b = p_.bias[col0];
+        for (int64_t r = 0; r < rows; ++r) dst[16 * r] = b;
+      } else {
+        alignas(64) int32_t row[16] = {};
+        for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
+        fill_rows16(s_.acc_row(base), row, rows);
+      }
       n_.mvin_rows += rows;
       n_.mvin_bytes += rows * valid * 4;
       return;
@@ -676,6 +701,10 @@ class TileRunner {
         }
         // The PE sums leave to C(i, j) with the last k: added to the bias / previous K tiles, or overwriting.
         const bool accumulate = has_d || t.k0 > 0;
+        if (fast_) {
+          move_pe_sums16(pe_sums.data(), s_.acc_row(c_base + (i * t.Jb + j) * 16), rows, cols_of(t, j) == 1, accumulate);
+          continue;
+        }
         for (int r = 0; r < rows; ++r) {
           int32_t* dst = s_.acc_row(c_base + (i * t.Jb + j) * dim_ + r);
           const int32_t* src = pe_sums.data() + r * dim_;
