@@ -452,6 +452,8 @@ inline void move_pe_sums16(const int32_t* src, int32_t* dst, int rows, bool one_
   }
 }
 
+alignas(16) constexpr int8_t kOnes16[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
 inline void copy_small(void* dst, const void* src, size_t n) {
@@ -492,8 +494,16 @@ class TileRunner {
         int8_t* dst = s_.sp_row(addr(b));
         const int64_t live = valid > 0 ? live_rows : 0;
         const int8_t* from = src + r0 * ld + cb;
-        for (int64_t r = 0; r < live; ++r)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_row16(from + r * ld, valid, end));
+        if (live > 0 && end - (from + (live - 1) * ld) >= 16) {
+          // Every row's 16 bytes are readable: plain loads, masked once for a partial row.
+          const __m128i mask = load_row16(kOnes16, valid, kOnes16 + 16);
+          for (int64_t r = 0; r < live; ++r)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16),
+                             _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + r * ld)), mask));
+        } else {
+          for (int64_t r = 0; r < live; ++r)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_row16(from + r * ld, valid, end));
+        }
         if (live < 16) std::memset(dst + live * 16, 0, static_cast<size_t>((16 - live) * 16));
       }
       const int64_t valid_cols = std::clamp<int64_t>(cols - c0, 0, blocks * 16);
@@ -567,11 +577,18 @@ class TileRunner {
     if (valid == p_.ldc && rows > 1) {
       // The C rows are back to back (a one-block-wide C, e.g. a depthwise conv's one channel): gather the rows'
       // valid sums and scale them in one call (the scaler is element-wise).
-      std::vector<int32_t>& gather = g_.gather;
-      gather.resize(static_cast<size_t>(rows * valid));
-      for (int64_t r = 0; r < rows; ++r)
-        copy_small(gather.data() + r * valid, s_.acc_row(base + r), static_cast<size_t>(valid) * 4);
-      scale_and_activate_row(gather.data(), rows * valid, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+      if (valid == 1 && dim_ == 16) {
+        alignas(64) int32_t col[16];
+        const int32_t* acc = s_.acc_row(base);
+        for (int64_t r = 0; r < rows; ++r) col[r] = acc[16 * r];
+        scale_and_activate_row(col, rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+      } else {
+        std::vector<int32_t>& gather = g_.gather;
+        gather.resize(static_cast<size_t>(rows * valid));
+        for (int64_t r = 0; r < rows; ++r)
+          copy_small(gather.data() + r * valid, s_.acc_row(base + r), static_cast<size_t>(valid) * 4);
+        scale_and_activate_row(gather.data(), rows * valid, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+      }
     } else if (valid == dim_ && rows > 1) {
       // Full-width rows: the accumulator rows are back to back, so one call scales them all into a staging
       // block, whose rows then go to C.
