@@ -1222,6 +1222,49 @@ inline void transpose16x16(__m128i v[16]) {
 
 }  // namespace
 
+// im2col_i8's inner step for 16 + nt2 pixels of one output row (16 < 16 + nt2 <= 32) at stride 1 or 2: the
+// lanes of each AVX2 register hold the two 16-pixel chunks, and the byte interleaves (which stay in their
+// lane) transpose both at once. Stores go in pixel order, the last column group first, as in im2col_i8.
+[[gnu::target("avx2")]] void im2col_pair_avx2(const int8_t* src, const int64_t* offsets, int64_t K, int64_t SW,
+                                              int64_t nt2, int8_t* arow, const int8_t* a_end) {
+  const __m256i even = _mm256_set1_epi16(0x00FF);
+  for (int64_t grp = (K + 15) / 16 - 1; grp >= 0; --grp) {
+    const int64_t k0 = grp * 16, nk = std::min<int64_t>(16, K - k0);
+    const int64_t* off = offsets + k0;
+    __m256i v[16];
+    for (int64_t i = 0; i < 16; ++i) v[i] = _mm256_setzero_si256();
+    if (SW == 1) {
+      for (int64_t i = 0; i < nk; ++i) v[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + off[i]));
+    } else {
+      for (int64_t i = 0; i < nk; ++i) {
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + off[i]));
+        const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + off[i] + 32));
+        // packus works per lane: (lo.0, hi.0 | lo.1, hi.1) -> reorder the 64-bit quarters to lo, hi.
+        v[i] = _mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_and_si256(lo, even), _mm256_and_si256(hi, even)), 0xD8);
+      }
+    }
+    for (int round = 0; round < 4; ++round) {
+      __m256i u[16];
+      for (int i = 0; i < 8; ++i) {
+        u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
+        u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
+      }
+      for (int i = 0; i < 16; ++i) v[i] = u[i];
+    }
+    for (int64_t t = 0; t < 16 + nt2; ++t) {
+      const __m128i row = t < 16 ? _mm256_castsi256_si128(v[t]) : _mm256_extracti128_si256(v[t - 16], 1);
+      int8_t* d = arow + t * K + k0;
+      if (nk == 16 || a_end - d >= 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), row);
+      } else {
+        alignas(16) int8_t tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), row);
+        std::memcpy(d, tmp, static_cast<size_t>(nk));
+      }
+    }
+  }
+}
+
 void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst) {
   if (rows <= 0 || cols <= 0) return;
   const int8_t* src_end = src + (rows - 1) * ld_src + cols;
@@ -1282,11 +1325,18 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int8_t* a_end = a + I * K;
   const int64_t groups = (K + 15) / 16;
   const __m128i even = _mm_set1_epi16(0x00FF);
+  static const bool avx2 = tier_has_avx2(cpu_tier());
   for (int64_t oh = 0; oh < OH; ++oh)
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
       const int64_t nt = std::min<int64_t>(16, OW - ow0);
       const int8_t* src = padded.data() + oh * SH * PW + ow0 * SW;
       int8_t* arow = a + (oh * OW + ow0) * K;
+      if (avx2 && (SW == 1 || SW == 2) && OW - ow0 > 16) {
+        // Two chunks of 16 pixels side by side in the two lanes of AVX2 registers.
+        im2col_pair_avx2(src, offsets.data(), K, SW, std::min<int64_t>(16, OW - ow0 - 16), arow, a_end);
+        ow0 += 16;
+        continue;
+      }
       for (int64_t grp = groups - 1; grp >= 0; --grp) {
         const int64_t k0 = grp * 16, nk = std::min<int64_t>(16, K - k0);
         const int64_t* off = offsets.data() + k0;
