@@ -18,8 +18,10 @@
 //    k: preload (C address on the last k) + compute (A(i, k), B(k, j)) accumulating in the PEs; the PE
 //    sums move to the accumulator (added to the bias rows, or overwriting) on the last k.
 // Each (preload, compute) pair is done with a vectorised DIM x DIM x DIM integer kernel, not one PE at a
-// time. Padding (dims not a multiple of DIM) is zero-filled in the scratchpad, which gives the same sums
-// as the hardware's pad arguments.
+// time; for DIM 16 the weights are prepared once per preload in the layout of the CPU tier's kernel
+// (vpdpbusd on VNNI tiers, vpmaddwd on AVX2, a portable loop on baseline). Padding (dims not a multiple of
+// DIM) is zero-filled in the scratchpad, which gives the same sums as the hardware's pad arguments;
+// accumulator columns beyond J are never moved out, so what they hold does not matter.
 //
 // Exactness: integer sums of int8 products in int32 (wrapping, as the accumulator SRAM adds) are
 // associative, so every order of the K loop gives the same bits. (The RTL's OS partial sums are 20-bit,
