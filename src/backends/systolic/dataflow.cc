@@ -74,35 +74,12 @@ void dot_baseline(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out,
                   bool accumulate) {
   dot_body<D>(a, lda, w2, out, ldo, rows, kv, accumulate);
 }
-// DIM 16 with AVX2 intrinsics (the compiler leaves dot_body scalar): per row, 16 int8 widened to int16, one
-// vpmaddwd against the column, and a horizontal sum; the same exact integer sums.
-[[gnu::target("avx2")]] void dot16_avx2(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo,
-                                        int rows, int kv, bool accumulate) {
-  alignas(32) int16_t wc[16];
-  for (int k = 0; k < 16; ++k) wc[k] = k < kv ? w2[(k / 2) * 32 + (k % 2)] : int16_t{0};
-  const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(wc));
-  for (int r = 0; r < rows; ++r) {
-    const __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + r * lda)));
-    const __m256i p = _mm256_madd_epi16(x, w);
-    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-    q = _mm_hadd_epi32(q, q);
-    q = _mm_hadd_epi32(q, q);
-    const int32_t sum = _mm_cvtsi128_si32(q);
-    out[r * ldo] = accumulate ? static_cast<int32_t>(static_cast<uint32_t>(out[r * ldo]) + static_cast<uint32_t>(sum)) : sum;
-  }
-}
-
 template <int D>
 DotFn pick_dot_fn() {
-  if constexpr (D == 16) {
-    static const DotFn fn = tier_has_avx2(cpu_tier()) ? &dot16_avx2 : &dot_baseline<16>;
-    return fn;
-  } else {
-    static const DotFn fn = cpu_tier() >= CpuTier::kAvx512 ? &dot_avx512<D>
-                            : tier_has_avx2(cpu_tier())    ? &dot_avx2<D>
-                                                           : &dot_baseline<D>;
-    return fn;
-  }
+  static const DotFn fn = cpu_tier() >= CpuTier::kAvx512 ? &dot_avx512<D>
+                          : tier_has_avx2(cpu_tier())    ? &dot_avx2<D>
+                                                         : &dot_baseline<D>;
+  return fn;
 }
 
 template <int D, int CV>
@@ -141,12 +118,11 @@ void block_mac_fixed(const int8_t* a, int64_t lda, const int16_t* w2, int32_t* o
   fn(a, lda, w2, out, ldo, rows, kpairs, accumulate);
 }
 
-// Any DIM (even: a power of two): the same pair layout, a run-time width.
+// DIMs other than 16 (which has its own kernels below): the same pair layout, fixed widths for 8 and 32, a
+// run-time width otherwise.
 void block_mac(int dim, const int8_t* a, int64_t lda, const int16_t* w2, int32_t* out, int64_t ldo, int rows, int kv,
                int cols, bool accumulate) {
   switch (dim) {
-    case 16:
-      return block_mac_fixed<16>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
     case 32:
       return block_mac_fixed<32>(a, lda, w2, out, ldo, rows, kv, cols, accumulate);
     case 8:
@@ -248,6 +224,12 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
 
 // out[r][c] (+)= sum_k a[r][k] * w[k][c], r < rows, all 16 columns; a and out rows are 16 wide (the
 // scratchpad and accumulator rows).
+// GCC 12 warns that the unmasked AVX-512 intrinsics' own _mm512_undefined_*() pass-through "may be used
+// uninitialized" when they are inlined here (a false positive in its header).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 [[gnu::target("avx512f,avx512bw,avx512vnni")]] void block16_vnni512(const int8_t* a, const Block16& b, int32_t* out,
                                                                    int rows, bool accumulate) {
   const __m512i w0 = _mm512_load_si512(b.w4), w1 = _mm512_load_si512(b.w4 + 64);
@@ -265,6 +247,9 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
     _mm512_storeu_si512(out + 16 * r, s);
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 [[gnu::target("avx2,avxvnni")]] void block16_avxvnni(const int8_t* a, const Block16& b, int32_t* out, int rows,
                                                      bool accumulate) {
