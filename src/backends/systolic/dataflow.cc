@@ -230,14 +230,14 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-[[gnu::target("avx512f,avx512bw,avx512vnni")]] void block16_vnni512(const int8_t* a, const Block16& b, int32_t* out,
-                                                                   int rows, bool accumulate) {
+[[gnu::target("avx512f,avx512bw,avx512vnni")]] void block16_vnni512(const int8_t* a, int64_t lda, const Block16& b,
+                                                                   int32_t* out, int rows, bool accumulate) {
   const __m512i w0 = _mm512_load_si512(b.w4), w1 = _mm512_load_si512(b.w4 + 64);
   const __m512i w2 = _mm512_load_si512(b.w4 + 128), w3 = _mm512_load_si512(b.w4 + 192);
   const __m512i comp = _mm512_load_si512(b.comp);
   const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
   for (int r = 0; r < rows; ++r) {
-    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r)), flip);
+    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + lda * r)), flip);
     const __m512i xb = _mm512_broadcast_i32x4(x);
     __m512i s = accumulate ? _mm512_add_epi32(_mm512_loadu_si512(out + 16 * r), comp) : comp;
     s = _mm512_dpbusd_epi32(s, _mm512_shuffle_epi32(xb, _MM_PERM_AAAA), w0);
@@ -251,14 +251,14 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
 #pragma GCC diagnostic pop
 #endif
 
-[[gnu::target("avx2,avxvnni")]] void block16_avxvnni(const int8_t* a, const Block16& b, int32_t* out, int rows,
-                                                     bool accumulate) {
+[[gnu::target("avx2,avxvnni")]] void block16_avxvnni(const int8_t* a, int64_t lda, const Block16& b, int32_t* out,
+                                                     int rows, bool accumulate) {
   const __m256i comp0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.comp));
   const __m256i comp1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.comp + 8));
   const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
   const __m256i* w = reinterpret_cast<const __m256i*>(b.w4);  // w[2p]: columns 0..7 of quad p, w[2p + 1]: 8..15
   for (int r = 0; r < rows; ++r) {
-    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r)), flip);
+    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + lda * r)), flip);
     const __m256i xb = _mm256_broadcastsi128_si256(x);
     __m256i* o = reinterpret_cast<__m256i*>(out + 16 * r);
     __m256i s0 = accumulate ? _mm256_add_epi32(_mm256_loadu_si256(o), comp0) : comp0;
@@ -276,10 +276,11 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
   }
 }
 
-[[gnu::target("avx2")]] void block16_avx2(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+[[gnu::target("avx2")]] void block16_avx2(const int8_t* a, int64_t lda, const Block16& b, int32_t* out, int rows,
+                                          bool accumulate) {
   const __m256i* w = reinterpret_cast<const __m256i*>(b.w2);  // w[2p]: columns 0..7 of pair p, w[2p + 1]: 8..15
   for (int r = 0; r < rows; ++r) {
-    const __m128i a8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * r));
+    const __m128i a8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + lda * r));
     // int16 pairs 0..3 and 4..7 of the row, each repeated in both 128-bit lanes (vpshufd stays in its lane).
     const __m256i lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(a8));
     const __m256i hi = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(a8, 8)));
@@ -325,8 +326,8 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
   }
 }
 
-void block16_baseline(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
-  block_mac_body<16, 16>(a, 16, b.w2, out, 16, rows, 8, accumulate);
+void block16_baseline(const int8_t* a, int64_t lda, const Block16& b, int32_t* out, int rows, bool accumulate) {
+  block_mac_body<16, 16>(a, lda, b.w2, out, 16, rows, 8, accumulate);
 }
 
 void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
@@ -338,17 +339,19 @@ void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int r
   }
 }
 
-// One preload + compute pair on a prepared block.
-inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
+// One preload + compute pair on a prepared block; A's rows `lda` apart (16 in the tile models; the conv loop
+// model's computes read pixels `stride` rows apart), the one-column kernels only for lda 16.
+inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate,
+                  int64_t lda = 16) {
   if (one_col) {
     if (kern == Kern16::kBaseline) return dot16_block_baseline(a, b, out, rows, accumulate);
     return dot16_block_avx2(a, b, out, rows, accumulate);
   }
   switch (kern) {
-    case Kern16::kVnni512: return block16_vnni512(a, b, out, rows, accumulate);
-    case Kern16::kAvxVnni: return block16_avxvnni(a, b, out, rows, accumulate);
-    case Kern16::kAvx2: return block16_avx2(a, b, out, rows, accumulate);
-    case Kern16::kBaseline: return block16_baseline(a, b, out, rows, accumulate);
+    case Kern16::kVnni512: return block16_vnni512(a, lda, b, out, rows, accumulate);
+    case Kern16::kAvxVnni: return block16_avxvnni(a, lda, b, out, rows, accumulate);
+    case Kern16::kAvx2: return block16_avx2(a, lda, b, out, rows, accumulate);
+    case Kern16::kBaseline: return block16_baseline(a, lda, b, out, rows, accumulate);
   }
 }
 
@@ -957,8 +960,12 @@ class ConvRunner {
                 for (int64_t col = 0; col < ocols; col += dim) {
                   const int I = static_cast<int>(std::min(dim, ocols - col));
                   const int64_t a = A(kb, bb, r * stride + kr * d.dilation, col * stride + kc * d.dilation);
-                  block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
-                            I, K, J, true);
+                  if (dim_ == 16) {
+                    mac16(kern16(), false, s_.sp_row(a), pe16_, s_.acc_row(C(ob, bb, r, col)), I, true, stride * 16);
+                  } else {
+                    block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
+                              I, K, J, true);
+                  }
                   ++n_.preloads;
                   ++n_.computes;
                   n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
@@ -1043,6 +1050,14 @@ class ConvRunner {
   // layout; rows k.. (the next kernel position's weights when kchs is not a multiple of DIM) are zero.
   void preload_weights(int64_t sp_row, int k) {
     const int dim = dim_;
+    if (dim == 16) {
+      // The DIM 16 kernels' prepared block, from the k rows and zeros (they use all 16 rows; accumulator
+      // columns beyond J are never moved out).
+      alignas(16) int8_t w[256] = {};
+      std::memcpy(w, s_.sp_row(sp_row), static_cast<size_t>(k) * 16);
+      prepare16(w, kern16(), false, pe16_);
+      return;
+    }
     if (k < dim) std::fill(pe_weights_.begin(), pe_weights_.end(), int16_t{0});
     for (int r = 0; r < k; ++r) {
       const int8_t* src = s_.sp_row(sp_row + r);
@@ -1058,6 +1073,7 @@ class ConvRunner {
   int dim_, mbl_, min_rows_;
   int64_t mpr_ = 1;
   std::vector<int16_t> pe_weights_;
+  Block16 pe16_;  // DIM 16: the PEs' weights for mac16
   std::vector<int32_t> bias_row_;
   std::vector<int8_t> staged_;
 };
