@@ -55,6 +55,13 @@ inline int8_t scale_and_activate(int32_t x, const Epilogue& e) {
 }
 // The same for a row: out[i] = scale_and_activate(acc[i], e). Vectorised; identical results.
 void scale_and_activate_row(const int32_t* acc, int64_t n, const Epilogue& e, int8_t* out);
+// The same on channels-last accumulators (what oneDNN's int8 kernels write): `rows` rows of `channels` int32
+// in acc (acc2, when not null, a second part added to them, then bias[channel] when not null, all in
+// wrapping int32 as the accumulator adds). Row r, channel m goes to out[r * channels + m] (channels-last,
+// out_plane 0) or to out[m * out_plane + r] (planes, NCHW). Vectorised over runs of whole rows, blocked for
+// the transpose, OpenMP-parallel over blocks of rows; identical results.
+void scale_and_activate_channels_last(const int32_t* acc, const int32_t* acc2, const int32_t* bias, int64_t rows,
+                                      int64_t channels, const Epilogue& e, int8_t* out, int64_t out_plane);
 
 // Residual add as the ORT fork's tiled_resadd_auto computes it: each term goes through the mvin scaler
 // (RNE and int8 saturation), the two are added in the accumulator (int32), then mvout with scale 1 and

@@ -14,8 +14,10 @@
 
 #include <fmt/format.h>
 
+#include "backends/onednn/onednn_s32_conv.h"
 #include "backends/systolic/cycle_model.h"
 #include "backends/systolic/tiling.h"
+#include "core/log.h"
 #include "ops/conv_kernel.h"
 #include "ops/op_schema.h"
 #include "ops/op_util.h"
@@ -282,6 +284,7 @@ class SystolicExecutable final : public Executable {
   Status compile() {
     if (o_.nhwc_fusion && o_.mode != Mode::kCpu) find_pool_fusions();
     std::unordered_set<const Node*> folded;
+    std::vector<std::pair<Node*, std::optional<Chain>>> plan;  // the nodes that get a step, with folded chains
     for (Node* n : req_.nodes) {
       if (folded.count(n)) continue;
       std::optional<Chain> chain;
@@ -290,6 +293,10 @@ class SystolicExecutable final : public Executable {
         if (chain && !foldable(*n, *chain)) chain.reset();
         if (chain) folded.insert({chain->dq, chain->act, chain->q});
       }
+      plan.emplace_back(n, std::move(chain));
+    }
+    if (o_.mode == Mode::kCpu) INR_TRY(plan_channels_last(plan));
+    for (auto& [n, chain] : plan) {
       Step s;
       s.node = n;
       s.label = n->name.empty() ? n->op_type : n->name;
@@ -390,6 +397,58 @@ class SystolicExecutable final : public Executable {
       if (req_.external.count(v)) return false;
     if (!fold_chain(c)) return false;
     return producer.op != Op::kQLinearAdd || c.hi == kElemMax;
+  }
+
+  // -x 0: the convolutions whose accumulators come from oneDNN (onednn_s32_conv.h), and the values inside
+  // the partition kept channels-last between them. oneDNN's fast int8 kernels read and write channels-last;
+  // a value that only such convolutions and residual adds (element-wise, so layout-blind) produce and read,
+  // and that does not leave the partition, is never transposed. Everything else stays NCHW.
+  Status plan_channels_last(const std::vector<std::pair<Node*, std::optional<Chain>>>& plan) {
+    std::unordered_map<const Value*, const Node*> made_by;  // a candidate value -> the step's node
+    std::unordered_map<const Node*, const Value*> out_of;   // a step's node -> its output (after its chain)
+    for (const auto& [n, chain] : plan) {
+      const Value* out = chain ? chain->q->outputs[0] : n->outputs.empty() ? nullptr : n->outputs[0];
+      out_of[n] = out;
+      if (n->op == Op::kQLinearConv) {
+        const Value* bv = n->input(8);
+        INR_ASSIGN_OR_RETURN(ConvShape cs, conv_shape(*n, n->inputs[0]->shape, n->inputs[3]->shape, bv ? &bv->shape : nullptr));
+        auto fast = onednn::Int8ConvS32::make(cs, n->inputs[3]->constant);
+        if (!fast.is_ok()) {
+          log_debug("systolic-cpu: {}: reference int8 accumulators ({})", n->label(), fast.status().message());
+          continue;
+        }
+        log_debug("systolic-cpu: {}: oneDNN int8 accumulators ({})", n->label(), (*fast)->impl());
+        fast_conv_[n] = std::move(*fast);
+      } else if (n->op != Op::kQLinearAdd) {
+        continue;
+      }
+      if (out && out->shape.size() == 4 && !out->is_constant() && !req_.external.count(out)) made_by[out] = n;
+    }
+    std::unordered_set<const Value*> cl;
+    for (const auto& [v, n] : made_by) cl.insert(v);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto it = cl.begin(); it != cl.end();) {
+        const Value* v = *it;
+        const Node* p = made_by.at(v);
+        bool keep = p->op != Op::kQLinearAdd || (cl.count(p->inputs[0]) && cl.count(p->inputs[3]));
+        for (const Node* u : v->consumers) {
+          if (!keep) break;
+          if (u->op == Op::kQLinearConv && fast_conv_.count(u))
+            keep = u->inputs[0] == v && std::count(u->inputs.begin(), u->inputs.end(), v) == 1;
+          else
+            keep = u->op == Op::kQLinearAdd && out_of.count(u) && cl.count(out_of.at(u));
+        }
+        if (keep) {
+          ++it;
+        } else {
+          it = cl.erase(it);
+          changed = true;
+        }
+      }
+    }
+    channels_last_ = std::move(cl);
+    return Status::ok();
   }
 
   Dataflow dataflow() const { return o_.mode == Mode::kOs ? Dataflow::kOS : Dataflow::kWS; }
@@ -560,16 +619,40 @@ class SystolicExecutable final : public Executable {
     if (loop) return compile_conv_loop(n, *loop, c.e, x, yv, s);
     Tensor* y = tensor(yv);
     if (o_.mode == Mode::kCpu) {
-      // -x 0: inr's integer convolution (the reference kernel's, with its depthwise path) gives the int32
-      // accumulators bias + sum x * w directly in NCHW; Gemmini's epilogue runs on each output plane.
-      auto acc = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(c.N * c.M * c.I));
       const Tensor wt = wv->constant;
       const int32_t* bias = bv ? bv->constant.data<int32_t>() : nullptr;
-      s.fn = [cv, cs, x, y, wt, bias, acc](Step&, Profiler* prof) -> Status {
+      const std::string mnk = fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K);
+      // -x 0: the int32 accumulators sum x * w from oneDNN's int8 kernels (exact on every tier:
+      // onednn_s32_conv.h), channels-last; Gemmini's epilogue adds the bias and writes y in its layout.
+      if (auto f = fast_conv_.find(&n); f != fast_conv_.end()) {
+        std::shared_ptr<onednn::Int8ConvS32> conv = f->second;
+        const bool x_cl = channels_last_.count(xv) != 0;
+        const bool y_cl = channels_last_.count(chain ? chain->q->outputs[0] : n.outputs[0]) != 0;
+        // Each band of output rows goes through the epilogue while its accumulators are in cache (so the
+        // trace's matmul phase includes the epilogue here).
+        auto band = std::make_shared<onednn::Int8ConvS32::BandFn>(
+            [cv, y, bias, y_cl](int64_t n, int64_t oh0, int64_t oh1, const int32_t* const* acc) {
+              const Conv& c = *cv;
+              const int64_t p0 = oh0 * c.OW, rows = (oh1 - oh0) * c.OW;
+              int8_t* out = y->data<int8_t>() + (y_cl ? (n * c.I + p0) * c.M : n * c.M * c.I + p0);
+              scale_and_activate_channels_last(acc[0], acc[1], bias, rows, c.M, c.e, out, y_cl ? 0 : c.I);
+            });
+        s.fn = [x, conv, band, mnk, x_cl](Step&, Profiler* prof) -> Status {
+          std::optional<ScopedEvent> ev;
+          if (prof) ev.emplace(prof, "matmul", "phase", mnk);
+          conv->run(x->data<int8_t>(), x_cl, *band);
+          return Status::ok();
+        };
+        return Status::ok();
+      }
+      // Otherwise inr's integer convolution (the reference kernel's, with its depthwise path) gives the
+      // accumulators bias + sum x * w directly in NCHW; Gemmini's epilogue runs on each output plane.
+      auto acc = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(c.N * c.M * c.I));
+      s.fn = [cv, cs, x, y, wt, bias, acc, mnk](Step&, Profiler* prof) -> Status {
         Conv& c = *cv;
         {
           std::optional<ScopedEvent> ev;
-          if (prof) ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K));
+          if (prof) ev.emplace(prof, "matmul", "phase", mnk);
           conv_int32(cs, *x, 0, wt, {0}, bias, acc->data());
         }
         for (int64_t p = 0; p < c.N * c.M; ++p)
@@ -690,7 +773,6 @@ class SystolicExecutable final : public Executable {
     };
     auto mm = std::make_shared<Mm>();
     mm->I = av->shape[0], mm->K = av->shape[1], mm->J = bv->shape[1];
-    if (o_.mode == Mode::kCpu) mm->bt = transpose_widen(bv->constant.data<int8_t>(), mm->K, mm->J, mm->J);
     mm->e = epilogue_of(scale_of(n.inputs[1]) * scale_of(n.inputs[4]) / scale_of(n.inputs[6]), chain);
     Tensor* a = tensor(av);
     Tensor* b = tensor(bv);
@@ -698,6 +780,37 @@ class SystolicExecutable final : public Executable {
     s.stats.kind = "matmul";
     s.stats.matmul_I = mm->I, s.stats.matmul_J = mm->J, s.stats.matmul_K = mm->K;
     s.stats.macs = mm->I * mm->J * mm->K;
+    if (o_.mode == Mode::kCpu) {
+      // -x 0: A [I, K] times B [K, J] is a 1x1 convolution of an [1, I, 1, K] channels-last image with the
+      // weights B^T [J, K, 1, 1]: its accumulators from oneDNN (onednn_s32_conv.h), rows of y = channels-last.
+      ConvShape cs;
+      cs.batch = 1, cs.in_channels = mm->K, cs.out_channels = mm->J, cs.group = 1;
+      cs.geometry = WindowGeometry{{mm->I, 1}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, {mm->I, 1}};
+      Tensor bt = Tensor::empty(DType::kI8, {mm->J, mm->K, 1, 1});
+      const int8_t* bw = bv->constant.data<int8_t>();
+      for (int64_t j = 0; j < mm->J; ++j)
+        for (int64_t k = 0; k < mm->K; ++k) bt.data<int8_t>()[j * mm->K + k] = bw[k * mm->J + j];
+      auto fast = onednn::Int8ConvS32::make(cs, bt);
+      if (fast.is_ok()) {
+        log_debug("systolic-cpu: {}: oneDNN int8 accumulators ({})", s.label, (*fast)->impl());
+        std::shared_ptr<onednn::Int8ConvS32> conv = std::move(*fast);
+        auto band = std::make_shared<onednn::Int8ConvS32::BandFn>(
+            [mm, y](int64_t, int64_t i0, int64_t i1, const int32_t* const* acc) {
+              scale_and_activate_channels_last(acc[0], acc[1], nullptr, i1 - i0, mm->J, mm->e,
+                                               y->data<int8_t>() + i0 * mm->J, 0);
+            });
+        s.fn = [mm, a, conv, band](Step&, Profiler* prof) -> Status {
+          std::optional<ScopedEvent> ev;
+          if (prof)
+            ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", mm->I, mm->J, mm->K));
+          conv->run(a->data<int8_t>(), true, *band);
+          return Status::ok();
+        };
+        return Status::ok();
+      }
+      log_debug("systolic-cpu: {}: reference int8 accumulators ({})", s.label, fast.status().message());
+      mm->bt = transpose_widen(bv->constant.data<int8_t>(), mm->K, mm->J, mm->J);
+    }
     s.fn = [this, mm, a, b, y](Step& st, Profiler* prof) -> Status {
       std::optional<ScopedEvent> ev;
       if (prof)
@@ -813,6 +926,8 @@ class SystolicExecutable final : public Executable {
   size_t internal_bytes_ = 0;
   std::unordered_map<const Node*, const Node*> fused_;  // conv <-> the MaxPool fused into it (both ways)
   std::unordered_set<const Node*> pooled_by_loop_;      // fused MaxPools whose conv loop writes their output
+  std::unordered_map<const Node*, std::shared_ptr<onednn::Int8ConvS32>> fast_conv_;  // -x 0 (plan_channels_last)
+  std::unordered_set<const Value*> channels_last_;  // -x 0: internal values held channels-last
 };
 
 class SystolicBackend final : public Backend {
