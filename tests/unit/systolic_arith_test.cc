@@ -1,9 +1,11 @@
 // Golden cases of Gemmini's arithmetic (backends/systolic/arith.h), computed by hand from gemmini.h's
 // definitions (research note section 5): round-half-even ties, saturation, ReLU / ReLU6, the residual add's
 // per-term saturation and the global average's rounding of negative sums.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -136,6 +138,44 @@ TEST(SystolicArith, RowFormsEqualTheScalarForms) {
   for (bool relu : {false, true}) {
     resadd_row(a.data(), 1.5f, b.data(), 0.75f, relu, n, c.data());
     for (int i = 0; i < n; ++i) ASSERT_EQ(c[i], resadd(a[i], 1.5f, b[i], 0.75f, relu)) << i;
+  }
+}
+
+// The channels-last epilogue (what -x 0 applies to oneDNN's accumulators) equals the scalar form on every
+// element: with and without a second accumulator part and a bias (wrapping int32 sums), into channels-last
+// rows and into NCHW planes, for row lengths that are and are not multiples of the vector width.
+TEST(SystolicArith, ChannelsLastEpilogueEqualsTheScalarForm) {
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<int32_t> big(-400000, 400000);
+  for (int64_t channels : {1, 3, 16, 24, 37, 300}) {
+    const int64_t rows = 133, plane = rows + 5;
+    std::vector<int32_t> acc(static_cast<size_t>(rows * channels)), acc2(acc.size()), bias(static_cast<size_t>(channels));
+    for (int32_t& v : acc) v = big(rng);
+    for (int32_t& v : acc2) v = big(rng);
+    for (int32_t& v : bias) v = big(rng) / 10;
+    acc[0] = std::numeric_limits<int32_t>::max();  // + acc2 + bias wraps, as the accumulator does
+    acc2[0] = 1000;
+    acc[1 % acc.size()] = 2 * 1000 + 1;
+    for (Epilogue e : {Epilogue{1.f / 2000, Activation::kNone, 127}, Epilogue{0.0007f, Activation::kRelu6, 77}})
+      for (bool two : {false, true})
+        for (bool with_bias : {false, true})
+          for (int64_t out_plane : {int64_t{0}, plane}) {
+            std::vector<int8_t> out(static_cast<size_t>(std::max(rows, plane) * channels), 99);
+            scale_and_activate_channels_last(acc.data(), two ? acc2.data() : nullptr, with_bias ? bias.data() : nullptr,
+                                             rows, channels, e, out.data(), out_plane);
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t m = 0; m < channels; ++m) {
+                const size_t i = static_cast<size_t>(r * channels + m);
+                uint32_t sum = static_cast<uint32_t>(acc[i]) + (two ? static_cast<uint32_t>(acc2[i]) : 0u) +
+                               (with_bias ? static_cast<uint32_t>(bias[static_cast<size_t>(m)]) : 0u);
+                const int8_t want = scale_and_activate(static_cast<int32_t>(sum), e);
+                const int64_t at = out_plane == 0 ? r * channels + m : m * out_plane + r;
+                ASSERT_EQ(out[static_cast<size_t>(at)], want) << channels << " " << two << with_bias << out_plane << " " << r << " " << m;
+              }
+            if (out_plane != 0) {  // the gap between planes is left alone
+              for (int64_t m = 0; m + 1 < channels; ++m) ASSERT_EQ(out[static_cast<size_t>(m * plane + rows)], 99);
+            }
+          }
   }
 }
 

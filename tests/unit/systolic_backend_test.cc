@@ -3,6 +3,7 @@
 // QLinearMatMul, equal the reference backend bit for bit (with the folded ReLU / ReLU6 chains); the residual
 // add, max pool and global average follow Gemmini, checked against arith.h element by element; nodes the
 // Systolic EP refused fall back with a reason.
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -10,6 +11,7 @@
 
 #include "backends/systolic/arith.h"
 #include "backends/systolic/systolic_backend.h"
+#include "core/log.h"
 #include "core/profiler.h"
 #include "inr/session.h"
 #include "ir/graph.h"
@@ -44,9 +46,11 @@ struct Builder {
     return n->outputs[0];
   }
   // QLinearConv with seeded weights; y_scale keeps outputs spread over tens of LSBs, some saturating.
-  Value* conv(Value* x, int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t group, bool bias, float ys) {
+  Value* conv(Value* x, int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t group, bool bias, float ys,
+              Tensor w = Tensor()) {
     int64_t cin = x->shape[1];
-    std::vector<Value*> ins{x, c(scalar_f32(0.02f)), zp(), c(random_s8({cout, cin / group, k, k}, 100 + id)),
+    if (!w.defined()) w = random_s8({cout, cin / group, k, k}, 100 + id);
+    std::vector<Value*> ins{x, c(scalar_f32(0.02f)), zp(), c(std::move(w)),
                             c(scalar_f32(0.003f)), zp(), c(scalar_f32(ys)), zp()};
     if (bias) {
       std::mt19937 rng(id);
@@ -140,6 +144,59 @@ TEST(SystolicBackend, ConvsAndMatmulsEqualTheReferenceInEveryMode) {
   const std::vector<Tensor> mm = run(matmul(), "reference", a);
   for (const char* mode : {"systolic-cpu", "systolic-os", "systolic-ws"})
     EXPECT_TRUE(same_bytes(run(matmul(), mode, a)[0], mm[0])) << mode;
+}
+
+// Weights over the whole s8 range with output channel 0 all -128 and channel 1 all 127.
+Tensor extreme_s8(const Shape& shape, uint32_t seed) {
+  Tensor w = random_s8(shape, seed);
+  const int64_t k = w.numel() / shape[0];
+  for (int64_t i = 0; i < k; ++i) w.data<int8_t>()[i] = -128, w.data<int8_t>()[k + i] = 127;
+  return w;
+}
+
+// -x 0 takes its accumulators from oneDNN's int8 kernels (onednn_s32_conv.h), channels-last between the
+// convolutions and residual adds inside the partition, and keeps inr's own kernel where oneDNN's float
+// store could round (sums that can pass 2^24). Same bits as the tile models with weights of -128 / 127 and
+// inputs at the ends of the range (where, without VNNI, int16 pair sums saturate: tier_*.Systolic).
+TEST(SystolicBackend, CpuModeOnOnednnEqualsTheTileModelsAtTheExtremes) {
+  auto net = [] {
+    Builder b;
+    Value* x = b.g->add_input("x", DType::kI8, {2, 7, 11, 9});
+    Value* a = b.act(b.conv(x, 12, 3, 1, 1, 1, true, 0.25f, extreme_s8({12, 7, 3, 3}, 1)), 0.05f, -1.f);
+    Value* d = b.act(b.conv(a, 12, 3, 2, 1, 12, true, 0.05f, extreme_s8({12, 1, 3, 3}, 2)), 0.05f, 0.9f);
+    Value* p = b.conv(d, 12, 1, 1, 0, 1, false, 0.02f, extreme_s8({12, 12, 1, 1}, 3));
+    Node* add = b.node("QLinearAdd", {d, b.c(scalar_f32(0.05f)), b.zp(), p, b.c(scalar_f32(0.05f)), b.zp(),
+                                      b.c(scalar_f32(0.1f)), b.zp()}, "com.microsoft");
+    Value* sum = b.act(b.infer(add), 0.1f, -1.f);
+    Value* wide = b.act(b.conv(sum, 64, 1, 1, 0, 1, true, 0.005f), 0.005f, -1.f);
+    // K = 64 * 9 = 576 with weights of 127: 255 * 127 * 576 > 2^24, inr's own kernel.
+    Tensor w = extreme_s8({5, 64, 3, 3}, 4);
+    for (int64_t i = 0; i < 576; ++i) w.data<int8_t>()[i] = 127;
+    b.g->outputs.push_back(b.conv(wide, 5, 3, 1, 1, 1, true, 1.f, w));
+    return std::move(b.g);
+  };
+  Tensor x = random_s8({2, 7, 11, 9}, 7);
+  for (int64_t i = 0; i < x.numel(); i += 2) x.data<int8_t>()[i] = static_cast<int8_t>(i % 4 ? -128 : 127);
+  const std::vector<Tensor> in{x};
+  const LogLevel level = log_level();
+  set_log_level(LogLevel::kDebug);
+  ::testing::internal::CaptureStderr();
+  std::string placement;
+  const std::vector<Tensor> cpu = run(net(), "systolic-cpu", in, &placement);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  set_log_level(level);
+  ASSERT_EQ(cpu.size(), 1u);
+  EXPECT_EQ(placement, "systolic-cpu: 18 nodes") << placement;
+  // Four convolutions on oneDNN, the last on inr's kernel, and why.
+  int64_t fast = 0;
+  for (size_t pos = log.find("oneDNN int8 accumulators"); pos != std::string::npos;
+       pos = log.find("oneDNN int8 accumulators", pos + 1))
+    ++fast;
+  EXPECT_EQ(fast, 4) << log;
+  EXPECT_NE(log.find("reference int8 accumulators (an output channel's sum could reach"), std::string::npos) << log;
+  const int8_t* v = cpu[0].data<int8_t>();
+  EXPECT_NE(*std::min_element(v, v + cpu[0].numel()), *std::max_element(v, v + cpu[0].numel()));  // not degenerate
+  for (const char* mode : {"systolic-os", "systolic-ws"}) EXPECT_TRUE(same_bytes(run(net(), mode, in)[0], cpu[0])) << mode;
 }
 
 // QLinearAdd (+ ReLU chain), MaxPool with padding, QLinearGlobalAveragePool: Gemmini's arithmetic.
