@@ -117,12 +117,7 @@ void scale_and_activate_row(const int32_t* acc, int64_t n, const Epilogue& e, in
   } else if (tier_has_avx2(tier)) {
     i = scale_rows_avx2(acc, n, s, lo, hi, out);
   }
-  for (; i < n; ++i) {
-    float v = static_cast<float>(acc[i]) * s;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    out[i] = static_cast<int8_t>(static_cast<int32_t>((v + kMagic) - kMagic));
-  }
+  for (; i < n; ++i) out[i] = static_cast<int8_t>(clamp_round(static_cast<float>(acc[i]) * s, lo, hi));
 }
 
 namespace {
@@ -135,33 +130,31 @@ inline void epilogue_body(const int32_t* acc, const int32_t* acc2, const int32_t
     uint32_t a = static_cast<uint32_t>(acc[i]);  // wrapping int32 sums, like the accumulator's
     if (acc2) a += static_cast<uint32_t>(acc2[i]);
     if (bias) a += static_cast<uint32_t>(bias[i]);
-    float v = static_cast<float>(static_cast<int32_t>(a)) * s;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    out[i] = static_cast<int8_t>(static_cast<int32_t>((v + kMagic) - kMagic));
+    out[i] = static_cast<int8_t>(clamp_round(static_cast<float>(static_cast<int32_t>(a)) * s, lo, hi));
+  }
+}
+
+// epilogue_body with the absent operands known at compile time, so each case vectorises without the per-element
+// tests; always inlined, so it takes the instruction set of the function it is written in.
+[[gnu::always_inline]] inline void epilogue_cases(const int32_t* acc, const int32_t* acc2, const int32_t* bias,
+                                                  int64_t n, float lo, float hi, float s, int8_t* out) {
+  if (acc2 == nullptr && bias == nullptr) {
+    epilogue_body(acc, nullptr, nullptr, n, lo, hi, s, out);
+  } else if (acc2 == nullptr) {
+    epilogue_body(acc, nullptr, bias, n, lo, hi, s, out);
+  } else {
+    epilogue_body(acc, acc2, bias, n, lo, hi, s, out);
   }
 }
 
 [[gnu::target("avx2")]] void epilogue_avx2(const int32_t* acc, const int32_t* acc2, const int32_t* bias, int64_t n,
                                            float lo, float hi, float s, int8_t* out) {
-  if (acc2 == nullptr && bias == nullptr) {
-    epilogue_body(acc, nullptr, nullptr, n, lo, hi, s, out);
-  } else if (acc2 == nullptr) {
-    epilogue_body(acc, nullptr, bias, n, lo, hi, s, out);
-  } else {
-    epilogue_body(acc, acc2, bias, n, lo, hi, s, out);
-  }
+  epilogue_cases(acc, acc2, bias, n, lo, hi, s, out);
 }
 
 void epilogue_baseline(const int32_t* acc, const int32_t* acc2, const int32_t* bias, int64_t n, float lo, float hi,
                        float s, int8_t* out) {
-  if (acc2 == nullptr && bias == nullptr) {
-    epilogue_body(acc, nullptr, nullptr, n, lo, hi, s, out);
-  } else if (acc2 == nullptr) {
-    epilogue_body(acc, nullptr, bias, n, lo, hi, s, out);
-  } else {
-    epilogue_body(acc, acc2, bias, n, lo, hi, s, out);
-  }
+  epilogue_cases(acc, acc2, bias, n, lo, hi, s, out);
 }
 
 // The same in AVX-512 intrinsics, 16 at a time, the tail masked: max_ps(v, lo) is `v > lo ? v : lo`,
