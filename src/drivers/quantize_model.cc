@@ -190,6 +190,8 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
   o.ptq.images = static_cast<size_t>(std::max<int64_t>(0, r.adaround_images));
   if (r.adaround_positions < 1) return error("--adaround-positions must be at least 1");
   o.ptq.positions = r.adaround_positions;
+  if (r.adaround_holdout > 0.9) return error("--adaround-holdout must be in [0, 0.9]");
+  o.ptq.ada.holdout = r.adaround_holdout < 0 ? 0.2 : r.adaround_holdout;
   o.ptq.progress = r.ptq_progress;
   o.exclude = r.exclude;
   o.op_types = r.op_types;
@@ -348,6 +350,13 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
                       {"samples", l.samples},
                       {"weight_sqnr_db", {{"original", l.weight_sqnr_original}, {"after_cle", l.weight_sqnr_rtn}, {"final", l.weight_sqnr_final}}},
                       {"output_sqnr_db", {{"nearest", l.output_sqnr_rtn}, {"final", l.output_sqnr_final}}},
+                      {"adaround", l.adaround_iteration < 0 ? nlohmann::json(nullptr)
+                                   : nlohmann::json{{"iteration_kept", l.adaround_iteration},
+                                                    {"heldout_samples", l.heldout_samples},
+                                                    {"heldout_output_sqnr_db", l.heldout_samples == 0 ? nlohmann::json(nullptr)
+                                                        : nlohmann::json{{"nearest", l.heldout_sqnr_nearest},
+                                                                         {"kept", l.heldout_sqnr_chosen},
+                                                                         {"last", l.heldout_sqnr_last}}}}},
                       {"bias_correction", l.bias_method.empty() ? "none" : l.bias_method},
                       {"bias_correction_mean_abs", l.bias_shift},
                       {"seconds", {{"sampling", l.seconds_sampling}, {"adaround", l.seconds_optimising}}}});
@@ -408,6 +417,7 @@ Result<nlohmann::json> quantize_model(const QuantizeRequest& request) {
       steps["adaround"] = {{"iterations", o.ptq.ada.iterations}, {"batch", o.ptq.ada.batch},
                            {"positions_per_image", o.ptq.ada.positions_per_iter}, {"seed", o.ptq.ada.seed},
                            {"cached_positions_per_image", o.ptq.positions},
+                           {"holdout", o.ptq.ada.holdout}, {"checks", o.ptq.ada.holdout > 0 ? o.ptq.ada.checks : 0},
                            {"layers", report.layers.size()}};
     if (!r.bias_correction.empty()) {
       steps["bias_correction"] = r.bias_correction;

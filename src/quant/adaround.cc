@@ -9,6 +9,12 @@
 // x comes from the upstream model with already-rounded weights (float activations), y from the float
 // model: AIMET's asymmetric reconstruction. Each iteration draws `batch * positions_per_iter` sample rows
 // (AIMET draws 32 whole images; we subsample output positions to bound time and memory).
+//
+// Held-out selection (not in AIMET; AdaRoundOptions::holdout): with few calibration images the optimiser
+// overfits the cached rows (a 1280 -> 1000 classifier has 1280 free roundings per output and one row per
+// image). Rows of the last images are then kept out of training; every iterations / checks the hard rounding
+// (a >= 0) is scored on them, and the rounding with the least held-out reconstruction error wins. Iteration 0
+// is round-to-nearest (h starts at the fractional part), so the result is never worse than nearest on them.
 #include <omp.h>
 
 #include <algorithm>
@@ -108,11 +114,71 @@ void split(int64_t n, bool parallel, F&& f) {
   }
 }
 
+// z[r, c] = W x_r (no bias) for `rows` rows of width group * k.
+void pre_activation(const Layer& l, const float* w, const float* x, int64_t rows, float* z, bool parallel) {
+  const int64_t cout = l.cout, k = l.k, width = l.group * l.k, cg = l.cout / l.group;
+  if (l.group == 1) {
+    sgemm_nt(rows, cout, k, x, w, z, false);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cout; ++c) {
+      const float* xr = x + r * width + (c / cg) * k;
+      const float* wr = w + c * k;
+      float acc = 0;
+      for (int64_t i = 0; i < k; ++i) acc += wr[i] * xr[i];
+      z[r * cout + c] = acc;
+    }
+}
+
+// act(pre + b) with the activation's pass-through mask (1 where the gradient flows).
+inline float activate(const Layer& l, float pre, float& pass) {
+  pass = 1.f;
+  if (l.act == Layer::Act::kRelu) {
+    pass = pre > 0 ? 1.f : 0.f;
+    return std::max(pre, 0.f);
+  }
+  if (l.act == Layer::Act::kClip) {
+    pass = pre > l.clip_lo && pre < l.clip_hi ? 1.f : 0.f;
+    return std::clamp(pre, l.clip_lo, l.clip_hi);
+  }
+  return pre;
+}
+
+// Sum of squared reconstruction errors of weights `w` on rows [begin, end) of x against target, in chunks
+// of `chunk` rows through the scratch `z` (chunk * cout floats).
+double reconstruction_sse(const Layer& l, const float* w, const SampleSet& x, const std::vector<float>& target, int64_t begin,
+                          int64_t end, int64_t chunk, float* z, bool parallel) {
+  double sse = 0;
+  for (int64_t r0 = begin; r0 < end; r0 += chunk) {
+    const int64_t n = std::min(chunk, end - r0);
+    pre_activation(l, w, x.x.data() + r0 * x.width, n, z, parallel);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < l.cout; ++c) {
+        float pass;
+        float y = activate(l, z[r * l.cout + c] + l.bias[static_cast<size_t>(c)], pass);
+        double d = static_cast<double>(y) - target[static_cast<size_t>((r0 + r) * l.cout + c)];
+        sse += d * d;
+      }
+  }
+  return sse;
+}
+
+inline bool big_mm_check(const Layer& l, int64_t rows) { return rows * l.cout * l.k >= (1 << 18); }
+
+// Hard rounding: clamp(floor + (alpha >= 0), qmin, qmax) * s.
+void hard_weights(const std::vector<float>& alpha, const std::vector<float>& wfloor, const std::vector<float>& sc, float qmin,
+                  float qmax, std::vector<float>& out) {
+  out.resize(alpha.size());
+  for (size_t j = 0; j < alpha.size(); ++j) out[j] = std::clamp(wfloor[j] + (alpha[j] >= 0.f ? 1.f : 0.f), qmin, qmax) * sc[j];
+}
+
 }  // namespace
 
-std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid,
-                                  const SampleSet& x, const std::vector<float>& target, const AdaRoundOptions& o,
-                                  const std::function<void(int)>& progress) {
+AdaRoundResult adaround_layer(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid, const SampleSet& x,
+                              const std::vector<float>& target, int64_t train_rows, const AdaRoundOptions& o,
+                              const std::function<void(int)>& progress) {
   const int64_t cout = l.cout, k = l.k, nw = cout * k, width = x.width;
   const bool per_channel = scale.size() > 1;
   std::vector<float> wfloor(static_cast<size_t>(nw)), alpha(static_cast<size_t>(nw)), m(static_cast<size_t>(nw), 0.f),
@@ -127,24 +193,43 @@ std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scal
     alpha[static_cast<size_t>(j)] = -std::log((kZeta - kGamma) / (rest - kGamma) - 1.f);
   }
   const int64_t per_image = std::max<int64_t>(1, x.per_image);
+  train_rows = std::clamp<int64_t>(train_rows, 1, x.rows);
   const int64_t rows_per_iter =
-      std::min<int64_t>(x.rows, static_cast<int64_t>(o.batch) * std::min<int64_t>(per_image, o.positions_per_iter));
+      std::min<int64_t>(train_rows, static_cast<int64_t>(o.batch) * std::min<int64_t>(per_image, o.positions_per_iter));
   std::vector<float> xb(static_cast<size_t>(rows_per_iter * width)), yb(static_cast<size_t>(rows_per_iter * cout)),
       z(static_cast<size_t>(rows_per_iter * cout)), ws(static_cast<size_t>(nw)), gw(static_cast<size_t>(nw)),
       sig(static_cast<size_t>(nw));
   std::mt19937_64 rng(o.seed * 7919 + 17);
-  std::uniform_int_distribution<int64_t> pick(0, x.rows - 1);
+  std::uniform_int_distribution<int64_t> pick(0, train_rows - 1);
   const int warm = static_cast<int>(o.warm_start * static_cast<float>(o.iterations));
   const float qmin = static_cast<float>(grid.qmin), qmax = static_cast<float>(grid.qmax);
   const float b1 = 0.9f, b2 = 0.999f;
   float b1t = 1.f, b2t = 1.f;
   const int64_t cg = cout / l.group;
+  // Held-out checks: rows [train_rows, rows), every `every` iterations and after the last.
+  AdaRoundResult res;
+  res.heldout_rows = x.rows - train_rows;
+  const int every = res.heldout_rows > 0 ? std::max(1, o.iterations / std::max(1, o.checks)) : 0;
+  std::vector<float> wh;
+  double best = 0;
+  auto check = [&](int it) {
+    hard_weights(alpha, wfloor, sc, qmin, qmax, wh);
+    double sse = reconstruction_sse(l, wh.data(), x, target, train_rows, x.rows, rows_per_iter, z.data(), big_mm_check(l, rows_per_iter));
+    if (it == 0) res.heldout_sse_nearest = sse;
+    res.heldout_sse_last = sse;
+    if (res.iteration < 0 || sse <= best) {  // ties: the later (more optimised) rounding
+      best = sse;
+      res.iteration = it;
+      res.w = wh;
+    }
+  };
   // Threads only where the work outweighs a parallel region's cost (large on a loaded machine).
   const bool big_w = nw >= (1 << 15), big_mm = rows_per_iter * cout * k >= (1 << 18),
              big_out = rows_per_iter * cout >= (1 << 15);
 
   for (int it = 0; it < o.iterations; ++it) {
     if (progress && (it % 64 == 0)) progress(it);
+    if (every > 0 && it % every == 0) check(it);
     for (int64_t r = 0; r < rows_per_iter; ++r) {
       int64_t src = pick(rng);
       std::memcpy(xb.data() + r * width, x.x.data() + src * width, static_cast<size_t>(width) * 4);
@@ -153,32 +238,14 @@ std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scal
     // Soft-quantized weights.
     split(nw, big_w, [&](int64_t b, int64_t e) { soft_weights(b, e, alpha.data(), wfloor.data(), sc.data(), qmin, qmax, sig.data(), ws.data()); });
     // Forward, then the gradient of the reconstruction loss w.r.t. the pre-activation.
-    if (l.group == 1) {
-      sgemm_nt(rows_per_iter, cout, k, xb.data(), ws.data(), z.data(), false);
-    } else {
-#pragma omp parallel for schedule(static) if (big_mm)
-      for (int64_t r = 0; r < rows_per_iter; ++r)
-        for (int64_t c = 0; c < cout; ++c) {
-          const float* xr = xb.data() + r * width + (c / cg) * k;
-          const float* wr = ws.data() + c * k;
-          float acc = 0;
-          for (int64_t i = 0; i < k; ++i) acc += wr[i] * xr[i];
-          z[static_cast<size_t>(r * cout + c)] = acc;
-        }
-    }
+    pre_activation(l, ws.data(), xb.data(), rows_per_iter, z.data(), big_mm);
     const float inv = 2.f / static_cast<float>(rows_per_iter);
 #pragma omp parallel for schedule(static) if (big_out)
     for (int64_t r = 0; r < rows_per_iter; ++r)
       for (int64_t c = 0; c < cout; ++c) {
         size_t i = static_cast<size_t>(r * cout + c);
-        float pre = z[i] + l.bias[static_cast<size_t>(c)], y = pre, pass = 1.f;
-        if (l.act == Layer::Act::kRelu) {
-          pass = pre > 0 ? 1.f : 0.f;
-          y = std::max(pre, 0.f);
-        } else if (l.act == Layer::Act::kClip) {
-          pass = pre > l.clip_lo && pre < l.clip_hi ? 1.f : 0.f;
-          y = std::clamp(pre, l.clip_lo, l.clip_hi);
-        }
+        float pass;
+        float y = activate(l, z[i] + l.bias[static_cast<size_t>(c)], pass);
         z[i] = (y - yb[i]) * inv * pass;  // dLoss / dpre
       }
     if (l.group == 1) {
@@ -208,10 +275,14 @@ std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scal
     });
   }
   if (progress) progress(o.iterations);
-  std::vector<float> out(static_cast<size_t>(nw));
-  for (int64_t j = 0; j < nw; ++j)
-    out[static_cast<size_t>(j)] = std::clamp(wfloor[static_cast<size_t>(j)] + (alpha[static_cast<size_t>(j)] >= 0.f ? 1.f : 0.f), qmin, qmax) * sc[static_cast<size_t>(j)];
-  return out;
+  if (every > 0) {
+    check(o.iterations);
+    res.heldout_sse_best = best;
+  } else {
+    hard_weights(alpha, wfloor, sc, qmin, qmax, res.w);
+    res.iteration = o.iterations;
+  }
+  return res;
 }
 
 }  // namespace inr::quant

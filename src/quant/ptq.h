@@ -116,12 +116,20 @@ void layer_forward(const Layer& l, const std::vector<float>& w, const std::vecto
                    bool apply_act, std::vector<float>& out);
 
 // ---- AdaRound (Nagel et al. 2020, as AIMET implements it) ----
-// Learns the rounding of l.w onto the grid with `scale`; returns the rounded integer grid values times
-// scale (fake-quantized weight). x: inputs from the weight-quantized upstream model; target: float outputs
-// (activation included). `progress(iter)` is called now and then.
-std::vector<float> adaround_layer(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid,
-                                  const SampleSet& x, const std::vector<float>& target, const AdaRoundOptions& o,
-                                  const std::function<void(int)>& progress);
+// Learns the rounding of l.w onto the grid with `scale`. x: inputs from the weight-quantized upstream model;
+// target: float outputs (activation included). Rows [0, train_rows) train; rows [train_rows, x.rows) (the
+// last images' rows, o.holdout) are held out: every iterations / o.checks the hard rounding is scored on them
+// and the best one (iteration 0 = round-to-nearest) is returned. train_rows = x.rows: AIMET's plain run, the
+// final rounding. `progress(iter)` is called now and then.
+struct AdaRoundResult {
+  std::vector<float> w;  // rounded integer grid values times scale (fake-quantized weight)
+  int iteration = -1;    // the iteration whose rounding was kept (o.iterations: the final one)
+  int64_t heldout_rows = 0;
+  double heldout_sse_nearest = 0, heldout_sse_best = 0, heldout_sse_last = 0;  // sum of squared errors on them
+};
+AdaRoundResult adaround_layer(const Layer& l, const std::vector<float>& scale, const WeightGrid& grid, const SampleSet& x,
+                              const std::vector<float>& target, int64_t train_rows, const AdaRoundOptions& o,
+                              const std::function<void(int)>& progress);
 
 // ---- Analytical bias correction (DFQ section 4.2, AIMET BnBasedBiasCorrection) ----
 // E[x] per input channel of layer `l` from the statistics of the Conv that produces its input (in the

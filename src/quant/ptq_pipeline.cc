@@ -26,6 +26,28 @@ Node* node_of(const Graph& g, const Node* n) {
   return v ? v->producer : nullptr;
 }
 
+// Moves the rows of round(holdout x images) images, evenly spread over them, after the other rows in each
+// of `sets` (row-major, `rows` rows each, image-major with per_image rows per image); returns the rows of
+// the images left in front (all rows when fewer than 2 images).
+int64_t hold_out_images(int64_t rows, int64_t per_image, double holdout, const std::vector<std::vector<float>*>& sets) {
+  per_image = std::max<int64_t>(1, per_image);
+  const int64_t n = rows / per_image;
+  if (n < 2) return rows;
+  const int64_t held = std::clamp<int64_t>(std::llround(holdout * static_cast<double>(n)), 1, n - 1);
+  std::vector<int64_t> order;  // training images, then held-out ones
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t i = 0; i < n; ++i)
+      if ((((i + 1) * held) / n > (i * held) / n) == (pass == 1)) order.push_back(i);
+  for (std::vector<float>* v : sets) {
+    const size_t width = v->size() / static_cast<size_t>(rows), block = width * static_cast<size_t>(per_image);
+    std::vector<float> out(v->size());
+    for (size_t k = 0; k < order.size(); ++k)
+      std::copy_n(v->data() + static_cast<size_t>(order[k]) * block, block, out.data() + k * block);
+    *v = std::move(out);
+  }
+  return (n - held) * per_image;
+}
+
 }  // namespace
 
 Result<ImageBatches> load_images(const std::vector<std::string>& all, size_t limit, const image::PreprocessSpec& spec,
@@ -103,6 +125,13 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
       xf = SampleSet{};
       INR_ASSIGN_OR_RETURN(SampleSet xq, sample_layer_inputs(g, lq, images, static_cast<int>(positions), seed));
       rep.samples = xq.rows;
+      // AdaRound's held-out images (every 1/holdout-th one), their rows moved after the training rows.
+      int64_t train_rows = xq.rows;
+      if (o.adaround && o.ada.holdout > 0) {
+        std::vector<std::vector<float>*> sets = {&xq.x, &target};
+        if (!pre_fp.empty()) sets.push_back(&pre_fp);
+        train_rows = hold_out_images(xq.rows, xq.per_image, o.ada.holdout, sets);
+      }
       auto t1 = std::chrono::steady_clock::now();
       rep.seconds_sampling = std::chrono::duration<double>(t1 - t0).count();
       std::vector<float> y;
@@ -113,7 +142,18 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
         auto prog = [&](int it) {
           if (o.progress) o.progress("adaround", base + static_cast<size_t>(it), total_iters);
         };
-        wq = adaround_layer(lq, scale, grid, xq, target, o.ada, prog);
+        AdaRoundResult ar = adaround_layer(lq, scale, grid, xq, target, train_rows, o.ada, prog);
+        wq = std::move(ar.w);
+        rep.adaround_iteration = ar.iteration;
+        rep.heldout_samples = ar.heldout_rows;
+        if (ar.heldout_rows > 0) {
+          double ref = 0;  // sum of target^2 on the held-out rows
+          for (size_t i = static_cast<size_t>(train_rows * lq.cout); i < target.size(); ++i) ref += static_cast<double>(target[i]) * target[i];
+          auto db = [&](double sse) { return sse == 0 ? 200.0 : ref == 0 ? -200.0 : std::min(200.0, 10 * std::log10(ref / sse)); };  // as sqnr_db
+          rep.heldout_sqnr_nearest = db(ar.heldout_sse_nearest);
+          rep.heldout_sqnr_chosen = db(ar.heldout_sse_best);
+          rep.heldout_sqnr_last = db(ar.heldout_sse_last);
+        }
         done_iters += static_cast<size_t>(o.ada.iterations);
         rep.seconds_optimising = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
       }

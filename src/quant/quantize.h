@@ -70,6 +70,11 @@ struct AdaRoundOptions {
   float reg = 0.01f, beta_start = 20.f, beta_end = 2.f, warm_start = 0.2f;
   float lr = 1e-3f;
   uint64_t seed = 0;
+  // Fraction of the calibration images whose rows are held out of training to choose, per layer, the rounding
+  // (of `checks` + 1 evenly spaced iterations, round-to-nearest included) with the least reconstruction error
+  // on them; 0: AIMET's plain run (the final rounding). At least one image each side when > 0.
+  double holdout = 0;
+  int checks = 32;
 };
 
 struct PtqOptions {
@@ -103,6 +108,11 @@ struct LayerReport {
   std::string bias_method;          // "analytical" | "empirical" | "" (none / MatMul without bias)
   std::string bias_note;            // analytical asked for but not possible: why
   int64_t samples = 0;
+  // AdaRound with held-out images: rows held out, the iteration kept, and the output SQNR on the held-out
+  // rows of round-to-nearest, of the kept rounding and of the last one (pre bias correction).
+  int64_t heldout_samples = 0;
+  int adaround_iteration = -1;
+  double heldout_sqnr_nearest = 0, heldout_sqnr_chosen = 0, heldout_sqnr_last = 0;
   double seconds_sampling = 0, seconds_optimising = 0;  // wall time of the layer's passes and of AdaRound
 };
 

@@ -307,6 +307,47 @@ TEST_F(PtqCli, AdaroundPositionsSetsTheCachedRowsPerImage) {
   }
 }
 
+// --adaround-holdout: 1 of 5 images (the 5th) is kept out of AdaRound's training; each layer reports its
+// rows, the iteration it kept (a checkpoint: every 64 / 32 = 2 iterations) and the held-out output SQNR,
+// never below round-to-nearest's; 0 is AIMET's plain run (the last iteration, nothing held out).
+TEST_F(PtqCli, AdaroundHoldoutChoosesEachLayersRoundingOnHeldOutImages) {
+  for (const char* holdout : {"0.2", "0"}) {
+    const std::string out = dir_ + "/h" + holdout + ".onnx", rep = out + ".json";
+    auto r = test::run_cli("quantize -m " + fp32_model() + " -o " + out + " --mode static --weight-bits 4 --adaround "
+                           "--adaround-iters 64 --adaround-images 5 --calib-data " + samples() + " --calib-count 5 "
+                           "--adaround-holdout " + holdout + " --report " + rep + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const bool held = std::string(holdout) != "0";
+    auto ada = nlohmann::json::parse(r.out)["steps"]["adaround"];
+    EXPECT_DOUBLE_EQ(ada["holdout"].get<double>(), held ? 0.2 : 0.0);
+    EXPECT_EQ(ada["checks"], held ? 32 : 0);
+    std::ifstream f(rep);
+    auto layers = nlohmann::json::parse(f)["layers"];
+    ASSERT_EQ(layers.size(), 53u);
+    int earlier = 0;
+    for (const auto& l : layers) {
+      const auto& a = l["adaround"];
+      const int kept = a["iteration_kept"];
+      if (!held) {
+        EXPECT_EQ(kept, 64);
+        EXPECT_EQ(a["heldout_samples"], 0);
+        EXPECT_TRUE(a["heldout_output_sqnr_db"].is_null());
+        continue;
+      }
+      EXPECT_EQ(a["heldout_samples"].get<int64_t>() * 5, l["samples"].get<int64_t>()) << l["name"];
+      EXPECT_EQ(kept % 2, 0) << l["name"];
+      const auto& q = a["heldout_output_sqnr_db"];
+      EXPECT_GE(q["kept"].get<double>(), q["nearest"].get<double>() - 1e-9) << l["name"];
+      EXPECT_GE(q["kept"].get<double>(), q["last"].get<double>() - 1e-9) << l["name"];
+      earlier += kept < 64;
+    }
+    if (held) EXPECT_GT(earlier, 0) << "some layer keeps an earlier rounding than the last";
+  }
+  auto bad = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/x.onnx --recipe w4a8 --adaround-holdout 1.5 --calib-data " + samples());
+  EXPECT_EQ(bad.exit_code, 2) << "a usage error";
+  EXPECT_NE(bad.err.find("--adaround-holdout"), std::string::npos) << bad.err;
+}
+
 TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {
   const std::string list = sample_list(dir_, 24);
   auto r = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list + " --calib-data " + samples() + " --calib-count 8 --adaround-iters 20 --adaround-images 8 --json");

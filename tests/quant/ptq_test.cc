@@ -251,8 +251,11 @@ TEST(AdaRound, FourBitRoundingBeatsNearestAndStaysOnTheGrid) {
   AdaRoundOptions o;
   o.iterations = 2000;
   int last = -1;
-  std::vector<float> ada = adaround_layer(t.layer, scale, grid, t.x, t.target, o, [&](int it) { last = it; });
+  AdaRoundResult res = adaround_layer(t.layer, scale, grid, t.x, t.target, t.x.rows, o, [&](int it) { last = it; });
   EXPECT_EQ(last, o.iterations);
+  EXPECT_EQ(res.iteration, o.iterations) << "nothing held out: the final rounding";
+  EXPECT_EQ(res.heldout_rows, 0);
+  const std::vector<float>& ada = res.w;
   std::vector<float> y_rtn, y_ada;
   layer_forward(t.layer, rtn, t.layer.bias, t.x, true, y_rtn);
   layer_forward(t.layer, ada, t.layer.bias, t.x, true, y_ada);
@@ -316,8 +319,49 @@ TEST(AdaRound, SameSeedSameResult) {
   std::vector<float> scale = weight_scales(t.layer.w, 16, 32, true, grid);
   AdaRoundOptions o;
   o.iterations = 200;
-  EXPECT_EQ(adaround_layer(t.layer, scale, grid, t.x, t.target, o, {}),
-            adaround_layer(t.layer, scale, grid, t.x, t.target, o, {}));
+  EXPECT_EQ(adaround_layer(t.layer, scale, grid, t.x, t.target, t.x.rows, o, {}).w,
+            adaround_layer(t.layer, scale, grid, t.x, t.target, t.x.rows, o, {}).w);
+}
+
+// Held-out selection: trained on 2 images (16 rows) of a 32-input layer, AdaRound overfits them; the rows of
+// the other 62 images are scored every iterations / checks, and the kept rounding is the one with the least
+// error there (never worse than nearest, which is iteration 0), here an earlier one than the last.
+TEST(AdaRound, HeldOutRowsChooseTheRoundingWithTheLeastErrorOnThem) {
+  OneLayer t = one_layer(11, 512);
+  const WeightGrid grid = WeightGrid::of_bits(4);
+  std::vector<float> scale = weight_scales(t.layer.w, 16, 32, true, grid);
+  std::vector<float> rtn = fake_quant_rtn(t.layer.w, 16, 32, scale, grid);
+  AdaRoundOptions o;
+  o.iterations = 2000;
+  o.batch = 2;
+  o.checks = 20;
+  const int64_t train = 16;
+  AdaRoundResult res = adaround_layer(t.layer, scale, grid, t.x, t.target, train, o, {});
+  EXPECT_EQ(res.heldout_rows, 512 - train);
+  EXPECT_EQ(res.iteration % 100, 0) << "a checkpoint: every 2000 / 20 iterations";
+  // The scores, recomputed here on the held-out rows.
+  auto heldout_sse = [&](const std::vector<float>& w) {
+    std::vector<float> y;
+    layer_forward(t.layer, w, t.layer.bias, t.x, true, y);
+    double s = 0;
+    for (size_t i = static_cast<size_t>(train * 16); i < y.size(); ++i) s += (static_cast<double>(y[i]) - t.target[i]) * (y[i] - t.target[i]);
+    return s;
+  };
+  EXPECT_NEAR(res.heldout_sse_nearest, heldout_sse(rtn), 1e-4 * heldout_sse(rtn)) << "iteration 0 is round-to-nearest";
+  EXPECT_NEAR(res.heldout_sse_best, heldout_sse(res.w), 1e-4 * res.heldout_sse_best);
+  EXPECT_LE(res.heldout_sse_best, res.heldout_sse_nearest);
+  EXPECT_LE(res.heldout_sse_best, res.heldout_sse_last);
+  // Without held-out rows the same 16 rows give the final rounding, which is worse on the other images.
+  AdaRoundOptions p = o;
+  p.checks = 0;
+  SampleSet only_train = t.x;
+  only_train.rows = train;
+  only_train.x.resize(static_cast<size_t>(train * 32));
+  AdaRoundResult last = adaround_layer(t.layer, scale, grid, only_train, t.target, train, p, {});
+  EXPECT_EQ(last.iteration, o.iterations);
+  EXPECT_NEAR(heldout_sse(last.w), res.heldout_sse_last, 1e-4 * res.heldout_sse_last) << "the same training, seen to its end";
+  EXPECT_LT(res.heldout_sse_best, heldout_sse(last.w)) << "overfit: an earlier rounding wins on the held-out rows";
+  EXPECT_LT(res.iteration, o.iterations);
 }
 
 // ---- The pipeline: bias correction removes the mean output error of 4-bit per-tensor weights ----

@@ -16,7 +16,8 @@ Command make_quanteval_command(CLI::App& parent) {
   struct Flags {
     std::string model, output, recipe, calib_data, weight8, bias_correction, weight_range;
     int64_t calib_count = 0, adaround_images = 0;
-    int adaround_iters = 0, adaround_batch = 32, batch = 0;
+    int adaround_iters = 0, adaround_batch = 32, batch = 0, adaround_positions = 64;
+    double adaround_holdout = -1;
     SessionFlags session;
     PreprocessFlags pre;
     DatasetFlags dataset;
@@ -36,6 +37,12 @@ Command make_quanteval_command(CLI::App& parent) {
   c.app->add_option("--adaround-batch", f->adaround_batch, "AdaRound images per iteration")->check(at_least(1))->capture_default_str();
   c.app->add_option("--adaround-images", f->adaround_images, "Calibration images the AdaRound samples come from (0: all)")
       ->check(at_least(0));
+  c.app->add_option("--adaround-positions", f->adaround_positions, "Output positions cached per calibration image (inr quantize --adaround-positions)")
+      ->check(in_range(1, 4096))->capture_default_str();
+  c.app->add_option("--adaround-holdout", f->adaround_holdout,
+                    "Fraction of the calibration images held out to choose each layer's rounding; 0: AIMET's plain run "
+                    "(default 0.2; inr quantize --adaround-holdout)")
+      ->check(in_range(0.0, 0.9));
   c.app->add_option("--weight8", f->weight8, "w4a8: layers kept at 8 bits (first, last, depthwise or names; inr quantize --weight8)");
   c.app->add_option("--bias-correction", f->bias_correction, "After AdaRound: empirical | analytical (inr quantize --bias-correction)")
       ->check(one_of({"empirical", "analytical"}));
@@ -60,6 +67,8 @@ Command make_quanteval_command(CLI::App& parent) {
     q.adaround_iters = f->adaround_iters;
     q.adaround_batch = f->adaround_batch;
     q.adaround_images = f->adaround_images;
+    q.adaround_positions = f->adaround_positions;
+    q.adaround_holdout = f->adaround_holdout;
     q.weight8 = split_names(f->weight8);
     q.bias_correction = f->bias_correction;
     q.weight_range = f->weight_range;
