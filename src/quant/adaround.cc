@@ -10,11 +10,11 @@
 // model: AIMET's asymmetric reconstruction. Each iteration draws `batch * positions_per_iter` sample rows
 // (AIMET draws 32 whole images; we subsample output positions to bound time and memory).
 //
-// Held-out selection (not in AIMET; AdaRoundOptions::holdout): with few calibration images the optimiser
-// overfits the cached rows (a 1280 -> 1000 classifier has 1280 free roundings per output and one row per
-// image). Rows of the last images are then kept out of training; every iterations / checks the hard rounding
-// (a >= 0) is scored on them, and the rounding with the least held-out reconstruction error wins. Iteration 0
-// is round-to-nearest (h starts at the fractional part), so the result is never worse than nearest on them.
+// Held-out selection (not in AIMET; AdaRoundOptions::holdout, off by default): with few calibration images
+// the optimiser can overfit the cached rows (a 1280 -> 1000 classifier has 1280 free roundings per output and
+// one row per image). The rows of some images are then kept out of training (the caller moves them last);
+// every iterations / checks the hard rounding (a >= 0) is scored on them, and the rounding with the least
+// held-out reconstruction error wins. Iteration 0 is round-to-nearest (h starts at the fractional part), so the result is never worse than nearest on them.
 #include <omp.h>
 
 #include <algorithm>

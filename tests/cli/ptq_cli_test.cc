@@ -299,6 +299,7 @@ TEST_F(PtqCli, AdaroundPositionsSetsTheCachedRowsPerImage) {
                            "--adaround-positions " + std::to_string(positions) + " --report " + rep + " --json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out)["steps"]["adaround"]["cached_positions_per_image"], positions);
+    EXPECT_EQ(nlohmann::json::parse(r.out)["steps"]["adaround"]["holdout"], 0) << "AIMET's plain run by default";
     std::ifstream f(rep);
     auto layers = nlohmann::json::parse(f)["layers"];
     ASSERT_EQ(layers.size(), 53u);
