@@ -127,6 +127,13 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
       for (int64_t c = 0; c < cols; ++c) want[static_cast<size_t>(16 + c * ld_dst + r)] = src[static_cast<size_t>(r * ld_src + c)];
     transpose_i8(src.data(), ld_src, rows, cols, got.data() + 16, ld_dst);
     EXPECT_EQ(got, want) << rows << "x" << cols << " ld " << ld_src << "/" << ld_dst;
+    // With the s8 -> u8 flip on the way (the oneDNN int8 convolution's source without VNNI).
+    std::vector<int8_t> flipped(n + 32, int8_t{0x5a}), want_flipped = flipped;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        want_flipped[static_cast<size_t>(16 + c * ld_dst + r)] = static_cast<int8_t>(src[static_cast<size_t>(r * ld_src + c)] ^ 0x80);
+    transpose_i8(src.data(), ld_src, rows, cols, flipped.data() + 16, ld_dst, 0x80);
+    EXPECT_EQ(flipped, want_flipped) << rows << "x" << cols << " xor 0x80";
   }
   // C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH from PB, OW from PR.
   struct G {

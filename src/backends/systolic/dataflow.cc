@@ -377,20 +377,6 @@ Staging& thread_staging() {
   return s;
 }
 
-// Bytes [0, valid) of a 16-byte row from `from`, zero beyond (0 < valid <= 16); `end` is one past the last
-// byte that may be read. One unaligned load and a mask when 16 bytes are readable, else a copy.
-inline __m128i load_row16(const int8_t* from, int64_t valid, const int8_t* end) {
-  alignas(16) static constexpr int8_t kMask[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                                   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
-  if (end - from >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
-    return valid == 16 ? v : _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - valid)));
-  }
-  alignas(16) int8_t tmp[16] = {};
-  std::memcpy(tmp, from, static_cast<size_t>(valid));
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
-}
-
 // dst rows [0, rows) (16 int32 each, back to back) = row: the row held in registers, one store per row per
 // register (one on AVX-512, two on AVX2, four on the baseline).
 [[gnu::target("avx512f")]] void fill_rows16_avx512(int32_t* dst, const int32_t* row, int64_t rows) {
@@ -484,13 +470,13 @@ class TileRunner {
         const int8_t* from = src + r0 * ld + cb;
         if (live > 0 && end - (from + (live - 1) * ld) >= 16) {
           // Every row's 16 bytes are readable: plain loads, masked once for a partial row.
-          const __m128i mask = load_row16(kOnes16, valid, kOnes16 + 16);
+          const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
           for (int64_t r = 0; r < live; ++r)
             _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16),
                              _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + r * ld)), mask));
         } else {
           for (int64_t r = 0; r < live; ++r)
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_row16(from + r * ld, valid, end));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * ld, valid, end));
         }
         if (live < 16) std::memset(dst + live * 16, 0, static_cast<size_t>((16 - live) * 16));
       }
@@ -1206,23 +1192,6 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   return t;
 }
 
-namespace {
-
-// Four rounds of interleaving row i with row i + 8: each rotates the 8 bits (row, column) of an element's
-// position left by one, so four make (column, row).
-inline void transpose16x16(__m128i v[16]) {
-  for (int round = 0; round < 4; ++round) {
-    __m128i u[16];
-    for (int i = 0; i < 8; ++i) {
-      u[2 * i] = _mm_unpacklo_epi8(v[i], v[i + 8]);
-      u[2 * i + 1] = _mm_unpackhi_epi8(v[i], v[i + 8]);
-    }
-    for (int i = 0; i < 16; ++i) v[i] = u[i];
-  }
-}
-
-}  // namespace
-
 // im2col_i8's inner step for 16 + nt2 pixels of one output row (16 < 16 + nt2 <= 32) at stride 1 or 2: the
 // lanes of each AVX2 register hold the two 16-pixel chunks, and the byte interleaves (which stay in their
 // lane) transpose both at once. Stores go in pixel order, the last column group first, as in im2col_i8.
@@ -1261,35 +1230,6 @@ inline void transpose16x16(__m128i v[16]) {
         alignas(16) int8_t tmp[16];
         _mm_store_si128(reinterpret_cast<__m128i*>(tmp), row);
         std::memcpy(d, tmp, static_cast<size_t>(nk));
-      }
-    }
-  }
-}
-
-void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst) {
-  if (rows <= 0 || cols <= 0) return;
-  const int8_t* src_end = src + (rows - 1) * ld_src + cols;
-  // A partial output row may be written with a full 16-byte store when the bytes after it are the next
-  // output row's, written later: one block of source rows, rows back to back in dst, and 16 bytes there.
-  const int8_t* dst_end = dst + (cols - 1) * ld_dst + rows;
-  const bool overlap_ok = rows <= 16 && ld_dst == rows;
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    const int64_t nr = std::min<int64_t>(16, rows - r0);
-    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-      const int64_t nc = std::min<int64_t>(16, cols - c0);
-      __m128i v[16];
-      for (int64_t i = 0; i < 16; ++i)
-        v[i] = i < nr ? load_row16(src + (r0 + i) * ld_src + c0, nc, src_end) : _mm_setzero_si128();
-      transpose16x16(v);
-      for (int64_t j = 0; j < nc; ++j) {
-        int8_t* d = dst + (c0 + j) * ld_dst + r0;
-        if (nr == 16 || (overlap_ok && dst_end - d >= 16)) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[j]);
-        } else {
-          alignas(16) int8_t tmp[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v[j]);
-          std::memcpy(d, tmp, static_cast<size_t>(nr));
-        }
       }
     }
   }
@@ -1358,7 +1298,7 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
             v[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
           }
         }
-        transpose16x16(v);
+        transpose16x16_i8(v);
         for (int64_t t = 0; t < nt; ++t) {
           int8_t* d = arow + t * K + k0;
           if (nk == 16 || a_end - d >= 16) {

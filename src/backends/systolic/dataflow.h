@@ -35,6 +35,7 @@
 #include "backends/systolic/arith.h"
 #include "backends/systolic/config.h"
 #include "backends/systolic/tiling.h"
+#include "core/transpose.h"
 
 namespace inr::systolic {
 
@@ -140,10 +141,8 @@ void tiled_conv_model(const ConvProblem& p, const ConvTiling& t, const Config& c
 void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16);
 std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int64_t ldb);
 
-// dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols: the host side's layout changes around the
-// tile models (im2col, [pixels, channels] -> NCHW), in 16 x 16 blocks of SSE2 byte interleaves. Reads no byte
-// outside the rows x cols source and writes none outside the cols x rows destination.
-void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst);
+// (The host side's layout changes around the tile models, im2col and [pixels, channels] -> NCHW, use
+// core/transpose.h's transpose_i8.)
 
 // The host's im2col for a convolution group: x is [C, H, W] int8, a becomes [OH * OW, K] (K = C * KH * KW,
 // index (channel, kernel row, kernel column)), one row per output pixel, padding 0 (the zero point is 0).
