@@ -380,12 +380,12 @@ Staging& thread_staging() {
 // dst rows [0, rows) (16 int32 each, back to back) = row: the row held in registers, one store per row per
 // register (one on AVX-512, two on AVX2, four on the baseline).
 [[gnu::target("avx512f")]] void fill_rows16_avx512(int32_t* dst, const int32_t* row, int64_t rows) {
-  const __m512i v = _mm512_load_si512(row);
+  const __m512i v = _mm512_loadu_si512(row);
   for (int64_t r = 0; r < rows; ++r) _mm512_storeu_si512(dst + 16 * r, v);
 }
 [[gnu::target("avx2")]] void fill_rows16_avx2(int32_t* dst, const int32_t* row, int64_t rows) {
-  const __m256i v0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row));
-  const __m256i v1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + 8));
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8));
   for (int64_t r = 0; r < rows; ++r) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r), v0);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r + 8), v1);
@@ -393,7 +393,7 @@ Staging& thread_staging() {
 }
 void fill_rows16_baseline(int32_t* dst, const int32_t* row, int64_t rows) {
   const __m128i* v = reinterpret_cast<const __m128i*>(row);
-  const __m128i v0 = _mm_load_si128(v), v1 = _mm_load_si128(v + 1), v2 = _mm_load_si128(v + 2), v3 = _mm_load_si128(v + 3);
+  const __m128i v0 = _mm_loadu_si128(v), v1 = _mm_loadu_si128(v + 1), v2 = _mm_loadu_si128(v + 2), v3 = _mm_loadu_si128(v + 3);
   __m128i* d = reinterpret_cast<__m128i*>(dst);
   for (int64_t r = 0; r < rows; ++r, d += 4) {
     _mm_storeu_si128(d, v0);
@@ -552,10 +552,11 @@ class TileRunner {
       // The C rows are back to back (a one-block-wide C, e.g. a depthwise conv's one channel): gather the rows'
       // valid sums and scale them in one call (the scaler is element-wise).
       if (valid == 1 && dim_ == 16) {
-        alignas(64) int32_t col[16];
+        std::vector<int32_t>& col = g_.gather;
+        col.resize(static_cast<size_t>(rows));
         const int32_t* acc = s_.acc_row(base);
-        for (int64_t r = 0; r < rows; ++r) col[r] = acc[16 * r];
-        scale_and_activate_row(col, rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+        for (int64_t r = 0; r < rows; ++r) col[static_cast<size_t>(r)] = acc[16 * r];
+        scale_and_activate_row(col.data(), rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
       } else {
         std::vector<int32_t>& gather = g_.gather;
         gather.resize(static_cast<size_t>(rows * valid));
@@ -585,6 +586,7 @@ class TileRunner {
 
   // sp_tiled_matmul_ws (one LOOP_WS) on scratchpad half `sp_half` and accumulator half `acc_half`.
   void ws(const Tile& t, int sp_half, int acc_half, bool last_k) {
+    if (fast_ && t.Kb == 1 && t.Jb == 1) return ws_one_block(t, sp_half, acc_half, last_k);
     const int64_t half_rows = s_.sp_rows() / 2;
     const int64_t a_base = sp_half * half_rows;
     const int64_t b_base = (sp_half + 1) * half_rows - t.Kb * t.Jb * dim_;
@@ -633,6 +635,67 @@ class TileRunner {
       for (int64_t j = 0; j < t.Jb; ++j)
         for (int64_t i = 0; i < t.Ib; ++i)
           mvout(c_base + (i * t.Jb + j) * dim_, t.row0 + i * dim_, rows_of(t, i), t.col0 + j * dim_);
+  }
+
+  // ws() for DIM 16 and a tile of one K block and one J block (a depthwise conv's per-channel matmul, a narrow
+  // matmul): the same instructions in the same order, with each step's loop over the row blocks i run as one
+  // pass, because the blocks' rows are consecutive in every memory: A rows i * 16 + r in DRAM and from the
+  // half's start in the scratchpad (i * Kb + k with Kb 1), C rows (i * Jb + j with Jb 1) in the accumulator and
+  // in C. So LdD is one run of bias rows, LdA one run of A rows (the last block's rows beyond I zero-filled),
+  // the preload of B(0, 0) is followed by the Ib computes as one kernel call over the rows (the kernels take
+  // rows one at a time), and StC moves all rows out through one scaler call. Counters as per block.
+  void ws_one_block(const Tile& t, int sp_half, int acc_half, bool last_k) {
+    const int64_t half_rows = s_.sp_rows() / 2;
+    const int64_t a_base = sp_half * half_rows;
+    const int64_t b_base = (sp_half + 1) * half_rows - 16;
+    const int64_t c_base = acc_half * (s_.acc_rows() / 2);
+    const int64_t rows = std::min<int64_t>(t.Ib * 16, p_.I - t.row0);  // live rows of the tile
+    const int J = cols_of(t, 0);
+    const bool one_col = J == 1, has_d = p_.bias != nullptr && t.k0 == 0;
+    // LdD: for i: the bias rows of C(i, 0).
+    if (has_d) {
+      int32_t* dst = s_.acc_row(c_base);
+      if (one_col) {
+        const int32_t b = p_.bias[t.col0];
+        for (int64_t r = 0; r < rows; ++r) dst[16 * r] = b;
+      } else {
+        alignas(64) int32_t row[16] = {};
+        std::memcpy(row, p_.bias + t.col0, static_cast<size_t>(J) * 4);
+        fill_rows16(dst, row, rows);
+      }
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * J * 4;
+    }
+    // LdA: for i: A(i, 0), K columns from k_0 (zero beyond), rows beyond I zero.
+    {
+      const int64_t valid = std::clamp<int64_t>(p_.K - t.k_0, 0, 16);
+      const int8_t* from = p_.A + t.row0 * p_.lda + t.k_0;
+      const int8_t* end = p_.A + (p_.I - 1) * p_.lda + p_.K;
+      int8_t* dst = s_.sp_row(a_base);
+      // Rows whose 16 bytes are all readable: plain loads and one mask; the last few: bounded loads.
+      const int64_t readable = end - from >= 16 ? std::min<int64_t>(rows, (end - from - 16) / p_.lda + 1) : 0;
+      const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
+      int64_t r = 0;
+      for (; r < readable; ++r)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16),
+                         _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + r * p_.lda)), mask));
+      for (; r < rows; ++r)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * p_.lda, valid, end));
+      const int64_t block_rows = cdiv(rows, 16) * 16;
+      if (rows < block_rows) std::memset(dst + rows * 16, 0, static_cast<size_t>((block_rows - rows) * 16));
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * valid;
+    }
+    // LdB: B(0, 0).
+    mvin_int8(p_.B, p_.ldb, p_.K, t.k_0, kvalid(t, 0), t.col0, p_.J, 1, [&](int64_t) { return b_base; });
+    // Ex: preload B(0, 0) (i == 0), then the computes for every i.
+    preload_weights(b_base, one_col);
+    ++n_.weight_preloads;
+    mac16(kern_, one_col, s_.sp_row(a_base), g_.pe16, s_.acc_row(c_base), static_cast<int>(rows), has_d || t.k0 > 0);
+    n_.preloads += t.Ib;
+    n_.computes += t.Ib;
+    // StC after the last K tile.
+    if (last_k) mvout(c_base, t.row0, rows, t.col0);
   }
 
   // sp_tiled_matmul_os: the whole scratchpad and accumulator, sums kept in the PEs over k.
@@ -751,34 +814,6 @@ class TileRunner {
 
 // ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
 
-// dst[c * dst_stride + r] = src[r * src_stride + c] for a 16 x 16 block of bytes (SSE2, x86-64's baseline: four
-// rounds of interleaving).
-inline void transpose16x16(const int8_t* src, int64_t src_stride, int8_t* dst, int64_t dst_stride) {
-  __m128i x[16], y[16];
-  for (int r = 0; r < 16; ++r) x[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + r * src_stride));
-  for (int i = 0; i < 8; ++i) {
-    y[2 * i] = _mm_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
-    y[2 * i + 1] = _mm_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i)
-    for (int h = 0; h < 2; ++h) {
-      x[4 * i + h] = _mm_unpacklo_epi16(y[4 * i + h], y[4 * i + 2 + h]);
-      x[4 * i + 2 + h] = _mm_unpackhi_epi16(y[4 * i + h], y[4 * i + 2 + h]);
-    }
-  for (int i = 0; i < 2; ++i)
-    for (int h = 0; h < 4; ++h) {
-      y[8 * i + h] = _mm_unpacklo_epi32(x[8 * i + h], x[8 * i + 4 + h]);
-      y[8 * i + 4 + h] = _mm_unpackhi_epi32(x[8 * i + h], x[8 * i + 4 + h]);
-    }
-  for (int h = 0; h < 8; ++h) {
-    x[h] = _mm_unpacklo_epi64(y[h], y[8 + h]);
-    x[8 + h] = _mm_unpackhi_epi64(y[h], y[8 + h]);
-  }
-  // After the rounds x[k] holds column kCol[k] of the block (the 4-bit reversal of k).
-  static constexpr int kCol[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
-  for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kCol[k] * dst_stride), x[k]);
-}
-
 // The origin and extent of one sp_tiled_conv call, in the order of tiled_conv's loops.
 struct ConvTile {
   int64_t b, porow, pocol, poch, krow, kcol, kch;
@@ -795,6 +830,8 @@ class ConvRunner {
     mpr_ = (t.downsample || d.dilation > 1 || t.kchs > dim_) ? 1 : std::min<int64_t>(dim_ / t.kchs, t.kcols);
     const int pairs = (dim_ + 1) / 2;
     pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+    x_end_ = p.x + d.batch * d.in_c * d.in_h * d.in_w;
+    w_end_ = p.w + d.k_h * d.k_w * d.in_c * d.out_c;
   }
 
   void run(const ConvTile& t, int sp_half, int acc_half) {
@@ -837,20 +874,31 @@ class ConvRunner {
     auto C = [&](int64_t ob, int64_t bb, int64_t r, int64_t col) { return c_base + ob * c_plane + (bb * orows + r) * ocols + col; };
 
     // LdBias: for b, orow, ocol (DIM pixels), och block: I rows of J int32 (DRAM stride 0: the same J values).
-    if (first_k)
+    if (first_k) {
+      // The och blocks' bias rows (zero beyond J), made once per tile; the I accumulator rows of one mvin are
+      // consecutive, so DIM 16 stores them from registers.
+      bias_rows_.assign(static_cast<size_t>(n_ob * dim), 0);
+      if (p_.bias)
+        for (int64_t ob = 0; ob < n_ob; ++ob)
+          std::memcpy(bias_rows_.data() + ob * dim, p_.bias + t.poch + ob * dim,
+                      static_cast<size_t>(std::min(dim, t.pochs - ob * dim)) * 4);
       for (int64_t bb = 0; bb < t.batches; ++bb)
         for (int64_t r = 0; r < orows; ++r)
           for (int64_t col = 0; col < ocols; col += dim)
             for (int64_t ob = 0; ob < n_ob; ++ob) {
               const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
-              bias_row_.assign(static_cast<size_t>(dim), 0);
-              if (p_.bias) std::memcpy(bias_row_.data(), p_.bias + t.poch + ob * dim, static_cast<size_t>(J) * 4);
-              for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), bias_row_.data(), static_cast<size_t>(dim) * 4);
+              const int32_t* row = bias_rows_.data() + ob * dim;
+              if (dim == 16) {
+                fill_rows16(s_.acc_row(C(ob, bb, r, col)), row, I);
+              } else {
+                for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), row, static_cast<size_t>(dim) * 4);
+              }
               if (p_.bias) {
                 n_.mvin_rows += I;
                 n_.mvin_bytes += I * J * 4;
               }
             }
+    }
 
     // LdInput: for b, irow, icol (DIM pixels), ich (MAX_BLOCK_LEN blocks): one row per pixel, from the NCHW
     // tensor; pixels in the padding are zero-written.
@@ -872,21 +920,48 @@ class ConvRunner {
         hi = std::clamp(hi, lo, icols);
         for (int64_t kb = 0; kb < n_kb; ++kb) {
           int8_t* dst = s_.sp_row(A(kb, bb, r, 0));
-          std::memset(dst, 0, static_cast<size_t>(icols * dim));
-          if (!row_inside) continue;
           const int64_t chs = std::min(dim, t.kchs - kb * dim);
           const int8_t* src0 = xb + (t.kch + kb * dim) * HW + ih * W + icol0;
-          int64_t col = lo;
-          if (dim == 16 && chs == 16 && !ds)  // whole 16 x 16 blocks of [channels, pixels] -> [pixels, channels]
-            for (; col + 16 <= hi; col += 16) transpose16x16(src0 + col, HW, dst + col * 16, 16);
+          if (dim == 16) {
+            // Pixels in the padding are zero rows; the in-bounds ones come from 16 x 16 transposes of
+            // [channels, pixels] (channels beyond chs and pixels beyond hi read as zeros, and only the live
+            // pixel rows are stored: the same bytes as pixel by pixel).
+            if (!row_inside) {
+              std::memset(dst, 0, static_cast<size_t>(icols * 16));
+              continue;
+            }
+            std::memset(dst, 0, static_cast<size_t>(lo * 16));
+            std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
+            for (int64_t col = lo; col < hi; col += 16) {
+              const int64_t n = std::min<int64_t>(16, hi - col);
+              __m128i v[16];
+              for (int64_t ch = 0; ch < 16; ++ch) {
+                if (ch >= chs) {
+                  v[ch] = _mm_setzero_si128();
+                  continue;
+                }
+                const int8_t* src = src0 + ch * HW + (col << ds);
+                if (ds) {  // every other pixel: the even bytes of 2n - 1
+                  const __m128i even = _mm_set1_epi16(0x00FF);
+                  const int64_t need = 2 * n - 1;
+                  const __m128i a = load_bytes16(src, std::min<int64_t>(16, need), x_end_);
+                  const __m128i b = need > 16 ? load_bytes16(src + 16, need - 16, x_end_) : _mm_setzero_si128();
+                  v[ch] = _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
+                } else {
+                  v[ch] = load_bytes16(src, n, x_end_);
+                }
+              }
+              transpose16x16_i8(v);
+              for (int64_t c = 0; c < n; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
+            }
+            continue;
+          }
+          std::memset(dst, 0, static_cast<size_t>(icols * dim));
+          if (!row_inside) continue;
           for (int64_t ch = 0; ch < chs; ++ch) {
             const int8_t* src = src0 + ch * HW;
             int8_t* d = dst + ch;
-            if (ds) {
-              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c * 2];
-            } else {
-              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c];
-            }
+            for (int64_t c = lo; c < hi; ++c) d[c * dim] = src[c << ds];
           }
         }
         // The pixel repeater (first-layer optimisation: one channel block of kchs <= DIM / 2) also writes each
@@ -899,8 +974,13 @@ class ConvRunner {
           for (int64_t col = 0; col < icols; ++col) {
             const int64_t row = A(0, bb, r, col);
             const int8_t* px = s_.sp_row(row);
-            for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
-              std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+            if (dim == 16) {  // chs <= 8 bytes of a 16-byte row: two overlapping plain stores
+              const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(px));
+              for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep) store_bytes16(s_.sp_row(row - rep) + rep * chs, v, chs);
+            } else {
+              for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
+                std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+            }
           }
         }
         if (row_inside) {
@@ -921,6 +1001,10 @@ class ConvRunner {
             for (int64_t c0 = 0; c0 < cols; c0 += dim) {
               int8_t* dst = s_.sp_row(B((och + c0) / dim, kr, kc, ci));
               const int64_t valid = std::min(dim, cols - c0);
+              if (dim == 16) {  // one (masked) 16-byte load and store
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), load_bytes16(src + c0, valid, w_end_));
+                continue;
+              }
               if (valid < dim) std::memset(dst, 0, static_cast<size_t>(dim));
               std::memcpy(dst, src + c0, static_cast<size_t>(valid));
             }
@@ -978,14 +1062,12 @@ class ConvRunner {
               const int8_t* src = scaled(ob, bb, r, col);
               int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s + r) * out_w + ocol_s + col;
               const int64_t plane = out_h * out_w;
-              if (dim == 16 && I == 16 && J == 16) {
-                transpose16x16(src, 16, out, plane);
-              } else if (dim == 16) {  // a partial block: through a 16 x 16 staging block
-                alignas(16) int8_t in[256], tr[256];
-                std::memset(in, 0, sizeof(in));
-                std::memcpy(in, src, static_cast<size_t>(I * 16));
-                transpose16x16(in, 16, tr, 16);
-                for (int64_t j = 0; j < J; ++j) std::memcpy(out + j * plane, tr + j * 16, static_cast<size_t>(I));
+              if (dim == 16) {  // [I pixels, 16 channels] -> J channel rows of I bytes
+                __m128i v[16];
+                for (int64_t i = 0; i < 16; ++i)
+                  v[i] = i < I ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 16)) : _mm_setzero_si128();
+                transpose16x16_i8(v);
+                for (int64_t j = 0; j < J; ++j) store_bytes16(out + j * plane, v[j], I);
               } else {
                 for (int64_t j = 0; j < J; ++j) {
                   int8_t* o = out + j * plane;
@@ -1039,6 +1121,7 @@ class ConvRunner {
     if (dim == 16) {
       // The DIM 16 kernels' prepared block, from the k rows and zeros (they use all 16 rows; accumulator
       // columns beyond J are never moved out).
+      if (k == 16) return prepare16(s_.sp_row(sp_row), kern16(), false, pe16_);
       alignas(16) int8_t w[256] = {};
       std::memcpy(w, s_.sp_row(sp_row), static_cast<size_t>(k) * 16);
       prepare16(w, kern16(), false, pe16_);
@@ -1060,8 +1143,10 @@ class ConvRunner {
   int64_t mpr_ = 1;
   std::vector<int16_t> pe_weights_;
   Block16 pe16_;  // DIM 16: the PEs' weights for mac16
-  std::vector<int32_t> bias_row_;
+  std::vector<int32_t> bias_rows_;  // LdBias: one row per och block
   std::vector<int8_t> staged_;
+  const int8_t* x_end_;  // one past the input tensor and the weights: the bounds of 16-byte loads
+  const int8_t* w_end_;
 };
 
 }  // namespace
