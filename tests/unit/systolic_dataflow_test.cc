@@ -145,6 +145,9 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
                                    {3, 33, 29, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // K = 27: a partial group
                                    {5, 13, 11, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3
                                    {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel
+                                   {1, 56, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 45 pixels a row: 16 + 16 + 13
+                                   {1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},      // stride 2, 5 pixels a row
+                                   {12, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1, K = 12
                                    {20, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1: the transpose
                                    {20, 9, 10, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},    // 1x1 stride 2
                                    {2, 5, 40, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2}}) {
@@ -166,6 +169,16 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
     im2col_i8(Im2colGeometry{g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, OH, OW}, x.data(),
               got.data() + 16);
     EXPECT_EQ(got, want) << g.C << "x" << g.H << "x" << g.W << " kernel " << g.KH << "x" << g.KW << " stride " << g.SW;
+    if (K > 16) continue;
+    // Rows 16 bytes apart (the tile models' depthwise A): K columns, then zeros to the row's end.
+    std::vector<int8_t> got16(static_cast<size_t>(I * 16) + 32, int8_t{0x5a}), want16 = got16;
+    for (int64_t i = 0; i < I; ++i)
+      for (int64_t k = 0; k < 16; ++k)
+        want16[static_cast<size_t>(16 + i * 16 + k)] = k < K ? want[static_cast<size_t>(16 + i * K + k)] : int8_t{0};
+    im2col_i8(Im2colGeometry{g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, OH, OW, 16}, x.data(),
+              got16.data() + 16);
+    EXPECT_EQ(got16, want16) << g.C << "x" << g.H << "x" << g.W << " kernel " << g.KH << "x" << g.KW << " stride "
+                             << g.SW << " lda 16";
   }
 }
 

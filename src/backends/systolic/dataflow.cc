@@ -1280,8 +1280,9 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
 // im2col_i8's inner step for 16 + nt2 pixels of one output row (16 < 16 + nt2 <= 32) at stride 1 or 2: the
 // lanes of each AVX2 register hold the two 16-pixel chunks, and the byte interleaves (which stay in their
 // lane) transpose both at once. Stores go in pixel order, the last column group first, as in im2col_i8.
-[[gnu::target("avx2")]] void im2col_pair_avx2(const int8_t* src, const int64_t* offsets, int64_t K, int64_t SW,
-                                              int64_t nt2, int8_t* arow, const int8_t* a_end) {
+// With lda 16 and K <= 16 (one group) each register pair holds two adjacent whole rows: 32-byte stores.
+[[gnu::target("avx2")]] void im2col_pair_avx2(const int8_t* src, const int64_t* offsets, int64_t K, int64_t lda,
+                                              int64_t SW, int64_t nt2, int8_t* arow, const int8_t* a_end) {
   const __m256i even = _mm256_set1_epi16(0x00FF);
   for (int64_t grp = (K + 15) / 16 - 1; grp >= 0; --grp) {
     const int64_t k0 = grp * 16, nk = std::min<int64_t>(16, K - k0);
@@ -1306,10 +1307,22 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
       }
       for (int i = 0; i < 16; ++i) v[i] = u[i];
     }
+    if (lda == 16 && K <= 16) {
+      for (int64_t t = 0; t < 16; t += 2) {  // rows t, t + 1 (lanes 0), then t + 16, t + 17 (lanes 1) if live
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(arow + t * 16), _mm256_permute2x128_si256(v[t], v[t + 1], 0x20));
+        const __m256i hi = _mm256_permute2x128_si256(v[t], v[t + 1], 0x31);
+        if (t + 1 < nt2) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(arow + (t + 16) * 16), hi);
+        } else if (t < nt2) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + (t + 16) * 16), _mm256_castsi256_si128(hi));
+        }
+      }
+      return;
+    }
     for (int64_t t = 0; t < 16 + nt2; ++t) {
       const __m128i row = t < 16 ? _mm256_castsi256_si128(v[t]) : _mm256_extracti128_si256(v[t - 16], 1);
-      int8_t* d = arow + t * K + k0;
-      if (nk == 16 || a_end - d >= 16) {
+      int8_t* d = arow + t * lda + k0;
+      if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(d), row);
       } else {
         alignas(16) int8_t tmp[16];
@@ -1323,9 +1336,11 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, DW = g.DW;
   const int64_t PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
-  const int64_t K = C * KH * KW, I = OH * OW;
+  const int64_t K = C * KH * KW, I = OH * OW, lda = g.LDA > 0 ? g.LDA : K;
   if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W) {
-    transpose_i8(x, H * W, C, H * W, a, K);  // a 1x1 conv: [C, H * W] -> [H * W, C]
+    transpose_i8(x, H * W, C, H * W, a, lda);  // a 1x1 conv: [C, H * W] -> [H * W, C]
+    if (lda > K)
+      for (int64_t i = 0; i < I; ++i) std::memset(a + i * lda + K, 0, static_cast<size_t>(lda - K));
     return;
   }
   // The input planes with their padding made explicit (zeros around, and slack on the right for full-width
@@ -1348,7 +1363,7 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   // row's last pixel are read from the slack and not stored). The last column group of a row may be partial;
   // it is stored first, with a full 16-byte store whose excess lands on the next row's first group, written
   // after it (except at the end of A).
-  const int8_t* a_end = a + I * K;
+  const int8_t* a_end = a + (I - 1) * lda + K;
   const int64_t groups = (K + 15) / 16;
   const __m128i even = _mm_set1_epi16(0x00FF);
   static const bool avx2 = tier_has_avx2(cpu_tier());
@@ -1356,10 +1371,10 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
       const int64_t nt = std::min<int64_t>(16, OW - ow0);
       const int8_t* src = padded.data() + oh * SH * PW + ow0 * SW;
-      int8_t* arow = a + (oh * OW + ow0) * K;
+      int8_t* arow = a + (oh * OW + ow0) * lda;
       if (avx2 && (SW == 1 || SW == 2) && OW - ow0 > 16) {
         // Two chunks of 16 pixels side by side in the two lanes of AVX2 registers.
-        im2col_pair_avx2(src, offsets.data(), K, SW, std::min<int64_t>(16, OW - ow0 - 16), arow, a_end);
+        im2col_pair_avx2(src, offsets.data(), K, lda, SW, std::min<int64_t>(16, OW - ow0 - 16), arow, a_end);
         ow0 += 16;
         continue;
       }
@@ -1385,8 +1400,8 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
         }
         transpose16x16_i8(v);
         for (int64_t t = 0; t < nt; ++t) {
-          int8_t* d = arow + t * K + k0;
-          if (nk == 16 || a_end - d >= 16) {
+          int8_t* d = arow + t * lda + k0;
+          if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
             _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[t]);
           } else {
             alignas(16) int8_t tmp[16];

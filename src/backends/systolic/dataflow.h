@@ -146,8 +146,11 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
 
 // The host's im2col for a convolution group: x is [C, H, W] int8, a becomes [OH * OW, K] (K = C * KH * KW,
 // index (channel, kernel row, kernel column)), one row per output pixel, padding 0 (the zero point is 0).
+// LDA: the row stride of a (0: K). With K <= 16 <= LDA every row is written whole, 16 bytes: K columns and
+// zeros (the tile models' A for a depthwise conv, K = 9, uses 16: aligned rows, no partial stores).
 struct Im2colGeometry {
   int64_t C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW;
+  int64_t LDA = 0;
 };
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a);
 
