@@ -932,9 +932,18 @@ class ConvRunner {
             }
             std::memset(dst, 0, static_cast<size_t>(lo * 16));
             std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
+            // Whole blocks (16 channels, 16 pixels, every byte readable): plain loads.
+            const bool plain = chs == 16 && !ds && x_end_ - (src0 + 15 * HW) >= hi + 16;
             for (int64_t col = lo; col < hi; col += 16) {
               const int64_t n = std::min<int64_t>(16, hi - col);
               __m128i v[16];
+              if (plain && n == 16) {
+                for (int64_t ch = 0; ch < 16; ++ch)
+                  v[ch] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src0 + ch * HW + col));
+                transpose16x16_i8(v);
+                for (int64_t c = 0; c < 16; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
+                continue;
+              }
               for (int64_t ch = 0; ch < 16; ++ch) {
                 if (ch >= chs) {
                   v[ch] = _mm_setzero_si128();
