@@ -428,6 +428,40 @@ inline void move_pe_sums16(const int32_t* src, int32_t* dst, int rows, bool one_
 
 alignas(16) constexpr int8_t kOnes16[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
+// Column 0 of `rows` DIM 16 accumulator rows: set to v (a one-column bias mvin), or read out into col (a
+// one-column mvout). Four rows per step (the loop's own instructions were most of the work).
+inline void set_column16(int32_t* acc, int32_t v, int64_t rows) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, acc += 64) acc[0] = v, acc[16] = v, acc[32] = v, acc[48] = v;
+  for (; r < rows; ++r, acc += 16) acc[0] = v;
+}
+inline void get_column16(const int32_t* acc, int64_t rows, int32_t* col) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, acc += 64, col += 4) col[0] = acc[0], col[1] = acc[16], col[2] = acc[32], col[3] = acc[48];
+  for (; r < rows; ++r, acc += 16) *col++ = acc[0];
+}
+
+// mvin of `rows` rows of 16 bytes (masked to the valid columns) from `from` (rows ld apart) to consecutive
+// scratchpad rows at dst; `readable` of them (from the first) may be read as 16 bytes whole, the rest are
+// read bounded by `end`.
+inline void mvin_rows16(const int8_t* from, int64_t ld, int64_t rows, int64_t readable, int64_t valid,
+                        const int8_t* end, int8_t* dst) {
+  const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
+  int64_t r = 0;
+  auto row = [&](int64_t i) {
+    return _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i * ld)), mask);
+  };
+  for (; r + 4 <= readable; r += 4) {
+    const __m128i a = row(r), b = row(r + 1), c = row(r + 2), d = row(r + 3);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 16), b);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 32), c);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 48), d);
+  }
+  for (; r < readable; ++r) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), row(r));
+  for (; r < rows; ++r) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * ld, valid, end));
+}
+
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
 inline void copy_small(void* dst, const void* src, size_t n) {
@@ -524,9 +558,7 @@ class TileRunner {
       // Accumulator columns beyond J are never moved out, so what they hold does not matter: a one-column
       // block (a depthwise conv's) gets its one int32 per row, wider ones whole rows (zero beyond J).
       if (valid == 1) {
-        int32_t* dst = s_.acc_row(base);
-        const int32_t b = p_.bias[col0];
-        for (int64_t r = 0; r < rows; ++r) dst[16 * r] = b;
+        set_column16(s_.acc_row(base), p_.bias[col0], rows);
       } else {
         alignas(64) int32_t row[16] = {};
         for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
@@ -554,8 +586,7 @@ class TileRunner {
       if (valid == 1 && dim_ == 16) {
         std::vector<int32_t>& col = g_.gather;
         col.resize(static_cast<size_t>(rows));
-        const int32_t* acc = s_.acc_row(base);
-        for (int64_t r = 0; r < rows; ++r) col[static_cast<size_t>(r)] = acc[16 * r];
+        get_column16(s_.acc_row(base), rows, col.data());
         scale_and_activate_row(col.data(), rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
       } else {
         std::vector<int32_t>& gather = g_.gather;
@@ -656,8 +687,7 @@ class TileRunner {
     if (has_d) {
       int32_t* dst = s_.acc_row(c_base);
       if (one_col) {
-        const int32_t b = p_.bias[t.col0];
-        for (int64_t r = 0; r < rows; ++r) dst[16 * r] = b;
+        set_column16(dst, p_.bias[t.col0], rows);
       } else {
         alignas(64) int32_t row[16] = {};
         std::memcpy(row, p_.bias + t.col0, static_cast<size_t>(J) * 4);
@@ -674,13 +704,7 @@ class TileRunner {
       int8_t* dst = s_.sp_row(a_base);
       // Rows whose 16 bytes are all readable: plain loads and one mask; the last few: bounded loads.
       const int64_t readable = end - from >= 16 ? std::min<int64_t>(rows, (end - from - 16) / p_.lda + 1) : 0;
-      const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
-      int64_t r = 0;
-      for (; r < readable; ++r)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16),
-                         _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + r * p_.lda)), mask));
-      for (; r < rows; ++r)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * p_.lda, valid, end));
+      mvin_rows16(from, p_.lda, rows, readable, valid, end, dst);
       const int64_t block_rows = cdiv(rows, 16) * 16;
       if (rows < block_rows) std::memset(dst + rows * 16, 0, static_cast<size_t>((block_rows - rows) * 16));
       n_.mvin_rows += rows;
