@@ -142,6 +142,8 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
   for (const G& g : std::vector<G>{{1, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // depthwise, K = 9
                                    {1, 112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  // stride 2, pad after only
                                    {1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      // fewer than 16 pixels a row
+                                   {1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 14 a row, an even number of rows
+                                   {1, 28, 28, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},    // stride 2 to 14 x 14
                                    {3, 33, 29, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // K = 27: a partial group
                                    {5, 13, 11, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3
                                    {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel

@@ -1366,6 +1366,44 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   }
 }
 
+// im2col_i8's step for two consecutive output rows of n <= 16 pixels each (src0 / src1: their first pixel's
+// window origin) at stride 1 or 2, K <= 16 and A rows 16 bytes apart: lane 0 of each AVX2 register holds the
+// first row's pixels, lane 1 the second's, and one transpose serves both. The rows' A rows are consecutive
+// (row 1's start at arow + n * 16); each is stored whole.
+[[gnu::target("avx2")]] void im2col_rows2_avx2(const int8_t* src0, const int8_t* src1, const int64_t* off, int64_t K,
+                                               int64_t SW, int64_t n, int8_t* arow) {
+  const __m128i even = _mm_set1_epi16(0x00FF);
+  __m256i v[16];
+  for (int64_t i = 0; i < 16; ++i) v[i] = _mm256_setzero_si256();
+  for (int64_t i = 0; i < K; ++i) {
+    __m128i a0, a1;
+    if (SW == 1) {
+      a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src0 + off[i]));
+      a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src1 + off[i]));
+    } else {
+      auto evens = [&](const int8_t* p) {
+        return _mm_packus_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), even),
+                                _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), even));
+      };
+      a0 = evens(src0 + off[i]);
+      a1 = evens(src1 + off[i]);
+    }
+    v[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(a0), a1, 1);
+  }
+  for (int round = 0; round < 4; ++round) {
+    __m256i u[16];
+    for (int i = 0; i < 8; ++i) {
+      u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
+      u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = u[i];
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + t * 16), _mm256_castsi256_si128(v[t]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + (n + t) * 16), _mm256_extracti128_si256(v[t], 1));
+  }
+}
+
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, DW = g.DW;
   const int64_t PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
@@ -1400,7 +1438,16 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int64_t groups = (K + 15) / 16;
   const __m128i even = _mm_set1_epi16(0x00FF);
   static const bool avx2 = tier_has_avx2(cpu_tier());
-  for (int64_t oh = 0; oh < OH; ++oh)
+  // Rows of at most 16 pixels (a 14 x 14 or 7 x 7 depthwise conv), A rows 16 bytes apart: two output rows per
+  // AVX2 transpose.
+  const bool rows2 = avx2 && lda == 16 && K <= 16 && OW <= 16 && (SW == 1 || SW == 2);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    if (rows2 && oh + 1 < OH) {
+      const int8_t* src = padded.data() + oh * SH * PW;
+      im2col_rows2_avx2(src, src + SH * PW, offsets.data(), K, SW, OW, a + oh * OW * 16);
+      ++oh;
+      continue;
+    }
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
       const int64_t nt = std::min<int64_t>(16, OW - ow0);
       const int8_t* src = padded.data() + oh * SH * PW + ow0 * SW;
@@ -1444,6 +1491,7 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
         }
       }
     }
+  }
 }
 
 void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16) {
