@@ -956,16 +956,26 @@ class ConvRunner {
             }
             std::memset(dst, 0, static_cast<size_t>(lo * 16));
             std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
-            // Whole blocks (16 channels, 16 pixels, every byte readable): plain loads.
-            const bool plain = chs == 16 && !ds && x_end_ - (src0 + 15 * HW) >= hi + 16;
+            // When 16 bytes (32 with the downsample) past every channel's last pixel are readable: plain loads
+            // (bytes beyond pixel n land in transposed rows that are not stored), zeros for channels beyond
+            // chs; otherwise bounded, masked loads.
+            const bool plain = x_end_ - (src0 + (chs - 1) * HW) >= ((hi + 16) << ds);
+            const __m128i even = _mm_set1_epi16(0x00FF);
             for (int64_t col = lo; col < hi; col += 16) {
               const int64_t n = std::min<int64_t>(16, hi - col);
               __m128i v[16];
-              if (plain && n == 16) {
-                for (int64_t ch = 0; ch < 16; ++ch)
-                  v[ch] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src0 + ch * HW + col));
+              if (plain) {
+                const int8_t* src = src0 + (col << ds);
+                if (ds) {
+                  for (int64_t ch = 0; ch < chs; ++ch, src += HW)
+                    v[ch] = _mm_packus_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), even),
+                                             _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16)), even));
+                } else {
+                  for (int64_t ch = 0; ch < chs; ++ch, src += HW) v[ch] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+                }
+                for (int64_t ch = chs; ch < 16; ++ch) v[ch] = _mm_setzero_si128();
                 transpose16x16_i8(v);
-                for (int64_t c = 0; c < 16; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
+                for (int64_t c = 0; c < n; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
                 continue;
               }
               for (int64_t ch = 0; ch < 16; ++ch) {
