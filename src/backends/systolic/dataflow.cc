@@ -1037,6 +1037,21 @@ class ConvRunner {
     const int64_t Cout = d.out_c;
     for (int64_t och = 0; och < t.pochs; och += max_chs) {
       const int64_t cols = std::min(max_chs, t.pochs - och);
+      if (dim == 16) {
+        // The kchs rows of one (kernel position, och block) are consecutive scratchpad rows and Cout apart in
+        // the HWIO tensor: one strided run of (masked) 16-byte copies each, the same bytes row by row.
+        for (int64_t kr = 0; kr < t.krows; ++kr)
+          for (int64_t kc = 0; kc < t.kcols; ++kc)
+            for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+              const int8_t* src = p_.w + (((t.krow + kr) * d.k_w + t.kcol + kc) * Cin + t.kch) * Cout + t.poch + och + c0;
+              const int64_t readable = w_end_ - src >= 16 ? std::min(t.kchs, (w_end_ - src - 16) / Cout + 1) : 0;
+              mvin_rows16(src, Cout, t.kchs, readable, std::min<int64_t>(16, cols - c0), w_end_,
+                          s_.sp_row(B((och + c0) / 16, kr, kc, 0)));
+            }
+        n_.mvin_rows += t.krows * t.kcols * t.kchs;
+        n_.mvin_bytes += t.krows * t.kcols * t.kchs * cols;
+        continue;
+      }
       for (int64_t kr = 0; kr < t.krows; ++kr)
         for (int64_t kc = 0; kc < t.kcols; ++kc)
           for (int64_t ci = 0; ci < t.kchs; ++ci) {
@@ -1044,10 +1059,6 @@ class ConvRunner {
             for (int64_t c0 = 0; c0 < cols; c0 += dim) {
               int8_t* dst = s_.sp_row(B((och + c0) / dim, kr, kc, ci));
               const int64_t valid = std::min(dim, cols - c0);
-              if (dim == 16) {  // one (masked) 16-byte load and store
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), load_bytes16(src + c0, valid, w_end_));
-                continue;
-              }
               if (valid < dim) std::memset(dst, 0, static_cast<size_t>(dim));
               std::memcpy(dst, src + c0, static_cast<size_t>(valid));
             }
