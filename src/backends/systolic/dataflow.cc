@@ -906,22 +906,31 @@ class ConvRunner {
         for (int64_t ob = 0; ob < n_ob; ++ob)
           std::memcpy(bias_rows_.data() + ob * dim, p_.bias + t.poch + ob * dim,
                       static_cast<size_t>(std::min(dim, t.pochs - ob * dim)) * 4);
-      for (int64_t bb = 0; bb < t.batches; ++bb)
-        for (int64_t r = 0; r < orows; ++r)
-          for (int64_t col = 0; col < ocols; col += dim)
-            for (int64_t ob = 0; ob < n_ob; ++ob) {
-              const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
-              const int32_t* row = bias_rows_.data() + ob * dim;
-              if (dim == 16) {
-                fill_rows16(s_.acc_row(C(ob, bb, r, col)), row, I);
-              } else {
+      if (dim == 16) {
+        // An och block's accumulator rows C(ob, b, orow, ocol) are one consecutive run over the tile's pixels, and
+        // every mvin of that block writes the same row: one run of stores per block (the same rows and bytes as
+        // the mvins' pixel order; the counters are their sums).
+        for (int64_t ob = 0; ob < n_ob; ++ob) {
+          fill_rows16(s_.acc_row(C(ob, 0, 0, 0)), bias_rows_.data() + ob * 16, c_plane);
+          if (p_.bias) {
+            n_.mvin_rows += c_plane;
+            n_.mvin_bytes += c_plane * std::min(dim, t.pochs - ob * dim) * 4;
+          }
+        }
+      } else {
+        for (int64_t bb = 0; bb < t.batches; ++bb)
+          for (int64_t r = 0; r < orows; ++r)
+            for (int64_t col = 0; col < ocols; col += dim)
+              for (int64_t ob = 0; ob < n_ob; ++ob) {
+                const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
+                const int32_t* row = bias_rows_.data() + ob * dim;
                 for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), row, static_cast<size_t>(dim) * 4);
+                if (p_.bias) {
+                  n_.mvin_rows += I;
+                  n_.mvin_bytes += I * J * 4;
+                }
               }
-              if (p_.bias) {
-                n_.mvin_rows += I;
-                n_.mvin_bytes += I * J * 4;
-              }
-            }
+      }
     }
 
     // LdInput: for b, irow, icol (DIM pixels), ich (MAX_BLOCK_LEN blocks): one row per pixel, from the NCHW
