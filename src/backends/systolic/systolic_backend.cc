@@ -684,15 +684,11 @@ class SystolicExecutable final : public Executable {
         p.I = c.I, p.J = c.Mg, p.K = c.K;
         p.A = a, p.lda = c.lda, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
         p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
-        p.C = cbuf, p.ldc = c.Mg, p.epilogue = c.e;
-        tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
-        // [I, Mg] -> NCHW.
+        // [I, Mg] -> NCHW: one output channel (a depthwise conv's) is its NCHW plane, written in place.
         int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
-        if (c.Mg == 1) {
-          std::memcpy(out, cbuf, static_cast<size_t>(c.I));
-          return;
-        }
-        transpose_i8(cbuf, c.Mg, c.I, c.Mg, out, c.I);
+        p.C = c.Mg == 1 ? out : cbuf, p.ldc = c.Mg, p.epilogue = c.e;
+        tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
+        if (c.Mg > 1) transpose_i8(cbuf, c.Mg, c.I, c.Mg, out, c.I);
       };
       if (jobs == 1 || prof) {
         for (int64_t job = 0; job < jobs; ++job) one(job, c.a.data(), c.c.data(), st.stats.counters);
