@@ -10,8 +10,33 @@
 
 namespace inr {
 
+// Bytes [0, n) at p (0 <= n <= 8) as the low bytes of a uint64, zero above: at most three plain loads (8, or
+// 4 + 2 + 1), no copy through memory (a byte-wise copy read back as a vector stalls store forwarding).
+inline uint64_t load_upto8(const int8_t* p, int64_t n) {
+  uint64_t v = 0;
+  if (n >= 8) {
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  int64_t o = 0;
+  if (n & 4) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    v = x;
+    o = 4;
+  }
+  if (n & 2) {
+    uint16_t x;
+    std::memcpy(&x, p + o, 2);
+    v |= uint64_t{x} << (8 * o);
+    o += 2;
+  }
+  if (n & 1) v |= uint64_t{static_cast<uint8_t>(p[o])} << (8 * o);
+  return v;
+}
+
 // Bytes [0, valid) of a 16-byte row from `from`, zero beyond (0 < valid <= 16); `end` is one past the last
-// byte that may be read. One unaligned load and a mask when 16 bytes are readable, else a copy.
+// byte that may be read. One unaligned load and a mask when 16 bytes are readable, else load_upto8 twice.
 inline __m128i load_bytes16(const int8_t* from, int64_t valid, const int8_t* end) {
   alignas(16) static constexpr int8_t kMask[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                                    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
@@ -19,9 +44,9 @@ inline __m128i load_bytes16(const int8_t* from, int64_t valid, const int8_t* end
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
     return valid == 16 ? v : _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - valid)));
   }
-  alignas(16) int8_t tmp[16] = {};
-  std::memcpy(tmp, from, static_cast<size_t>(valid));
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
+  const uint64_t lo = load_upto8(from, valid < 8 ? valid : 8);
+  const uint64_t hi = valid > 8 ? load_upto8(from + 8, valid - 8) : 0;
+  return _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
 }
 
 // Stores bytes [0, n) of `v` at `to` (0 <= n <= 16) and nothing else: at most two overlapping plain stores

@@ -113,6 +113,25 @@ TEST(SystolicDataflow, OtherArraySizesToo) {
   }
 }
 
+// core/transpose.h's row loads: `valid` bytes then zeros, whether 16 bytes are readable (a mask) or not (the
+// pieces of load_upto8), and the stores of n bytes write exactly those.
+TEST(SystolicDataflow, PartialRowLoadsAndStoresTouchOnlyTheirBytes) {
+  int8_t src[48];
+  for (int i = 0; i < 48; ++i) src[i] = static_cast<int8_t>(i * 37 - 100);
+  for (int64_t valid = 1; valid <= 16; ++valid)
+    for (int64_t readable : {valid, int64_t{16}, int64_t{40}}) {
+      alignas(16) int8_t got[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(got), load_bytes16(src + 4, valid, src + 4 + readable));
+      for (int64_t i = 0; i < 16; ++i)
+        EXPECT_EQ(got[i], i < valid ? src[4 + i] : 0) << "valid " << valid << " readable " << readable << " byte " << i;
+      int8_t out[32];
+      std::fill(out, out + 32, int8_t{0x5a});
+      store_bytes16(out + 8, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), valid);
+      for (int64_t i = 0; i < 32; ++i)
+        EXPECT_EQ(out[i], i >= 8 && i < 8 + valid ? src[i - 8] : int8_t{0x5a}) << "store " << valid << " byte " << i;
+    }
+}
+
 // The host-side layout changes (SIMD blocks with partial edges and overlapping stores) against plain loops,
 // with guard bytes around the destination: nothing outside it may be written.
 TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
