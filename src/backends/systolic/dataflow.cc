@@ -1136,14 +1136,37 @@ class ConvRunner {
             preload_weights(B(ob, kr, kc, kb * dim), K);
             ++n_.weight_preloads;
             bool new_weights = true;
+            if (dim_ == 16) {
+              // The computes of one output row read A rows `stride` apart and write consecutive C rows, so the
+              // kernel (which takes rows one at a time) runs a row's blocks in one call; with a 1x1 window at
+              // stride 1 in the scratchpad the whole tile's pixels are one run in both. Counters per compute.
+              const Kern16 kern = kern16();
+              if (stride == 1 && irows == orows && icols == ocols && kr == 0 && kc == 0) {
+                mac16(kern, false, s_.sp_row(A(kb, 0, 0, 0)), pe16_, s_.acc_row(C(ob, 0, 0, 0)),
+                      static_cast<int>(c_plane), true);
+              } else {
+                for (int64_t bb = 0; bb < t.batches; ++bb)
+                  for (int64_t r = 0; r < orows; ++r)
+                    mac16(kern, false, s_.sp_row(A(kb, bb, r * stride + kr * d.dilation, kc * d.dilation)), pe16_,
+                          s_.acc_row(C(ob, bb, r, 0)), static_cast<int>(ocols), true, stride * 16);
+              }
+              for (int64_t bb = 0; bb < t.batches; ++bb)
+                for (int64_t r = 0; r < orows; ++r)
+                  for (int64_t col = 0; col < ocols; col += dim) {
+                    const int I = static_cast<int>(std::min(dim, ocols - col));
+                    ++n_.preloads;
+                    ++n_.computes;
+                    n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
+                    new_weights = false;
+                  }
+              continue;
+            }
             for (int64_t bb = 0; bb < t.batches; ++bb)
               for (int64_t r = 0; r < orows; ++r)
                 for (int64_t col = 0; col < ocols; col += dim) {
                   const int I = static_cast<int>(std::min(dim, ocols - col));
                   const int64_t a = A(kb, bb, r * stride + kr * d.dilation, col * stride + kc * d.dilation);
-                  if (dim_ == 16) {
-                    mac16(kern16(), false, s_.sp_row(a), pe16_, s_.acc_row(C(ob, bb, r, col)), I, true, stride * 16);
-                  } else {
+                  {
                     block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
                               I, K, J, true);
                   }
