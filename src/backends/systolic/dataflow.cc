@@ -1166,10 +1166,8 @@ class ConvRunner {
                 for (int64_t col = 0; col < ocols; col += dim) {
                   const int I = static_cast<int>(std::min(dim, ocols - col));
                   const int64_t a = A(kb, bb, r * stride + kr * d.dilation, col * stride + kc * d.dilation);
-                  {
-                    block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
-                              I, K, J, true);
-                  }
+                  block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim, I,
+                            K, J, true);
                   ++n_.preloads;
                   ++n_.computes;
                   n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
