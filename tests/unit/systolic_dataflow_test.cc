@@ -165,6 +165,7 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
                                    {1, 28, 28, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},    // stride 2 to 14 x 14
                                    {3, 33, 29, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // K = 27: a partial group
                                    {5, 13, 11, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3
+                                   {1, 13, 40, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3, K = 9
                                    {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel
                                    {1, 56, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 45 pixels a row: 16 + 16 + 13
                                    {1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},      // stride 2, 5 pixels a row
