@@ -1297,7 +1297,14 @@ void DataflowCounters::add(const DataflowCounters& o) {
 
 Scratch::Scratch(const Config& c)
     : dim_(c.dim), sp_rows_(c.sp_rows()), acc_rows_(c.acc_rows()), max_block_len_(std::max(1, c.max_block_len())),
-      sp_(static_cast<size_t>(c.sp_rows() * c.dim)), acc_(static_cast<size_t>(c.acc_rows() * c.dim)) {}
+      sp_mem_(static_cast<size_t>(c.sp_rows() * c.dim) + 64), acc_mem_(static_cast<size_t>(c.acc_rows() * c.dim) + 16) {
+  auto align64 = [](auto* p) {
+    const auto a = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<decltype(p)>((a + 63) & ~uintptr_t{63});
+  };
+  sp_ = align64(sp_mem_.data());
+  acc_ = align64(acc_mem_.data());
+}
 
 bool tiles_fit(const TileSizes& t, Dataflow d, const Config& c) {
   if (t.I < 1 || t.J < 1 || t.K < 1) return false;

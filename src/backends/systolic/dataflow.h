@@ -74,8 +74,8 @@ class Scratch {
  public:
   explicit Scratch(const Config& c);
   int dim() const { return dim_; }
-  int8_t* sp_row(int64_t row) { return sp_.data() + row * dim_; }
-  int32_t* acc_row(int64_t row) { return acc_.data() + row * dim_; }
+  int8_t* sp_row(int64_t row) { return sp_ + row * dim_; }
+  int32_t* acc_row(int64_t row) { return acc_ + row * dim_; }
   int64_t sp_rows() const { return sp_rows_; }
   int64_t acc_rows() const { return acc_rows_; }
   int max_block_len() const { return max_block_len_; }
@@ -84,8 +84,12 @@ class Scratch {
   int dim_;
   int64_t sp_rows_, acc_rows_;
   int max_block_len_;
-  std::vector<int8_t> sp_;
-  std::vector<int32_t> acc_;
+  // Both memories start on a 64-byte boundary, so a DIM 16 accumulator row is one cache line (a 64-byte load
+  // or store of it does not straddle two).
+  std::vector<int8_t> sp_mem_;
+  std::vector<int32_t> acc_mem_;
+  int8_t* sp_ = nullptr;
+  int32_t* acc_ = nullptr;
 };
 
 // Whether tiles of `t` blocks fit the config's memories for this dataflow (WS: half the scratchpad and
