@@ -113,6 +113,25 @@ TEST(SystolicDataflow, OtherArraySizesToo) {
   }
 }
 
+// core/transpose.h's row loads: `valid` bytes then zeros, whether 16 bytes are readable (a mask) or not (the
+// pieces of load_upto8), and the stores of n bytes write exactly those.
+TEST(SystolicDataflow, PartialRowLoadsAndStoresTouchOnlyTheirBytes) {
+  int8_t src[48];
+  for (int i = 0; i < 48; ++i) src[i] = static_cast<int8_t>(i * 37 - 100);
+  for (int64_t valid = 1; valid <= 16; ++valid)
+    for (int64_t readable : {valid, int64_t{16}, int64_t{40}}) {
+      alignas(16) int8_t got[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(got), load_bytes16(src + 4, valid, src + 4 + readable));
+      for (int64_t i = 0; i < 16; ++i)
+        EXPECT_EQ(got[i], i < valid ? src[4 + i] : 0) << "valid " << valid << " readable " << readable << " byte " << i;
+      int8_t out[32];
+      std::fill(out, out + 32, int8_t{0x5a});
+      store_bytes16(out + 8, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), valid);
+      for (int64_t i = 0; i < 32; ++i)
+        EXPECT_EQ(out[i], i >= 8 && i < 8 + valid ? src[i - 8] : int8_t{0x5a}) << "store " << valid << " byte " << i;
+    }
+}
+
 // The host-side layout changes (SIMD blocks with partial edges and overlapping stores) against plain loops,
 // with guard bytes around the destination: nothing outside it may be written.
 TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
@@ -127,6 +146,13 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
       for (int64_t c = 0; c < cols; ++c) want[static_cast<size_t>(16 + c * ld_dst + r)] = src[static_cast<size_t>(r * ld_src + c)];
     transpose_i8(src.data(), ld_src, rows, cols, got.data() + 16, ld_dst);
     EXPECT_EQ(got, want) << rows << "x" << cols << " ld " << ld_src << "/" << ld_dst;
+    // With the s8 -> u8 flip on the way (the oneDNN int8 convolution's source without VNNI).
+    std::vector<int8_t> flipped(n + 32, int8_t{0x5a}), want_flipped = flipped;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        want_flipped[static_cast<size_t>(16 + c * ld_dst + r)] = static_cast<int8_t>(src[static_cast<size_t>(r * ld_src + c)] ^ 0x80);
+    transpose_i8(src.data(), ld_src, rows, cols, flipped.data() + 16, ld_dst, 0x80);
+    EXPECT_EQ(flipped, want_flipped) << rows << "x" << cols << " xor 0x80";
   }
   // C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH from PB, OW from PR.
   struct G {
@@ -135,9 +161,15 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
   for (const G& g : std::vector<G>{{1, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  // depthwise, K = 9
                                    {1, 112, 112, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  // stride 2, pad after only
                                    {1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      // fewer than 16 pixels a row
+                                   {1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 14 a row, an even number of rows
+                                   {1, 28, 28, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},    // stride 2 to 14 x 14
                                    {3, 33, 29, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    // K = 27: a partial group
                                    {5, 13, 11, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3
+                                   {1, 13, 40, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3, K = 9
                                    {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel
+                                   {1, 56, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 45 pixels a row: 16 + 16 + 13
+                                   {1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},      // stride 2, 5 pixels a row
+                                   {12, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1, K = 12
                                    {20, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1: the transpose
                                    {20, 9, 10, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},    // 1x1 stride 2
                                    {2, 5, 40, 5, 5, 1, 2, 1, 1, 2, 2, 2, 2}}) {
@@ -159,6 +191,16 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
     im2col_i8(Im2colGeometry{g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, OH, OW}, x.data(),
               got.data() + 16);
     EXPECT_EQ(got, want) << g.C << "x" << g.H << "x" << g.W << " kernel " << g.KH << "x" << g.KW << " stride " << g.SW;
+    if (K > 16) continue;
+    // Rows 16 bytes apart (the tile models' depthwise A): K columns, then zeros to the row's end.
+    std::vector<int8_t> got16(static_cast<size_t>(I * 16) + 32, int8_t{0x5a}), want16 = got16;
+    for (int64_t i = 0; i < I; ++i)
+      for (int64_t k = 0; k < 16; ++k)
+        want16[static_cast<size_t>(16 + i * 16 + k)] = k < K ? want[static_cast<size_t>(16 + i * K + k)] : int8_t{0};
+    im2col_i8(Im2colGeometry{g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, OH, OW, 16}, x.data(),
+              got16.data() + 16);
+    EXPECT_EQ(got16, want16) << g.C << "x" << g.H << "x" << g.W << " kernel " << g.KH << "x" << g.KW << " stride "
+                             << g.SW << " lda 16";
   }
 }
 

@@ -13,6 +13,7 @@
 #include "backends/onednn/onednn_compiler.h"
 #include "backends/onednn/onednn_int8.h"
 #include "core/cpu_tier.h"
+#include "core/transpose.h"
 
 namespace inr::onednn {
 
@@ -218,18 +219,9 @@ void Int8ConvS32::run(const int8_t* x, bool x_nhwc, const BandFn& done) {
       const int64_t n = im.N * HW * C;
       for (int64_t i = 0; i < n; ++i) dst[i] = xs[i] ^ mask;
     } else {
-      // [C, HW] -> [HW, C] per image, in cache-sized blocks.
-      constexpr int64_t kB = 64;
-      for (int64_t n = 0; n < im.N; ++n) {
-        const uint8_t* in = xs + n * C * HW;
-        uint8_t* out = dst + n * C * HW;
-        for (int64_t p0 = 0; p0 < HW; p0 += kB)
-          for (int64_t c0 = 0; c0 < C; c0 += kB) {
-            const int64_t p1 = std::min(HW, p0 + kB), c1 = std::min(C, c0 + kB);
-            for (int64_t p = p0; p < p1; ++p)
-              for (int64_t c = c0; c < c1; ++c) out[p * C + c] = in[c * HW + p] ^ mask;
-          }
-      }
+      // [C, HW] -> [HW, C] per image (core/transpose.h: 16 x 16 byte blocks, the xor on the way).
+      for (int64_t n = 0; n < im.N; ++n)
+        transpose_i8(x + n * C * HW, HW, C, HW, reinterpret_cast<int8_t*>(dst + n * C * HW), C, mask);
     }
     src = dst;
   }

@@ -172,6 +172,8 @@ struct alignas(64) Block16 {
   int32_t comp[16];            // VNNI: -128 * sum_k w[k][c]
   int16_t w2[256];             // pairs: w2[p * 32 + c * 2 + h] = w[2p + h][c]
   alignas(32) int16_t col[16];  // one column (a depthwise conv's): col[k] = w[k][0]
+  alignas(16) int8_t col8[16];   // the same as int8 (the VNNI one-column kernel), and its -128 * sum
+  int32_t col_comp;
 };
 
 [[gnu::target("avx2")]] void prepare16_pairs_avx2(const int8_t* w, Block16& b) {
@@ -208,7 +210,13 @@ inline void prepare16_quads(const int8_t* w, Block16& b) {
 // Prepares the block at `w` (16 scratchpad rows of 16) for `kern`; a one-column block only needs `col`.
 void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
   if (one_col) {
-    for (int k = 0; k < 16; ++k) b.col[k] = w[k * 16];
+    int32_t sum = 0;
+    for (int k = 0; k < 16; ++k) {
+      b.col[k] = w[k * 16];
+      b.col8[k] = w[k * 16];
+      sum += w[k * 16];
+    }
+    b.col_comp = -128 * sum;
     return;
   }
   switch (kern) {
@@ -330,6 +338,45 @@ void block16_baseline(const int8_t* a, int64_t lda, const Block16& b, int32_t* o
   block_mac_body<16, 16>(a, lda, b.w2, out, 16, rows, 8, accumulate);
 }
 
+// The same on avx512_vnni, sixteen rows at a time: four rows per register, flipped to u8 (the -128 * column
+// sum takes it back, as in block16_vnni512), one vpdpbusd each against the column repeated, which leaves four
+// partial sums per row; a 4 x 4 dword transpose per 128-bit lane adds them, a permute puts the rows in order.
+// Reads the 16-row blocks whole (the scratchpad blocks have 16 rows), stores only the live rows.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+[[gnu::target("avx512f,avx512bw,avx512vnni")]] void dot16_block_vnni512(const int8_t* a, const Block16& b, int32_t* out,
+                                                                       int rows, bool accumulate) {
+  const __m512i w = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(b.col8)));
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i comp = _mm512_set1_epi32(b.col_comp);
+  // Lane q of the transposed sum holds rows q, 4 + q, 8 + q, 12 + q: row i sits at (i % 4) * 4 + i / 4.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  for (int r0 = 0; r0 < rows; r0 += 16) {
+    __m512i p[4];
+    for (int j = 0; j < 4; ++j)
+      p[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                 _mm512_xor_si512(_mm512_loadu_si512(a + 16 * (r0 + 4 * j)), flip), w);
+    const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
+    const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
+    const __m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+    const __m512i sum = _mm512_add_epi32(_mm512_permutexvar_epi32(order, t), comp);
+    alignas(64) int32_t s[16];
+    _mm512_store_si512(s, sum);
+    const int n = std::min(16, rows - r0);
+    int32_t* o = out + 16 * r0;
+    if (accumulate) {
+      for (int i = 0; i < n; ++i) o[16 * i] = static_cast<int32_t>(static_cast<uint32_t>(o[16 * i]) + static_cast<uint32_t>(s[i]));
+    } else {
+      for (int i = 0; i < n; ++i) o[16 * i] = s[i];
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate) {
   for (int r = 0; r < rows; ++r) {
     int32_t sum = 0;
@@ -345,6 +392,7 @@ inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, 
                   int64_t lda = 16) {
   if (one_col) {
     if (kern == Kern16::kBaseline) return dot16_block_baseline(a, b, out, rows, accumulate);
+    if (kern == Kern16::kVnni512) return dot16_block_vnni512(a, b, out, rows, accumulate);
     return dot16_block_avx2(a, b, out, rows, accumulate);
   }
   switch (kern) {
@@ -377,29 +425,15 @@ Staging& thread_staging() {
   return s;
 }
 
-// Bytes [0, valid) of a 16-byte row from `from`, zero beyond (0 < valid <= 16); `end` is one past the last
-// byte that may be read. One unaligned load and a mask when 16 bytes are readable, else a copy.
-inline __m128i load_row16(const int8_t* from, int64_t valid, const int8_t* end) {
-  alignas(16) static constexpr int8_t kMask[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                                   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
-  if (end - from >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
-    return valid == 16 ? v : _mm_and_si128(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - valid)));
-  }
-  alignas(16) int8_t tmp[16] = {};
-  std::memcpy(tmp, from, static_cast<size_t>(valid));
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
-}
-
 // dst rows [0, rows) (16 int32 each, back to back) = row: the row held in registers, one store per row per
 // register (one on AVX-512, two on AVX2, four on the baseline).
 [[gnu::target("avx512f")]] void fill_rows16_avx512(int32_t* dst, const int32_t* row, int64_t rows) {
-  const __m512i v = _mm512_load_si512(row);
+  const __m512i v = _mm512_loadu_si512(row);
   for (int64_t r = 0; r < rows; ++r) _mm512_storeu_si512(dst + 16 * r, v);
 }
 [[gnu::target("avx2")]] void fill_rows16_avx2(int32_t* dst, const int32_t* row, int64_t rows) {
-  const __m256i v0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row));
-  const __m256i v1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(row + 8));
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8));
   for (int64_t r = 0; r < rows; ++r) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r), v0);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16 * r + 8), v1);
@@ -407,7 +441,7 @@ inline __m128i load_row16(const int8_t* from, int64_t valid, const int8_t* end) 
 }
 void fill_rows16_baseline(int32_t* dst, const int32_t* row, int64_t rows) {
   const __m128i* v = reinterpret_cast<const __m128i*>(row);
-  const __m128i v0 = _mm_load_si128(v), v1 = _mm_load_si128(v + 1), v2 = _mm_load_si128(v + 2), v3 = _mm_load_si128(v + 3);
+  const __m128i v0 = _mm_loadu_si128(v), v1 = _mm_loadu_si128(v + 1), v2 = _mm_loadu_si128(v + 2), v3 = _mm_loadu_si128(v + 3);
   __m128i* d = reinterpret_cast<__m128i*>(dst);
   for (int64_t r = 0; r < rows; ++r, d += 4) {
     _mm_storeu_si128(d, v0);
@@ -441,6 +475,40 @@ inline void move_pe_sums16(const int32_t* src, int32_t* dst, int rows, bool one_
 }
 
 alignas(16) constexpr int8_t kOnes16[16] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+// Column 0 of `rows` DIM 16 accumulator rows: set to v (a one-column bias mvin), or read out into col (a
+// one-column mvout). Four rows per step (the loop's own instructions were most of the work).
+inline void set_column16(int32_t* acc, int32_t v, int64_t rows) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, acc += 64) acc[0] = v, acc[16] = v, acc[32] = v, acc[48] = v;
+  for (; r < rows; ++r, acc += 16) acc[0] = v;
+}
+inline void get_column16(const int32_t* acc, int64_t rows, int32_t* col) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4, acc += 64, col += 4) col[0] = acc[0], col[1] = acc[16], col[2] = acc[32], col[3] = acc[48];
+  for (; r < rows; ++r, acc += 16) *col++ = acc[0];
+}
+
+// mvin of `rows` rows of 16 bytes (masked to the valid columns) from `from` (rows ld apart) to consecutive
+// scratchpad rows at dst; `readable` of them (from the first) may be read as 16 bytes whole, the rest are
+// read bounded by `end`.
+inline void mvin_rows16(const int8_t* from, int64_t ld, int64_t rows, int64_t readable, int64_t valid,
+                        const int8_t* end, int8_t* dst) {
+  const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
+  int64_t r = 0;
+  auto row = [&](int64_t i) {
+    return _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + i * ld)), mask);
+  };
+  for (; r + 4 <= readable; r += 4) {
+    const __m128i a = row(r), b = row(r + 1), c = row(r + 2), d = row(r + 3);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 16), b);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 32), c);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16 + 48), d);
+  }
+  for (; r < readable; ++r) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), row(r));
+  for (; r < rows; ++r) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * ld, valid, end));
+}
 
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
@@ -484,13 +552,13 @@ class TileRunner {
         const int8_t* from = src + r0 * ld + cb;
         if (live > 0 && end - (from + (live - 1) * ld) >= 16) {
           // Every row's 16 bytes are readable: plain loads, masked once for a partial row.
-          const __m128i mask = load_row16(kOnes16, valid, kOnes16 + 16);
+          const __m128i mask = load_bytes16(kOnes16, valid, kOnes16 + 16);
           for (int64_t r = 0; r < live; ++r)
             _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16),
                              _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from + r * ld)), mask));
         } else {
           for (int64_t r = 0; r < live; ++r)
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_row16(from + r * ld, valid, end));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * ld, valid, end));
         }
         if (live < 16) std::memset(dst + live * 16, 0, static_cast<size_t>((16 - live) * 16));
       }
@@ -538,9 +606,7 @@ class TileRunner {
       // Accumulator columns beyond J are never moved out, so what they hold does not matter: a one-column
       // block (a depthwise conv's) gets its one int32 per row, wider ones whole rows (zero beyond J).
       if (valid == 1) {
-        int32_t* dst = s_.acc_row(base);
-        const int32_t b = p_.bias[col0];
-        for (int64_t r = 0; r < rows; ++r) dst[16 * r] = b;
+        set_column16(s_.acc_row(base), p_.bias[col0], rows);
       } else {
         alignas(64) int32_t row[16] = {};
         for (int64_t c = 0; c < valid; ++c) row[c] = p_.bias[col0 + c];
@@ -566,10 +632,10 @@ class TileRunner {
       // The C rows are back to back (a one-block-wide C, e.g. a depthwise conv's one channel): gather the rows'
       // valid sums and scale them in one call (the scaler is element-wise).
       if (valid == 1 && dim_ == 16) {
-        alignas(64) int32_t col[16];
-        const int32_t* acc = s_.acc_row(base);
-        for (int64_t r = 0; r < rows; ++r) col[r] = acc[16 * r];
-        scale_and_activate_row(col, rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
+        std::vector<int32_t>& col = g_.gather;
+        col.resize(static_cast<size_t>(rows));
+        get_column16(s_.acc_row(base), rows, col.data());
+        scale_and_activate_row(col.data(), rows, p_.epilogue, p_.C + row0 * p_.ldc + col0);
       } else {
         std::vector<int32_t>& gather = g_.gather;
         gather.resize(static_cast<size_t>(rows * valid));
@@ -599,6 +665,7 @@ class TileRunner {
 
   // sp_tiled_matmul_ws (one LOOP_WS) on scratchpad half `sp_half` and accumulator half `acc_half`.
   void ws(const Tile& t, int sp_half, int acc_half, bool last_k) {
+    if (fast_ && t.Kb == 1 && t.Jb == 1) return ws_one_block(t, sp_half, acc_half, last_k);
     const int64_t half_rows = s_.sp_rows() / 2;
     const int64_t a_base = sp_half * half_rows;
     const int64_t b_base = (sp_half + 1) * half_rows - t.Kb * t.Jb * dim_;
@@ -647,6 +714,60 @@ class TileRunner {
       for (int64_t j = 0; j < t.Jb; ++j)
         for (int64_t i = 0; i < t.Ib; ++i)
           mvout(c_base + (i * t.Jb + j) * dim_, t.row0 + i * dim_, rows_of(t, i), t.col0 + j * dim_);
+  }
+
+  // ws() for DIM 16 and a tile of one K block and one J block (a depthwise conv's per-channel matmul, a narrow
+  // matmul): the same instructions in the same order, with each step's loop over the row blocks i run as one
+  // pass, because the blocks' rows are consecutive in every memory: A rows i * 16 + r in DRAM and from the
+  // half's start in the scratchpad (i * Kb + k with Kb 1), C rows (i * Jb + j with Jb 1) in the accumulator and
+  // in C. So LdD is one run of bias rows, LdA one run of A rows (the last block's rows beyond I zero-filled),
+  // the preload of B(0, 0) is followed by the Ib computes as one kernel call over the rows (the kernels take
+  // rows one at a time), and StC moves all rows out through one scaler call. Counters as per block.
+  void ws_one_block(const Tile& t, int sp_half, int acc_half, bool last_k) {
+    const int64_t half_rows = s_.sp_rows() / 2;
+    const int64_t a_base = sp_half * half_rows;
+    const int64_t b_base = (sp_half + 1) * half_rows - 16;
+    const int64_t c_base = acc_half * (s_.acc_rows() / 2);
+    const int64_t rows = std::min<int64_t>(t.Ib * 16, p_.I - t.row0);  // live rows of the tile
+    const int J = cols_of(t, 0);
+    const bool one_col = J == 1, has_d = p_.bias != nullptr && t.k0 == 0;
+    // LdD: for i: the bias rows of C(i, 0).
+    if (has_d) {
+      int32_t* dst = s_.acc_row(c_base);
+      if (one_col) {
+        set_column16(dst, p_.bias[t.col0], rows);
+      } else {
+        alignas(64) int32_t row[16] = {};
+        std::memcpy(row, p_.bias + t.col0, static_cast<size_t>(J) * 4);
+        fill_rows16(dst, row, rows);
+      }
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * J * 4;
+    }
+    // LdA: for i: A(i, 0), K columns from k_0 (zero beyond), rows beyond I zero.
+    {
+      const int64_t valid = std::clamp<int64_t>(p_.K - t.k_0, 0, 16);
+      const int8_t* from = p_.A + t.row0 * p_.lda + t.k_0;
+      const int8_t* end = p_.A + (p_.I - 1) * p_.lda + p_.K;
+      int8_t* dst = s_.sp_row(a_base);
+      // Rows whose 16 bytes are all readable: plain loads and one mask; the last few: bounded loads.
+      const int64_t readable = end - from >= 16 ? std::min<int64_t>(rows, (end - from - 16) / p_.lda + 1) : 0;
+      mvin_rows16(from, p_.lda, rows, readable, valid, end, dst);
+      const int64_t block_rows = cdiv(rows, 16) * 16;
+      if (rows < block_rows) std::memset(dst + rows * 16, 0, static_cast<size_t>((block_rows - rows) * 16));
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * valid;
+    }
+    // LdB: B(0, 0).
+    mvin_int8(p_.B, p_.ldb, p_.K, t.k_0, kvalid(t, 0), t.col0, p_.J, 1, [&](int64_t) { return b_base; });
+    // Ex: preload B(0, 0) (i == 0), then the computes for every i.
+    preload_weights(b_base, one_col);
+    ++n_.weight_preloads;
+    mac16(kern_, one_col, s_.sp_row(a_base), g_.pe16, s_.acc_row(c_base), static_cast<int>(rows), has_d || t.k0 > 0);
+    n_.preloads += t.Ib;
+    n_.computes += t.Ib;
+    // StC after the last K tile.
+    if (last_k) mvout(c_base, t.row0, rows, t.col0);
   }
 
   // sp_tiled_matmul_os: the whole scratchpad and accumulator, sums kept in the PEs over k.
@@ -765,34 +886,6 @@ class TileRunner {
 
 // ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
 
-// dst[c * dst_stride + r] = src[r * src_stride + c] for a 16 x 16 block of bytes (SSE2, x86-64's baseline: four
-// rounds of interleaving).
-inline void transpose16x16(const int8_t* src, int64_t src_stride, int8_t* dst, int64_t dst_stride) {
-  __m128i x[16], y[16];
-  for (int r = 0; r < 16; ++r) x[r] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + r * src_stride));
-  for (int i = 0; i < 8; ++i) {
-    y[2 * i] = _mm_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
-    y[2 * i + 1] = _mm_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i)
-    for (int h = 0; h < 2; ++h) {
-      x[4 * i + h] = _mm_unpacklo_epi16(y[4 * i + h], y[4 * i + 2 + h]);
-      x[4 * i + 2 + h] = _mm_unpackhi_epi16(y[4 * i + h], y[4 * i + 2 + h]);
-    }
-  for (int i = 0; i < 2; ++i)
-    for (int h = 0; h < 4; ++h) {
-      y[8 * i + h] = _mm_unpacklo_epi32(x[8 * i + h], x[8 * i + 4 + h]);
-      y[8 * i + 4 + h] = _mm_unpackhi_epi32(x[8 * i + h], x[8 * i + 4 + h]);
-    }
-  for (int h = 0; h < 8; ++h) {
-    x[h] = _mm_unpacklo_epi64(y[h], y[8 + h]);
-    x[8 + h] = _mm_unpackhi_epi64(y[h], y[8 + h]);
-  }
-  // After the rounds x[k] holds column kCol[k] of the block (the 4-bit reversal of k).
-  static constexpr int kCol[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
-  for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kCol[k] * dst_stride), x[k]);
-}
-
 // The origin and extent of one sp_tiled_conv call, in the order of tiled_conv's loops.
 struct ConvTile {
   int64_t b, porow, pocol, poch, krow, kcol, kch;
@@ -809,6 +902,8 @@ class ConvRunner {
     mpr_ = (t.downsample || d.dilation > 1 || t.kchs > dim_) ? 1 : std::min<int64_t>(dim_ / t.kchs, t.kcols);
     const int pairs = (dim_ + 1) / 2;
     pe_weights_.assign(static_cast<size_t>(pairs) * 2 * dim_, 0);
+    x_end_ = p.x + d.batch * d.in_c * d.in_h * d.in_w;
+    w_end_ = p.w + d.k_h * d.k_w * d.in_c * d.out_c;
   }
 
   void run(const ConvTile& t, int sp_half, int acc_half) {
@@ -851,20 +946,40 @@ class ConvRunner {
     auto C = [&](int64_t ob, int64_t bb, int64_t r, int64_t col) { return c_base + ob * c_plane + (bb * orows + r) * ocols + col; };
 
     // LdBias: for b, orow, ocol (DIM pixels), och block: I rows of J int32 (DRAM stride 0: the same J values).
-    if (first_k)
-      for (int64_t bb = 0; bb < t.batches; ++bb)
-        for (int64_t r = 0; r < orows; ++r)
-          for (int64_t col = 0; col < ocols; col += dim)
-            for (int64_t ob = 0; ob < n_ob; ++ob) {
-              const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
-              bias_row_.assign(static_cast<size_t>(dim), 0);
-              if (p_.bias) std::memcpy(bias_row_.data(), p_.bias + t.poch + ob * dim, static_cast<size_t>(J) * 4);
-              for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), bias_row_.data(), static_cast<size_t>(dim) * 4);
-              if (p_.bias) {
-                n_.mvin_rows += I;
-                n_.mvin_bytes += I * J * 4;
+    if (first_k) {
+      // The och blocks' bias rows (zero beyond J), made once per tile; the I accumulator rows of one mvin are
+      // consecutive, so DIM 16 stores them from registers.
+      bias_rows_.assign(static_cast<size_t>(n_ob * dim), 0);
+      if (p_.bias)
+        for (int64_t ob = 0; ob < n_ob; ++ob)
+          std::memcpy(bias_rows_.data() + ob * dim, p_.bias + t.poch + ob * dim,
+                      static_cast<size_t>(std::min(dim, t.pochs - ob * dim)) * 4);
+      if (dim == 16) {
+        // An och block's accumulator rows C(ob, b, orow, ocol) are one consecutive run over the tile's pixels, and
+        // every mvin of that block writes the same row: one run of stores per block (the same rows and bytes as
+        // the mvins' pixel order; the counters are their sums).
+        for (int64_t ob = 0; ob < n_ob; ++ob) {
+          fill_rows16(s_.acc_row(C(ob, 0, 0, 0)), bias_rows_.data() + ob * 16, c_plane);
+          if (p_.bias) {
+            n_.mvin_rows += c_plane;
+            n_.mvin_bytes += c_plane * std::min(dim, t.pochs - ob * dim) * 4;
+          }
+        }
+      } else {
+        for (int64_t bb = 0; bb < t.batches; ++bb)
+          for (int64_t r = 0; r < orows; ++r)
+            for (int64_t col = 0; col < ocols; col += dim)
+              for (int64_t ob = 0; ob < n_ob; ++ob) {
+                const int64_t I = std::min(dim, ocols - col), J = std::min(dim, t.pochs - ob * dim);
+                const int32_t* row = bias_rows_.data() + ob * dim;
+                for (int64_t i = 0; i < I; ++i) copy_small(s_.acc_row(C(ob, bb, r, col + i)), row, static_cast<size_t>(dim) * 4);
+                if (p_.bias) {
+                  n_.mvin_rows += I;
+                  n_.mvin_bytes += I * J * 4;
+                }
               }
-            }
+      }
+    }
 
     // LdInput: for b, irow, icol (DIM pixels), ich (MAX_BLOCK_LEN blocks): one row per pixel, from the NCHW
     // tensor; pixels in the padding are zero-written.
@@ -886,21 +1001,67 @@ class ConvRunner {
         hi = std::clamp(hi, lo, icols);
         for (int64_t kb = 0; kb < n_kb; ++kb) {
           int8_t* dst = s_.sp_row(A(kb, bb, r, 0));
-          std::memset(dst, 0, static_cast<size_t>(icols * dim));
-          if (!row_inside) continue;
           const int64_t chs = std::min(dim, t.kchs - kb * dim);
           const int8_t* src0 = xb + (t.kch + kb * dim) * HW + ih * W + icol0;
-          int64_t col = lo;
-          if (dim == 16 && chs == 16 && !ds)  // whole 16 x 16 blocks of [channels, pixels] -> [pixels, channels]
-            for (; col + 16 <= hi; col += 16) transpose16x16(src0 + col, HW, dst + col * 16, 16);
+          if (dim == 16) {
+            // Pixels in the padding are zero rows; the in-bounds ones come from 16 x 16 transposes of
+            // [channels, pixels] (channels beyond chs and pixels beyond hi read as zeros, and only the live
+            // pixel rows are stored: the same bytes as pixel by pixel).
+            if (!row_inside) {
+              std::memset(dst, 0, static_cast<size_t>(icols * 16));
+              continue;
+            }
+            std::memset(dst, 0, static_cast<size_t>(lo * 16));
+            std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
+            // When 16 bytes (32 with the downsample) past every channel's last pixel are readable: plain loads
+            // (bytes beyond pixel n land in transposed rows that are not stored), zeros for channels beyond
+            // chs; otherwise bounded, masked loads.
+            const bool plain = x_end_ - (src0 + (chs - 1) * HW) >= ((hi + 16) << ds);
+            const __m128i even = _mm_set1_epi16(0x00FF);
+            for (int64_t col = lo; col < hi; col += 16) {
+              const int64_t n = std::min<int64_t>(16, hi - col);
+              __m128i v[16];
+              if (plain) {
+                const int8_t* src = src0 + (col << ds);
+                if (ds) {
+                  for (int64_t ch = 0; ch < chs; ++ch, src += HW)
+                    v[ch] = _mm_packus_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), even),
+                                             _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16)), even));
+                } else {
+                  for (int64_t ch = 0; ch < chs; ++ch, src += HW) v[ch] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+                }
+                for (int64_t ch = chs; ch < 16; ++ch) v[ch] = _mm_setzero_si128();
+                transpose16x16_i8(v);
+                for (int64_t c = 0; c < n; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
+                continue;
+              }
+              for (int64_t ch = 0; ch < 16; ++ch) {
+                if (ch >= chs) {
+                  v[ch] = _mm_setzero_si128();
+                  continue;
+                }
+                const int8_t* src = src0 + ch * HW + (col << ds);
+                if (ds) {  // every other pixel: the even bytes of 2n - 1
+                  const __m128i even = _mm_set1_epi16(0x00FF);
+                  const int64_t need = 2 * n - 1;
+                  const __m128i a = load_bytes16(src, std::min<int64_t>(16, need), x_end_);
+                  const __m128i b = need > 16 ? load_bytes16(src + 16, need - 16, x_end_) : _mm_setzero_si128();
+                  v[ch] = _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
+                } else {
+                  v[ch] = load_bytes16(src, n, x_end_);
+                }
+              }
+              transpose16x16_i8(v);
+              for (int64_t c = 0; c < n; ++c) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + c) * 16), v[c]);
+            }
+            continue;
+          }
+          std::memset(dst, 0, static_cast<size_t>(icols * dim));
+          if (!row_inside) continue;
           for (int64_t ch = 0; ch < chs; ++ch) {
             const int8_t* src = src0 + ch * HW;
             int8_t* d = dst + ch;
-            if (ds) {
-              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c * 2];
-            } else {
-              for (int64_t c = col; c < hi; ++c) d[c * dim] = src[c];
-            }
+            for (int64_t c = lo; c < hi; ++c) d[c * dim] = src[c << ds];
           }
         }
         // The pixel repeater (first-layer optimisation: one channel block of kchs <= DIM / 2) also writes each
@@ -913,8 +1074,13 @@ class ConvRunner {
           for (int64_t col = 0; col < icols; ++col) {
             const int64_t row = A(0, bb, r, col);
             const int8_t* px = s_.sp_row(row);
-            for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
-              std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+            if (dim == 16) {  // chs <= 8 bytes of a 16-byte row: two overlapping plain stores
+              const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(px));
+              for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep) store_bytes16(s_.sp_row(row - rep) + rep * chs, v, chs);
+            } else {
+              for (int64_t rep = 1; rep < repeats && row - rep >= a_base; ++rep)
+                std::memcpy(s_.sp_row(row - rep) + rep * chs, px, static_cast<size_t>(chs));
+            }
           }
         }
         if (row_inside) {
@@ -928,6 +1094,21 @@ class ConvRunner {
     const int64_t Cout = d.out_c;
     for (int64_t och = 0; och < t.pochs; och += max_chs) {
       const int64_t cols = std::min(max_chs, t.pochs - och);
+      if (dim == 16) {
+        // The kchs rows of one (kernel position, och block) are consecutive scratchpad rows and Cout apart in
+        // the HWIO tensor: one strided run of (masked) 16-byte copies each, the same bytes row by row.
+        for (int64_t kr = 0; kr < t.krows; ++kr)
+          for (int64_t kc = 0; kc < t.kcols; ++kc)
+            for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+              const int8_t* src = p_.w + (((t.krow + kr) * d.k_w + t.kcol + kc) * Cin + t.kch) * Cout + t.poch + och + c0;
+              const int64_t readable = w_end_ - src >= 16 ? std::min(t.kchs, (w_end_ - src - 16) / Cout + 1) : 0;
+              mvin_rows16(src, Cout, t.kchs, readable, std::min<int64_t>(16, cols - c0), w_end_,
+                          s_.sp_row(B((och + c0) / 16, kr, kc, 0)));
+            }
+        n_.mvin_rows += t.krows * t.kcols * t.kchs;
+        n_.mvin_bytes += t.krows * t.kcols * t.kchs * cols;
+        continue;
+      }
       for (int64_t kr = 0; kr < t.krows; ++kr)
         for (int64_t kc = 0; kc < t.kcols; ++kc)
           for (int64_t ci = 0; ci < t.kchs; ++ci) {
@@ -955,17 +1136,38 @@ class ConvRunner {
             preload_weights(B(ob, kr, kc, kb * dim), K);
             ++n_.weight_preloads;
             bool new_weights = true;
+            if (dim_ == 16) {
+              // The computes of one output row read A rows `stride` apart and write consecutive C rows, so the
+              // kernel (which takes rows one at a time) runs a row's blocks in one call; with a 1x1 window at
+              // stride 1 in the scratchpad the whole tile's pixels are one run in both. Counters per compute.
+              const Kern16 kern = kern16();
+              if (stride == 1 && irows == orows && icols == ocols && kr == 0 && kc == 0) {
+                mac16(kern, false, s_.sp_row(A(kb, 0, 0, 0)), pe16_, s_.acc_row(C(ob, 0, 0, 0)),
+                      static_cast<int>(c_plane), true);
+              } else {
+                for (int64_t bb = 0; bb < t.batches; ++bb)
+                  for (int64_t r = 0; r < orows; ++r)
+                    mac16(kern, false, s_.sp_row(A(kb, bb, r * stride + kr * d.dilation, kc * d.dilation)), pe16_,
+                          s_.acc_row(C(ob, bb, r, 0)), static_cast<int>(ocols), true, stride * 16);
+              }
+              for (int64_t bb = 0; bb < t.batches; ++bb)
+                for (int64_t r = 0; r < orows; ++r)
+                  for (int64_t col = 0; col < ocols; col += dim) {
+                    const int I = static_cast<int>(std::min(dim, ocols - col));
+                    ++n_.preloads;
+                    ++n_.computes;
+                    n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
+                    new_weights = false;
+                  }
+              continue;
+            }
             for (int64_t bb = 0; bb < t.batches; ++bb)
               for (int64_t r = 0; r < orows; ++r)
                 for (int64_t col = 0; col < ocols; col += dim) {
                   const int I = static_cast<int>(std::min(dim, ocols - col));
                   const int64_t a = A(kb, bb, r * stride + kr * d.dilation, col * stride + kc * d.dilation);
-                  if (dim_ == 16) {
-                    mac16(kern16(), false, s_.sp_row(a), pe16_, s_.acc_row(C(ob, bb, r, col)), I, true, stride * 16);
-                  } else {
-                    block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim,
-                              I, K, J, true);
-                  }
+                  block_mac(dim_, s_.sp_row(a), stride * dim, pe_weights_.data(), s_.acc_row(C(ob, bb, r, col)), dim, I,
+                            K, J, true);
                   ++n_.preloads;
                   ++n_.computes;
                   n_.compute_cycles += std::max({I, new_weights ? K : 0, min_rows_});
@@ -992,14 +1194,12 @@ class ConvRunner {
               const int8_t* src = scaled(ob, bb, r, col);
               int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s + r) * out_w + ocol_s + col;
               const int64_t plane = out_h * out_w;
-              if (dim == 16 && I == 16 && J == 16) {
-                transpose16x16(src, 16, out, plane);
-              } else if (dim == 16) {  // a partial block: through a 16 x 16 staging block
-                alignas(16) int8_t in[256], tr[256];
-                std::memset(in, 0, sizeof(in));
-                std::memcpy(in, src, static_cast<size_t>(I * 16));
-                transpose16x16(in, 16, tr, 16);
-                for (int64_t j = 0; j < J; ++j) std::memcpy(out + j * plane, tr + j * 16, static_cast<size_t>(I));
+              if (dim == 16) {  // [I pixels, 16 channels] -> J channel rows of I bytes
+                __m128i v[16];
+                for (int64_t i = 0; i < 16; ++i)
+                  v[i] = i < I ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * 16)) : _mm_setzero_si128();
+                transpose16x16_i8(v);
+                for (int64_t j = 0; j < J; ++j) store_bytes16(out + j * plane, v[j], I);
               } else {
                 for (int64_t j = 0; j < J; ++j) {
                   int8_t* o = out + j * plane;
@@ -1053,6 +1253,7 @@ class ConvRunner {
     if (dim == 16) {
       // The DIM 16 kernels' prepared block, from the k rows and zeros (they use all 16 rows; accumulator
       // columns beyond J are never moved out).
+      if (k == 16) return prepare16(s_.sp_row(sp_row), kern16(), false, pe16_);
       alignas(16) int8_t w[256] = {};
       std::memcpy(w, s_.sp_row(sp_row), static_cast<size_t>(k) * 16);
       prepare16(w, kern16(), false, pe16_);
@@ -1074,8 +1275,10 @@ class ConvRunner {
   int64_t mpr_ = 1;
   std::vector<int16_t> pe_weights_;
   Block16 pe16_;  // DIM 16: the PEs' weights for mac16
-  std::vector<int32_t> bias_row_;
+  std::vector<int32_t> bias_rows_;  // LdBias: one row per och block
   std::vector<int8_t> staged_;
+  const int8_t* x_end_;  // one past the input tensor and the weights: the bounds of 16-byte loads
+  const int8_t* w_end_;
 };
 
 }  // namespace
@@ -1094,7 +1297,14 @@ void DataflowCounters::add(const DataflowCounters& o) {
 
 Scratch::Scratch(const Config& c)
     : dim_(c.dim), sp_rows_(c.sp_rows()), acc_rows_(c.acc_rows()), max_block_len_(std::max(1, c.max_block_len())),
-      sp_(static_cast<size_t>(c.sp_rows() * c.dim)), acc_(static_cast<size_t>(c.acc_rows() * c.dim)) {}
+      sp_mem_(static_cast<size_t>(c.sp_rows() * c.dim) + 64), acc_mem_(static_cast<size_t>(c.acc_rows() * c.dim) + 16) {
+  auto align64 = [](auto* p) {
+    const auto a = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<decltype(p)>((a + 63) & ~uintptr_t{63});
+  };
+  sp_ = align64(sp_mem_.data());
+  acc_ = align64(acc_mem_.data());
+}
 
 bool tiles_fit(const TileSizes& t, Dataflow d, const Config& c) {
   if (t.I < 1 || t.J < 1 || t.K < 1) return false;
@@ -1206,28 +1416,12 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   return t;
 }
 
-namespace {
-
-// Four rounds of interleaving row i with row i + 8: each rotates the 8 bits (row, column) of an element's
-// position left by one, so four make (column, row).
-inline void transpose16x16(__m128i v[16]) {
-  for (int round = 0; round < 4; ++round) {
-    __m128i u[16];
-    for (int i = 0; i < 8; ++i) {
-      u[2 * i] = _mm_unpacklo_epi8(v[i], v[i + 8]);
-      u[2 * i + 1] = _mm_unpackhi_epi8(v[i], v[i + 8]);
-    }
-    for (int i = 0; i < 16; ++i) v[i] = u[i];
-  }
-}
-
-}  // namespace
-
 // im2col_i8's inner step for 16 + nt2 pixels of one output row (16 < 16 + nt2 <= 32) at stride 1 or 2: the
 // lanes of each AVX2 register hold the two 16-pixel chunks, and the byte interleaves (which stay in their
 // lane) transpose both at once. Stores go in pixel order, the last column group first, as in im2col_i8.
-[[gnu::target("avx2")]] void im2col_pair_avx2(const int8_t* src, const int64_t* offsets, int64_t K, int64_t SW,
-                                              int64_t nt2, int8_t* arow, const int8_t* a_end) {
+// With lda 16 and K <= 16 (one group) each register pair holds two adjacent whole rows: 32-byte stores.
+[[gnu::target("avx2")]] void im2col_pair_avx2(const int8_t* src, const int64_t* offsets, int64_t K, int64_t lda,
+                                              int64_t SW, int64_t nt2, int8_t* arow, const int8_t* a_end) {
   const __m256i even = _mm256_set1_epi16(0x00FF);
   for (int64_t grp = (K + 15) / 16 - 1; grp >= 0; --grp) {
     const int64_t k0 = grp * 16, nk = std::min<int64_t>(16, K - k0);
@@ -1252,10 +1446,22 @@ inline void transpose16x16(__m128i v[16]) {
       }
       for (int i = 0; i < 16; ++i) v[i] = u[i];
     }
+    if (lda == 16 && K <= 16) {
+      for (int64_t t = 0; t < 16; t += 2) {  // rows t, t + 1 (lanes 0), then t + 16, t + 17 (lanes 1) if live
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(arow + t * 16), _mm256_permute2x128_si256(v[t], v[t + 1], 0x20));
+        const __m256i hi = _mm256_permute2x128_si256(v[t], v[t + 1], 0x31);
+        if (t + 1 < nt2) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(arow + (t + 16) * 16), hi);
+        } else if (t < nt2) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + (t + 16) * 16), _mm256_castsi256_si128(hi));
+        }
+      }
+      return;
+    }
     for (int64_t t = 0; t < 16 + nt2; ++t) {
       const __m128i row = t < 16 ? _mm256_castsi256_si128(v[t]) : _mm256_extracti128_si256(v[t - 16], 1);
-      int8_t* d = arow + t * K + k0;
-      if (nk == 16 || a_end - d >= 16) {
+      int8_t* d = arow + t * lda + k0;
+      if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(d), row);
       } else {
         alignas(16) int8_t tmp[16];
@@ -1266,41 +1472,52 @@ inline void transpose16x16(__m128i v[16]) {
   }
 }
 
-void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst) {
-  if (rows <= 0 || cols <= 0) return;
-  const int8_t* src_end = src + (rows - 1) * ld_src + cols;
-  // A partial output row may be written with a full 16-byte store when the bytes after it are the next
-  // output row's, written later: one block of source rows, rows back to back in dst, and 16 bytes there.
-  const int8_t* dst_end = dst + (cols - 1) * ld_dst + rows;
-  const bool overlap_ok = rows <= 16 && ld_dst == rows;
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    const int64_t nr = std::min<int64_t>(16, rows - r0);
-    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-      const int64_t nc = std::min<int64_t>(16, cols - c0);
-      __m128i v[16];
-      for (int64_t i = 0; i < 16; ++i)
-        v[i] = i < nr ? load_row16(src + (r0 + i) * ld_src + c0, nc, src_end) : _mm_setzero_si128();
-      transpose16x16(v);
-      for (int64_t j = 0; j < nc; ++j) {
-        int8_t* d = dst + (c0 + j) * ld_dst + r0;
-        if (nr == 16 || (overlap_ok && dst_end - d >= 16)) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[j]);
-        } else {
-          alignas(16) int8_t tmp[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v[j]);
-          std::memcpy(d, tmp, static_cast<size_t>(nr));
-        }
-      }
+// im2col_i8's step for two consecutive output rows of n <= 16 pixels each (src0 / src1: their first pixel's
+// window origin) at stride 1 or 2, K <= 16 and A rows 16 bytes apart: lane 0 of each AVX2 register holds the
+// first row's pixels, lane 1 the second's, and one transpose serves both. The rows' A rows are consecutive
+// (row 1's start at arow + n * 16); each is stored whole.
+[[gnu::target("avx2")]] void im2col_rows2_avx2(const int8_t* src0, const int8_t* src1, const int64_t* off, int64_t K,
+                                               int64_t SW, int64_t n, int8_t* arow) {
+  const __m128i even = _mm_set1_epi16(0x00FF);
+  __m256i v[16];
+  for (int64_t i = 0; i < 16; ++i) v[i] = _mm256_setzero_si256();
+  for (int64_t i = 0; i < K; ++i) {
+    __m128i a0, a1;
+    if (SW == 1) {
+      a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src0 + off[i]));
+      a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src1 + off[i]));
+    } else {
+      auto evens = [&](const int8_t* p) {
+        return _mm_packus_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), even),
+                                _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), even));
+      };
+      a0 = evens(src0 + off[i]);
+      a1 = evens(src1 + off[i]);
     }
+    v[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(a0), a1, 1);
+  }
+  for (int round = 0; round < 4; ++round) {
+    __m256i u[16];
+    for (int i = 0; i < 8; ++i) {
+      u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
+      u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = u[i];
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + t * 16), _mm256_castsi256_si128(v[t]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + (n + t) * 16), _mm256_extracti128_si256(v[t], 1));
   }
 }
 
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, DW = g.DW;
   const int64_t PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
-  const int64_t K = C * KH * KW, I = OH * OW;
+  const int64_t K = C * KH * KW, I = OH * OW, lda = g.LDA > 0 ? g.LDA : K;
   if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W) {
-    transpose_i8(x, H * W, C, H * W, a, K);  // a 1x1 conv: [C, H * W] -> [H * W, C]
+    transpose_i8(x, H * W, C, H * W, a, lda);  // a 1x1 conv: [C, H * W] -> [H * W, C]
+    if (lda > K)
+      for (int64_t i = 0; i < I; ++i) std::memset(a + i * lda + K, 0, static_cast<size_t>(lda - K));
     return;
   }
   // The input planes with their padding made explicit (zeros around, and slack on the right for full-width
@@ -1323,18 +1540,27 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   // row's last pixel are read from the slack and not stored). The last column group of a row may be partial;
   // it is stored first, with a full 16-byte store whose excess lands on the next row's first group, written
   // after it (except at the end of A).
-  const int8_t* a_end = a + I * K;
+  const int8_t* a_end = a + (I - 1) * lda + K;
   const int64_t groups = (K + 15) / 16;
   const __m128i even = _mm_set1_epi16(0x00FF);
   static const bool avx2 = tier_has_avx2(cpu_tier());
-  for (int64_t oh = 0; oh < OH; ++oh)
+  // Rows of at most 16 pixels (a 14 x 14 or 7 x 7 depthwise conv), A rows 16 bytes apart: two output rows per
+  // AVX2 transpose.
+  const bool rows2 = avx2 && lda == 16 && K <= 16 && OW <= 16 && (SW == 1 || SW == 2);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    if (rows2 && oh + 1 < OH) {
+      const int8_t* src = padded.data() + oh * SH * PW;
+      im2col_rows2_avx2(src, src + SH * PW, offsets.data(), K, SW, OW, a + oh * OW * 16);
+      ++oh;
+      continue;
+    }
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
       const int64_t nt = std::min<int64_t>(16, OW - ow0);
       const int8_t* src = padded.data() + oh * SH * PW + ow0 * SW;
-      int8_t* arow = a + (oh * OW + ow0) * K;
+      int8_t* arow = a + (oh * OW + ow0) * lda;
       if (avx2 && (SW == 1 || SW == 2) && OW - ow0 > 16) {
         // Two chunks of 16 pixels side by side in the two lanes of AVX2 registers.
-        im2col_pair_avx2(src, offsets.data(), K, SW, std::min<int64_t>(16, OW - ow0 - 16), arow, a_end);
+        im2col_pair_avx2(src, offsets.data(), K, lda, SW, std::min<int64_t>(16, OW - ow0 - 16), arow, a_end);
         ow0 += 16;
         continue;
       }
@@ -1358,10 +1584,10 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
             v[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
           }
         }
-        transpose16x16(v);
+        transpose16x16_i8(v);
         for (int64_t t = 0; t < nt; ++t) {
-          int8_t* d = arow + t * K + k0;
-          if (nk == 16 || a_end - d >= 16) {
+          int8_t* d = arow + t * lda + k0;
+          if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
             _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[t]);
           } else {
             alignas(16) int8_t tmp[16];
@@ -1371,6 +1597,7 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
         }
       }
     }
+  }
 }
 
 void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16) {

@@ -35,6 +35,7 @@
 #include "backends/systolic/arith.h"
 #include "backends/systolic/config.h"
 #include "backends/systolic/tiling.h"
+#include "core/transpose.h"
 
 namespace inr::systolic {
 
@@ -73,8 +74,8 @@ class Scratch {
  public:
   explicit Scratch(const Config& c);
   int dim() const { return dim_; }
-  int8_t* sp_row(int64_t row) { return sp_.data() + row * dim_; }
-  int32_t* acc_row(int64_t row) { return acc_.data() + row * dim_; }
+  int8_t* sp_row(int64_t row) { return sp_ + row * dim_; }
+  int32_t* acc_row(int64_t row) { return acc_ + row * dim_; }
   int64_t sp_rows() const { return sp_rows_; }
   int64_t acc_rows() const { return acc_rows_; }
   int max_block_len() const { return max_block_len_; }
@@ -83,8 +84,12 @@ class Scratch {
   int dim_;
   int64_t sp_rows_, acc_rows_;
   int max_block_len_;
-  std::vector<int8_t> sp_;
-  std::vector<int32_t> acc_;
+  // Both memories start on a 64-byte boundary, so a DIM 16 accumulator row is one cache line (a 64-byte load
+  // or store of it does not straddle two).
+  std::vector<int8_t> sp_mem_;
+  std::vector<int32_t> acc_mem_;
+  int8_t* sp_ = nullptr;
+  int32_t* acc_ = nullptr;
 };
 
 // Whether tiles of `t` blocks fit the config's memories for this dataflow (WS: half the scratchpad and
@@ -140,15 +145,16 @@ void tiled_conv_model(const ConvProblem& p, const ConvTiling& t, const Config& c
 void matmul_cpu(const MatmulProblem& p, const int16_t* b_t16);
 std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int64_t ldb);
 
-// dst[c * ld_dst + r] = src[r * ld_src + c] for r < rows, c < cols: the host side's layout changes around the
-// tile models (im2col, [pixels, channels] -> NCHW), in 16 x 16 blocks of SSE2 byte interleaves. Reads no byte
-// outside the rows x cols source and writes none outside the cols x rows destination.
-void transpose_i8(const int8_t* src, int64_t ld_src, int64_t rows, int64_t cols, int8_t* dst, int64_t ld_dst);
+// (The host side's layout changes around the tile models, im2col and [pixels, channels] -> NCHW, use
+// core/transpose.h's transpose_i8.)
 
 // The host's im2col for a convolution group: x is [C, H, W] int8, a becomes [OH * OW, K] (K = C * KH * KW,
 // index (channel, kernel row, kernel column)), one row per output pixel, padding 0 (the zero point is 0).
+// LDA: the row stride of a (0: K). With K <= 16 <= LDA every row is written whole, 16 bytes: K columns and
+// zeros (the tile models' A for a depthwise conv, K = 9, uses 16: aligned rows, no partial stores).
 struct Im2colGeometry {
   int64_t C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW;
+  int64_t LDA = 0;
 };
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a);
 

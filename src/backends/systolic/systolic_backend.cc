@@ -580,6 +580,7 @@ class SystolicExecutable final : public Executable {
     const WindowGeometry& g = cs.geometry;
     struct Conv {
       int64_t N, C, H, W, M, G, Cg, Mg, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW, K, I;
+      int64_t lda;                            // im2col row stride: 16 for K <= 16 (depthwise: whole aligned rows), else K
       std::vector<std::vector<int8_t>> b;     // per group: [K, Mg]
       std::vector<int32_t> bias;
       Epilogue e;
@@ -594,6 +595,7 @@ class SystolicExecutable final : public Executable {
     c.OW = g.out[1];
     c.K = c.Cg * c.KH * c.KW;
     c.I = c.OH * c.OW;
+    c.lda = c.K <= 16 ? 16 : c.K;
     const int8_t* w = wv->constant.data<int8_t>();
     const std::optional<ConvDims> loop = conv_loop_dims(n);  // -x 2 -O 99: the conv loop, no im2col operands
     for (int64_t gi = 0; gi < c.G && o_.mode != Mode::kCpu && !loop; ++gi) {
@@ -607,7 +609,7 @@ class SystolicExecutable final : public Executable {
     c.e = epilogue_of(scale, chain);
     if (o_.mode != Mode::kCpu && !loop) {
       c.tiles = auto_tiles(c.I, c.Mg, c.K, dataflow(), o_.config);
-      c.a.resize(static_cast<size_t>(c.I * c.K));
+      c.a.resize(static_cast<size_t>(c.I * c.lda));
       c.c.resize(static_cast<size_t>(c.I * c.Mg));
     }
     Tensor* x = tensor(xv);
@@ -680,17 +682,13 @@ class SystolicExecutable final : public Executable {
         if (prof) ev.emplace(prof, "matmul", "phase", fmt::format(R"({{"M, N, K": "{}, {}, {}"}})", c.I, c.Mg, c.K));
         MatmulProblem p;
         p.I = c.I, p.J = c.Mg, p.K = c.K;
-        p.A = a, p.lda = c.K, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
+        p.A = a, p.lda = c.lda, p.B = c.b[static_cast<size_t>(gi)].data(), p.ldb = c.Mg;
         p.bias = c.bias.empty() ? nullptr : c.bias.data() + gi * c.Mg;
-        p.C = cbuf, p.ldc = c.Mg, p.epilogue = c.e;
-        tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
-        // [I, Mg] -> NCHW.
+        // [I, Mg] -> NCHW: one output channel (a depthwise conv's) is its NCHW plane, written in place.
         int8_t* out = ys + (n * c.M + gi * c.Mg) * c.I;
-        if (c.Mg == 1) {
-          std::memcpy(out, cbuf, static_cast<size_t>(c.I));
-          return;
-        }
-        transpose_i8(cbuf, c.Mg, c.I, c.Mg, out, c.I);
+        p.C = c.Mg == 1 ? out : cbuf, p.ldc = c.Mg, p.epilogue = c.e;
+        tiled_matmul_model(p, c.tiles, dataflow(), o_.config, &counters);
+        if (c.Mg > 1) transpose_i8(cbuf, c.Mg, c.I, c.Mg, out, c.I);
       };
       if (jobs == 1 || prof) {
         for (int64_t job = 0; job < jobs; ++job) one(job, c.a.data(), c.c.data(), st.stats.counters);
@@ -760,7 +758,7 @@ class SystolicExecutable final : public Executable {
   // im2col_i8).
   template <class Conv>
   static void im2col(const Conv& c, const int8_t* x, int8_t* a) {
-    im2col_i8(Im2colGeometry{c.Cg, c.H, c.W, c.KH, c.KW, c.SH, c.SW, c.DH, c.DW, c.PT, c.PL, c.OH, c.OW}, x, a);
+    im2col_i8(Im2colGeometry{c.Cg, c.H, c.W, c.KH, c.KW, c.SH, c.SW, c.DH, c.DW, c.PT, c.PL, c.OH, c.OW, c.lda}, x, a);
   }
 
   Status compile_matmul(Node& n, const std::optional<Chain>& chain, Step& s) {
