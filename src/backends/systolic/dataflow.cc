@@ -345,6 +345,7 @@ void block16_baseline(const int8_t* a, int64_t lda, const Block16& b, int32_t* o
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 _mm512_broadcast_i32x4 false positive (its undefined source)
 #endif
 [[gnu::target("avx512f,avx512bw,avx512vnni")]] void dot16_block_vnni512(const int8_t* a, const Block16& b, int32_t* out,
                                                                        int rows, bool accumulate) {
@@ -1416,6 +1417,19 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   return t;
 }
 
+// core/transpose.h's transpose16x16_i8 on both 128-bit lanes at once (the byte interleaves stay in their lane):
+// afterwards lane L of v[c] holds column c of lane L's 16 x 16 block.
+[[gnu::target("avx2")]] inline void transpose16x16_i8_lanes(__m256i v[16]) {
+  for (int round = 0; round < 4; ++round) {
+    __m256i u[16];
+    for (int i = 0; i < 8; ++i) {
+      u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
+      u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = u[i];
+  }
+}
+
 // im2col_i8's inner step for 16 + nt2 pixels of one output row (16 < 16 + nt2 <= 32) at stride 1 or 2: the
 // lanes of each AVX2 register hold the two 16-pixel chunks, and the byte interleaves (which stay in their
 // lane) transpose both at once. Stores go in pixel order, the last column group first, as in im2col_i8.
@@ -1438,14 +1452,7 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
         v[i] = _mm256_permute4x64_epi64(_mm256_packus_epi16(_mm256_and_si256(lo, even), _mm256_and_si256(hi, even)), 0xD8);
       }
     }
-    for (int round = 0; round < 4; ++round) {
-      __m256i u[16];
-      for (int i = 0; i < 8; ++i) {
-        u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
-        u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
-      }
-      for (int i = 0; i < 16; ++i) v[i] = u[i];
-    }
+    transpose16x16_i8_lanes(v);
     if (lda == 16 && K <= 16) {
       for (int64_t t = 0; t < 16; t += 2) {  // rows t, t + 1 (lanes 0), then t + 16, t + 17 (lanes 1) if live
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(arow + t * 16), _mm256_permute2x128_si256(v[t], v[t + 1], 0x20));
@@ -1496,14 +1503,7 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
     }
     v[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(a0), a1, 1);
   }
-  for (int round = 0; round < 4; ++round) {
-    __m256i u[16];
-    for (int i = 0; i < 8; ++i) {
-      u[2 * i] = _mm256_unpacklo_epi8(v[i], v[i + 8]);
-      u[2 * i + 1] = _mm256_unpackhi_epi8(v[i], v[i + 8]);
-    }
-    for (int i = 0; i < 16; ++i) v[i] = u[i];
-  }
+  transpose16x16_i8_lanes(v);
   for (int64_t t = 0; t < n; ++t) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + t * 16), _mm256_castsi256_si128(v[t]));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(arow + (n + t) * 16), _mm256_extracti128_si256(v[t], 1));
