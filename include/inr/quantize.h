@@ -69,7 +69,8 @@ struct QuantizeRequest {
   int adaround_batch = 32;            // images per iteration (each gives 8 sampled positions)
   int64_t adaround_images = 0;        // calibration images the layer samples come from (0: all)
   int adaround_positions = 64;        // output positions cached per image (fewer when the memory budget binds)
-  double adaround_holdout = 0;        // fraction of the images held out to choose each layer's rounding; 0: none (AIMET)
+  double adaround_holdout = -1;       // fraction of the images held out to choose each layer's rounding; 0: none (AIMET);
+                                      // < 0: the default, 0.2 under recipe w8a8, else 0 (README "Advanced PTQ")
   // The weight grid AdaRound / bias correction round onto: "minmax" (scale max|w| / qmax) or "tf-enhanced"
   // (AIMET's search, its default for param encodings); "": minmax, tf-enhanced under a recipe.
   std::string weight_range;

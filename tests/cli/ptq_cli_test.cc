@@ -342,7 +342,9 @@ TEST_F(PtqCli, AdaroundHoldoutChoosesEachLayersRoundingOnHeldOutImages) {
       EXPECT_GE(q["kept"].get<double>(), q["last"].get<double>() - 1e-9) << l["name"];
       earlier += kept < 64;
     }
-    if (held) EXPECT_GT(earlier, 0) << "some layer keeps an earlier rounding than the last";
+    if (held) {
+      EXPECT_GT(earlier, 0) << "some layer keeps an earlier rounding than the last";
+    }
   }
   auto bad = test::run_cli("quantize -m " + fp32_model() + " -o " + dir_ + "/x.onnx --recipe w4a8 --adaround-holdout 1.5 --calib-data " + samples());
   EXPECT_EQ(bad.exit_code, 2) << "a usage error";
@@ -362,6 +364,7 @@ TEST_F(PtqCli, QuantevalPrintsBothModelsWithTheDelta) {
   EXPECT_EQ(j["delta_ci"].size(), 2u);
   EXPECT_TRUE(j["mcnemar_p"].is_number());
   EXPECT_EQ(j["quantize"]["steps"]["adaround"]["iterations"], 20);
+  EXPECT_DOUBLE_EQ(j["quantize"]["steps"]["adaround"]["holdout"].get<double>(), 0.2) << "the w8a8 recipe holds out every 5th image";
   EXPECT_TRUE(j["quantize"]["output"].is_null()) << "the temporary model is removed";
   auto t = test::run_cli("quanteval --recipe w8a8 -m " + fp32_model() + " --data " + list +
                          " --calib-count 8 --adaround-iters 20 --adaround-images 8");

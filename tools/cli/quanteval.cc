@@ -17,7 +17,7 @@ Command make_quanteval_command(CLI::App& parent) {
     std::string model, output, recipe, calib_data, weight8, bias_correction, weight_range;
     int64_t calib_count = 0, adaround_images = 0;
     int adaround_iters = 0, adaround_batch = 32, batch = 0, adaround_positions = 64;
-    double adaround_holdout = 0;
+    double adaround_holdout = -1;
     SessionFlags session;
     PreprocessFlags pre;
     DatasetFlags dataset;
@@ -41,8 +41,8 @@ Command make_quanteval_command(CLI::App& parent) {
       ->check(in_range(1, 4096))->capture_default_str();
   c.app->add_option("--adaround-holdout", f->adaround_holdout,
                     "Fraction of the calibration images held out to choose each layer's rounding; 0: AIMET's plain run "
-                    "(inr quantize --adaround-holdout)")
-      ->check(in_range(0.0, 0.9))->capture_default_str();
+                    "(default 0.2 under --recipe w8a8, else 0; inr quantize --adaround-holdout)")
+      ->check(in_range(0.0, 0.9));
   c.app->add_option("--weight8", f->weight8, "w4a8: layers kept at 8 bits (first, last, depthwise or names; inr quantize --weight8)");
   c.app->add_option("--bias-correction", f->bias_correction, "After AdaRound: empirical | analytical (inr quantize --bias-correction)")
       ->check(one_of({"empirical", "analytical"}));

@@ -61,7 +61,7 @@ Command make_quantize_command(CLI::App& parent) {
     int adaround_iters = 0, adaround_batch = 32;
     int64_t adaround_images = 0;
     int adaround_positions = 64;
-    double adaround_holdout = 0;
+    double adaround_holdout = -1;
   };
   auto f = std::make_shared<Flags>();
   Command c;
@@ -96,8 +96,8 @@ Command make_quantize_command(CLI::App& parent) {
   c.app->add_option("--adaround-holdout", f->adaround_holdout,
                     "Fraction of the calibration images kept out of AdaRound's training: per layer, the rounding "
                     "(of 33 checkpoints, round-to-nearest included) with the least error on their rows is kept; 0: "
-                    "AIMET's plain run")
-      ->check(in_range(0.0, 0.9))->capture_default_str();
+                    "AIMET's plain run (default 0.2 under --recipe w8a8, else 0)")
+      ->check(in_range(0.0, 0.9));
   c.app->add_option("--weight-range", f->weight_range,
                     "Weight grid AdaRound / bias correction round onto: minmax (max|w| / qmax) | tf-enhanced "
                     "(AIMET's least-noise search; the recipes' default)")
