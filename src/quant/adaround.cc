@@ -14,7 +14,8 @@
 // the optimiser can overfit the cached rows (a 1280 -> 1000 classifier has 1280 free roundings per output and
 // one row per image). The rows of some images are then kept out of training (the caller moves them last);
 // every iterations / checks the hard rounding (a >= 0) is scored on them, and the rounding with the least
-// held-out reconstruction error wins. Iteration 0 is round-to-nearest (h starts at the fractional part), so the result is never worse than nearest on them.
+// held-out reconstruction error wins. Iteration 0 is round-to-nearest (h starts at the fractional part),
+// so the result is never worse than nearest on them.
 #include <omp.h>
 
 #include <algorithm>
@@ -114,38 +115,6 @@ void split(int64_t n, bool parallel, F&& f) {
   }
 }
 
-// z[r, c] = W x_r (no bias) for `rows` rows of width group * k.
-void pre_activation(const Layer& l, const float* w, const float* x, int64_t rows, float* z, bool parallel) {
-  const int64_t cout = l.cout, k = l.k, width = l.group * l.k, cg = l.cout / l.group;
-  if (l.group == 1) {
-    sgemm_nt(rows, cout, k, x, w, z, false);
-    return;
-  }
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cout; ++c) {
-      const float* xr = x + r * width + (c / cg) * k;
-      const float* wr = w + c * k;
-      float acc = 0;
-      for (int64_t i = 0; i < k; ++i) acc += wr[i] * xr[i];
-      z[r * cout + c] = acc;
-    }
-}
-
-// act(pre + b) with the activation's pass-through mask (1 where the gradient flows).
-inline float activate(const Layer& l, float pre, float& pass) {
-  pass = 1.f;
-  if (l.act == Layer::Act::kRelu) {
-    pass = pre > 0 ? 1.f : 0.f;
-    return std::max(pre, 0.f);
-  }
-  if (l.act == Layer::Act::kClip) {
-    pass = pre > l.clip_lo && pre < l.clip_hi ? 1.f : 0.f;
-    return std::clamp(pre, l.clip_lo, l.clip_hi);
-  }
-  return pre;
-}
-
 // Sum of squared reconstruction errors of weights `w` on rows [begin, end) of x against target, in chunks
 // of `chunk` rows through the scratch `z` (chunk * cout floats).
 double reconstruction_sse(const Layer& l, const float* w, const SampleSet& x, const std::vector<float>& target, int64_t begin,
@@ -164,8 +133,6 @@ double reconstruction_sse(const Layer& l, const float* w, const SampleSet& x, co
   }
   return sse;
 }
-
-inline bool big_mm_check(const Layer& l, int64_t rows) { return rows * l.cout * l.k >= (1 << 18); }
 
 // Hard rounding: clamp(floor + (alpha >= 0), qmin, qmax) * s.
 void hard_weights(const std::vector<float>& alpha, const std::vector<float>& wfloor, const std::vector<float>& sc, float qmin,
@@ -206,6 +173,9 @@ AdaRoundResult adaround_layer(const Layer& l, const std::vector<float>& scale, c
   const float b1 = 0.9f, b2 = 0.999f;
   float b1t = 1.f, b2t = 1.f;
   const int64_t cg = cout / l.group;
+  // Threads only where the work outweighs a parallel region's cost (large on a loaded machine).
+  const bool big_w = nw >= (1 << 15), big_mm = rows_per_iter * cout * k >= (1 << 18),
+             big_out = rows_per_iter * cout >= (1 << 15);
   // Held-out checks: rows [train_rows, rows), every `every` iterations and after the last.
   AdaRoundResult res;
   res.heldout_rows = x.rows - train_rows;
@@ -214,7 +184,7 @@ AdaRoundResult adaround_layer(const Layer& l, const std::vector<float>& scale, c
   double best = 0;
   auto check = [&](int it) {
     hard_weights(alpha, wfloor, sc, qmin, qmax, wh);
-    double sse = reconstruction_sse(l, wh.data(), x, target, train_rows, x.rows, rows_per_iter, z.data(), big_mm_check(l, rows_per_iter));
+    double sse = reconstruction_sse(l, wh.data(), x, target, train_rows, x.rows, rows_per_iter, z.data(), big_mm);
     if (it == 0) res.heldout_sse_nearest = sse;
     res.heldout_sse_last = sse;
     if (res.iteration < 0 || sse <= best) {  // ties: the later (more optimised) rounding
@@ -223,9 +193,6 @@ AdaRoundResult adaround_layer(const Layer& l, const std::vector<float>& scale, c
       res.w = wh;
     }
   };
-  // Threads only where the work outweighs a parallel region's cost (large on a loaded machine).
-  const bool big_w = nw >= (1 << 15), big_mm = rows_per_iter * cout * k >= (1 << 18),
-             big_out = rows_per_iter * cout >= (1 << 15);
 
   for (int it = 0; it < o.iterations; ++it) {
     if (progress && (it % 64 == 0)) progress(it);

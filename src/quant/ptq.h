@@ -9,6 +9,7 @@
 // writer's s4 grid; AIMET's non-strict grid also allows -8).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -93,6 +94,8 @@ void sgemm_tn(int64_t m, int64_t n, int64_t k, const float* a, const float* b, f
 
 // SQNR in dB of `approx` against `ref` (10 log10(sum ref^2 / sum (ref - approx)^2)); 200 when equal.
 double sqnr_db(const float* ref, const float* approx, size_t n);
+// The same from the sums: signal = sum ref^2, noise = sum (ref - approx)^2.
+double sqnr_db(double signal, double noise);
 
 // ---- Layer samples: inputs to one layer at sampled output positions, over the calibration images ----
 struct SampleSet {
@@ -111,6 +114,21 @@ struct ImageBatches {
 // gives the same positions, so float and quantized passes line up).
 Result<SampleSet> sample_layer_inputs(const Graph& graph, const Layer& l, const ImageBatches& images, int positions,
                                       uint64_t seed);
+// z[r, c] = W x_r (no bias) for `rows` rows of width group * k at x; z [rows, cout]. Threaded when `parallel`.
+void pre_activation(const Layer& l, const float* w, const float* x, int64_t rows, float* z, bool parallel);
+// act(pre) of the layer's Relu / Clip (none: pre); `pass` is 1 where the gradient flows through it, else 0.
+inline float activate(const Layer& l, float pre, float& pass) {
+  pass = 1.f;
+  if (l.act == Layer::Act::kRelu) {
+    pass = pre > 0 ? 1.f : 0.f;
+    return std::max(pre, 0.f);
+  }
+  if (l.act == Layer::Act::kClip) {
+    pass = pre > l.clip_lo && pre < l.clip_hi ? 1.f : 0.f;
+    return std::clamp(pre, l.clip_lo, l.clip_hi);
+  }
+  return pre;
+}
 // y = act(W x + b) for every sample row; out [rows, cout]. `apply_act` false: pre-activation.
 void layer_forward(const Layer& l, const std::vector<float>& w, const std::vector<float>& bias, const SampleSet& s,
                    bool apply_act, std::vector<float>& out);
@@ -118,7 +136,7 @@ void layer_forward(const Layer& l, const std::vector<float>& w, const std::vecto
 // ---- AdaRound (Nagel et al. 2020, as AIMET implements it) ----
 // Learns the rounding of l.w onto the grid with `scale`. x: inputs from the weight-quantized upstream model;
 // target: float outputs (activation included). Rows [0, train_rows) train; rows [train_rows, x.rows) (the
-// last images' rows, o.holdout) are held out: every iterations / o.checks the hard rounding is scored on them
+// held-out images' rows, moved last by the caller; o.holdout) are held out: every iterations / o.checks the hard rounding is scored on them
 // and the best one (iteration 0 = round-to-nearest) is returned. train_rows = x.rows: AIMET's plain run, the
 // final rounding. `progress(iter)` is called now and then.
 struct AdaRoundResult {

@@ -201,9 +201,13 @@ double sqnr_db(const float* ref, const float* approx, size_t n) {
     double d = static_cast<double>(ref[i]) - approx[i];
     e += d * d;
   }
-  if (e == 0) return 200.0;
-  if (s == 0) return -200.0;
-  return std::min(200.0, 10.0 * std::log10(s / e));
+  return sqnr_db(s, e);
+}
+
+double sqnr_db(double signal, double noise) {
+  if (noise == 0) return 200.0;
+  if (signal == 0) return -200.0;
+  return std::min(200.0, 10.0 * std::log10(signal / noise));
 }
 
 Result<SampleSet> sample_layer_inputs(const Graph& graph, const Layer& l, const ImageBatches& images, int positions,
@@ -280,29 +284,34 @@ Result<SampleSet> sample_layer_inputs(const Graph& graph, const Layer& l, const 
 
 void layer_forward(const Layer& l, const std::vector<float>& w, const std::vector<float>& bias, const SampleSet& s,
                    bool apply_act, std::vector<float>& out) {
-  const int64_t rows = s.rows, cout = l.cout, k = l.k;
+  const int64_t rows = s.rows, cout = l.cout;
   out.assign(static_cast<size_t>(rows * cout), 0.f);
-  if (l.group == 1) {
-    if (rows > 0) sgemm_nt(rows, cout, k, s.x.data(), w.data(), out.data(), false);
-  } else {
-    const int64_t cg = cout / l.group;
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = 0; o < cout; ++o) {
-        const float* xr = s.x.data() + r * s.width + (o / cg) * k;
-        const float* wr = w.data() + o * k;
-        float acc = 0;
-        for (int64_t i = 0; i < k; ++i) acc += wr[i] * xr[i];
-        out[static_cast<size_t>(r * cout + o)] = acc;
-      }
-  }
+  pre_activation(l, w.data(), s.x.data(), rows, out.data(), true);
+  float pass;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t o = 0; o < cout; ++o) {
       float& y = out[static_cast<size_t>(r * cout + o)];
       y += bias[static_cast<size_t>(o)];
-      if (!apply_act) continue;
-      if (l.act == Layer::Act::kRelu) y = std::max(y, 0.f);
-      else if (l.act == Layer::Act::kClip) y = std::clamp(y, l.clip_lo, l.clip_hi);
+      if (apply_act) y = activate(l, y, pass);
+    }
+}
+
+void pre_activation(const Layer& l, const float* w, const float* x, int64_t rows, float* z, bool parallel) {
+  if (rows <= 0) return;
+  const int64_t cout = l.cout, k = l.k, width = l.group * l.k;
+  if (l.group == 1) {
+    sgemm_nt(rows, cout, k, x, w, z, false);
+    return;
+  }
+  const int64_t cg = cout / l.group;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cout; ++c) {
+      const float* xr = x + r * width + (c / cg) * k;
+      const float* wr = w + c * k;
+      float acc = 0;
+      for (int64_t i = 0; i < k; ++i) acc += wr[i] * xr[i];
+      z[r * cout + c] = acc;
     }
 }
 

@@ -149,10 +149,9 @@ Status optimize_weights(Graph& g, const std::vector<Node*>& layers, const ImageB
         if (ar.heldout_rows > 0) {
           double ref = 0;  // sum of target^2 on the held-out rows
           for (size_t i = static_cast<size_t>(train_rows * lq.cout); i < target.size(); ++i) ref += static_cast<double>(target[i]) * target[i];
-          auto db = [&](double sse) { return sse == 0 ? 200.0 : ref == 0 ? -200.0 : std::min(200.0, 10 * std::log10(ref / sse)); };  // as sqnr_db
-          rep.heldout_sqnr_nearest = db(ar.heldout_sse_nearest);
-          rep.heldout_sqnr_chosen = db(ar.heldout_sse_best);
-          rep.heldout_sqnr_last = db(ar.heldout_sse_last);
+          rep.heldout_sqnr_nearest = sqnr_db(ref, ar.heldout_sse_nearest);
+          rep.heldout_sqnr_chosen = sqnr_db(ref, ar.heldout_sse_best);
+          rep.heldout_sqnr_last = sqnr_db(ref, ar.heldout_sse_last);
         }
         done_iters += static_cast<size_t>(o.ada.iterations);
         rep.seconds_optimising = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();

@@ -1471,9 +1471,7 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
       if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(d), row);
       } else {
-        alignas(16) int8_t tmp[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), row);
-        std::memcpy(d, tmp, static_cast<size_t>(nk));
+        store_bytes16(d, row, nk);
       }
     }
   }
@@ -1590,9 +1588,7 @@ void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
           if (nk == 16 || k0 + 16 <= lda || a_end - d >= 16) {
             _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v[t]);
           } else {
-            alignas(16) int8_t tmp[16];
-            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v[t]);
-            std::memcpy(d, tmp, static_cast<size_t>(nk));
+            store_bytes16(d, v[t], nk);
           }
         }
       }
