@@ -61,7 +61,7 @@ CpuFeatures detect() {
   __cpuid_count(7, 0, a, b, c, d);
   const bool avx2 = (b >> 5) & 1;
   const bool avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
-  const bool avx512vnni = (c >> 11) & 1;
+  const bool avx512vnni = (c >> 11) & 1, avx512vbmi = (c >> 1) & 1;
   const bool amx_tile = (d >> 24) & 1, amx_int8 = (d >> 25) & 1;
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   __cpuid_count(7, 1, a1, b1, c1, d1);
@@ -71,6 +71,7 @@ CpuFeatures detect() {
   f.avx512 = f.avx2 && os_zmm && avx512f && avx512dq && avx512bw && avx512vl;
   f.vnni512 = f.avx512 && avx512vnni;
   f.amx = f.vnni512 && os_tiles && amx_tile && amx_int8;
+  f.vbmi = f.avx512 && avx512vbmi;
 #endif
   return f;
 }

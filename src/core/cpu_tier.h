@@ -29,6 +29,9 @@ struct CpuFeatures {
   bool avx512 = false;   // AVX-512 F, BW, VL, DQ (oneDNN's avx512_core)
   bool vnni512 = false;  // AVX512-VNNI
   bool amx = false;      // AMX-TILE + AMX-INT8 with the OS's tile state enabled
+  // Not a tier of its own: a kernel with an AVX512-VBMI form (vpermb, vpermt2b) uses it on the AVX-512 tiers
+  // when the CPU has it (tier_has_avx512_vbmi), and its tier's form otherwise.
+  bool vbmi = false;
 };
 
 // "baseline", "avx2", "avx_vnni", "avx512", "avx512_vnni", "amx".
@@ -57,5 +60,7 @@ CpuTier cpu_tier();
 inline bool tier_has_vnni(CpuTier t) { return t == CpuTier::kAvxVnni || t >= CpuTier::kAvx512Vnni; }
 inline bool tier_has_avx2(CpuTier t) { return t >= CpuTier::kAvx2; }
 inline bool tier_has_avx512(CpuTier t) { return t >= CpuTier::kAvx512; }
+// AVX512-VBMI on an AVX-512 tier (a cap below AVX-512 turns it off with the rest of AVX-512).
+inline bool tier_has_avx512_vbmi(CpuTier t) { return tier_has_avx512(t) && cpu_features().vbmi; }
 
 }  // namespace inr

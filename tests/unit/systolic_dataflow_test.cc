@@ -4,6 +4,7 @@
 // the cycle model's conv_cost for the same conv; the host's im2col and transposes against plain loops.
 #include <array>
 #include <random>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -113,6 +114,72 @@ TEST(SystolicDataflow, OtherArraySizesToo) {
   }
 }
 
+// WS at DIM 16 runs a one-column tile that is its output tile's only K tile (a depthwise conv's per-channel
+// matmul) as one pass over the accumulator (bias, computes and the mvout's reads together); the step-by-step
+// order is its oracle: the same C, counters, and scratchpad and accumulator contents afterwards (both runs start
+// from the same garbage in the memories), on odd sizes, with and without a bias, C rows 1 and 3 apart.
+TEST(SystolicDataflow, OneColumnPassEqualsTheStepByStepOrder) {
+  std::mt19937 rng(19);
+  const Config cfg = default_config();
+  Scratch& s = thread_scratch(cfg);
+  const size_t sp_bytes = static_cast<size_t>(s.sp_rows() * s.dim());
+  const size_t acc_bytes = static_cast<size_t>(s.acc_rows() * s.dim()) * 4;
+  struct Mem {
+    std::vector<int8_t> c, sp;
+    std::vector<uint8_t> acc;
+    DataflowCounters n;
+  };
+  auto run = [&](MatmulProblem p, const TileSizes& t, bool step_by_step, size_t c_size) {
+    Mem m;
+    m.c.assign(c_size, int8_t{0x55});
+    // The same garbage in both memories before each run.
+    std::mt19937 fill(5);
+    for (int64_t r = 0; r < s.sp_rows(); ++r)
+      for (int c = 0; c < s.dim(); ++c) s.sp_row(r)[c] = static_cast<int8_t>(fill());
+    for (int64_t r = 0; r < s.acc_rows(); ++r)
+      for (int c = 0; c < s.dim(); ++c) s.acc_row(r)[c] = static_cast<int32_t>(fill());
+    p.C = m.c.data(), p.step_by_step = step_by_step;
+    tiled_matmul_model(p, t, Dataflow::kWS, cfg, &m.n);
+    m.sp.assign(s.sp_row(0), s.sp_row(0) + sp_bytes);
+    const auto* acc = reinterpret_cast<const uint8_t*>(s.acc_row(0));
+    m.acc.assign(acc, acc + acc_bytes);
+    return m;
+  };
+  for (int64_t I : {1, 15, 17, 200, 513, 1000})
+    for (int64_t K : {1, 9, 16})
+      for (bool bias : {true, false})
+        for (int64_t ldc : {1, 3})
+          for (const TileSizes& t : {TileSizes{1, 1, 1}, TileSizes{3, 1, 1}, TileSizes{13, 1, 1}, TileSizes{32, 1, 1}}) {
+            auto a = random_i8(static_cast<size_t>(I * K), rng);
+            auto b = random_i8(static_cast<size_t>(K), rng);
+            const int32_t bias_value = std::uniform_int_distribution<int32_t>(-30000, 30000)(rng);
+            MatmulProblem p;
+            p.I = I, p.J = 1, p.K = K;
+            p.A = a.data(), p.lda = K, p.B = b.data(), p.ldb = 1;
+            p.bias = bias ? &bias_value : nullptr;
+            p.ldc = ldc;
+            p.epilogue = Epilogue{1.f / 97, bias ? Activation::kRelu6 : Activation::kNone, 100};
+            const size_t c_size = static_cast<size_t>((I - 1) * ldc + 1);
+            const Mem want = run(p, t, true, c_size), got = run(p, t, false, c_size);
+            const std::string what = "I " + std::to_string(I) + " K " + std::to_string(K) + (bias ? " bias" : "") +
+                                     " ldc " + std::to_string(ldc) + " tile I " + std::to_string(t.I);
+            EXPECT_EQ(got.c, want.c) << what;
+            EXPECT_TRUE(got.sp == want.sp) << what << ": scratchpad";
+            EXPECT_TRUE(got.acc == want.acc) << what << ": accumulator";
+            EXPECT_EQ(got.n.mvin_rows, want.n.mvin_rows) << what;
+            EXPECT_EQ(got.n.mvin_bytes, want.n.mvin_bytes) << what;
+            EXPECT_EQ(got.n.mvout_rows, want.n.mvout_rows) << what;
+            EXPECT_EQ(got.n.mvout_bytes, want.n.mvout_bytes) << what;
+            EXPECT_EQ(got.n.preloads, want.n.preloads) << what;
+            EXPECT_EQ(got.n.computes, want.n.computes) << what;
+            EXPECT_EQ(got.n.weight_preloads, want.n.weight_preloads) << what;
+            EXPECT_EQ(got.n.tiles, want.n.tiles) << what;
+            // And both against the oracle.
+            const std::vector<int8_t> dense = oracle(p);
+            for (int64_t i = 0; i < I; ++i) ASSERT_EQ(got.c[static_cast<size_t>(i * ldc)], dense[static_cast<size_t>(i)]) << what;
+          }
+}
+
 // core/transpose.h's row loads: `valid` bytes then zeros, whether 16 bytes are readable (a mask) or not (the
 // pieces of load_upto8), and the stores of n bytes write exactly those.
 TEST(SystolicDataflow, PartialRowLoadsAndStoresTouchOnlyTheirBytes) {
@@ -168,6 +235,17 @@ TEST(SystolicDataflow, TransposeAndIm2colEqualPlainLoops) {
                                    {1, 13, 40, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1},    // stride 3, K = 9
                                    {4, 20, 21, 3, 2, 1, 1, 2, 3, 2, 3, 2, 3},    // dilations, asymmetric kernel
                                    {1, 56, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // 45 pixels a row: 16 + 16 + 13
+                                   // One channel, 3x3 (the AVX512-VBMI path where the CPU has it): planes of one
+                                   // pixel and of 64+ pixels a row (loads past a 64-byte span, partial groups of 4),
+                                   // no padding, asymmetric and wide padding, stride 2 in one direction only.
+                                   {1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                                   {1, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                                   {1, 5, 100, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+                                   {1, 9, 63, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+                                   {1, 6, 131, 3, 3, 1, 2, 1, 1, 0, 1, 0, 0},
+                                   {1, 30, 70, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0},
+                                   {1, 17, 33, 3, 3, 2, 1, 1, 1, 2, 0, 1, 2},
+                                   {1, 6, 20, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3},
                                    {1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},      // stride 2, 5 pixels a row
                                    {12, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1, K = 12
                                    {20, 9, 10, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    // 1x1: the transpose

@@ -387,6 +387,80 @@ void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int r
   }
 }
 
+// A one-column WS tile that is its output tile's only K tile (a depthwise conv's per-channel matmul), its bias
+// mvin, computes and the accumulator side of its mvout in one pass (TileRunner::ws_one_column): for r < rows,
+// sums[r] = acc[16 r] = add + sum_k a[r][k] * w[k][0] in wrapping int32 (add: the repeating bias, or 0), i.e.
+// what the accumulator's column 0 holds after the bias rows and the computes, and what the mvout then reads.
+// The same kernels as dot16_block_*, with the bias folded into the sum and the sums also written back to back
+// (sums has room for rows rounded up to the kernel's block: 16 on avx512_vnni, 8 on avx2).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 _mm512_broadcast_i32x4 false positive (its undefined source)
+#endif
+[[gnu::target("avx512f,avx512bw,avx512vnni")]] void dot16_sums_vnni512(const int8_t* a, const Block16& b, int32_t add,
+                                                                      int32_t* acc, int32_t* sums, int rows) {
+  const __m512i w = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(b.col8)));
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i comp =
+      _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(b.col_comp) + static_cast<uint32_t>(add)));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  for (int r0 = 0; r0 < rows; r0 += 16) {
+    __m512i p[4];
+    for (int j = 0; j < 4; ++j)
+      p[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                 _mm512_xor_si512(_mm512_loadu_si512(a + 16 * (r0 + 4 * j)), flip), w);
+    const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
+    const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
+    const __m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+    _mm512_storeu_si512(sums + r0, _mm512_add_epi32(_mm512_permutexvar_epi32(order, t), comp));
+    const int n = std::min(16, rows - r0);
+    int32_t* o = acc + 16 * r0;
+    const int32_t* s = sums + r0;
+    if (n == 16) {
+      for (int i = 0; i < 16; i += 4) o[16 * i] = s[i], o[16 * i + 16] = s[i + 1], o[16 * i + 32] = s[i + 2], o[16 * i + 48] = s[i + 3];
+    } else {
+      for (int i = 0; i < n; ++i) o[16 * i] = s[i];
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+[[gnu::target("avx2")]] void dot16_sums_avx2(const int8_t* a, const Block16& b, int32_t add, int32_t* acc, int32_t* sums,
+                                             int rows) {
+  const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.col));
+  const __m256i vadd = _mm256_set1_epi32(add);
+  for (int r0 = 0; r0 < rows; r0 += 8) {
+    __m256i p[8];
+    for (int i = 0; i < 8; ++i)
+      p[i] = _mm256_madd_epi16(
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * (r0 + i)))), w);
+    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
+    const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + r0), _mm256_add_epi32(sum, vadd));
+    const int n = std::min(8, rows - r0);
+    for (int i = 0; i < n; ++i) acc[16 * (r0 + i)] = sums[r0 + i];
+  }
+}
+
+void dot16_sums_baseline(const int8_t* a, const Block16& b, int32_t add, int32_t* acc, int32_t* sums, int rows) {
+  for (int r = 0; r < rows; ++r) {
+    uint32_t sum = static_cast<uint32_t>(add);
+    for (int k = 0; k < 16; ++k) sum += static_cast<uint32_t>(static_cast<int32_t>(a[16 * r + k]) * b.col[k]);
+    sums[r] = acc[16 * r] = static_cast<int32_t>(sum);
+  }
+}
+
+inline void dot16_sums(Kern16 kern, const int8_t* a, const Block16& b, int32_t add, int32_t* acc, int32_t* sums, int rows) {
+  if (kern == Kern16::kBaseline) return dot16_sums_baseline(a, b, add, acc, sums, rows);
+  if (kern == Kern16::kVnni512) return dot16_sums_vnni512(a, b, add, acc, sums, rows);
+  return dot16_sums_avx2(a, b, add, acc, sums, rows);
+}
+
 // One preload + compute pair on a prepared block; A's rows `lda` apart (16 in the tile models; the conv loop
 // model's computes read pixels `stride` rows apart), the one-column kernels only for lda 16.
 inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, int32_t* out, int rows, bool accumulate,
@@ -402,14 +476,6 @@ inline void mac16(Kern16 kern, bool one_col, const int8_t* a, const Block16& b, 
     case Kern16::kAvx2: return block16_avx2(a, lda, b, out, rows, accumulate);
     case Kern16::kBaseline: return block16_baseline(a, lda, b, out, rows, accumulate);
   }
-}
-
-// The thread's emulated memories, kept between calls while the config's sizes stay the same.
-Scratch& thread_scratch(const Config& c) {
-  thread_local std::unique_ptr<Scratch> s;
-  if (!s || s->dim() != c.dim || s->sp_rows() != c.sp_rows() || s->acc_rows() != c.acc_rows())
-    s = std::make_unique<Scratch>(c);
-  return *s;
 }
 
 // A thread's staging buffers for the models (the PEs' weights, the OS tile's prepared B blocks, mvin / mvout
@@ -732,8 +798,14 @@ class TileRunner {
     const int64_t rows = std::min<int64_t>(t.Ib * 16, p_.I - t.row0);  // live rows of the tile
     const int J = cols_of(t, 0);
     const bool one_col = J == 1, has_d = p_.bias != nullptr && t.k0 == 0;
+    // One column and the output tile's only K tile (every depthwise conv's tile): LdD, the computes and the
+    // mvout's reads of the accumulator are one pass (ws_one_column_pass).
+    const bool fused = one_col && t.k0 == 0 && last_k && !p_.step_by_step;
     // LdD: for i: the bias rows of C(i, 0).
-    if (has_d) {
+    if (has_d && fused) {
+      n_.mvin_rows += rows;
+      n_.mvin_bytes += rows * 4;
+    } else if (has_d) {
       int32_t* dst = s_.acc_row(c_base);
       if (one_col) {
         set_column16(dst, p_.bias[t.col0], rows);
@@ -764,11 +836,41 @@ class TileRunner {
     // Ex: preload B(0, 0) (i == 0), then the computes for every i.
     preload_weights(b_base, one_col);
     ++n_.weight_preloads;
+    if (fused) return ws_one_column_pass(t, a_base, c_base, rows, has_d);
     mac16(kern_, one_col, s_.sp_row(a_base), g_.pe16, s_.acc_row(c_base), static_cast<int>(rows), has_d || t.k0 > 0);
     n_.preloads += t.Ib;
     n_.computes += t.Ib;
     // StC after the last K tile.
     if (last_k) mvout(c_base, t.row0, rows, t.col0);
+  }
+
+  // The rest of ws_one_block for one column and a single K tile, after LdA, LdB and the preload: the bias
+  // mvin (LdD, counted by the caller), the Ib computes and the accumulator reads of the mvout (StC, this tile
+  // is the last K tile) go through the accumulator's column 0 once instead of three times (each of its rows is
+  // its own 64-byte line, and a tile's 512 rows are 32 KiB): dot16_sums writes each row's bias + dot product
+  // there, the value the bias rows and the computes leave, and also back to back, the column the mvout reads;
+  // the scaler then takes that column as mvout does. Every memory ends as the step-by-step order leaves it
+  // (LdD writes nothing but column 0, which the computes then overwrite with bias + sum) and the counters are
+  // the same; the step-by-step path (MatmulProblem::step_by_step) is the oracle of this one in the tests.
+  void ws_one_column_pass(const Tile& t, int64_t a_base, int64_t c_base, int64_t rows, bool has_d) {
+    std::vector<int32_t>& sums = g_.gather;
+    sums.resize(static_cast<size_t>(cdiv(rows, 16) * 16));
+    dot16_sums(kern_, s_.sp_row(a_base), g_.pe16, has_d ? p_.bias[t.col0] : 0, s_.acc_row(c_base), sums.data(),
+               static_cast<int>(rows));
+    n_.preloads += t.Ib;
+    n_.computes += t.Ib;
+    // StC: the scaler over the column (element-wise), into C's rows ldc apart.
+    int8_t* c = p_.C + t.row0 * p_.ldc + t.col0;
+    if (p_.ldc == 1) {
+      scale_and_activate_row(sums.data(), rows, p_.epilogue, c);
+    } else {
+      std::vector<int8_t>& staged = g_.staged;
+      staged.resize(static_cast<size_t>(rows));
+      scale_and_activate_row(sums.data(), rows, p_.epilogue, staged.data());
+      for (int64_t r = 0; r < rows; ++r) c[r * p_.ldc] = staged[static_cast<size_t>(r)];
+    }
+    n_.mvout_rows += rows;
+    n_.mvout_bytes += rows;
   }
 
   // sp_tiled_matmul_os: the whole scratchpad and accumulator, sums kept in the PEs over k.
@@ -1284,6 +1386,14 @@ class ConvRunner {
 
 }  // namespace
 
+// Kept between calls while the config's sizes stay the same.
+Scratch& thread_scratch(const Config& c) {
+  thread_local std::unique_ptr<Scratch> s;
+  if (!s || s->dim() != c.dim || s->sp_rows() != c.sp_rows() || s->acc_rows() != c.acc_rows())
+    s = std::make_unique<Scratch>(c);
+  return *s;
+}
+
 void DataflowCounters::add(const DataflowCounters& o) {
   tiles += o.tiles;
   mvin_rows += o.mvin_rows;
@@ -1508,10 +1618,89 @@ std::vector<int16_t> transpose_widen(const int8_t* b, int64_t K, int64_t J, int6
   }
 }
 
+// The permute indices of im2col_3x3_vbmi for column stride SW: for each group q of 4 pixels of a 16-pixel chunk,
+// byte 16 i + 3 kr + kc of the group's 64 A bytes (pixel i, kernel row kr, column kc) comes from byte
+// (4 q + i) SW + kc of kernel row kr's 64 input bytes; rows 0 and 1 are the two tables of one vpermt2b (row 1's
+// bytes at 64 + ...), row 2 a masked vpermb. Bytes 9..15 of a row are zero (the first permute's zero mask).
+struct Im2col3x3Index {
+  alignas(64) int8_t rows01[4][64];
+  alignas(64) int8_t row2[4][64];
+};
+constexpr Im2col3x3Index im2col_3x3_index(int sw) {
+  Im2col3x3Index t{};
+  for (int q = 0; q < 4; ++q)
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 9; ++j) {
+        const int kr = j / 3, kc = j % 3, src = (4 * q + i) * sw + kc;
+        if (kr < 2) t.rows01[q][16 * i + j] = static_cast<int8_t>(64 * kr + src);
+        else t.row2[q][16 * i + j] = static_cast<int8_t>(src);
+      }
+  return t;
+}
+constexpr Im2col3x3Index kIm2col3x3Index[2] = {im2col_3x3_index(1), im2col_3x3_index(2)};
+// Which bytes of a 64-byte group (four 16-byte A rows) kernel rows 0 and 1 write (j < 6), and row 2 (6 <= j < 9).
+constexpr uint64_t row_bytes_mask(int j0, int j1) {
+  uint64_t m = 0;
+  for (int i = 0; i < 4; ++i)
+    for (int j = j0; j < j1; ++j) m |= uint64_t{1} << (16 * i + j);
+  return m;
+}
+
+// im2col_i8 for one channel, a 3x3 window at dilation 1, column stride 1 or 2 and A rows 16 bytes apart (a
+// depthwise 3x3 conv's A), on AVX512-VBMI, straight from the input plane (no padded copy): per output row and
+// 16 output pixels, the three input rows' spans (up to 15 * SW + 3 bytes) are masked 64-byte loads, whose
+// bytes outside the plane (the padding, what lies beyond the row) read as zeros and do not fault; a kernel row
+// in the top or bottom padding is a zero register. Then per 4 pixels a vpermt2b (kernel rows 0 and 1, zeros in
+// bytes 9..15) and a masked vpermb (row 2) give their four A rows, one 64-byte store (masked for the pixels
+// beyond the output row's last). The same bytes as im2col_i8's other paths.
+[[gnu::target("avx512f,avx512bw,avx512vbmi")]] void im2col_3x3_vbmi(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
+  const int64_t H = g.H, W = g.W, SH = g.SH, SW = g.SW, PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
+  const Im2col3x3Index& t = kIm2col3x3Index[SW - 1];
+  __m512i idx01[4], idx2[4];
+  for (int q = 0; q < 4; ++q) {
+    idx01[q] = _mm512_load_si512(t.rows01[q]);
+    idx2[q] = _mm512_load_si512(t.row2[q]);
+  }
+  constexpr uint64_t kRows01 = row_bytes_mask(0, 6), kRow2 = row_bytes_mask(6, 9);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t ih0 = oh * SH - PT;
+    int8_t* arow = a + oh * OW * 16;
+    for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
+      // Input columns [c0, c0 + 64) of each kernel row; the plane's are [0, W).
+      const int64_t c0 = ow0 * SW - PL;
+      const int64_t lo = std::max<int64_t>(0, -c0), hi = std::min<int64_t>(64, W - c0);
+      const __mmask64 m = hi <= lo ? 0 : ((hi >= 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1));
+      __m512i r[3];
+      for (int kr = 0; kr < 3; ++kr) {
+        const int64_t ih = ih0 + kr;
+        // The address of column c0 (before the plane when c0 < 0: those bytes are masked off).
+        const auto at = reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(x) + static_cast<uintptr_t>(ih * W + c0));
+        r[kr] = ih >= 0 && ih < H ? _mm512_maskz_loadu_epi8(m, at) : _mm512_setzero_si512();
+      }
+      const int64_t n = std::min<int64_t>(16, OW - ow0);
+      for (int q = 0; q * 4 < n; ++q) {
+        __m512i v = _mm512_maskz_permutex2var_epi8(kRows01, r[0], idx01[q], r[1]);
+        v = _mm512_mask_permutexvar_epi8(v, kRow2, idx2[q], r[2]);
+        int8_t* d = arow + (ow0 + 4 * q) * 16;
+        const int64_t live = std::min<int64_t>(4, n - 4 * q);
+        if (live == 4) {
+          _mm512_storeu_si512(d, v);
+        } else {
+          _mm512_mask_storeu_epi8(d, (uint64_t{1} << (16 * live)) - 1, v);
+        }
+      }
+    }
+  }
+}
+
 void im2col_i8(const Im2colGeometry& g, const int8_t* x, int8_t* a) {
   const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, SH = g.SH, SW = g.SW, DH = g.DH, DW = g.DW;
   const int64_t PT = g.PT, PL = g.PL, OH = g.OH, OW = g.OW;
   const int64_t K = C * KH * KW, I = OH * OW, lda = g.LDA > 0 ? g.LDA : K;
+  // A depthwise 3x3 conv's A on AVX512-VBMI: byte permutes from the plane itself.
+  static const bool vbmi = tier_has_avx512_vbmi(cpu_tier());
+  if (vbmi && C == 1 && KH == 3 && KW == 3 && DH == 1 && DW == 1 && (SW == 1 || SW == 2) && lda == 16)
+    return im2col_3x3_vbmi(g, x, a);
   if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W) {
     transpose_i8(x, H * W, C, H * W, a, lda);  // a 1x1 conv: [C, H * W] -> [H * W, C]
     if (lda > K)

@@ -49,6 +49,10 @@ struct MatmulProblem {
   int8_t* C = nullptr;            // [I, J], row stride ldc
   int64_t ldc = 0;
   Epilogue epilogue;
+  // The models run some steps of a tile as one pass where that leaves the same memories, outputs and counters
+  // (WS, DIM 16: a one-column tile's bias mvin, computes and mvout). true: every step in turn (the tests' oracle
+  // for those passes).
+  bool step_by_step = false;
 };
 
 // Tile sizes in DIM x DIM blocks (tiled_matmul_auto's tile_I, tile_J, tile_K).
@@ -91,6 +95,10 @@ class Scratch {
   int8_t* sp_ = nullptr;
   int32_t* acc_ = nullptr;
 };
+
+// The calling thread's emulated memories for configs of c's sizes (what the models below run on; the tests read
+// them after a run).
+Scratch& thread_scratch(const Config& c);
 
 // Whether tiles of `t` blocks fit the config's memories for this dataflow (WS: half the scratchpad and
 // half the accumulator per tile; OS: all of them). The models require it.
