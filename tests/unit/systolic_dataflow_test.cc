@@ -418,6 +418,11 @@ const std::vector<ConvCase>& conv_cases() {
       {2, 17, 10, 9, 18, 3, 1, 1, 1, 2, 2, 0, true, Activation::kNone},
       {1, 6, 11, 13, 5, 1, 1, 0, 1, 3, 1, 1, false, Activation::kRelu},
       {1, 2, 6, 5, 3, 5, 1, 2, 1, 0, 0, 0, true, Activation::kRelu6},  // 5x5 on 2 channels
+      // Rows of 64 pixels and more (AVX-512 moves 64 pixels at a time): 1x1 on whole rows with two images, 3x3
+      // padded on 130-pixel rows, the first-layer optimisation with two images (repeats across the batch)
+      {2, 20, 5, 70, 37, 1, 1, 0, 1, 0, 0, 0, true, Activation::kRelu},
+      {1, 17, 6, 130, 18, 3, 1, 1, 1, 0, 0, 0, false, Activation::kNone},
+      {2, 3, 12, 17, 8, 3, 2, 1, 1, 0, 0, 0, true, Activation::kRelu},
   };
   return cases;
 }

@@ -989,6 +989,105 @@ class TileRunner {
 
 // ---- the conv loop (LOOP_CONV_WS), see dataflow.h -------------------------------------------------------
 
+// The conv loop's NCHW <-> pixel-row copies on AVX-512, 64 pixels at a time: four 16 x 16 byte transposes at once,
+// one per 128-bit lane (the byte interleaves stay in their lane: afterwards lane L of v[c] holds column c of lane
+// L's block), and a 4 x 4 transpose of 128-bit lanes between those lanes and 64-byte runs of four pixel rows.
+// Masked loads and stores: nothing outside the n pixels is read or written.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12: the unmasked shuffle's undefined pass-through
+#endif
+[[gnu::target("avx512f,avx512bw")]] inline void transpose16x16_i8_x4(__m512i v[16]) {
+  for (int round = 0; round < 4; ++round) {
+    __m512i u[16];
+    for (int i = 0; i < 8; ++i) {
+      u[2 * i] = _mm512_unpacklo_epi8(v[i], v[i + 8]);
+      u[2 * i + 1] = _mm512_unpackhi_epi8(v[i], v[i + 8]);
+    }
+    for (int i = 0; i < 16; ++i) v[i] = u[i];
+  }
+}
+// z[k] lane L = (a, b, c, d)[L] lane k.
+[[gnu::target("avx512f")]] inline void transpose_lanes4(__m512i z[4], __m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m512i t0 = _mm512_shuffle_i64x2(a, b, 0x44), t1 = _mm512_shuffle_i64x2(a, b, 0xEE);  // a0 a1 b0 b1 | a2 a3 b2 b3
+  const __m512i t2 = _mm512_shuffle_i64x2(c, d, 0x44), t3 = _mm512_shuffle_i64x2(c, d, 0xEE);
+  z[0] = _mm512_shuffle_i64x2(t0, t2, 0x88), z[1] = _mm512_shuffle_i64x2(t0, t2, 0xDD);
+  z[2] = _mm512_shuffle_i64x2(t1, t3, 0x88), z[3] = _mm512_shuffle_i64x2(t1, t3, 0xDD);
+}
+inline __mmask64 first_bytes(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+
+// LdInput of n consecutive pixels: chs <= 16 channel rows (`plane` bytes apart from src) to n scratchpad rows of
+// 16 bytes at dst, channels beyond chs zero.
+[[gnu::target("avx512f,avx512bw")]] void pixels_to_rows16_avx512(const int8_t* src, int64_t plane, int64_t chs, int64_t n,
+                                                                int8_t* dst) {
+  for (int64_t p0 = 0; p0 < n; p0 += 64) {
+    const int64_t m = std::min<int64_t>(64, n - p0);
+    __m512i v[16];
+    for (int64_t ch = 0; ch < 16; ++ch)
+      v[ch] = ch < chs ? _mm512_maskz_loadu_epi8(first_bytes(m), src + ch * plane + p0) : _mm512_setzero_si512();
+    transpose16x16_i8_x4(v);  // lane L of v[c]: pixel p0 + 16 L + c
+    for (int g = 0; g < 4; ++g) {
+      __m512i z[4];
+      transpose_lanes4(z, v[4 * g], v[4 * g + 1], v[4 * g + 2], v[4 * g + 3]);  // z[L]: pixels 16 L + 4 g .. + 3
+      for (int L = 0; L < 4; ++L) {
+        const int64_t first = 16 * L + 4 * g, live = std::clamp<int64_t>(m - first, 0, 4);
+        if (live > 0) _mm512_mask_storeu_epi8(dst + (p0 + first) * 16, first_bytes(16 * live), z[L]);
+      }
+    }
+  }
+}
+
+// mvout of n consecutive pixels: their scaled rows (16 channel bytes each, back to back at src) to J <= 16
+// channel rows (`plane` bytes apart from dst).
+[[gnu::target("avx512f,avx512bw")]] void rows16_to_pixels_avx512(const int8_t* src, int64_t n, int64_t J, int8_t* dst,
+                                                                int64_t plane) {
+  for (int64_t p0 = 0; p0 < n; p0 += 64) {
+    const int64_t m = std::min<int64_t>(64, n - p0);
+    __m512i w[16];  // w[q]: pixels 4 q .. 4 q + 3
+    for (int64_t q = 0; q < 16; ++q)
+      w[q] = 4 * q < m ? _mm512_maskz_loadu_epi8(first_bytes(16 * (m - 4 * q)), src + (p0 + 4 * q) * 16) : _mm512_setzero_si512();
+    __m512i v[16];  // v[4 g + k] lane L: pixel 16 L + 4 g + k, i.e. lane k of w[4 L + g]
+    for (int g = 0; g < 4; ++g) transpose_lanes4(v + 4 * g, w[g], w[4 + g], w[8 + g], w[12 + g]);
+    transpose16x16_i8_x4(v);  // v[j]: channel j of the 64 pixels
+    for (int64_t j = 0; j < J; ++j) _mm512_mask_storeu_epi8(dst + j * plane + p0, first_bytes(m), v[j]);
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+
+// The pixel repeater's writes (LdInput with the first-layer optimisation) for a tile's n consecutive scratchpad
+// rows of 16 bytes, after their mvin: bytes [rep * chs, (rep + 1) * chs) of row a become the first chs bytes of
+// row a + rep, for 0 < rep < repeats (repeats * chs <= 16) and a + rep < n; the first chs bytes of a row are
+// its pixel's, which no such write changes, so four rows at a time in place give what the repeater's pixel order
+// gives.
+[[gnu::target("avx512f,avx512bw")]] void repeat_pixels_avx512(int8_t* rows, int64_t n, int64_t chs, int64_t repeats) {
+  __m512i ctrl[16];  // ctrl[rep]: byte j of each lane takes byte (j - rep * chs) mod 16 of its lane
+  __mmask64 bytes[16];  // bytes[rep]: [rep * chs, (rep + 1) * chs) of each lane
+  for (int64_t rep = 1; rep < repeats; ++rep) {
+    alignas(64) int8_t c[64];
+    uint64_t m = 0;
+    for (int j = 0; j < 64; ++j) {
+      const int64_t in_lane = j % 16;
+      c[j] = static_cast<int8_t>((in_lane - rep * chs) & 15);
+      if (in_lane >= rep * chs && in_lane < (rep + 1) * chs) m |= uint64_t{1} << j;
+    }
+    ctrl[rep] = _mm512_load_si512(c);
+    bytes[rep] = m;
+  }
+  for (int64_t a = 0; a < n; a += 4) {
+    const __mmask64 live = first_bytes(16 * std::min<int64_t>(4, n - a));
+    __m512i out = _mm512_maskz_loadu_epi8(live, rows + a * 16);
+    for (int64_t rep = 1; rep < repeats && a + rep < n; ++rep) {
+      const __mmask64 from = first_bytes(16 * std::min<int64_t>(4, n - a - rep));  // rows a + L with a + L + rep < n
+      const __m512i x = _mm512_maskz_loadu_epi8(from, rows + (a + rep) * 16);
+      out = _mm512_mask_mov_epi8(out, bytes[rep] & from, _mm512_shuffle_epi8(x, ctrl[rep]));
+    }
+    _mm512_mask_storeu_epi8(rows + a * 16, live, out);
+  }
+}
+
 // The origin and extent of one sp_tiled_conv call, in the order of tiled_conv's loops.
 struct ConvTile {
   int64_t b, porow, pocol, poch, krow, kcol, kch;
@@ -1089,7 +1188,20 @@ class ConvRunner {
     const int64_t H = d.in_h, W = d.in_w, HW = H * W, Cin = d.in_c;
     const int64_t max_chs = int64_t{mbl_} * dim;
     const int64_t repeats = mpr_;
-    for (int64_t bb = 0; bb < t.batches; ++bb) {
+    static const bool avx512 = tier_has_avx512(cpu_tier());
+    // On AVX-512, a window of whole input rows (a 1x1 conv's tile of full rows) is one run of pixels in the
+    // tensor and in the scratchpad: one copy per channel block (the same bytes and counts as row by row).
+    const bool whole_rows = dim == 16 && avx512 && !ds && repeats == 1 && icol0 == 0 && icols == W && irow0 >= 0 &&
+                            irow0 + irows <= H;
+    for (int64_t bb = 0; bb < t.batches && whole_rows; ++bb) {
+      const int8_t* xb = p_.x + (t.b + bb) * Cin * HW + irow0 * W;
+      for (int64_t kb = 0; kb < n_kb; ++kb)
+        pixels_to_rows16_avx512(xb + (t.kch + kb * dim) * HW, HW, std::min(dim, t.kchs - kb * dim), irows * W,
+                                s_.sp_row(A(kb, bb, 0, 0)));
+      n_.mvin_rows += irows * W * cdiv(t.kchs, max_chs);
+      n_.mvin_bytes += irows * W * t.kchs;
+    }
+    for (int64_t bb = 0; bb < t.batches && !whole_rows; ++bb) {
       const int8_t* xb = p_.x + (t.b + bb) * Cin * HW;
       for (int64_t r = 0; r < irows; ++r) {
         // The pixels of one window row are consecutive scratchpad rows: zero them, then write the in-bounds
@@ -1116,6 +1228,10 @@ class ConvRunner {
             }
             std::memset(dst, 0, static_cast<size_t>(lo * 16));
             std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
+            if (avx512 && !ds) {
+              pixels_to_rows16_avx512(src0 + lo, HW, chs, hi - lo, dst + lo * 16);
+              continue;
+            }
             // When 16 bytes (32 with the downsample) past every channel's last pixel are readable: plain loads
             // (bytes beyond pixel n land in transposed rows that are not stored), zeros for channels beyond
             // chs; otherwise bounded, masked loads.
@@ -1172,7 +1288,7 @@ class ConvRunner {
         // first input row: row a then holds pixels a, a+1, ... side by side. Every such write lands after the
         // zeroing of its row, and reads a pixel's own bytes, which nothing overwrites: the same scratchpad as
         // the repeater's pixel-by-pixel order.
-        if (repeats > 1) {
+        if (repeats > 1 && !(dim == 16 && avx512)) {
           const int64_t chs = t.kchs;
           for (int64_t col = 0; col < icols; ++col) {
             const int64_t row = A(0, bb, r, col);
@@ -1192,6 +1308,9 @@ class ConvRunner {
         }
       }
     }
+
+    // On AVX-512 the pixel repeater's writes go over the tile's rows (one channel block) after their mvins.
+    if (repeats > 1 && dim == 16 && avx512) repeat_pixels_avx512(s_.sp_row(A(0, 0, 0, 0)), a_plane, t.kchs, repeats);
 
     // LdWeight: for och (MAX_BLOCK_LEN blocks), krow, kcol, kch: one row of output channels per input channel.
     const int64_t Cout = d.out_c;
@@ -1288,6 +1407,25 @@ class ConvRunner {
     auto scaled = [&](int64_t ob, int64_t bb, int64_t r, int64_t col) {
       return staged_.data() + (C(ob, bb, r, col) - c_base) * dim;
     };
+    if (!pooled && dim == 16 && tier_has_avx512(cpu_tier())) {
+      // The same bytes on AVX-512, in runs of consecutive pixels: an output row, or every row of the tile when
+      // they are whole rows of the output (then one run in the accumulator order and in the NCHW plane).
+      const int64_t plane = out_h * out_w;
+      const bool whole_rows = ocol_s == 0 && ocols == out_w;
+      for (int64_t bb = 0; bb < t.batches; ++bb)
+        for (int64_t ob = 0; ob < n_ob; ++ob) {
+          const int64_t J = std::min(dim, t.pochs - ob * dim);
+          int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s) * out_w + ocol_s;
+          if (whole_rows) {
+            rows16_to_pixels_avx512(scaled(ob, bb, 0, 0), orows * ocols, J, out, plane);
+          } else {
+            for (int64_t r = 0; r < orows; ++r) rows16_to_pixels_avx512(scaled(ob, bb, r, 0), ocols, J, out + r * out_w, plane);
+          }
+        }
+      n_.mvout_rows += t.batches * orows * ocols * n_ob;
+      n_.mvout_bytes += t.batches * orows * ocols * t.pochs;
+      return;
+    }
     if (!pooled) {  // for b, orow, ocol (DIM pixels), och block: mvout I rows of J channels into NCHW
       for (int64_t bb = 0; bb < t.batches; ++bb)
         for (int64_t r = 0; r < orows; ++r)
