@@ -117,7 +117,8 @@ TEST(SystolicDataflow, OtherArraySizesToo) {
 // WS at DIM 16 runs a one-column tile that is its output tile's only K tile (a depthwise conv's per-channel
 // matmul) as one pass over the accumulator (bias, computes and the mvout's reads together); the step-by-step
 // order is its oracle: the same C, counters, and scratchpad and accumulator contents afterwards (both runs start
-// from the same garbage in the memories), on odd sizes, with and without a bias, C rows 1 and 3 apart.
+// from the same garbage in the memories), on odd sizes, with and without a bias, C rows 1 and 3 apart, A rows K
+// and 16 bytes apart (the depthwise A: bytes beyond K hold garbage here, which the mvin must not load).
 TEST(SystolicDataflow, OneColumnPassEqualsTheStepByStepOrder) {
   std::mt19937 rng(19);
   const Config cfg = default_config();
@@ -149,20 +150,22 @@ TEST(SystolicDataflow, OneColumnPassEqualsTheStepByStepOrder) {
     for (int64_t K : {1, 9, 16})
       for (bool bias : {true, false})
         for (int64_t ldc : {1, 3})
-          for (const TileSizes& t : {TileSizes{1, 1, 1}, TileSizes{3, 1, 1}, TileSizes{13, 1, 1}, TileSizes{32, 1, 1}}) {
-            auto a = random_i8(static_cast<size_t>(I * K), rng);
+          for (const TileSizes& t : {TileSizes{1, 1, 1}, TileSizes{3, 1, 1}, TileSizes{13, 1, 1}, TileSizes{32, 1, 1}})
+            for (int64_t lda : {K, int64_t{16}}) {
+            auto a = random_i8(static_cast<size_t>(I * lda), rng);
             auto b = random_i8(static_cast<size_t>(K), rng);
             const int32_t bias_value = std::uniform_int_distribution<int32_t>(-30000, 30000)(rng);
             MatmulProblem p;
             p.I = I, p.J = 1, p.K = K;
-            p.A = a.data(), p.lda = K, p.B = b.data(), p.ldb = 1;
+            p.A = a.data(), p.lda = lda, p.B = b.data(), p.ldb = 1;
             p.bias = bias ? &bias_value : nullptr;
             p.ldc = ldc;
             p.epilogue = Epilogue{1.f / 97, bias ? Activation::kRelu6 : Activation::kNone, 100};
             const size_t c_size = static_cast<size_t>((I - 1) * ldc + 1);
             const Mem want = run(p, t, true, c_size), got = run(p, t, false, c_size);
             const std::string what = "I " + std::to_string(I) + " K " + std::to_string(K) + (bias ? " bias" : "") +
-                                     " ldc " + std::to_string(ldc) + " tile I " + std::to_string(t.I);
+                                     " ldc " + std::to_string(ldc) + " lda " + std::to_string(lda) + " tile I " +
+                                     std::to_string(t.I);
             EXPECT_EQ(got.c, want.c) << what;
             EXPECT_TRUE(got.sp == want.sp) << what << ": scratchpad";
             EXPECT_TRUE(got.acc == want.acc) << what << ": accumulator";
@@ -174,6 +177,17 @@ TEST(SystolicDataflow, OneColumnPassEqualsTheStepByStepOrder) {
             EXPECT_EQ(got.n.computes, want.n.computes) << what;
             EXPECT_EQ(got.n.weight_preloads, want.n.weight_preloads) << what;
             EXPECT_EQ(got.n.tiles, want.n.tiles) << what;
+            if (lda > K) {  // the memories hold A's K columns, whatever lies beyond them in DRAM
+              std::vector<int8_t> packed(static_cast<size_t>(I * K));
+              for (int64_t i = 0; i < I; ++i)
+                for (int64_t k = 0; k < K; ++k) packed[static_cast<size_t>(i * K + k)] = a[static_cast<size_t>(i * lda + k)];
+              MatmulProblem q = p;
+              q.A = packed.data(), q.lda = K;
+              const Mem dense_a = run(q, t, false, c_size);
+              EXPECT_TRUE(got.sp == dense_a.sp) << what << ": scratchpad vs A rows K apart";
+              EXPECT_TRUE(got.acc == dense_a.acc) << what << ": accumulator vs A rows K apart";
+              EXPECT_EQ(got.c, dense_a.c) << what;
+            }
             // And both against the oracle.
             const std::vector<int8_t> dense = oracle(p);
             for (int64_t i = 0; i < I; ++i) ASSERT_EQ(got.c[static_cast<size_t>(i * ldc)], dense[static_cast<size_t>(i)]) << what;

@@ -201,10 +201,17 @@ inline void prepare16_quads(const int8_t* w, Block16& b) {
     _mm_store_si128(out + 2, _mm_unpacklo_epi16(a_hi, b_hi));  // 8..11
     _mm_store_si128(out + 3, _mm_unpackhi_epi16(a_hi, b_hi));  // 12..15
   }
-  int32_t sum[16] = {};
-  for (int k = 0; k < 16; ++k)
-    for (int c = 0; c < 16; ++c) sum[c] += w[k * 16 + c];
-  for (int c = 0; c < 16; ++c) b.comp[c] = -128 * sum[c];
+  // The column sums in int16 (|sum| <= 16 * 128), sign-extended bytes added row by row, then -128 * sum in int32.
+  __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();  // columns 0..7, 8..15
+  for (int k = 0; k < 16; ++k) {
+    const __m128i r = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * k));
+    lo = _mm_add_epi16(lo, _mm_srai_epi16(_mm_unpacklo_epi8(r, r), 8));
+    hi = _mm_add_epi16(hi, _mm_srai_epi16(_mm_unpackhi_epi8(r, r), 8));
+  }
+  const __m128i s[4] = {_mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16), _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16),
+                        _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16), _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16)};
+  for (int q = 0; q < 4; ++q)
+    _mm_store_si128(reinterpret_cast<__m128i*>(b.comp) + q, _mm_sub_epi32(_mm_setzero_si128(), _mm_slli_epi32(s[q], 7)));
 }
 
 // Prepares the block at `w` (16 scratchpad rows of 16) for `kern`; a one-column block only needs `col`.
@@ -577,6 +584,20 @@ inline void mvin_rows16(const int8_t* from, int64_t ld, int64_t rows, int64_t re
   for (; r < rows; ++r) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + r * 16), load_bytes16(from + r * ld, valid, end));
 }
 
+// mvin_rows16 for rows 16 bytes apart in DRAM too (a depthwise conv's A): four rows per masked 64-byte load and
+// store on AVX-512 (only each row's `valid` bytes are read; the rest of the row is written as zeros).
+[[gnu::target("avx512f,avx512bw")]] void mvin_rows16_packed_avx512(const int8_t* from, int64_t rows, int64_t valid,
+                                                                  int8_t* dst) {
+  uint64_t row_bytes = valid >= 16 ? 0xFFFF : (uint64_t{1} << valid) - 1;
+  const __mmask64 cols = row_bytes | row_bytes << 16 | row_bytes << 32 | row_bytes << 48;
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) _mm512_storeu_si512(dst + r * 16, _mm512_maskz_loadu_epi8(cols, from + r * 16));
+  if (r < rows) {
+    const __mmask64 live = (uint64_t{1} << (16 * (rows - r))) - 1;
+    _mm512_mask_storeu_epi8(dst + r * 16, live, _mm512_maskz_loadu_epi8(cols & live, from + r * 16));
+  }
+}
+
 // memcpy with the sizes of DIM 16's rows (16 int8, 16 int32, one int32) made compile-time constants, so
 // they inline instead of calling the library for a few bytes.
 inline void copy_small(void* dst, const void* src, size_t n) {
@@ -825,7 +846,12 @@ class TileRunner {
       int8_t* dst = s_.sp_row(a_base);
       // Rows whose 16 bytes are all readable: plain loads and one mask; the last few: bounded loads.
       const int64_t readable = end - from >= 16 ? std::min<int64_t>(rows, (end - from - 16) / p_.lda + 1) : 0;
-      mvin_rows16(from, p_.lda, rows, readable, valid, end, dst);
+      static const bool avx512 = tier_has_avx512(cpu_tier());
+      if (p_.lda == 16 && avx512) {
+        mvin_rows16_packed_avx512(from, rows, valid, dst);
+      } else {
+        mvin_rows16(from, p_.lda, rows, readable, valid, end, dst);
+      }
       const int64_t block_rows = cdiv(rows, 16) * 16;
       if (rows < block_rows) std::memset(dst + rows * 16, 0, static_cast<size_t>((block_rows - rows) * 16));
       n_.mvin_rows += rows;
