@@ -1022,6 +1022,7 @@ class TileRunner {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12: the unmasked shuffle's undefined pass-through
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 [[gnu::target("avx512f,avx512bw")]] inline void transpose16x16_i8_x4(__m512i v[16]) {
   for (int round = 0; round < 4; ++round) {
@@ -1078,10 +1079,57 @@ inline __mmask64 first_bytes(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mm
     for (int64_t j = 0; j < J; ++j) _mm512_mask_storeu_epi8(dst + j * plane + p0, first_bytes(m), v[j]);
   }
 }
+
+// The same two rows at a time for rows of n <= 32 pixels (a tile of part of the output width): lanes 0 and 1
+// hold row a's pixels, lanes 2 and 3 row b's (b may be absent: null).
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void pixels_to_rows16_x2_avx512(const int8_t* src_a, const int8_t* src_b,
+                                                                            int64_t plane, int64_t chs, int64_t n,
+                                                                            int8_t* dst_a, int8_t* dst_b) {
+  const __mmask32 k = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+  __m512i v[16];
+  for (int64_t ch = 0; ch < 16; ++ch) {
+    if (ch >= chs) {
+      v[ch] = _mm512_setzero_si512();
+      continue;
+    }
+    const __m256i a = _mm256_maskz_loadu_epi8(k, src_a + ch * plane);
+    const __m256i b = src_b ? _mm256_maskz_loadu_epi8(k, src_b + ch * plane) : _mm256_setzero_si256();
+    v[ch] = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  }
+  transpose16x16_i8_x4(v);  // lane L of v[c]: pixel 16 (L % 2) + c of row L / 2
+  for (int g = 0; g < 4; ++g) {
+    __m512i z[4];
+    transpose_lanes4(z, v[4 * g], v[4 * g + 1], v[4 * g + 2], v[4 * g + 3]);  // z[L]: pixels 16 (L % 2) + 4 g .. + 3
+    for (int L = 0; L < 4; ++L) {
+      int8_t* dst = L < 2 ? dst_a : dst_b;
+      const int64_t first = 16 * (L % 2) + 4 * g, live = std::clamp<int64_t>(n - first, 0, 4);
+      if (dst && live > 0) _mm512_mask_storeu_epi8(dst + first * 16, first_bytes(16 * live), z[L]);
+    }
+  }
+}
+
+[[gnu::target("avx512f,avx512bw,avx512vl")]] void rows16_to_pixels_x2_avx512(const int8_t* src_a, const int8_t* src_b,
+                                                                            int64_t n, int64_t J, int8_t* dst_a,
+                                                                            int8_t* dst_b, int64_t plane) {
+  __m512i w[16];  // w[q], q < 8: row a's pixels 4 q .. 4 q + 3; q >= 8: row b's 4 (q - 8) ..
+  for (int64_t q = 0; q < 16; ++q) {
+    const int8_t* src = q < 8 ? src_a : src_b;
+    const int64_t first = 4 * (q % 8);
+    w[q] = src && first < n ? _mm512_maskz_loadu_epi8(first_bytes(16 * std::min<int64_t>(4, n - first)), src + first * 16)
+                            : _mm512_setzero_si512();
+  }
+  __m512i v[16];
+  for (int g = 0; g < 4; ++g) transpose_lanes4(v + 4 * g, w[g], w[4 + g], w[8 + g], w[12 + g]);
+  transpose16x16_i8_x4(v);  // v[j]: channel j, row a's pixels in lanes 0 and 1, row b's in 2 and 3
+  const __mmask32 k = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+  for (int64_t j = 0; j < J; ++j) {
+    _mm256_mask_storeu_epi8(dst_a + j * plane, k, _mm512_castsi512_si256(v[j]));
+    if (dst_b) _mm256_mask_storeu_epi8(dst_b + j * plane, k, _mm512_extracti64x4_epi64(v[j], 1));
+  }
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-
 
 // The pixel repeater's writes (LdInput with the first-layer optimisation) for a tile's n consecutive scratchpad
 // rows of 16 bytes, after their mvin: bytes [rep * chs, (rep + 1) * chs) of row a become the first chs bytes of
@@ -1229,6 +1277,7 @@ class ConvRunner {
     }
     for (int64_t bb = 0; bb < t.batches && !whole_rows; ++bb) {
       const int8_t* xb = p_.x + (t.b + bb) * Cin * HW;
+      bool copied_by_previous = false;  // AVX-512, rows of up to 32 pixels: a row's copy also did the next row's
       for (int64_t r = 0; r < irows; ++r) {
         // The pixels of one window row are consecutive scratchpad rows: zero them, then write the in-bounds
         // pixels channel by channel (a transpose of [channels, pixels] NCHW runs into [pixels, DIM] rows; the
@@ -1240,6 +1289,10 @@ class ConvRunner {
         int64_t hi = W - icol0 <= 0 ? 0 : (W - icol0 + step - 1) / step;
         lo = std::min(lo, icols);
         hi = std::clamp(hi, lo, icols);
+        const bool pairs = dim == 16 && avx512 && !ds && hi - lo <= 32;
+        const bool skip_copy = pairs && copied_by_previous;
+        const bool copy_next = pairs && !copied_by_previous && row_inside && r + 1 < irows && ih + 1 < H;
+        copied_by_previous = copy_next;
         for (int64_t kb = 0; kb < n_kb; ++kb) {
           int8_t* dst = s_.sp_row(A(kb, bb, r, 0));
           const int64_t chs = std::min(dim, t.kchs - kb * dim);
@@ -1254,6 +1307,12 @@ class ConvRunner {
             }
             std::memset(dst, 0, static_cast<size_t>(lo * 16));
             std::memset(dst + hi * 16, 0, static_cast<size_t>((icols - hi) * 16));
+            if (pairs) {  // this row and the next (when inside), or nothing if the previous row did this one
+              if (!skip_copy)
+                pixels_to_rows16_x2_avx512(src0 + lo, copy_next ? src0 + W + lo : nullptr, HW, chs, hi - lo,
+                                           dst + lo * 16, copy_next ? s_.sp_row(A(kb, bb, r + 1, lo)) : nullptr);
+              continue;
+            }
             if (avx512 && !ds) {
               pixels_to_rows16_avx512(src0 + lo, HW, chs, hi - lo, dst + lo * 16);
               continue;
@@ -1444,6 +1503,12 @@ class ConvRunner {
           int8_t* out = p_.y + (((t.b + bb) * Cout + t.poch + ob * dim) * out_h + orow_s) * out_w + ocol_s;
           if (whole_rows) {
             rows16_to_pixels_avx512(scaled(ob, bb, 0, 0), orows * ocols, J, out, plane);
+          } else if (ocols <= 32) {  // two output rows at a time
+            for (int64_t r = 0; r < orows; r += 2) {
+              const bool two = r + 1 < orows;
+              rows16_to_pixels_x2_avx512(scaled(ob, bb, r, 0), two ? scaled(ob, bb, r + 1, 0) : nullptr, ocols, J,
+                                         out + r * out_w, two ? out + (r + 1) * out_w : nullptr, plane);
+            }
           } else {
             for (int64_t r = 0; r < orows; ++r) rows16_to_pixels_avx512(scaled(ob, bb, r, 0), ocols, J, out + r * out_w, plane);
           }
