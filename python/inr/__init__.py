@@ -16,7 +16,7 @@ import os as _os
 # chose a policy. libgomp reads this when it is loaded, i.e. when _inr is imported just below; it has no
 # effect if another module loaded libgomp first.
 if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
-    _os.environ["GOMP_SPINCOUNT"] = "10000"
+    _os.environ["GOMP_SPINCOUNT"] = "1000"
 
 from ._inr import (  # noqa: E402
     InferenceSession, InrError, NodeArg, __version__, compare, evaluate, preprocess, presets, quantize)

@@ -27,6 +27,17 @@ TEST(Cli, Version) {
   EXPECT_NE(r.out.find("inr 0."), std::string::npos);
 }
 
+// inr re-executes itself with libgomp's short spin (tools/cli/main.cc) unless the user chose a wait policy.
+TEST(Cli, OpenmpWaitIsTheShortSpinUnlessTheUserChose) {
+  const std::string clean = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u INR_NO_REEXEC ";
+  auto d = test::run_shell(clean + test::cli_path() + " version");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_NE(d.out.find("OpenMP wait: OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=1000\n"), std::string::npos) << d.out;
+  auto p = test::run_shell(clean + "OMP_WAIT_POLICY=passive " + test::cli_path() + " version");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("OpenMP wait: OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset)\n"), std::string::npos) << p.out;
+}
+
 // classify --json lines: a header saying what made them, one record per image, a summary.
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;

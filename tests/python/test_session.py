@@ -218,7 +218,7 @@ def test_runs_from_several_python_threads(data_dir):
     assert len(results) == 3 and all(r.tobytes() == ref.tobytes() for r in results)
 
 
-@pytest.mark.parametrize("env,expected", [({}, "GOMP_SPINCOUNT = '10000'"),
+@pytest.mark.parametrize("env,expected", [({}, "GOMP_SPINCOUNT = '1000'"),
                                           ({"OMP_WAIT_POLICY": "passive"}, "GOMP_SPINCOUNT = '0'")])
 def test_openmp_wait_policy_like_the_cli(env, expected):
     """Importing inr gives libgomp the CLI's short spin (tools/cli/main.cc) unless the user chose a policy."""

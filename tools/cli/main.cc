@@ -47,10 +47,13 @@ namespace {
 
 // libgomp's default waiting (spin ~300k iterations, then sleep) makes every oneDNN primitive stall whenever
 // the other core is busy: on a shared 2-core machine inference got 2-5x slower under load. A short spin
-// keeps quick hand-offs cheap on an idle machine and yields the core under load. libgomp reads its
-// environment when it is loaded, before main, so inr sets GOMP_SPINCOUNT and re-executes itself once, only
-// when the user chose neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT (INR_NO_REEXEC=1 disables this).
-constexpr const char* kGompSpinCount = "10000";
+// keeps quick hand-offs cheap on an idle machine and yields the core under load. 1000 (was 10000): with a
+// busy second core, a thread that spins at a barrier holds the core its descheduled partner needs, and
+// 10000 made MobileNetV2 at 2 threads 3.6-6.5x slower than 1000 (`bench/omp_wait.sh`, README "Threads"),
+// while on an idle machine 1000 costs 0-5% (300: 3-22%, passive 9-76%). libgomp reads its environment when it is
+// loaded, before main, so inr sets GOMP_SPINCOUNT and re-executes itself once, only when the user chose
+// neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT (INR_NO_REEXEC=1 disables this).
+constexpr const char* kGompSpinCount = "1000";
 
 void set_openmp_wait_policy(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("INR_NO_REEXEC")) return;
