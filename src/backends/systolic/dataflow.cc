@@ -318,19 +318,21 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
 
 // One column: out[r][0] (+)= sum_k a[r][k] * col[k] for r < rows. Eight rows at a time: one vpmaddwd per
 // row against the column, then a tree of horizontal adds gives the eight sums in one register.
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i column_sums8_avx2(const int8_t* a, __m256i w) {  // rows a[0..8) of 16 bytes
+  __m256i p[8];
+  for (int i = 0; i < 8; ++i)
+    p[i] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * i))), w);
+  const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+  const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+  const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
+}
 [[gnu::target("avx2")]] void dot16_block_avx2(const int8_t* a, const Block16& b, int32_t* out, int rows,
                                               bool accumulate) {
   const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.col));
   for (int r0 = 0; r0 < rows; r0 += 8) {
     // All 8 rows are read (the scratchpad block has 16), only the live ones stored.
-    __m256i p[8];
-    for (int i = 0; i < 8; ++i)
-      p[i] = _mm256_madd_epi16(
-          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * (r0 + i)))), w);
-    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
-    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
-    const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
-    const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
+    const __m256i sum = column_sums8_avx2(a + 16 * r0, w);
     alignas(32) int32_t s[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(s), sum);
     const int n = std::min(8, rows - r0);
@@ -354,22 +356,26 @@ void block16_baseline(const int8_t* a, int64_t lda, const Block16& b, int32_t* o
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 _mm512_broadcast_i32x4 false positive (its undefined source)
 #endif
+// Rows a[0..16) of 16 bytes against the column w (repeated per 128-bit lane), rows in order, without the
+// -128 * column-sum term.
+[[gnu::target("avx512f,avx512bw,avx512vnni"), gnu::always_inline]] inline __m512i column_sums16_vnni512(const int8_t* a, __m512i w) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  // Lane q of the transposed sum holds rows q, 4 + q, 8 + q, 12 + q: row i sits at (i % 4) * 4 + i / 4.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  __m512i p[4];
+  for (int j = 0; j < 4; ++j)
+    p[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(_mm512_loadu_si512(a + 64 * j), flip), w);
+  const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
+  const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
+  const __m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+  return _mm512_permutexvar_epi32(order, t);
+}
 [[gnu::target("avx512f,avx512bw,avx512vnni")]] void dot16_block_vnni512(const int8_t* a, const Block16& b, int32_t* out,
                                                                        int rows, bool accumulate) {
   const __m512i w = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(b.col8)));
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i comp = _mm512_set1_epi32(b.col_comp);
-  // Lane q of the transposed sum holds rows q, 4 + q, 8 + q, 12 + q: row i sits at (i % 4) * 4 + i / 4.
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (int r0 = 0; r0 < rows; r0 += 16) {
-    __m512i p[4];
-    for (int j = 0; j < 4; ++j)
-      p[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                 _mm512_xor_si512(_mm512_loadu_si512(a + 16 * (r0 + 4 * j)), flip), w);
-    const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
-    const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
-    const __m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
-    const __m512i sum = _mm512_add_epi32(_mm512_permutexvar_epi32(order, t), comp);
+    const __m512i sum = _mm512_add_epi32(column_sums16_vnni512(a + 16 * r0, w), comp);
     alignas(64) int32_t s[16];
     _mm512_store_si512(s, sum);
     const int n = std::min(16, rows - r0);
@@ -408,19 +414,10 @@ void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int r
 [[gnu::target("avx512f,avx512bw,avx512vnni")]] void dot16_sums_vnni512(const int8_t* a, const Block16& b, int32_t add,
                                                                       int32_t* acc, int32_t* sums, int rows) {
   const __m512i w = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(b.col8)));
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i comp =
       _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(b.col_comp) + static_cast<uint32_t>(add)));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (int r0 = 0; r0 < rows; r0 += 16) {
-    __m512i p[4];
-    for (int j = 0; j < 4; ++j)
-      p[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                 _mm512_xor_si512(_mm512_loadu_si512(a + 16 * (r0 + 4 * j)), flip), w);
-    const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
-    const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
-    const __m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
-    _mm512_storeu_si512(sums + r0, _mm512_add_epi32(_mm512_permutexvar_epi32(order, t), comp));
+    _mm512_storeu_si512(sums + r0, _mm512_add_epi32(column_sums16_vnni512(a + 16 * r0, w), comp));
     const int n = std::min(16, rows - r0);
     int32_t* o = acc + 16 * r0;
     const int32_t* s = sums + r0;
@@ -440,15 +437,7 @@ void dot16_block_baseline(const int8_t* a, const Block16& b, int32_t* out, int r
   const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.col));
   const __m256i vadd = _mm256_set1_epi32(add);
   for (int r0 = 0; r0 < rows; r0 += 8) {
-    __m256i p[8];
-    for (int i = 0; i < 8; ++i)
-      p[i] = _mm256_madd_epi16(
-          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * (r0 + i)))), w);
-    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
-    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
-    const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
-    const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + r0), _mm256_add_epi32(sum, vadd));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + r0), _mm256_add_epi32(column_sums8_avx2(a + 16 * r0, w), vadd));
     const int n = std::min(8, rows - r0);
     for (int i = 0; i < n; ++i) acc[16 * (r0 + i)] = sums[r0 + i];
   }
