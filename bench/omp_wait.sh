@@ -12,8 +12,7 @@
 # zoo-int8 its QOperator int8 one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INR=${INR:-./build/inr}
-DATA=${INR_DATA_DIR:-$(cd .. && pwd)/shared/data}
+. bench/lib.sh
 MODELS="resnet50 mobilenetv2 zoo-int8"
 SPINS="10000 1000 100 0"
 LOADS="none busy1 inr"
@@ -31,8 +30,6 @@ while (($#)); do
     *) echo "omp_wait.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-WORK=${WORK:-/tmp/inr-bench}
-mkdir -p "$WORK"
 OUT=$(mktemp)
 PIDS=()
 stop_load() {  # each load is its own process group (setsid): its children go with it
@@ -46,11 +43,7 @@ model_file() {
   case "$1" in
     mobilenetv2) echo "$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
     zoo-int8) echo "$DATA/models/mobilenetv2-12-int8.onnx" ;;
-    *)
-      local f="$WORK/$1.onnx"
-      [ -f "$f" ] || "$INR" synth "$1" --seed 1 -o "$f" >/dev/null
-      echo "$f"
-      ;;
+    *) synth_model "$1" ;;
   esac
 }
 
@@ -65,7 +58,7 @@ start_load() {
       ;;
     inr)
       local f
-      f=$(model_file resnet50)
+      f=$(synth_model resnet50)
       setsid bash -c "while :; do '$INR' bench -m '$f' --threads 2 -r 1000 >/dev/null 2>&1; done" &
       PIDS+=($!)
       ;;
@@ -77,8 +70,7 @@ start_load() {
 p50() {  # p50 ms of `inr bench` on model $1 with spin $2
   local env=(GOMP_SPINCOUNT="$2")
   [ "$2" = 0 ] && env=(OMP_WAIT_POLICY=passive)
-  env "${env[@]}" "$INR" bench -m "$1" --threads "$THREADS" -r "$RUNS" --json 2>/dev/null |
-    sed -n 's/.*"p50_ms": *\([0-9.]*\).*/\1/p' | head -1
+  env "${env[@]}" "$INR" bench -m "$1" --threads "$THREADS" -r "$RUNS" --json 2>/dev/null | field p50_ms
 }
 
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), tier: $("$INR" version 2>/dev/null | sed -n 's/^cpu tier: *//p' | head -1), $(nproc) cores"
@@ -98,18 +90,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo
 echo "median p50 ms over $ROUNDS rounds ($THREADS threads; spin 0 = OMP_WAIT_POLICY=passive):"
-/usr/bin/env python3 - "$OUT" "$SPINS" <<'EOF'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1])]
-spins = sys.argv[2].split()
-cells = {}
-for r in rows:
-    if len(r) < 10 or not r[9]:
-        continue
-    cells.setdefault((r[3], r[5]), {}).setdefault(r[7], []).append(float(r[9]))
-print("| load | model | " + " | ".join("spin " + s for s in spins) + " |")
-print("|---|---|" + "---|" * len(spins))
-for (load, model), by_spin in cells.items():
-    print(f"| {load} | {model} | " + " | ".join(
-        f"{statistics.median(by_spin[s]):.2f}" if s in by_spin else "-" for s in spins) + " |")
-EOF
+printf "| load | model |"; for spin in $SPINS; do printf " spin %s |" "$spin"; done; echo
+printf "|---|---|"; for spin in $SPINS; do printf -- "---|"; done; echo
+for load in $LOADS; do
+  for model in $MODELS; do
+    printf "| %s | %s |" "$load" "$model"
+    for spin in $SPINS; do
+      v=$(awk -v l="$load" -v m="$model" -v s="$spin" '$4 == l && $6 == m && $8 == s && $10 != "" {print $10}' "$OUT" | median)
+      if [ -n "$v" ]; then printf " %.2f |" "$v"; else printf " - |"; fi
+    done
+    echo
+  done
+done

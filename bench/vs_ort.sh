@@ -15,8 +15,7 @@
 # the script prints both tiers, so a capped run compares inr's lower tier against ORT's native one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INR=${INR:-./build/inr}
-DATA=${INR_DATA_DIR:-$(cd .. && pwd)/shared/data}
+. bench/lib.sh
 MODELS="resnet18 resnet50"
 BATCHES="1 16"
 ROUNDS=5
@@ -38,16 +37,13 @@ while (($#)); do
     *) echo "vs_ort.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-WORK=${WORK:-/tmp/inr-bench}
-mkdir -p "$WORK"
-
 model_file() {
   local name=$1 f
   case "$name" in
     mobilenetv2) f="$DATA/models/mobilenetv2-12-int8-dequant-fp32.onnx" ;;
     zoo-int8) echo "$DATA/models/mobilenetv2-12-int8.onnx"; return ;;
     vit_b16 | swin_t) f="$WORK/$name.onnx"; [ -f "$f" ] || /usr/bin/python3 bench/transformer_graphs.py "$name" -o "$f" >/dev/null ;;
-    *) f="$WORK/$name.onnx"; [ -f "$f" ] || "$INR" synth "$name" --seed 1 --batch dynamic -o "$f" >/dev/null ;;
+    *) f=$(synth_model "$name") ;;
   esac
   if [ "$PRECISION" = int8 ]; then
     local tag
@@ -63,8 +59,6 @@ model_file() {
   echo "$f"
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-field() { node -e "const j=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=j.results?j.results[0]:j; console.log(r['$1'])"; }
 
 echo "inr $("$INR" version | grep 'cpu tier')" >&2
 echo "ONNX Runtime: the CPU's own kernels (not capped)" >&2

@@ -9,8 +9,7 @@
 # load and runs its int8 kernels, so its W4A8 latency should equal its W8A8 one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-INR=${INR:-./build/inr}
-DATA=${INR_DATA_DIR:-$(cd .. && pwd)/shared/data}
+. bench/lib.sh
 MODEL=resnet50 BATCH=1 ROUNDS=5 RUNS=20 THREADS=2
 while (($#)); do
   case "$1" in
@@ -22,10 +21,7 @@ while (($#)); do
     *) echo "w4a8_vs_ort.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-WORK=${WORK:-/tmp/inr-bench}
-mkdir -p "$WORK"
-f="$WORK/$MODEL.onnx"
-[ -f "$f" ] || "$INR" synth "$MODEL" --seed 1 --batch dynamic -o "$f" >/dev/null
+f=$(synth_model "$MODEL")
 for bits in 8 4; do
   q="$WORK/$MODEL.w${bits}a8.onnx"
   [ -f "$q" ] || "$INR" quantize -m "$f" -o "$q" --mode static --format qdq --calib-data "$DATA/imagenet/samples" \
@@ -33,8 +29,6 @@ for bits in 8 4; do
 done
 w8="$WORK/$MODEL.w8a8.onnx" w4="$WORK/$MODEL.w4a8.onnx"
 echo "sizes: fp32 $(stat -c %s "$f") B, W8A8 $(stat -c %s "$w8") B, W4A8 $(stat -c %s "$w4") B"
-median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-field() { node -e "const j=JSON.parse(require('fs').readFileSync(0,'utf8')); const r=j.results?j.results[0]:j; console.log(r['$1'])"; }
 inr_ms() { "$INR" bench -m "$1" --batch "$BATCH" --threads "$THREADS" --runs "$RUNS" --warmup 3 --json | field p50_ms; }
 ort_ms() { node tools/ort/ort_run.js bench "$1" --batch "$BATCH" --threads "$THREADS" --runs "$RUNS" --warmup 3 | field p50_ms; }
 echo "inr $("$INR" version | grep 'cpu tier'); batch $BATCH, $THREADS threads, p50 ms"
