@@ -4,9 +4,9 @@
 // Internal to src/quant; quantize_static() drives them (QuantOptions::cle, ::adaround, ::bias_correction).
 //
 // Weight grid used here (and handed to the QDQ writer as fixed parameters): symmetric per output channel
-// (or per tensor), zero point 0, scale = max|w| / qmax with qmax = 2^(bits-1) - 1 and the integer range
-// [-qmax, qmax]: [-127, 127] at 8 bits (the writer's s8 grid, ORT's symmetric s8), [-7, 7] at 4 bits (the
-// writer's s4 grid; AIMET's non-strict grid also allows -8).
+// (or per tensor), zero point 0, scale = max|w| / qmax (or TF-enhanced's smaller one) with qmax = 2^(bits-1) - 1:
+// [-127, 127] at 8 bits (the writer's s8 grid, ORT's symmetric s8), [-8, 7] at 4 bits (AIMET's non-strict
+// symmetric grid, the whole INT4 range: -8 holds weights a clipped range cuts off).
 #pragma once
 
 #include <algorithm>

@@ -26,7 +26,9 @@ WeightGrid WeightGrid::of_bits(int bits) {
   WeightGrid g;
   g.bits = bits;
   g.qmax = (1 << (bits - 1)) - 1;
-  g.qmin = -g.qmax;
+  // 4 bits: AIMET's non-strict symmetric grid [-8, 7] (the -8 step is reached only by clipping the range, as
+  // TF-enhanced does); 8 bits: [-127, 127], ORT's symmetric s8 grid.
+  g.qmin = bits == 4 ? -(g.qmax + 1) : -g.qmax;
   return g;
 }
 

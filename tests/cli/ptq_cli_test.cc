@@ -123,12 +123,20 @@ TEST_F(PtqCli, W4a8RecipeWritesFourBitGridWeightsAndAReport) {
   // AdaRound optimises the output reconstruction: even 30 iterations improve most layers' output SQNR.
   EXPECT_GT(improved, 40);
 
-  // Every Conv / MatMul weight is an INT4 initializer (the int4 writer; AdaRound's grid is its [-7, 7] grid).
+  // Every Conv / MatMul weight is an INT4 initializer on AIMET's [-8, 7] grid: TF-enhanced clips ranges, and
+  // the weights it cuts off on the negative side take the -8 step.
   auto g = import_onnx_file(out);
   ASSERT_TRUE(g.is_ok()) << g.status().message();
   const std::vector<const Node*> weights = weight_dequantizers(**g);
-  for (const Node* n : weights) EXPECT_EQ(n->inputs[0]->constant.dtype(), DType::kI4) << n->name;
+  int64_t minus8 = 0;
+  for (const Node* n : weights) {
+    const Tensor& q = n->inputs[0]->constant;
+    EXPECT_EQ(q.dtype(), DType::kI4) << n->name;
+    const auto* bytes = static_cast<const uint8_t*>(q.raw());  // two per byte, low nibble first
+    for (int64_t i = 0; q.dtype() == DType::kI4 && i < q.numel(); ++i) minus8 += ((bytes[i / 2] >> (4 * (i % 2))) & 0xF) == 0x8;
+  }
   EXPECT_EQ(weights.size(), 53u);
+  EXPECT_GT(minus8, 0) << "no weight on the -8 step";
   auto e = test::run_cli("eval -m " + out + " --data " + sample_list(dir_, 16) + " --json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
 }

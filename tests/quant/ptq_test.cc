@@ -244,8 +244,9 @@ double mse(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(AdaRound, FourBitRoundingBeatsNearestAndStaysOnTheGrid) {
   OneLayer t = one_layer(21, 2048);
   const WeightGrid grid = WeightGrid::of_bits(4);
-  EXPECT_EQ(grid.qmin, -7);
+  EXPECT_EQ(grid.qmin, -8) << "AIMET's non-strict symmetric 4-bit grid";
   EXPECT_EQ(grid.qmax, 7);
+  EXPECT_EQ(WeightGrid::of_bits(8).qmin, -127) << "ORT's symmetric s8 grid";
   std::vector<float> scale = weight_scales(t.layer.w, 16, 32, true, grid);
   std::vector<float> rtn = fake_quant_rtn(t.layer.w, 16, 32, scale, grid);
   AdaRoundOptions o;
@@ -266,7 +267,7 @@ TEST(AdaRound, FourBitRoundingBeatsNearestAndStaysOnTheGrid) {
     float s = scale[j / 32];
     float q = ada[j] / s;
     EXPECT_NEAR(q, std::nearbyint(q), 1e-4f) << "weight " << j << " is on the grid";
-    EXPECT_GE(std::nearbyint(q), -7.f);
+    EXPECT_GE(std::nearbyint(q), -8.f);
     EXPECT_LE(std::nearbyint(q), 7.f);
     // Each weight is rounded up or down: never more than one step from the float value.
     EXPECT_LE(std::fabs(ada[j] - t.layer.w[j]), s * 1.0001f) << "weight " << j;
@@ -293,8 +294,8 @@ TEST(WeightRange, TfEnhancedPicksTheLeastNoiseScalePerChannel) {
     double quant = 0, clip = 0;
     for (int64_t i = 0; i < k; ++i) {
       float x = w[static_cast<size_t>(o * k + i)], q = std::nearbyint(x / s);
-      float e = std::clamp(q, -7.f, 7.f) * s - x;
-      ((q < -7 || q > 7) ? clip : quant) += static_cast<double>(e) * e;
+      float e = std::clamp(q, -8.f, 7.f) * s - x;
+      ((q < -8 || q > 7) ? clip : quant) += static_cast<double>(e) * e;
     }
     return quant + 3.0 * clip;
   };
@@ -305,6 +306,8 @@ TEST(WeightRange, TfEnhancedPicksTheLeastNoiseScalePerChannel) {
     for (int d = 1; d <= 101; ++d) EXPECT_LE(best, noise(o, mm[static_cast<size_t>(o)] * d / 101.f) * (1 + 1e-9)) << o << " " << d;
   }
   std::vector<float> q_mm = fake_quant_rtn(w, cout, k, mm, grid), q_tfe = fake_quant_rtn(w, cout, k, tfe, grid);
+  for (int64_t o = 1; o < cout; o += 2)  // the clipped negative outlier takes the grid's -8 step
+    EXPECT_FLOAT_EQ(q_tfe[static_cast<size_t>(o * k + o)], -8.f * tfe[static_cast<size_t>(o)]) << "channel " << o;
   EXPECT_GT(sqnr_db(w.data(), q_tfe.data(), w.size()), sqnr_db(w.data(), q_mm.data(), w.size()) + 0.5);
   // Per tensor: one scale from the whole tensor.
   EXPECT_EQ(weight_scales(w, cout, k, false, grid, WeightRange::kTfEnhanced).size(), 1u);
