@@ -316,9 +316,8 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
   }
 }
 
-// One column: out[r][0] (+)= sum_k a[r][k] * col[k] for r < rows. Eight rows at a time: one vpmaddwd per
-// row against the column, then a tree of horizontal adds gives the eight sums in one register.
-[[gnu::target("avx2"), gnu::always_inline]] inline __m256i column_sums8_avx2(const int8_t* a, __m256i w) {  // rows a[0..8) of 16 bytes
+// Rows a[0..8) of 16 bytes against the column w (16 int16 weights), the eight sums in one register.
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i column_sums8_avx2(const int8_t* a, __m256i w) {
   __m256i p[8];
   for (int i = 0; i < 8; ++i)
     p[i] = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16 * i))), w);
@@ -327,6 +326,8 @@ void prepare16(const int8_t* w, Kern16 kern, bool one_col, Block16& b) {
   const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
   return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q0, q1, 0x31));
 }
+// One column: out[r][0] (+)= sum_k a[r][k] * col[k] for r < rows. Eight rows at a time: one vpmaddwd per
+// row against the column, then a tree of horizontal adds gives the eight sums in one register.
 [[gnu::target("avx2")]] void dot16_block_avx2(const int8_t* a, const Block16& b, int32_t* out, int rows,
                                               bool accumulate) {
   const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b.col));
